@@ -1,0 +1,4 @@
+DROP TABLE systems;
+DROP TABLE memberships;
+DROP TABLE organizations;
+DROP TABLE users;

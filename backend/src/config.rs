@@ -1,0 +1,165 @@
+//! Typed settings: defaults, then an optional TOML file, then `STRATUS_*` environment variables.
+//!
+//! Every setting has a default that needs nothing installed, so `stratus` alone serves the
+//! portal from `./data/` with an embedded SQLite database.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// All settings of a running server.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// Address and port to listen on, e.g. `127.0.0.1:8080`.
+    pub bind: SocketAddr,
+    /// Folder for everything the server keeps: SQLite database, generated secrets, mail outbox.
+    pub data_dir: PathBuf,
+    /// `postgres://…` for PostgreSQL; a file path or `sqlite://path` for SQLite.
+    /// Empty means `<data_dir>/stratus.db`.
+    #[serde(default)]
+    pub database_url: String,
+    /// Most connections the pool keeps open.
+    pub database_pool_size: u32,
+    /// The address people reach the portal at (used in mails and redirects).
+    /// Empty means `http://<bind>`.
+    #[serde(default)]
+    pub public_url: String,
+    /// Folder with the built web app (Trunk's output).
+    pub dist_dir: PathBuf,
+    /// `pretty` for people at a terminal, `json` for log collectors.
+    pub log_format: LogFormat,
+    /// Seconds the server waits for running requests when asked to stop.
+    pub shutdown_timeout_seconds: u64,
+    /// Key for people's session tokens; generated into the data dir when not given.
+    #[serde(default)]
+    pub session_secret: Option<String>,
+    /// Key for DMS tokens; generated into the data dir when not given.
+    #[serde(default)]
+    pub gateway_secret: Option<String>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// A database location, told apart by its scheme once, at the edge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A libpq connection URL.
+    Postgres(String),
+    /// A path to an SQLite file (created when missing).
+    Sqlite(PathBuf),
+}
+
+impl DatabaseUrl {
+    /// Reads a configured URL; empty means the default SQLite file in `data_dir`.
+    pub fn parse(raw: &str, data_dir: &Path) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Ok(DatabaseUrl::Sqlite(data_dir.join("stratus.db")));
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(raw.to_owned()));
+        }
+        let path = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+            .unwrap_or(raw);
+        if path.is_empty() {
+            return Err("the SQLite database URL names no file".into());
+        }
+        if path.contains("://") {
+            return Err(format!(
+                "unsupported database URL scheme in {raw:?}: use postgres://… or a file path"
+            ));
+        }
+        Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
+    }
+}
+
+impl Settings {
+    /// Loads settings from defaults, the file named by `config_file` (if any) and the
+    /// environment (`STRATUS_BIND`, `STRATUS_DATA_DIR`, …).
+    pub fn load(config_file: Option<&Path>) -> Result<Self, config::ConfigError> {
+        let mut builder = config::Config::builder()
+            .set_default("bind", "127.0.0.1:8080")?
+            .set_default("data_dir", "data")?
+            .set_default("database_url", "")?
+            .set_default("database_pool_size", 8)?
+            .set_default("public_url", "")?
+            .set_default("dist_dir", "dist")?
+            .set_default("log_format", "pretty")?
+            .set_default("shutdown_timeout_seconds", 10)?;
+        if let Some(file) = config_file {
+            builder = builder.add_source(config::File::from(file).required(true));
+        }
+        builder
+            .add_source(config::Environment::with_prefix("STRATUS").try_parsing(true))
+            .build()?
+            .try_deserialize()
+    }
+
+    /// The database to use, resolved against the data directory.
+    pub fn database(&self) -> Result<DatabaseUrl, String> {
+        DatabaseUrl::parse(&self.database_url, &self.data_dir)
+    }
+
+    /// The public base URL without a trailing slash.
+    pub fn public_url(&self) -> String {
+        let url = self.public_url.trim().trim_end_matches('/');
+        if url.is_empty() {
+            format!("http://{}", self.bind)
+        } else {
+            url.to_owned()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_database_url_means_sqlite_in_the_data_dir() {
+        let url = DatabaseUrl::parse("  ", Path::new("/srv/stratus")).unwrap();
+        assert_eq!(
+            url,
+            DatabaseUrl::Sqlite(PathBuf::from("/srv/stratus/stratus.db"))
+        );
+    }
+
+    #[test]
+    fn postgres_urls_are_recognised_by_scheme() {
+        for raw in ["postgres://u@h/db", "postgresql://h:5432/db"] {
+            assert_eq!(
+                DatabaseUrl::parse(raw, Path::new(".")).unwrap(),
+                DatabaseUrl::Postgres(raw.into())
+            );
+        }
+    }
+
+    #[test]
+    fn sqlite_urls_and_plain_paths_give_a_file() {
+        for (raw, path) in [
+            ("sqlite://data/x.db", "data/x.db"),
+            ("sqlite:x.db", "x.db"),
+            ("/tmp/y.db", "/tmp/y.db"),
+        ] {
+            assert_eq!(
+                DatabaseUrl::parse(raw, Path::new(".")).unwrap(),
+                DatabaseUrl::Sqlite(PathBuf::from(path))
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_schemes_are_refused_instead_of_becoming_a_file() {
+        assert!(DatabaseUrl::parse("mysql://h/db", Path::new(".")).is_err());
+        assert!(DatabaseUrl::parse("sqlite://", Path::new(".")).is_err());
+    }
+}

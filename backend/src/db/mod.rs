@@ -1,0 +1,178 @@
+//! The database: one query code path over SQLite and PostgreSQL, a pool, and migrations.
+//!
+//! Queries are written once against [`AnyConnection`] (diesel's `MultiConnection`). Diesel is
+//! blocking, so handlers run database work through [`Database::run`], which moves it off the
+//! async executor.
+
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use stratus_shared::api::health::DatabaseBackend;
+
+use crate::config::DatabaseUrl;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to either database engine; queries are written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Opens connections by the URL's scheme, never by trial: diesel's derived `establish` tries
+/// each engine in turn, and would let SQLite create a file named after an unreachable
+/// PostgreSQL URL.
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = AnyConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
+        let connection = match &self.url {
+            DatabaseUrl::Postgres(url) => {
+                diesel::PgConnection::establish(url).map(AnyConnection::Postgresql)
+            }
+            DatabaseUrl::Sqlite(path) => {
+                diesel::SqliteConnection::establish(&path.to_string_lossy())
+                    .map(AnyConnection::Sqlite)
+            }
+        };
+        let mut connection = connection.map_err(r2d2::Error::ConnectionError)?;
+        if let AnyConnection::Sqlite(sqlite) = &mut connection {
+            // busy_timeout first: the WAL switch itself needs the lock that parallel pool
+            // start-up contends for.
+            sqlite
+                .batch_execute(
+                    "PRAGMA busy_timeout = 5000;
+                     PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = NORMAL;
+                     PRAGMA foreign_keys = ON;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+        }
+        Ok(connection)
+    }
+
+    fn is_valid(&self, connection: &mut AnyConnection) -> Result<(), r2d2::Error> {
+        ping(connection).map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, connection: &mut AnyConnection) -> bool {
+        // A PostgreSQL connection the server dropped must leave the pool, or the pool would
+        // keep failing after the server is back.
+        r2d2::R2D2Connection::is_broken(connection)
+    }
+}
+
+fn ping(connection: &mut AnyConnection) -> QueryResult<()> {
+    diesel::sql_query("SELECT 1").execute(connection).map(|_| ())
+}
+
+/// Why the database could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum DatabaseError {
+    /// No connection could be had (server down, pool exhausted, file unreadable).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A query failed.
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+}
+
+/// The connection pool, cheap to clone and share between workers.
+#[derive(Clone)]
+pub struct Database {
+    pool: r2d2::Pool<ConnectionManager>,
+    backend: DatabaseBackend,
+}
+
+impl Database {
+    /// Connects, checks the URL works (with the engine's own error message when not) and
+    /// brings the schema up to date.
+    pub fn connect(url: &DatabaseUrl, pool_size: u32) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let backend = match url {
+            DatabaseUrl::Postgres(_) => DatabaseBackend::Postgres,
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent)
+                        .with_context(|| format!("cannot create {}", parent.display()))?;
+                }
+                DatabaseBackend::Sqlite
+            }
+        };
+        let manager = ConnectionManager { url: url.clone() };
+        // One connection first: a wrong URL fails here with libpq's or SQLite's own words.
+        let mut first = manager
+            .connect()
+            .map_err(|error| anyhow::anyhow!("cannot open the {backend:?} database: {error}"))?;
+        run_migrations(&mut first)?;
+        drop(first);
+
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size.max(1))
+            // Grow on demand: many servers (or test instances) share one PostgreSQL.
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(5))
+            .test_on_check_out(false)
+            .build(manager)
+            .context("cannot build the database pool")?;
+        Ok(Self { pool, backend })
+    }
+
+    /// The engine behind this pool.
+    pub fn backend(&self) -> DatabaseBackend {
+        self.backend
+    }
+
+    /// Runs blocking database work on the blocking thread pool.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, DatabaseError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, DatabaseError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut connection = pool
+                .get()
+                .map_err(|error| DatabaseError::Unavailable(error.to_string()))?;
+            work(&mut connection)
+        })
+        .await
+        .map_err(|error| DatabaseError::Unavailable(format!("blocking pool: {error}")))?
+    }
+
+    /// Whether a trivial query succeeds now.
+    pub async fn is_reachable(&self) -> bool {
+        match self.run(|connection| Ok(ping(connection)?)).await {
+            Ok(()) => true,
+            Err(error) => {
+                tracing::warn!(%error, "database health check failed");
+                false
+            }
+        }
+    }
+}
+
+fn run_migrations(connection: &mut AnyConnection) -> anyhow::Result<()> {
+    let applied = match connection {
+        AnyConnection::Postgresql(pg) => pg.run_pending_migrations(POSTGRES_MIGRATIONS),
+        AnyConnection::Sqlite(sqlite) => sqlite.run_pending_migrations(SQLITE_MIGRATIONS),
+    }
+    .map_err(|error| anyhow::anyhow!("database migration failed: {error}"))?;
+    for migration in applied {
+        tracing::info!(%migration, "applied database migration");
+    }
+    Ok(())
+}

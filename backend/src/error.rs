@@ -1,0 +1,105 @@
+//! The one mapping from failures to HTTP answers: status code + `ApiError` JSON body.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use stratus_shared::{ApiError, ErrorCode};
+
+use crate::db::DatabaseError;
+
+/// What a handler can fail with. Each variant maps to one status and one stable code.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("database unavailable: {0}")]
+    DatabaseUnavailable(String),
+    /// Anything unexpected; logged in full, answered without detail.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    /// The JSON body sent for this error.
+    pub fn body(&self) -> ApiError {
+        match self {
+            AppError::NotFound(message) => ApiError::new(ErrorCode::NotFound, message.clone()),
+            AppError::InvalidRequest(message) => {
+                ApiError::new(ErrorCode::InvalidRequest, message.clone())
+            }
+            AppError::PayloadTooLarge => ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                "The request body is larger than this endpoint accepts.",
+            ),
+            AppError::DatabaseUnavailable(_) => ApiError::new(
+                ErrorCode::DatabaseUnavailable,
+                "The database cannot be reached right now. Please try again shortly.",
+            ),
+            AppError::Internal(_) => ApiError::new(
+                ErrorCode::Internal,
+                "Something went wrong on our side. It has been logged.",
+            ),
+        }
+    }
+}
+
+impl From<DatabaseError> for AppError {
+    fn from(error: DatabaseError) -> Self {
+        match error {
+            DatabaseError::Unavailable(detail) => AppError::DatabaseUnavailable(detail),
+            DatabaseError::Query(error) => AppError::Internal(error.into()),
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            AppError::Internal(error) => tracing::error!(error = ?error, "internal error"),
+            AppError::DatabaseUnavailable(detail) => {
+                tracing::warn!(%detail, "database unavailable")
+            }
+            _ => {}
+        }
+        HttpResponse::build(self.status_code()).json(self.body())
+    }
+}
+
+/// Turns extractor failures (bad JSON, query or path) into the same JSON error body.
+pub fn extractor_error(error: impl std::fmt::Display, too_large: bool) -> actix_web::Error {
+    if too_large {
+        AppError::PayloadTooLarge.into()
+    } else {
+        AppError::InvalidRequest(error.to_string()).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::to_bytes;
+
+    #[actix_web::test]
+    async fn internal_errors_hide_their_detail() {
+        let error = AppError::Internal(anyhow::anyhow!("secret connection string"));
+        let response = error.error_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = to_bytes(response.into_body()).await.unwrap();
+        let body: ApiError = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body.code, ErrorCode::Internal);
+        assert!(!body.message.contains("secret"));
+    }
+}

@@ -1,0 +1,10 @@
+//! The Stratus server as a library, so the binary and the black-box tests start it the same way.
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod routes;
+pub mod secrets;
+pub mod spa;
+pub mod startup;
+pub mod telemetry;

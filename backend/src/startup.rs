@@ -1,0 +1,169 @@
+//! Builds the application from settings: database, keys, web app, HTTP server.
+//! The binary and the tests both start Stratus through [`Application::build`].
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, Compress, DefaultHeaders};
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use tracing_actix_web::TracingLogger;
+use utoipa::OpenApi;
+use utoipa_actix_web::service_config::ServiceConfig as OpenApiServiceConfig;
+use utoipa_actix_web::AppExt;
+
+use crate::config::Settings;
+use crate::db::Database;
+use crate::routes;
+use crate::secrets::Secrets;
+use crate::spa::{self, WebApp};
+use crate::telemetry::RequestSpan;
+
+/// Everything a request handler may need, shared by all workers.
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub secrets: Arc<Secrets>,
+}
+
+/// The running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    database: Database,
+}
+
+/// The serialized OpenAPI document, built once at start-up.
+#[derive(Clone)]
+pub struct OpenApiDocument(pub Arc<str>);
+
+impl Application {
+    /// Prepares the data dir, opens (and migrates) the database and binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+            format!(
+                "cannot create the data directory {}",
+                settings.data_dir.display()
+            )
+        })?;
+        let secrets = Secrets::load_or_generate(
+            &settings.data_dir,
+            settings.session_secret.as_deref(),
+            settings.gateway_secret.as_deref(),
+        )?;
+        let database_url = settings
+            .database()
+            .map_err(|error| anyhow::anyhow!("STRATUS_DATABASE_URL: {error}"))?;
+        let pool_size = settings.database_pool_size;
+        let database =
+            web::block(move || Database::connect(&database_url, pool_size)).await??;
+        tracing::info!(backend = ?database.backend(), "database ready");
+
+        let web_app = WebApp::load(&settings.dist_dir);
+        let listener = TcpListener::bind(settings.bind)
+            .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let server = run(listener, settings, secrets, database.clone(), web_app)?;
+        Ok(Self {
+            port,
+            server,
+            database,
+        })
+    }
+
+    /// The port actually bound (useful when binding port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The database pool (tests use it to look behind the API).
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+
+    /// Serves until SIGINT/SIGTERM, then lets running requests finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// The API's services, registered both in the server and in the OpenAPI document.
+fn api_services(config: &mut OpenApiServiceConfig) {
+    config
+        .service(routes::health::health)
+        .service(routes::openapi::openapi_json);
+}
+
+/// The OpenAPI document of every service under `/api`.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_, document) = App::new()
+        .into_utoipa_app()
+        .openapi(routes::openapi::ApiDoc::openapi())
+        .service(utoipa_actix_web::scope("/api").configure(api_services))
+        .split_for_parts();
+    document
+}
+
+fn run(
+    listener: TcpListener,
+    settings: Settings,
+    secrets: Secrets,
+    database: Database,
+    web_app: WebApp,
+) -> anyhow::Result<Server> {
+    let openapi = OpenApiDocument(
+        openapi_document()
+            .to_json()
+            .context("cannot serialize the OpenAPI document")?
+            .into(),
+    );
+    let shutdown_timeout = settings.shutdown_timeout_seconds;
+    let hsts = settings.public_url().starts_with("https://");
+    let state = AppState {
+        settings: Arc::new(settings),
+        secrets: Arc::new(secrets),
+    };
+    let content_security_policy = web_app.content_security_policy().to_owned();
+    let database = web::Data::new(database);
+    let state = web::Data::new(state);
+    let openapi = web::Data::new(openapi);
+
+    let server = HttpServer::new(move || {
+        let mut security_headers = DefaultHeaders::new()
+            .add(("Content-Security-Policy", content_security_policy.as_str()))
+            .add(("X-Content-Type-Options", "nosniff"))
+            .add(("Referrer-Policy", "same-origin"))
+            .add(("X-Frame-Options", "DENY"))
+            .add(("Cross-Origin-Opener-Policy", "same-origin"))
+            .add((
+                "Permissions-Policy",
+                "camera=(), microphone=(), geolocation=(), payment=()",
+            ));
+        if hsts {
+            security_headers =
+                security_headers.add(("Strict-Transport-Security", "max-age=31536000"));
+        }
+        App::new()
+            .wrap(from_fn(spa::cache_headers_middleware))
+            .wrap(security_headers)
+            .wrap(Compress::default())
+            .wrap(TracingLogger::<RequestSpan>::new())
+            .app_data(database.clone())
+            .app_data(state.clone())
+            .app_data(openapi.clone())
+            .configure(routes::configure_extractors)
+            .service(
+                web::scope("/api")
+                    .configure(|config| api_services(&mut OpenApiServiceConfig::new(config)))
+                    .default_service(web::to(routes::api_not_found)),
+            )
+            .configure(|config| web_app.configure(config))
+    })
+    .shutdown_timeout(shutdown_timeout)
+    .client_request_timeout(Duration::from_secs(30))
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,3 @@
+//! Request and response bodies, one module per feature.
+
+pub mod health;
