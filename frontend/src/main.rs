@@ -1,1 +1,11 @@
-fn main() {}
+//! Entry point of the Stratus web app: mounts the root component into `<body>`.
+
+mod api;
+mod app;
+mod components;
+mod pages;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}

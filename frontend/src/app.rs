@@ -1,0 +1,48 @@
+//! The root component: layout and the client-side routes.
+
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+use stratus_shared::apps::App as PortalApp;
+
+use crate::components::layout::{Footer, Header};
+use crate::pages::app_page::AppPage;
+use crate::pages::home::Home;
+use crate::pages::login::Login;
+use crate::pages::not_found::NotFound;
+use crate::pages::signup::Signup;
+
+/// The whole web app.
+#[component]
+pub fn App() -> impl IntoView {
+    view! {
+        <Router>
+            <Header />
+            <main id="main">
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=Home />
+                    <Route path=path!("/login") view=Login />
+                    <Route path=path!("/signup") view=Signup />
+                    <Route
+                        path=path!("/collaboration")
+                        view=|| view! { <AppPage app=PortalApp::ProjectCollaboration /> }
+                    />
+                    <Route
+                        path=path!("/catalog")
+                        view=|| view! { <AppPage app=PortalApp::Catalog /> }
+                    />
+                    <Route
+                        path=path!("/sharing")
+                        view=|| view! { <AppPage app=PortalApp::Sharing /> }
+                    />
+                    <Route
+                        path=path!("/community")
+                        view=|| view! { <AppPage app=PortalApp::Community /> }
+                    />
+                    <Route path=path!("/admin") view=|| view! { <AppPage app=PortalApp::Admin /> } />
+                </Routes>
+            </main>
+            <Footer />
+        </Router>
+    }
+}

@@ -1,0 +1,5 @@
+//! Widgets used by several pages.
+
+pub mod app_tiles;
+pub mod health_status;
+pub mod layout;

@@ -1,0 +1,88 @@
+# Installs the tools Stratus builds and tests with, when missing or at the wrong version.
+# Sourced by scripts/run.sh and scripts/test.sh. Every tool comes from a package registry
+# (crates.io, npm, Debian); nothing is downloaded from anywhere else, and Trunk is pinned so it
+# never tries to fetch its own tools.
+
+set -euo pipefail
+
+STRATUS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Tools shared by every checkout on this machine (a fresh clone reuses them).
+STRATUS_TOOLS_DIR="${STRATUS_TOOLS_DIR:-$HOME/.cache/stratus/tools}"
+# Trunk 0.22 needs a newer rustc than this machine kind has.
+TRUNK_VERSION="0.21.14"
+# Debian's binaryen (108) breaks the wasm; the npm build of this version works.
+BINARYEN_VERSION="132"
+
+export PATH="$HOME/.cargo/bin:$STRATUS_TOOLS_DIR/node_modules/.bin:$PATH"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# The wasm-bindgen version in Cargo.lock: the CLI must match it exactly.
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' \
+    "$STRATUS_ROOT/Cargo.lock"
+}
+
+ensure_wasm_target() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    say "Adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+}
+
+ensure_trunk() {
+  if [ "$(trunk --version 2>/dev/null || true)" != "trunk $TRUNK_VERSION" ]; then
+    say "Installing Trunk $TRUNK_VERSION from crates.io (several minutes, once)"
+    cargo install trunk --version "$TRUNK_VERSION" --locked
+  fi
+}
+
+ensure_wasm_bindgen() {
+  local version
+  version="$(wasm_bindgen_version)"
+  [ -n "$version" ] || { echo "wasm-bindgen is not in Cargo.lock" >&2; exit 1; }
+  if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $version" ]; then
+    say "Installing wasm-bindgen-cli $version from crates.io (a few minutes, once)"
+    # Not --locked: the CLI's own lock pins a webpki-roots release the registry no longer serves.
+    cargo install wasm-bindgen-cli --version "$version" --force
+  fi
+  export TRUNK_TOOLS_WASM_BINDGEN="$version"
+}
+
+ensure_wasm_opt() {
+  local bin="$STRATUS_TOOLS_DIR/node_modules/.bin/wasm-opt"
+  if ! "$bin" --version 2>/dev/null | grep -q "version $BINARYEN_VERSION"; then
+    say "Installing binaryen@$BINARYEN_VERSION (wasm-opt) from npm"
+    command -v npm >/dev/null || { echo "npm is needed to install wasm-opt" >&2; exit 1; }
+    mkdir -p "$STRATUS_TOOLS_DIR"
+    npm install --prefix "$STRATUS_TOOLS_DIR" --no-audit --no-fund --silent \
+      "binaryen@$BINARYEN_VERSION"
+  fi
+}
+
+ensure_chromium() {
+  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    say "Installing Chromium and chromedriver from Debian's packages"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+}
+
+# Everything Trunk needs, with dependencies fetched (Trunk runs cargo --offline).
+ensure_web_toolchain() {
+  ensure_wasm_target
+  ensure_trunk
+  ensure_wasm_bindgen
+  ensure_wasm_opt
+  (cd "$STRATUS_ROOT" && cargo fetch --locked --quiet)
+}
+
+# Builds the web app (release: small wasm, wasm-opt) into dist/.
+build_web_app() {
+  say "Building the web app into dist/"
+  (cd "$STRATUS_ROOT" && trunk build --release --quiet)
+}
