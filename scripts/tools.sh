@@ -84,5 +84,5 @@ ensure_web_toolchain() {
 # Builds the web app (release: small wasm, wasm-opt) into dist/.
 build_web_app() {
   say "Building the web app into dist/"
-  (cd "$STRATUS_ROOT" && trunk build --release --quiet)
+  (cd "$STRATUS_ROOT" && trunk build --release)
 }

@@ -124,10 +124,7 @@ pub fn is_fingerprinted(file_name: &str) -> bool {
     let Some((_, after_dash)) = file_name.rsplit_once('-') else {
         return false;
     };
-    let hash: &str = after_dash
-        .split(['.', '_'])
-        .next()
-        .unwrap_or_default();
+    let hash: &str = after_dash.split(['.', '_']).next().unwrap_or_default();
     (8..=16).contains(&hash.len())
         && hash.bytes().all(|b| b.is_ascii_hexdigit())
         && after_dash.len() > hash.len()

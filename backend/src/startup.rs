@@ -57,8 +57,7 @@ impl Application {
             .database()
             .map_err(|error| anyhow::anyhow!("STRATUS_DATABASE_URL: {error}"))?;
         let pool_size = settings.database_pool_size;
-        let database =
-            web::block(move || Database::connect(&database_url, pool_size)).await??;
+        let database = web::block(move || Database::connect(&database_url, pool_size)).await??;
         tracing::info!(backend = ?database.backend(), "database ready");
 
         let web_app = WebApp::load(&settings.dist_dir);

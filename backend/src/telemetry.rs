@@ -35,7 +35,9 @@ pub struct RequestSpan;
 
 impl RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
-        request.extensions_mut().insert(RequestStart(Instant::now()));
+        request
+            .extensions_mut()
+            .insert(RequestStart(Instant::now()));
         let request_id = request
             .extensions()
             .get::<RequestId>()

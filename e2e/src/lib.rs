@@ -1,1 +1,295 @@
-//! Browser tests live in `tests/`; this crate has no library code.
+//! What the browser tests stand on: the real `stratus` binary on a random port with a fresh
+//! SQLite database, and headless Chromium driven through chromedriver.
+//!
+//! This crate builds nothing itself: `scripts/test.sh` builds the binary and the web app first.
+//! `STRATUS_BIN` and `STRATUS_DIST_DIR` override where they are looked for.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use thirtyfour::prelude::*;
+
+/// How long a page may take to show what a test waits for.
+pub const WAIT: Duration = Duration::from_secs(15);
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("e2e/ sits in the workspace")
+        .to_owned()
+}
+
+/// Where failure screenshots and console logs go.
+pub fn artifacts_dir() -> PathBuf {
+    workspace_root().join("target").join("e2e-artifacts")
+}
+
+/// A `stratus` process serving the built web app; killed on drop.
+pub struct Server {
+    process: Child,
+    pub base_url: String,
+    _data_dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// Starts the binary on a random port against a temporary SQLite file and waits until it
+    /// says where it listens.
+    pub fn start() -> Self {
+        let root = workspace_root();
+        let binary = std::env::var_os("STRATUS_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("target/debug/stratus"));
+        let dist = std::env::var_os("STRATUS_DIST_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("dist"));
+        assert!(
+            binary.exists(),
+            "{} is missing: run `bash scripts/test.sh`, which builds it",
+            binary.display()
+        );
+        assert!(
+            dist.join("index.html").exists(),
+            "{} has no built web app: run `bash scripts/test.sh`, which builds it",
+            dist.display()
+        );
+        let data_dir = tempfile::tempdir().expect("temporary data dir");
+        let mut process = Command::new(&binary)
+            .arg("serve")
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("STRATUS_BIND", "127.0.0.1:0")
+            .env("STRATUS_DATA_DIR", data_dir.path())
+            .env("STRATUS_DIST_DIR", &dist)
+            .env("STRATUS_LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the stratus binary");
+        let stdout = process.stdout.take().expect("piped stdout");
+        let (port_tx, port_rx) = std::sync::mpsc::channel();
+        // Read the log on a thread of its own: it finds the port, then keeps the pipe drained.
+        std::thread::spawn(move || {
+            let mut port_tx = Some(port_tx);
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(tx) = &port_tx {
+                    if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) {
+                        if let Some(port) = event.get("port").and_then(|p| p.as_u64()) {
+                            let _ = tx.send(port);
+                            port_tx = None;
+                        }
+                    }
+                }
+                if std::env::var_os("TEST_LOG").is_some() {
+                    eprintln!("[stratus] {line}");
+                }
+            }
+        });
+        let port = port_rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("stratus logs its port within 30 s");
+        Self {
+            process,
+            base_url: format!("http://127.0.0.1:{port}"),
+            _data_dir: data_dir,
+        }
+    }
+
+    /// The absolute URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+/// A chromedriver process and one headless Chromium session; closed on drop of the driver.
+pub struct Browser {
+    pub driver: WebDriver,
+    chromedriver: Child,
+    chromedriver_url: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    /// Starts chromedriver on a free port and opens a fresh headless Chromium.
+    pub async fn start() -> Self {
+        let port = free_port();
+        let chromedriver_bin = std::env::var("CHROMEDRIVER").unwrap_or("chromedriver".into());
+        let chromedriver = Command::new(&chromedriver_bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|error| panic!("start {chromedriver_bin}: {error}"));
+        let chromedriver_url = format!("http://127.0.0.1:{port}");
+        wait_until_ready(&format!("{chromedriver_url}/status")).await;
+
+        let profile = tempfile::tempdir().expect("temporary browser profile");
+        let mut caps = DesiredCapabilities::chrome();
+        for arg in [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1280,900",
+        ] {
+            caps.add_arg(arg).expect("chrome argument");
+        }
+        caps.add_arg(&format!("--user-data-dir={}", profile.path().display()))
+            .expect("chrome argument");
+        if let Ok(binary) = std::env::var("CHROMIUM") {
+            caps.set_binary(&binary).expect("chrome binary");
+        } else if Path::new("/usr/bin/chromium").exists() {
+            caps.set_binary("/usr/bin/chromium").expect("chrome binary");
+        }
+        caps.set("goog:loggingPrefs", serde_json::json!({ "browser": "ALL" }))
+            .expect("logging capability");
+        let driver = WebDriver::new(&chromedriver_url, caps)
+            .await
+            .expect("open a Chromium session");
+        Self {
+            driver,
+            chromedriver,
+            chromedriver_url,
+            _profile: profile,
+        }
+    }
+
+    /// The browser console so far (wasm panics show only there).
+    pub async fn console_log(&self) -> Vec<serde_json::Value> {
+        let url = format!(
+            "{}/session/{}/se/log",
+            self.chromedriver_url,
+            self.driver.session_id()
+        );
+        let answer: serde_json::Value = match reqwest::Client::new()
+            .post(url)
+            .json(&serde_json::json!({ "type": "browser" }))
+            .send()
+            .await
+        {
+            Ok(response) => response.json().await.unwrap_or_default(),
+            Err(_) => return Vec::new(),
+        };
+        answer["value"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Saves a screenshot and the console log under `target/e2e-artifacts/<name>.*`.
+    pub async fn save_artifacts(&self, name: &str) -> PathBuf {
+        let dir = artifacts_dir();
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = self
+            .driver
+            .screenshot(&dir.join(format!("{name}.png")))
+            .await;
+        let log = self.console_log().await;
+        let _ = std::fs::write(
+            dir.join(format!("{name}.console.json")),
+            serde_json::to_string_pretty(&log).unwrap_or_default(),
+        );
+        dir.join(name)
+    }
+
+    /// Waits until an element matching `css` contains `text`; returns it.
+    pub async fn wait_for_text(&self, css: &str, text: &str) -> WebDriverResult<WebElement> {
+        let deadline = Instant::now() + WAIT;
+        let mut last_seen = String::new();
+        loop {
+            for element in self.driver.find_all(By::Css(css)).await? {
+                let content = element.text().await.unwrap_or_default();
+                if content.contains(text) {
+                    return Ok(element);
+                }
+                last_seen = content;
+            }
+            if Instant::now() > deadline {
+                return Err(WebDriverError::FatalError(format!(
+                    "no `{css}` with text {text:?} within {WAIT:?}; last seen: {last_seen:?}"
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until the address bar shows `path`.
+    pub async fn wait_for_path(&self, path: &str) -> WebDriverResult<()> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let url = self.driver.current_url().await?;
+            if url.path() == path {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(WebDriverError::FatalError(format!(
+                    "expected to be at {path}, still at {url}"
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Console entries at level SEVERE (errors, CSP violations, wasm panics).
+    pub async fn console_errors(&self) -> Vec<String> {
+        self.console_log()
+            .await
+            .into_iter()
+            .filter(|entry| entry["level"] == "SEVERE")
+            .map(|entry| entry["message"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// Ends the browser session and chromedriver.
+    pub async fn quit(mut self) {
+        let driver = self.driver.clone();
+        let _ = driver.quit().await;
+        let _ = self.chromedriver.kill();
+        let _ = self.chromedriver.wait();
+    }
+}
+
+/// Runs a browser journey against a fresh server; on failure saves a screenshot and the
+/// console log under `target/e2e-artifacts/`, then fails the test.
+pub async fn journey(name: &str, body: impl AsyncFnOnce(&Server, &Browser) -> WebDriverResult<()>) {
+    let server = Server::start();
+    let browser = Browser::start().await;
+    let outcome = body(&server, &browser).await;
+    if let Err(error) = outcome {
+        let saved = browser.save_artifacts(name).await;
+        browser.quit().await;
+        panic!(
+            "journey {name} failed: {error}\nscreenshot and console log: {}.{{png,console.json}}",
+            saved.display()
+        );
+    }
+    browser.quit().await;
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free local port")
+}
+
+async fn wait_until_ready(url: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if reqwest::get(url).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{url} did not answer within 20 s");
+}

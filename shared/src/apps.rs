@@ -66,10 +66,7 @@ impl App {
     /// Whether the app shows information that belongs to one organization, so a guest
     /// (an account not linked to an organization) cannot use it.
     pub fn is_organization_only(self) -> bool {
-        matches!(
-            self,
-            App::ProjectCollaboration | App::Sharing | App::Admin
-        )
+        matches!(self, App::ProjectCollaboration | App::Sharing | App::Admin)
     }
 }
 

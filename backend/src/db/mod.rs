@@ -76,7 +76,9 @@ impl ManageConnection for ConnectionManager {
 }
 
 fn ping(connection: &mut AnyConnection) -> QueryResult<()> {
-    diesel::sql_query("SELECT 1").execute(connection).map(|_| ())
+    diesel::sql_query("SELECT 1")
+        .execute(connection)
+        .map(|_| ())
 }
 
 /// Why the database could not be used.

@@ -26,7 +26,8 @@ pub fn configure_extractors(config: &mut web::ServiceConfig) {
             |error: JsonPayloadError, _| {
                 let too_large = matches!(
                     error,
-                    JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. }
+                    JsonPayloadError::OverflowKnownLength { .. }
+                        | JsonPayloadError::Overflow { .. }
                 );
                 crate::error::extractor_error(error, too_large)
             },

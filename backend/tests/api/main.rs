@@ -1,0 +1,8 @@
+//! Black-box API tests: each starts the real server on a random port with a fresh database
+//! (SQLite by default, PostgreSQL when `TEST_DATABASE_URL` is set) and talks HTTP to it.
+
+mod helpers;
+
+mod health;
+mod openapi;
+mod web_app;

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs every check and test of Stratus: formatting, lints, unit tests, API tests on SQLite,
+# the same API tests on PostgreSQL (when TEST_DATABASE_URL names a server), the web app's
+# release build, and the browser tests in headless Chromium.
+# Installs what is missing first; fast when everything is already there.
+source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
+cd "$STRATUS_ROOT"
+
+ensure_web_toolchain
+ensure_chromium
+
+say "Formatting (cargo fmt --check)"
+cargo fmt --all --check
+
+say "Lints (clippy, host and wasm32)"
+cargo clippy --locked --workspace --all-targets --quiet -- -D warnings
+cargo clippy --locked -p frontend --target wasm32-unknown-unknown --quiet -- -D warnings
+
+build_web_app
+say "Building the server binary for the browser tests"
+cargo build --locked --quiet -p stratus-backend --bin stratus
+
+say "Unit, API (SQLite) and browser tests"
+env -u TEST_DATABASE_URL cargo test --locked --workspace
+
+if [ -n "${TEST_DATABASE_URL:-}" ]; then
+  say "API tests on PostgreSQL (TEST_DATABASE_URL)"
+  cargo test --locked -p stratus-backend --test api
+else
+  cat >&2 <<'WARN'
+
+  ************************************************************************
+  *  PostgreSQL API tests SKIPPED: TEST_DATABASE_URL is not set.         *
+  *  Set it to a server the tests may create databases on, e.g.          *
+  *    TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres     *
+  *  (.ci/run always sets it.)                                           *
+  ************************************************************************
+
+WARN
+fi
+say "All tests passed"
