@@ -11,6 +11,9 @@ use crate::db::DatabaseError;
 pub enum AppError {
     #[error("not found: {0}")]
     NotFound(String),
+    /// No valid access token: sign in (again).
+    #[error("unauthorized")]
+    Unauthorized,
     #[error("invalid request: {0}")]
     InvalidRequest(String),
     #[error("payload too large")]
@@ -27,6 +30,10 @@ impl AppError {
     pub fn body(&self) -> ApiError {
         match self {
             AppError::NotFound(message) => ApiError::new(ErrorCode::NotFound, message.clone()),
+            AppError::Unauthorized => ApiError::new(
+                ErrorCode::Unauthorized,
+                "You are not signed in, or your session has expired. Please sign in.",
+            ),
             AppError::InvalidRequest(message) => {
                 ApiError::new(ErrorCode::InvalidRequest, message.clone())
             }
@@ -59,6 +66,7 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -74,7 +82,11 @@ impl ResponseError for AppError {
             }
             _ => {}
         }
-        HttpResponse::build(self.status_code()).json(self.body())
+        let mut response = HttpResponse::build(self.status_code());
+        if matches!(self, AppError::Unauthorized) {
+            response.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        response.json(self.body())
     }
 }
 

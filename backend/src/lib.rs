@@ -1,5 +1,6 @@
 //! The Stratus server as a library, so the binary and the black-box tests start it the same way.
 
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -14,6 +14,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig as OpenApiServiceConfig;
 use utoipa_actix_web::AppExt;
 
+use crate::auth::AccessTokens;
 use crate::config::Settings;
 use crate::db::Database;
 use crate::routes;
@@ -26,6 +27,8 @@ use crate::telemetry::RequestSpan;
 pub struct AppState {
     pub settings: Arc<Settings>,
     pub secrets: Arc<Secrets>,
+    /// Issues and checks people's access tokens.
+    pub access_tokens: AccessTokens,
 }
 
 /// The running server.
@@ -33,6 +36,7 @@ pub struct Application {
     port: u16,
     server: Server,
     database: Database,
+    access_tokens: AccessTokens,
 }
 
 /// The serialized OpenAPI document, built once at start-up.
@@ -64,11 +68,20 @@ impl Application {
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let server = run(listener, settings, secrets, database.clone(), web_app)?;
+        let access_tokens = AccessTokens::new(&secrets.session_key, &settings.public_url());
+        let server = run(
+            listener,
+            settings,
+            secrets,
+            database.clone(),
+            access_tokens.clone(),
+            web_app,
+        )?;
         Ok(Self {
             port,
             server,
             database,
+            access_tokens,
         })
     }
 
@@ -80,6 +93,11 @@ impl Application {
     /// The database pool (tests use it to look behind the API).
     pub fn database(&self) -> &Database {
         &self.database
+    }
+
+    /// The access-token issuer (tests use it to act as a signed-in user).
+    pub fn access_tokens(&self) -> &AccessTokens {
+        &self.access_tokens
     }
 
     /// Serves until SIGINT/SIGTERM, then lets running requests finish.
@@ -110,6 +128,7 @@ fn run(
     settings: Settings,
     secrets: Secrets,
     database: Database,
+    access_tokens: AccessTokens,
     web_app: WebApp,
 ) -> anyhow::Result<Server> {
     let openapi = OpenApiDocument(
@@ -121,6 +140,7 @@ fn run(
     let shutdown_timeout = settings.shutdown_timeout_seconds;
     let hsts = settings.public_url().starts_with("https://");
     let state = AppState {
+        access_tokens,
         settings: Arc::new(settings),
         secrets: Arc::new(secrets),
     };

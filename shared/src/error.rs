@@ -13,6 +13,8 @@ pub enum ErrorCode {
     NotFound,
     /// The endpoint exists but not for this HTTP method.
     MethodNotAllowed,
+    /// No valid access token came with the request: sign in (again).
+    Unauthorized,
     /// The request body or query could not be read (bad JSON, wrong types, missing fields).
     InvalidRequest,
     /// The request body is larger than the endpoint accepts.
@@ -29,6 +31,7 @@ impl ErrorCode {
         match self {
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::DatabaseUnavailable => "database_unavailable",
@@ -78,6 +81,7 @@ mod tests {
         for code in [
             ErrorCode::NotFound,
             ErrorCode::MethodNotAllowed,
+            ErrorCode::Unauthorized,
             ErrorCode::InvalidRequest,
             ErrorCode::PayloadTooLarge,
             ErrorCode::DatabaseUnavailable,
