@@ -8,6 +8,7 @@ cd "$STRATUS_ROOT"
 
 ensure_web_toolchain
 ensure_chromium
+ensure_smtp_server
 
 say "Formatting (cargo fmt --check)"
 cargo fmt --all --check
@@ -20,6 +21,7 @@ build_web_app
 say "Building the server binary for the browser tests"
 cargo build --locked --quiet -p stratus-backend --bin stratus
 
+start_smtp_server
 say "Unit, API (SQLite) and browser tests"
 env -u TEST_DATABASE_URL cargo test --locked --workspace
 

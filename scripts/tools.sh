@@ -86,3 +86,35 @@ build_web_app() {
   say "Building the web app into dist/"
   (cd "$STRATUS_ROOT" && trunk build --release)
 }
+
+# A real SMTP server for the tests: aiosmtpd from PyPI in a virtualenv of our own.
+ensure_smtp_server() {
+  local venv="$STRATUS_TOOLS_DIR/venv"
+  if ! "$venv/bin/python" -c "import aiosmtpd" 2>/dev/null; then
+    say "Installing aiosmtpd (test SMTP server) from PyPI"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "aiosmtpd==1.4.6"
+  fi
+}
+
+# Starts the test SMTP server on a free port, delivering into a Maildir; exports
+# TEST_SMTP_PORT and TEST_MAILDIR for the tests and stops the server when the script exits.
+start_smtp_server() {
+  local venv="$STRATUS_TOOLS_DIR/venv"
+  TEST_MAILDIR="$(mktemp -d)/maildir"
+  TEST_SMTP_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  "$venv/bin/python" -m aiosmtpd -n -l "127.0.0.1:$TEST_SMTP_PORT" \
+    -c aiosmtpd.handlers.Mailbox "$TEST_MAILDIR" &
+  SMTP_SERVER_PID=$!
+  trap 'kill "$SMTP_SERVER_PID" 2>/dev/null || true' EXIT
+  for _ in $(seq 1 50); do
+    if python3 -c "import socket; socket.create_connection(('127.0.0.1', $TEST_SMTP_PORT), 1)" 2>/dev/null; then
+      export TEST_SMTP_PORT TEST_MAILDIR
+      say "Test SMTP server on 127.0.0.1:$TEST_SMTP_PORT, mail in $TEST_MAILDIR"
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "the test SMTP server did not start" >&2
+  exit 1
+}

@@ -6,10 +6,11 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// All settings of a running server.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Settings {
     /// Address and port to listen on, e.g. `127.0.0.1:8080`.
     pub bind: SocketAddr,
@@ -17,13 +18,11 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// `postgres://…` for PostgreSQL; a file path or `sqlite://path` for SQLite.
     /// Empty means `<data_dir>/stratus.db`.
-    #[serde(default)]
     pub database_url: String,
     /// Most connections the pool keeps open.
     pub database_pool_size: u32,
     /// The address people reach the portal at (used in mails and redirects).
     /// Empty means `http://<bind>`.
-    #[serde(default)]
     pub public_url: String,
     /// Folder with the built web app (Trunk's output).
     pub dist_dir: PathBuf,
@@ -32,15 +31,80 @@ pub struct Settings {
     /// Seconds the server waits for running requests when asked to stop.
     pub shutdown_timeout_seconds: u64,
     /// Key for people's session tokens; generated into the data dir when not given.
-    #[serde(default)]
     pub session_secret: Option<String>,
     /// Key for DMS tokens; generated into the data dir when not given.
-    #[serde(default)]
     pub gateway_secret: Option<String>,
+    /// argon2id memory cost in KiB (OWASP: 19456 with 2 iterations).
+    pub argon2_memory_kib: u32,
+    /// argon2id iterations.
+    pub argon2_iterations: u32,
+    /// argon2id lanes.
+    pub argon2_parallelism: u32,
+    /// SMTP server for outgoing mail; empty means mail is written to `<data_dir>/outbox/`.
+    pub smtp_host: String,
+    /// SMTP port.
+    pub smtp_port: u16,
+    /// `none`, `starttls` or `tls` (implicit TLS).
+    pub smtp_tls: SmtpTls,
+    /// SMTP user name, if the server wants one.
+    pub smtp_username: Option<String>,
+    /// SMTP password, if the server wants one.
+    pub smtp_password: Option<String>,
+    /// The sender of every mail.
+    pub mail_from: String,
+    /// Failed sign-ins allowed per account within `login_window_minutes`.
+    pub login_attempts_per_account: u32,
+    /// Failed sign-ins allowed per client address within `login_window_minutes`
+    /// (higher: many people may share one address behind a company's NAT).
+    pub login_attempts_per_address: u32,
+    /// The sliding window for sign-in throttling.
+    pub login_window_minutes: u32,
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain text: only for a server on the same machine or in tests.
+    None,
+    /// Upgrade with STARTTLS (port 587); refuses to send without it.
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+}
+
+impl Default for Settings {
+    /// Settings that need nothing installed: the portal on 127.0.0.1:8080 with SQLite in ./data.
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            database_url: String::new(),
+            database_pool_size: 8,
+            public_url: String::new(),
+            dist_dir: PathBuf::from("dist"),
+            log_format: LogFormat::Pretty,
+            shutdown_timeout_seconds: 10,
+            session_secret: None,
+            gateway_secret: None,
+            argon2_memory_kib: 19_456,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            smtp_host: String::new(),
+            smtp_port: 587,
+            smtp_tls: SmtpTls::Starttls,
+            smtp_username: None,
+            smtp_password: None,
+            mail_from: "Stratus <no-reply@stratus.localhost>".into(),
+            login_attempts_per_account: 5,
+            login_attempts_per_address: 20,
+            login_window_minutes: 15,
+        }
+    }
 }
 
 /// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     Pretty,
@@ -86,15 +150,8 @@ impl Settings {
     /// Loads settings from defaults, the file named by `config_file` (if any) and the
     /// environment (`STRATUS_BIND`, `STRATUS_DATA_DIR`, …).
     pub fn load(config_file: Option<&Path>) -> Result<Self, config::ConfigError> {
-        let mut builder = config::Config::builder()
-            .set_default("bind", "127.0.0.1:8080")?
-            .set_default("data_dir", "data")?
-            .set_default("database_url", "")?
-            .set_default("database_pool_size", 8)?
-            .set_default("public_url", "")?
-            .set_default("dist_dir", "dist")?
-            .set_default("log_format", "pretty")?
-            .set_default("shutdown_timeout_seconds", 10)?;
+        let mut builder =
+            config::Config::builder().add_source(config::Config::try_from(&Settings::default())?);
         if let Some(file) = config_file {
             builder = builder.add_source(config::File::from(file).required(true));
         }
@@ -123,6 +180,18 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let settings = Settings::load(None).unwrap();
+        assert_eq!(settings.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(settings.public_url(), "http://127.0.0.1:8080");
+        assert_eq!(
+            settings.database().unwrap(),
+            DatabaseUrl::Sqlite(PathBuf::from("data/stratus.db"))
+        );
+        assert!(settings.smtp_host.is_empty());
+    }
 
     #[test]
     fn empty_database_url_means_sqlite_in_the_data_dir() {

@@ -16,6 +16,27 @@ pub enum AppError {
     Unauthorized,
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// Input that is well-formed but breaks a rule (email shape, password policy).
+    #[error("{code}: {message}")]
+    Validation { code: ErrorCode, message: String },
+    /// Wrong email or password; never says which.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// Right password, address not verified yet.
+    #[error("email not verified")]
+    EmailNotVerified,
+    /// A password change with a wrong current password.
+    #[error("current password wrong")]
+    CurrentPasswordWrong,
+    /// A mailed link that is unknown, used or expired.
+    #[error("link invalid")]
+    LinkInvalid,
+    /// The refresh cookie cannot continue a session.
+    #[error("session expired")]
+    SessionExpired,
+    /// Rate limited; try again after this many seconds.
+    #[error("too many requests")]
+    TooManyRequests { retry_after_seconds: i64 },
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("database unavailable: {0}")]
@@ -37,6 +58,36 @@ impl AppError {
             AppError::InvalidRequest(message) => {
                 ApiError::new(ErrorCode::InvalidRequest, message.clone())
             }
+            AppError::Validation { code, message } => ApiError::new(*code, message.clone()),
+            AppError::InvalidCredentials => ApiError::new(
+                ErrorCode::InvalidCredentials,
+                "The email address or the password is not right.",
+            ),
+            AppError::EmailNotVerified => ApiError::new(
+                ErrorCode::EmailNotVerified,
+                "Your email address is not verified yet. Follow the link in the mail we sent you, or ask for a new one.",
+            ),
+            AppError::CurrentPasswordWrong => ApiError::new(
+                ErrorCode::CurrentPasswordWrong,
+                "Your current password is not right.",
+            ),
+            AppError::LinkInvalid => ApiError::new(
+                ErrorCode::LinkInvalid,
+                "This link is not valid any more: it was used already, it expired, or a newer mail replaced it.",
+            ),
+            AppError::SessionExpired => ApiError::new(
+                ErrorCode::SessionExpired,
+                "Your session has ended. Please sign in again.",
+            ),
+            AppError::TooManyRequests {
+                retry_after_seconds,
+            } => ApiError::new(
+                ErrorCode::TooManyRequests,
+                format!(
+                    "Too many attempts. Please try again in {}.",
+                    human_wait(*retry_after_seconds)
+                ),
+            ),
             AppError::PayloadTooLarge => ApiError::new(
                 ErrorCode::PayloadTooLarge,
                 "The request body is larger than this endpoint accepts.",
@@ -68,6 +119,11 @@ impl ResponseError for AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::InvalidCredentials | AppError::SessionExpired => StatusCode::UNAUTHORIZED,
+            AppError::EmailNotVerified | AppError::CurrentPasswordWrong => StatusCode::FORBIDDEN,
+            AppError::LinkInvalid => StatusCode::BAD_REQUEST,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -83,10 +139,25 @@ impl ResponseError for AppError {
             _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
-        if matches!(self, AppError::Unauthorized) {
-            response.insert_header(("WWW-Authenticate", "Bearer"));
+        match self {
+            AppError::Unauthorized => {
+                response.insert_header(("WWW-Authenticate", "Bearer"));
+            }
+            AppError::TooManyRequests {
+                retry_after_seconds,
+            } => {
+                response.insert_header(("Retry-After", retry_after_seconds.to_string()));
+            }
+            _ => {}
         }
         response.json(self.body())
+    }
+}
+
+fn human_wait(seconds: i64) -> String {
+    match seconds {
+        ..=60 => "a minute".to_owned(),
+        _ => format!("{} minutes", (seconds + 59) / 60),
     }
 }
 

@@ -1,9 +1,11 @@
 //! The Stratus server as a library, so the binary and the black-box tests start it the same way.
 
+pub mod accounts;
 pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod mail;
 pub mod routes;
 pub mod secrets;
 pub mod spa;

@@ -14,9 +14,11 @@ use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig as OpenApiServiceConfig;
 use utoipa_actix_web::AppExt;
 
+use crate::auth::password::Passwords;
 use crate::auth::AccessTokens;
 use crate::config::Settings;
 use crate::db::Database;
+use crate::mail::Mailer;
 use crate::routes;
 use crate::secrets::Secrets;
 use crate::spa::{self, WebApp};
@@ -29,6 +31,10 @@ pub struct AppState {
     pub secrets: Arc<Secrets>,
     /// Issues and checks people's access tokens.
     pub access_tokens: AccessTokens,
+    /// Hashes and checks passwords.
+    pub passwords: Passwords,
+    /// Sends mail.
+    pub mailer: Mailer,
 }
 
 /// The running server.
@@ -110,7 +116,20 @@ impl Application {
 fn api_services(config: &mut OpenApiServiceConfig) {
     config
         .service(routes::health::health)
-        .service(routes::openapi::openapi_json);
+        .service(routes::openapi::openapi_json)
+        .service(routes::auth::signup)
+        .service(routes::auth::resend_verification)
+        .service(routes::auth::verify_email)
+        .service(routes::auth::login)
+        .service(routes::auth::refresh)
+        .service(routes::auth::logout)
+        .service(routes::auth::forgot_password)
+        .service(routes::auth::reset_password)
+        .service(routes::me::me)
+        .service(routes::me::change_password)
+        .service(routes::me::list_sessions)
+        .service(routes::me::revoke_session)
+        .service(routes::me::revoke_all_sessions);
 }
 
 /// The OpenAPI document of every service under `/api`.
@@ -139,8 +158,16 @@ fn run(
     );
     let shutdown_timeout = settings.shutdown_timeout_seconds;
     let hsts = settings.public_url().starts_with("https://");
+    let passwords = Passwords::new(
+        settings.argon2_memory_kib,
+        settings.argon2_iterations,
+        settings.argon2_parallelism,
+    )?;
+    let mailer = Mailer::from_settings(&settings)?;
     let state = AppState {
         access_tokens,
+        passwords,
+        mailer,
         settings: Arc::new(settings),
         secrets: Arc::new(secrets),
     };

@@ -4,6 +4,8 @@
 //! This crate builds nothing itself: `scripts/test.sh` builds the binary and the web app first.
 //! `STRATUS_BIN` and `STRATUS_DIST_DIR` override where they are looked for.
 
+pub mod mailbox;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -15,6 +15,30 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// No valid access token came with the request: sign in (again).
     Unauthorized,
+    /// You may not do this (your role does not allow it).
+    Forbidden,
+    /// The email address is not valid.
+    EmailInvalid,
+    /// The new password is shorter than 10 characters.
+    PasswordTooShort,
+    /// The new password is longer than 128 characters.
+    PasswordTooLong,
+    /// The new password equals the email address.
+    PasswordSameAsEmail,
+    /// The new password is one of the most common ones.
+    PasswordTooCommon,
+    /// Email or password is wrong (never says which).
+    InvalidCredentials,
+    /// The password is right but the address is not verified yet.
+    EmailNotVerified,
+    /// Changing the password needs the current one, and it was wrong.
+    CurrentPasswordWrong,
+    /// A mailed link is unknown, used or expired.
+    LinkInvalid,
+    /// The refresh cookie is missing, expired, revoked or was reused: sign in again.
+    SessionExpired,
+    /// Too many attempts: wait for the time in Retry-After.
+    TooManyRequests,
     /// The request body or query could not be read (bad JSON, wrong types, missing fields).
     InvalidRequest,
     /// The request body is larger than the endpoint accepts.
@@ -32,6 +56,18 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::EmailInvalid => "email_invalid",
+            ErrorCode::PasswordTooShort => "password_too_short",
+            ErrorCode::PasswordTooLong => "password_too_long",
+            ErrorCode::PasswordSameAsEmail => "password_same_as_email",
+            ErrorCode::PasswordTooCommon => "password_too_common",
+            ErrorCode::InvalidCredentials => "invalid_credentials",
+            ErrorCode::EmailNotVerified => "email_not_verified",
+            ErrorCode::CurrentPasswordWrong => "current_password_wrong",
+            ErrorCode::LinkInvalid => "link_invalid",
+            ErrorCode::SessionExpired => "session_expired",
+            ErrorCode::TooManyRequests => "too_many_requests",
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::DatabaseUnavailable => "database_unavailable",
@@ -82,6 +118,18 @@ mod tests {
             ErrorCode::NotFound,
             ErrorCode::MethodNotAllowed,
             ErrorCode::Unauthorized,
+            ErrorCode::Forbidden,
+            ErrorCode::EmailInvalid,
+            ErrorCode::PasswordTooShort,
+            ErrorCode::PasswordTooLong,
+            ErrorCode::PasswordSameAsEmail,
+            ErrorCode::PasswordTooCommon,
+            ErrorCode::InvalidCredentials,
+            ErrorCode::EmailNotVerified,
+            ErrorCode::CurrentPasswordWrong,
+            ErrorCode::LinkInvalid,
+            ErrorCode::SessionExpired,
+            ErrorCode::TooManyRequests,
             ErrorCode::InvalidRequest,
             ErrorCode::PayloadTooLarge,
             ErrorCode::DatabaseUnavailable,

@@ -5,6 +5,8 @@
 
 pub mod api;
 pub mod apps;
+pub mod email;
 pub mod error;
+pub mod password;
 
 pub use error::{ApiError, ErrorCode};

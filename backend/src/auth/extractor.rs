@@ -12,6 +12,8 @@ use crate::startup::AppState;
 pub struct CurrentUser {
     /// The user's id (`users.id`).
     pub user_id: String,
+    /// The session the access token was issued in (absent for tool-issued tokens).
+    pub session_id: Option<String>,
 }
 
 impl FromRequest for CurrentUser {
@@ -44,5 +46,6 @@ fn authenticate(request: &HttpRequest) -> Result<CurrentUser, AppError> {
     })?;
     Ok(CurrentUser {
         user_id: claims.sub,
+        session_id: claims.sid,
     })
 }

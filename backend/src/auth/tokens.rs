@@ -30,6 +30,9 @@ pub struct AccessClaims {
     pub iat: i64,
     /// Unique token id.
     pub jti: String,
+    /// The session (sign-in) this token was issued for, when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 /// Why a presented token was refused. Deliberately coarse: the client learns only "sign in
@@ -65,8 +68,19 @@ impl AccessTokens {
         }
     }
 
-    /// A new token for `user_id`, valid from `now` for [`ACCESS_TOKEN_TTL`].
+    /// A new token for `user_id`, valid from `now` for [`ACCESS_TOKEN_TTL`], tied to no
+    /// session (tests and tools).
     pub fn issue(&self, user_id: &str, now: DateTime<Utc>) -> (String, DateTime<Utc>) {
+        self.issue_for_session(user_id, None, now)
+    }
+
+    /// A new token for `user_id` within the session `session_id`.
+    pub fn issue_for_session(
+        &self,
+        user_id: &str,
+        session_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> (String, DateTime<Utc>) {
         let expires_at = now + ACCESS_TOKEN_TTL;
         let claims = AccessClaims {
             iss: self.issuer.clone(),
@@ -75,11 +89,17 @@ impl AccessTokens {
             exp: expires_at.timestamp(),
             iat: now.timestamp(),
             jti: uuid::Uuid::new_v4().to_string(),
+            sid: session_id.map(str::to_owned),
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             // HS256 with an in-memory key over plain claims cannot fail to encode.
             .expect("encoding HS256 claims");
         (token, expires_at)
+    }
+
+    /// The `iss` this server puts in and expects.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
     }
 
     /// Checks signature, algorithm, issuer, audience and expiry.

@@ -1,6 +1,8 @@
 //! The HTTP API under `/api`, one module per feature.
 
+pub mod auth;
 pub mod health;
+pub mod me;
 pub mod openapi;
 
 use actix_web::{web, HttpRequest, HttpResponse};

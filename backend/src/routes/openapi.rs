@@ -11,9 +11,33 @@ use utoipa::OpenApi;
         description = "The API of Stratus, the cloud portal DataMiner Systems connect to.",
     ),
     components(schemas(stratus_shared::ApiError, stratus_shared::ErrorCode)),
-    tags((name = "health", description = "Is the server up"))
+    modifiers(&BearerAuth),
+    tags(
+        (name = "health", description = "Is the server up"),
+        (name = "auth", description = "Sign-up, verification, sign-in, sessions, password reset"),
+        (name = "account", description = "The signed-in account")
+    )
 )]
 pub struct ApiDoc;
+
+/// Declares the `bearer` scheme (people's access tokens) that protected paths refer to.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The OpenAPI 3.1 document of this API.
 #[utoipa::path(

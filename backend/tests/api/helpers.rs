@@ -3,9 +3,12 @@
 use std::path::Path;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
+use e2e::mailbox::Mailbox;
 use rand::distr::{Alphanumeric, SampleString};
-use stratus_backend::config::{LogFormat, Settings};
+use serde::Serialize;
+use stratus_backend::config::{LogFormat, Settings, SmtpTls};
 use stratus_backend::startup::Application;
+use stratus_shared::api::auth::{SessionGrant, CLIENT_HEADER, REFRESH_COOKIE};
 use stratus_shared::api::health::DatabaseBackend;
 
 /// The inline start-up script of the test web app; its hash must be in the CSP.
@@ -16,6 +19,8 @@ pub const HASHED_ASSET: &str = "frontend-0123456789abcdef.js";
 /// A running server and what it stands on; everything is removed when it is dropped.
 pub struct TestApp {
     pub address: String,
+    pub mailbox: Mailbox,
+    pub access_tokens: stratus_backend::auth::AccessTokens,
     pub client: reqwest::Client,
     pub database: TestDatabase,
     pub data_dir: tempfile::TempDir,
@@ -32,6 +37,123 @@ impl TestApp {
             .await
             .expect("the server answers")
     }
+
+    /// GET `path` with an access token.
+    pub async fn get_as(&self, access_token: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{}", self.address, path))
+            .bearer_auth(access_token)
+            .send()
+            .await
+            .expect("the server answers")
+    }
+
+    /// POST a JSON body to `path`.
+    pub async fn post_json(&self, path: &str, body: &impl Serialize) -> reqwest::Response {
+        self.client
+            .post(format!("{}{}", self.address, path))
+            .json(body)
+            .send()
+            .await
+            .expect("the server answers")
+    }
+
+    /// POST a JSON body to `path` with an access token.
+    pub async fn post_json_as(
+        &self,
+        access_token: &str,
+        path: &str,
+        body: &impl Serialize,
+    ) -> reqwest::Response {
+        self.client
+            .post(format!("{}{}", self.address, path))
+            .bearer_auth(access_token)
+            .json(body)
+            .send()
+            .await
+            .expect("the server answers")
+    }
+
+    /// POST to a cookie-authenticated endpoint (`/api/auth/refresh`, `/api/auth/logout`) the
+    /// way the web app does: refresh cookie plus the client header.
+    pub async fn post_with_refresh_cookie(
+        &self,
+        path: &str,
+        refresh_token: &str,
+    ) -> reqwest::Response {
+        self.client
+            .post(format!("{}{}", self.address, path))
+            .header(CLIENT_HEADER, "web")
+            .header("Cookie", format!("{REFRESH_COOKIE}={refresh_token}"))
+            .send()
+            .await
+            .expect("the server answers")
+    }
+
+    /// Signs up, follows the mailed link and verifies: a ready account.
+    pub async fn signed_up(&self, email: &str, password: &str) -> SignedIn {
+        let response = self
+            .post_json(
+                "/api/auth/signup",
+                &serde_json::json!({"email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(response.status(), 202, "sign-up of {email}");
+        let mail = self.mailbox.wait_for_message(email, 1).await;
+        let token = mail
+            .link_token("/verify-email")
+            .expect("a verification link");
+        let response = self
+            .post_json(
+                "/api/auth/verify-email",
+                &serde_json::json!({"token": token, "password": password}),
+            )
+            .await;
+        assert_eq!(response.status(), 200, "verification of {email}");
+        SignedIn::from_response(response).await
+    }
+}
+
+/// What a successful sign-in gives: the body and the refresh cookie.
+pub struct SignedIn {
+    pub grant: SessionGrant,
+    pub refresh_token: String,
+}
+
+impl SignedIn {
+    /// Reads a 200 sign-in answer.
+    pub async fn from_response(response: reqwest::Response) -> Self {
+        let refresh_token = refresh_cookie(&response).expect("a refresh cookie");
+        let grant: SessionGrant = response.json().await.expect("a session grant");
+        Self {
+            grant,
+            refresh_token,
+        }
+    }
+}
+
+/// The refresh token in a response's `Set-Cookie`, if it sets one (empty when it removes it).
+pub fn refresh_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(|value| {
+            let (pair, _) = value.split_once(';').unwrap_or((value, ""));
+            pair.strip_prefix(&format!("{REFRESH_COOKIE}="))
+                .map(str::to_owned)
+        })
+}
+
+/// A unique address for one test.
+pub fn unique_email(domain: &str) -> String {
+    format!(
+        "{}@{domain}",
+        Alphanumeric
+            .sample_string(&mut rand::rng(), 12)
+            .to_lowercase()
+    )
 }
 
 /// A database that exists for one test only.
@@ -152,25 +274,38 @@ async fn start(
         stratus_backend::telemetry::init(LogFormat::Pretty);
     }
     let dist_dir = test_web_app();
-    let settings = Settings {
+    let mut settings = Settings {
         bind: "127.0.0.1:0".parse().expect("loopback address"),
         data_dir: data_dir.path().to_owned(),
         database_url,
         database_pool_size: 4,
-        public_url: String::new(),
         dist_dir: dist_dir.path().to_owned(),
-        log_format: LogFormat::Pretty,
         shutdown_timeout_seconds: 1,
-        session_secret: None,
-        gateway_secret: None,
+        // Cheap hashing: the tests exercise the logic, not the cost.
+        argon2_memory_kib: 1024,
+        argon2_iterations: 1,
+        ..Settings::default()
     };
+    // The real SMTP server that scripts/test.sh runs; without it, mail goes to the outbox.
+    if let Some(port) = std::env::var("TEST_SMTP_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+    {
+        settings.smtp_host = "127.0.0.1".into();
+        settings.smtp_port = port;
+        settings.smtp_tls = SmtpTls::None;
+    }
+    let mailbox = Mailbox::for_test(&data_dir.path().join("outbox"));
     let application = Application::build(settings)
         .await
         .expect("the server starts");
     let address = format!("http://127.0.0.1:{}", application.port());
+    let access_tokens = application.access_tokens().clone();
     tokio::spawn(application.run_until_stopped());
     TestApp {
         address,
+        mailbox,
+        access_tokens,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod auth;
 mod health;
 mod openapi;
 mod web_app;

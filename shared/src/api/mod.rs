@@ -1,3 +1,4 @@
 //! Request and response bodies, one module per feature.
 
+pub mod auth;
 pub mod health;

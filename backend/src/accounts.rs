@@ -1,0 +1,131 @@
+//! Accounts in the database: look-ups, creation, and the account as the API shows it.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use stratus_shared::api::auth::{Account, AccountKind, OrganizationMembership, Role};
+use stratus_shared::email::EmailAddress;
+
+use crate::db::schema::{memberships, organizations, users};
+use crate::db::AnyConnection;
+
+/// A row of `users`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub password_hash: Option<String>,
+    pub email_verified_at: Option<NaiveDateTime>,
+    pub is_staff: i32,
+    pub created_at: NaiveDateTime,
+}
+
+impl User {
+    /// Whether the owner has proven control of the address.
+    pub fn is_verified(&self) -> bool {
+        self.email_verified_at.is_some()
+    }
+}
+
+/// The account with this (normalized) email, if any.
+pub fn find_by_email(conn: &mut AnyConnection, email: &EmailAddress) -> QueryResult<Option<User>> {
+    users::table
+        .filter(users::email.eq(email.as_str()))
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The account with this id, if any.
+pub fn find_by_id(conn: &mut AnyConnection, user_id: &str) -> QueryResult<Option<User>> {
+    users::table
+        .find(user_id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Creates an unverified password account; returns its id.
+pub fn create(
+    conn: &mut AnyConnection,
+    email: &EmailAddress,
+    password_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<String> {
+    let id = uuid::Uuid::new_v4().to_string();
+    diesel::insert_into(users::table)
+        .values((
+            users::id.eq(&id),
+            users::email.eq(email.as_str()),
+            users::password_hash.eq(password_hash),
+            users::is_staff.eq(0),
+            users::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// Replaces the account's password hash.
+pub fn set_password_hash(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    password_hash: &str,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(user_id))
+        .set(users::password_hash.eq(password_hash))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Records that the owner proved control of the address (first time only).
+pub fn mark_verified(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(
+        users::table
+            .find(user_id)
+            .filter(users::email_verified_at.is_null()),
+    )
+    .set(users::email_verified_at.eq(now))
+    .execute(conn)
+    .map(|_| ())
+}
+
+/// The account as `GET /api/me` shows it, with its organizations.
+pub fn view(conn: &mut AnyConnection, user: &User) -> QueryResult<Account> {
+    let rows: Vec<(String, String, String, String)> = memberships::table
+        .inner_join(organizations::table)
+        .filter(memberships::user_id.eq(&user.id))
+        .order(organizations::name.asc())
+        .select((
+            organizations::id,
+            organizations::name,
+            organizations::slug,
+            memberships::role,
+        ))
+        .load(conn)?;
+    let organizations: Vec<OrganizationMembership> = rows
+        .into_iter()
+        .filter_map(|(organization_id, name, slug, role)| {
+            Some(OrganizationMembership {
+                organization_id,
+                name,
+                slug,
+                role: Role::parse(&role)?,
+            })
+        })
+        .collect();
+    Ok(Account {
+        id: user.id.clone(),
+        email: user.email.clone(),
+        kind: if organizations.is_empty() {
+            AccountKind::Guest
+        } else {
+            AccountKind::Member
+        },
+        is_staff: user.is_staff != 0,
+        organizations,
+    })
+}

@@ -1,0 +1,93 @@
+//! Password hashing with argon2id. Parameters come from the configuration (tests lower them).
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use argon2::{Algorithm, Argon2, Params, Version};
+use stratus_shared::password::NewPassword;
+
+/// Hashes and verifies passwords; cheap to clone.
+#[derive(Clone)]
+pub struct Passwords {
+    argon2: Argon2<'static>,
+    /// A real hash of a random password, verified against when the account does not exist so
+    /// that "unknown email" and "wrong password" take the same time.
+    dummy_hash: String,
+}
+
+impl Passwords {
+    /// argon2id with the given memory (KiB), iterations and lanes.
+    pub fn new(memory_kib: u32, iterations: u32, parallelism: u32) -> anyhow::Result<Self> {
+        let params = Params::new(memory_kib, iterations, parallelism, None)
+            .map_err(|error| anyhow::anyhow!("invalid argon2 parameters: {error}"))?;
+        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let dummy_hash = argon2
+            .hash_password(uuid::Uuid::new_v4().as_bytes())
+            .map_err(|error| anyhow::anyhow!("argon2 failed: {error}"))?
+            .to_string();
+        Ok(Self { argon2, dummy_hash })
+    }
+
+    /// The PHC string (`$argon2id$v=19$…`) to store for `password`.
+    pub fn hash(&self, password: &NewPassword) -> anyhow::Result<String> {
+        Ok(self
+            .argon2
+            .hash_password(password.expose().as_bytes())
+            .map_err(|error| anyhow::anyhow!("argon2 failed: {error}"))?
+            .to_string())
+    }
+
+    /// Whether `candidate` matches `stored`. With no stored hash (unknown account, or one that
+    /// only signs in through a provider) it still does the work, and answers `false`.
+    pub fn verify(&self, candidate: &str, stored: Option<&str>) -> bool {
+        let (hash, exists) = match stored {
+            Some(hash) => (hash, true),
+            None => (self.dummy_hash.as_str(), false),
+        };
+        let Ok(parsed) = PasswordHash::new(hash) else {
+            tracing::error!("a stored password hash cannot be parsed");
+            return false;
+        };
+        // Verification uses the parameters in the stored hash, so raising the configured cost
+        // later does not lock anyone out.
+        let matches = self
+            .argon2
+            .verify_password(candidate.as_bytes(), &parsed)
+            .is_ok();
+        matches && exists
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn passwords() -> Passwords {
+        Passwords::new(1024, 1, 1).unwrap()
+    }
+
+    #[test]
+    fn a_hash_verifies_its_password_only() {
+        let passwords = passwords();
+        let password = NewPassword::parse("correct horse battery", "a@b.com").unwrap();
+        let hash = passwords.hash(&password).unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$"));
+        assert!(passwords.verify("correct horse battery", Some(&hash)));
+        assert!(!passwords.verify("correct horse batterY", Some(&hash)));
+    }
+
+    #[test]
+    fn hashes_are_salted() {
+        let passwords = passwords();
+        let password = NewPassword::parse("correct horse battery", "a@b.com").unwrap();
+        assert_ne!(
+            passwords.hash(&password).unwrap(),
+            passwords.hash(&password).unwrap()
+        );
+    }
+
+    #[test]
+    fn no_stored_hash_never_verifies() {
+        assert!(!passwords().verify("anything at all", None));
+        assert!(!passwords().verify("anything at all", Some("not a phc string")));
+    }
+}

@@ -1,0 +1,198 @@
+//! `/api/me/*`: the signed-in account, its password and its sessions.
+
+use actix_web::{delete, get, post, web, HttpResponse};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use stratus_shared::api::auth::{Account, ChangePasswordRequest, SessionSummary};
+use stratus_shared::ApiError;
+
+use crate::accounts;
+use crate::auth::sessions;
+use crate::auth::CurrentUser;
+use crate::db::Database;
+use crate::error::AppError;
+use crate::routes::auth::parse_new_password;
+use crate::startup::AppState;
+
+fn utc(time: NaiveDateTime) -> DateTime<Utc> {
+    time.and_utc()
+}
+
+/// The signed-in account: email, kind (guest or member) and organizations.
+#[utoipa::path(
+    tag = "account",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The account", body = Account),
+        (status = 401, description = "unauthorized", body = ApiError),
+    )
+)]
+#[get("/me")]
+pub async fn me(
+    user: CurrentUser,
+    database: web::Data<Database>,
+) -> Result<HttpResponse, AppError> {
+    let account = database
+        .run(move |conn| {
+            let Some(found) = accounts::find_by_id(conn, &user.user_id)? else {
+                return Ok(None);
+            };
+            Ok(Some(accounts::view(conn, &found)?))
+        })
+        .await?
+        // A valid token for an account that no longer exists.
+        .ok_or(AppError::Unauthorized)?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(account))
+}
+
+/// Change the password (needs the current one). Every other session ends.
+#[utoipa::path(
+    tag = "account",
+    security(("bearer" = [])),
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 401, description = "unauthorized", body = ApiError),
+        (status = 403, description = "current_password_wrong", body = ApiError),
+        (status = 422, description = "The new password breaks a rule", body = ApiError),
+    )
+)]
+#[post("/me/password")]
+pub async fn change_password(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    database: web::Data<Database>,
+    body: web::Json<ChangePasswordRequest>,
+) -> Result<HttpResponse, AppError> {
+    let user_id = user.user_id.clone();
+    let account = database
+        .run(move |conn| Ok(accounts::find_by_id(conn, &user_id)?))
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    let new_password = parse_new_password(&body.new_password, &account.email)?;
+    let passwords = state.passwords.clone();
+    let current = body.current_password.clone();
+    let stored = account.password_hash.clone();
+    let new_hash = web::block(move || {
+        if !passwords.verify(&current, stored.as_deref()) {
+            return Ok(None);
+        }
+        passwords.hash(&new_password).map(Some)
+    })
+    .await
+    .map_err(|error| AppError::Internal(anyhow::anyhow!("blocking pool: {error}")))??
+    .ok_or(AppError::CurrentPasswordWrong)?;
+    database
+        .run(move |conn| {
+            let now = Utc::now().naive_utc();
+            accounts::set_password_hash(conn, &account.id, &new_hash)?;
+            sessions::revoke_all(conn, &account.id, user.session_id.as_deref(), now)?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The account's active sessions (one per signed-in browser).
+#[utoipa::path(
+    tag = "account",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Active sessions, most recently used first", body = Vec<SessionSummary>),
+        (status = 401, description = "unauthorized", body = ApiError),
+    )
+)]
+#[get("/me/sessions")]
+pub async fn list_sessions(
+    user: CurrentUser,
+    database: web::Data<Database>,
+) -> Result<HttpResponse, AppError> {
+    let current = user.session_id.clone();
+    let active = database
+        .run(move |conn| {
+            Ok(sessions::active(
+                conn,
+                &user.user_id,
+                Utc::now().naive_utc(),
+            )?)
+        })
+        .await?;
+    let summaries: Vec<SessionSummary> = active
+        .into_iter()
+        .map(|session| SessionSummary {
+            current: current.as_deref() == Some(session.id.as_str()),
+            id: session.id,
+            created_at: utc(session.created_at),
+            last_used_at: utc(session.last_used_at),
+            user_agent: session.user_agent,
+        })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(summaries))
+}
+
+/// End one of the account's sessions.
+#[utoipa::path(
+    tag = "account",
+    security(("bearer" = [])),
+    params(("session_id" = String, Path, description = "The session to end")),
+    responses(
+        (status = 204, description = "Ended"),
+        (status = 401, description = "unauthorized", body = ApiError),
+        (status = 404, description = "not_found: no such active session of this account", body = ApiError),
+    )
+)]
+#[delete("/me/sessions/{session_id}")]
+pub async fn revoke_session(
+    user: CurrentUser,
+    database: web::Data<Database>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let session_id = path.into_inner();
+    let revoked = database
+        .run(move |conn| {
+            Ok(sessions::revoke_own(
+                conn,
+                &user.user_id,
+                &session_id,
+                Utc::now().naive_utc(),
+            )?)
+        })
+        .await?;
+    if revoked {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(AppError::NotFound(
+            "There is no such active session.".into(),
+        ))
+    }
+}
+
+/// Sign out everywhere: every session of the account ends, this one included.
+#[utoipa::path(
+    tag = "account",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Every session ended"),
+        (status = 401, description = "unauthorized", body = ApiError),
+    )
+)]
+#[post("/me/sessions/revoke-all")]
+pub async fn revoke_all_sessions(
+    user: CurrentUser,
+    database: web::Data<Database>,
+) -> Result<HttpResponse, AppError> {
+    database
+        .run(move |conn| {
+            Ok(sessions::revoke_all(
+                conn,
+                &user.user_id,
+                None,
+                Utc::now().naive_utc(),
+            )?)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
