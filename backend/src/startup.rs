@@ -51,7 +51,7 @@ pub struct OpenApiDocument(pub Arc<str>);
 
 impl Application {
     /// Prepares the data dir, opens (and migrates) the database and binds the listener.
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&settings.data_dir).with_context(|| {
             format!(
                 "cannot create the data directory {}",
@@ -73,7 +73,12 @@ impl Application {
         let web_app = WebApp::load(&settings.dist_dir);
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
-        let port = listener.local_addr()?.port();
+        let local_address = listener.local_addr()?;
+        let port = local_address.port();
+        if settings.public_url.trim().is_empty() {
+            // With port 0 only the bound listener knows the real port.
+            settings.public_url = format!("http://{local_address}");
+        }
         let access_tokens = AccessTokens::new(&secrets.session_key, &settings.public_url());
         let server = run(
             listener,

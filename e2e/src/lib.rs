@@ -32,6 +32,8 @@ pub fn artifacts_dir() -> PathBuf {
 pub struct Server {
     process: Child,
     pub base_url: String,
+    /// Where the mail this server sends can be read.
+    pub mailbox: mailbox::Mailbox,
     _data_dir: tempfile::TempDir,
 }
 
@@ -57,7 +59,15 @@ impl Server {
             dist.display()
         );
         let data_dir = tempfile::tempdir().expect("temporary data dir");
-        let mut process = Command::new(&binary)
+        let mut command = Command::new(&binary);
+        // The test SMTP server of scripts/test.sh when there is one, else the outbox folder.
+        if let Ok(port) = std::env::var("TEST_SMTP_PORT") {
+            command
+                .env("STRATUS_SMTP_HOST", "127.0.0.1")
+                .env("STRATUS_SMTP_PORT", port)
+                .env("STRATUS_SMTP_TLS", "none");
+        }
+        let mut process = command
             .arg("serve")
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -95,6 +105,7 @@ impl Server {
         Self {
             process,
             base_url: format!("http://127.0.0.1:{port}"),
+            mailbox: mailbox::Mailbox::for_test(&data_dir.path().join("outbox")),
             _data_dir: data_dir,
         }
     }
@@ -225,6 +236,34 @@ impl Browser {
         }
     }
 
+    /// Waits until an element matching `css` is there; returns it.
+    pub async fn wait_for(&self, css: &str) -> WebDriverResult<WebElement> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(element) = self.driver.find_all(By::Css(css)).await?.into_iter().next() {
+                return Ok(element);
+            }
+            if Instant::now() > deadline {
+                return Err(WebDriverError::FatalError(format!(
+                    "no `{css}` within {WAIT:?}"
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Types `text` into the (emptied) input matching `css`, once it is there.
+    pub async fn fill(&self, css: &str, text: &str) -> WebDriverResult<()> {
+        let input = self.wait_for(css).await?;
+        input.clear().await?;
+        input.send_keys(text).await
+    }
+
+    /// Clicks the element matching `css`, once it is there.
+    pub async fn click(&self, css: &str) -> WebDriverResult<()> {
+        self.wait_for(css).await?.click().await
+    }
+
     /// Waits until the address bar shows `path`.
     pub async fn wait_for_path(&self, path: &str) -> WebDriverResult<()> {
         let deadline = Instant::now() + WAIT;
@@ -242,13 +281,18 @@ impl Browser {
         }
     }
 
-    /// Console entries at level SEVERE (errors, CSP violations, wasm panics).
+    /// Console entries at level SEVERE (errors, CSP violations, wasm panics), except the one
+    /// the browser logs by design: a signed-out visitor's page asks `/api/auth/refresh`
+    /// whether a session can be restored, and the 401 answer is logged as a failed load.
     pub async fn console_errors(&self) -> Vec<String> {
         self.console_log()
             .await
             .into_iter()
             .filter(|entry| entry["level"] == "SEVERE")
             .map(|entry| entry["message"].as_str().unwrap_or_default().to_owned())
+            .filter(|message| {
+                !(message.contains("/api/auth/refresh") && message.contains("status of 401"))
+            })
             .collect()
     }
 

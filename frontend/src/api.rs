@@ -1,20 +1,41 @@
 //! One typed client for the Stratus API, over gloo-net.
 
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use stratus_shared::api::auth::{
+    Account, ChangePasswordRequest, EmailRequest, LoginRequest, Notice, ResetPasswordRequest,
+    SessionGrant, SessionSummary, SignupRequest, VerifyEmailRequest, CLIENT_HEADER,
+};
 use stratus_shared::api::health::HealthReport;
+use stratus_shared::{ApiError, ErrorCode};
 
 /// Why an API call gave no result.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiFailure {
     /// The server could not be reached at all (offline, server down, blocked).
     Unreachable,
+    /// The server answered with an error body.
+    Rejected { status: u16, error: ApiError },
     /// The server answered something this client cannot read.
     Unexpected { status: u16 },
+}
+
+impl ApiFailure {
+    /// The stable error code, when the server gave one.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            ApiFailure::Rejected { error, .. } => Some(error.code),
+            _ => None,
+        }
+    }
 }
 
 impl std::fmt::Display for ApiFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ApiFailure::Unreachable => f.write_str("The Stratus server cannot be reached."),
+            ApiFailure::Rejected { error, .. } => f.write_str(&error.message),
             ApiFailure::Unexpected { status } => {
                 write!(f, "The server gave an unexpected answer (HTTP {status}).")
             }
@@ -22,9 +43,67 @@ impl std::fmt::Display for ApiFailure {
     }
 }
 
+fn with_token(builder: RequestBuilder, access_token: Option<&str>) -> RequestBuilder {
+    let builder = builder.header("Accept", "application/json");
+    match access_token {
+        Some(token) => builder.header("Authorization", &format!("Bearer {token}")),
+        None => builder,
+    }
+}
+
+async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiFailure> {
+    let status = response.status();
+    if response.ok() {
+        response
+            .json::<T>()
+            .await
+            .map_err(|_| ApiFailure::Unexpected { status })
+    } else {
+        Err(rejection(response).await)
+    }
+}
+
+async fn rejection(response: Response) -> ApiFailure {
+    let status = response.status();
+    match response.json::<ApiError>().await {
+        Ok(error) => ApiFailure::Rejected { status, error },
+        Err(_) => ApiFailure::Unexpected { status },
+    }
+}
+
+async fn expect_empty(response: Response) -> Result<(), ApiFailure> {
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(rejection(response).await)
+    }
+}
+
+async fn post<B: Serialize, T: DeserializeOwned>(
+    path: &str,
+    body: &B,
+    access_token: Option<&str>,
+) -> Result<T, ApiFailure> {
+    let response = with_token(Request::post(path), access_token)
+        .json(body)
+        .map_err(|_| ApiFailure::Unexpected { status: 0 })?
+        .send()
+        .await
+        .map_err(|_| ApiFailure::Unreachable)?;
+    read(response).await
+}
+
+async fn get<T: DeserializeOwned>(path: &str, access_token: Option<&str>) -> Result<T, ApiFailure> {
+    let response = with_token(Request::get(path), access_token)
+        .send()
+        .await
+        .map_err(|_| ApiFailure::Unreachable)?;
+    read(response).await
+}
+
 /// `GET /api/health`. A 503 still carries a report (database unreachable), so it is read too.
 pub async fn health() -> Result<HealthReport, ApiFailure> {
-    let response = gloo_net::http::Request::get("/api/health")
+    let response = Request::get("/api/health")
         .header("Accept", "application/json")
         .send()
         .await
@@ -36,4 +115,100 @@ pub async fn health() -> Result<HealthReport, ApiFailure> {
         // A proxy's error page when the backend is down: the API is not reachable.
         Err(_) => Err(ApiFailure::Unreachable),
     }
+}
+
+pub async fn signup(email: String, password: String) -> Result<Notice, ApiFailure> {
+    post("/api/auth/signup", &SignupRequest { email, password }, None).await
+}
+
+pub async fn login(email: String, password: String) -> Result<SessionGrant, ApiFailure> {
+    post("/api/auth/login", &LoginRequest { email, password }, None).await
+}
+
+pub async fn verify_email(token: String, password: String) -> Result<SessionGrant, ApiFailure> {
+    post(
+        "/api/auth/verify-email",
+        &VerifyEmailRequest { token, password },
+        None,
+    )
+    .await
+}
+
+pub async fn resend_verification(email: String) -> Result<Notice, ApiFailure> {
+    post(
+        "/api/auth/resend-verification",
+        &EmailRequest { email },
+        None,
+    )
+    .await
+}
+
+pub async fn forgot_password(email: String) -> Result<Notice, ApiFailure> {
+    post("/api/auth/forgot-password", &EmailRequest { email }, None).await
+}
+
+pub async fn reset_password(token: String, password: String) -> Result<Notice, ApiFailure> {
+    post(
+        "/api/auth/reset-password",
+        &ResetPasswordRequest { token, password },
+        None,
+    )
+    .await
+}
+
+/// Exchanges the HttpOnly refresh cookie for a new session grant.
+pub async fn refresh() -> Result<SessionGrant, ApiFailure> {
+    let response = Request::post("/api/auth/refresh")
+        .header(CLIENT_HEADER, "web")
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .map_err(|_| ApiFailure::Unreachable)?;
+    read(response).await
+}
+
+/// Ends this browser's session and removes the refresh cookie.
+pub async fn logout() -> Result<(), ApiFailure> {
+    let response = Request::post("/api/auth/logout")
+        .header(CLIENT_HEADER, "web")
+        .send()
+        .await
+        .map_err(|_| ApiFailure::Unreachable)?;
+    expect_empty(response).await
+}
+
+pub async fn me(access_token: &str) -> Result<Account, ApiFailure> {
+    get("/api/me", Some(access_token)).await
+}
+
+pub async fn sessions(access_token: &str) -> Result<Vec<SessionSummary>, ApiFailure> {
+    get("/api/me/sessions", Some(access_token)).await
+}
+
+pub async fn change_password(
+    access_token: &str,
+    current_password: String,
+    new_password: String,
+) -> Result<(), ApiFailure> {
+    let response = with_token(Request::post("/api/me/password"), Some(access_token))
+        .json(&ChangePasswordRequest {
+            current_password,
+            new_password,
+        })
+        .map_err(|_| ApiFailure::Unexpected { status: 0 })?
+        .send()
+        .await
+        .map_err(|_| ApiFailure::Unreachable)?;
+    expect_empty(response).await
+}
+
+pub async fn sign_out_everywhere(access_token: &str) -> Result<(), ApiFailure> {
+    let response = with_token(
+        Request::post("/api/me/sessions/revoke-all"),
+        Some(access_token),
+    )
+    .send()
+    .await
+    .map_err(|_| ApiFailure::Unreachable)?;
+    expect_empty(response).await
 }

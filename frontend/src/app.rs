@@ -6,15 +6,20 @@ use leptos_router::path;
 use stratus_shared::apps::App as PortalApp;
 
 use crate::components::layout::{Footer, Header};
+use crate::pages::account::AccountPage;
 use crate::pages::app_page::AppPage;
 use crate::pages::home::Home;
 use crate::pages::login::Login;
 use crate::pages::not_found::NotFound;
+use crate::pages::password_reset::{ForgotPassword, ResetPassword};
 use crate::pages::signup::Signup;
+use crate::pages::verify_email::VerifyEmail;
+use crate::session::Session;
 
 /// The whole web app.
 #[component]
 pub fn App() -> impl IntoView {
+    Session::provide();
     view! {
         <Router>
             <Header />
@@ -23,6 +28,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=Home />
                     <Route path=path!("/login") view=Login />
                     <Route path=path!("/signup") view=Signup />
+                    <Route path=path!("/verify-email") view=VerifyEmail />
+                    <Route path=path!("/forgot-password") view=ForgotPassword />
+                    <Route path=path!("/reset-password") view=ResetPassword />
+                    <Route path=path!("/account") view=AccountPage />
                     <Route
                         path=path!("/collaboration")
                         view=|| view! { <AppPage app=PortalApp::ProjectCollaboration /> }

@@ -2,16 +2,30 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
+use stratus_shared::api::auth::AccountKind;
 use stratus_shared::apps::App as PortalApp;
+
+use crate::session::use_session;
+
+/// Shown on organization-only tiles for guests.
+pub const LINK_NEEDED: &str = "Available once your account is linked to your organization.";
 
 /// One tile a portal app: its name, what it is for, a link to its route.
 #[component]
 fn AppTile(app: PortalApp) -> impl IntoView {
+    let session = use_session();
+    let locked = move || {
+        app.is_organization_only()
+            && session
+                .account()
+                .is_some_and(|account| account.kind == AccountKind::Guest)
+    };
     view! {
-        <li class="app-tile">
+        <li class="app-tile" class:app-tile-locked=locked>
             <A href=app.path()>
                 <span class="app-tile-title">{app.title()}</span>
                 <span class="app-tile-summary">{app.summary()}</span>
+                {move || locked().then(|| view! { <span class="app-tile-note">{LINK_NEEDED}</span> })}
             </A>
         </li>
     }

@@ -1,11 +1,16 @@
-//! The frame around every page: header with the product name and sign-in, and a footer.
+//! The frame around every page: header with the product name and the account, and a footer.
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
 
-/// Top bar: product name (home link) and the way to sign in.
+use crate::session::use_session;
+
+/// Top bar: product name (home link), and sign-in links or the signed-in account.
 #[component]
 pub fn Header() -> impl IntoView {
+    let session = use_session();
     view! {
         <header class="site-header">
             <a class="skip-link" href="#main">"Skip to content"</a>
@@ -14,14 +19,44 @@ pub fn Header() -> impl IntoView {
                 "Stratus"
             </A>
             <nav aria-label="Account">
-                <A href="/login" attr:class="button button-quiet">"Sign in"</A>
-                <A href="/signup" attr:class="button">"Create account"</A>
+                {move || match session.account() {
+                    Some(account) => view! { <SignedInMenu email=account.email /> }.into_any(),
+                    None if session.is_restoring() => ().into_any(),
+                    None => {
+                        view! {
+                            <A href="/login" attr:class="button button-quiet">"Sign in"</A>
+                            <A href="/signup" attr:class="button">"Create account"</A>
+                        }
+                            .into_any()
+                    }
+                }}
             </nav>
         </header>
     }
 }
 
-/// Bottom bar: what this is and the server's version once known.
+#[component]
+fn SignedInMenu(email: String) -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let sign_out = move |_| {
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            session.sign_out().await;
+            navigate("/", Default::default());
+        });
+    };
+    view! {
+        <A href="/account" attr:class="account-link" attr:data-testid="signed-in-as">
+            {email}
+        </A>
+        <button type="button" class="button button-quiet" on:click=sign_out>
+            "Sign out"
+        </button>
+    }
+}
+
+/// Bottom bar.
 #[component]
 pub fn Footer() -> impl IntoView {
     view! {

@@ -1,21 +1,97 @@
-//! `/login`: signing in.
+//! `/login`: signing in with email and password.
 
+use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use stratus_shared::ErrorCode;
+
+use crate::api;
+use crate::components::form::{Field, FormMessage};
+use crate::pages::forms::{safe_next, FormErrors};
+use crate::session::use_session;
 
 /// The sign-in page.
 #[component]
 pub fn Login() -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let query = use_query_map();
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let errors = FormErrors::new();
+    let pending = RwSignal::new(false);
+    let unverified = RwSignal::new(false);
+
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        errors.clear();
+        unverified.set(false);
+        pending.set(true);
+        let navigate = navigate.clone();
+        let next = safe_next(query.read_untracked().get("next"));
+        spawn_local(async move {
+            match api::login(email.get_untracked(), password.get_untracked()).await {
+                Ok(grant) => {
+                    session.set(grant);
+                    navigate(&next, Default::default());
+                }
+                Err(failure) => {
+                    unverified.set(failure.code() == Some(ErrorCode::EmailNotVerified));
+                    errors.show(&failure);
+                }
+            }
+            pending.set(false);
+        });
+    };
+
+    let resend = move |_| {
+        spawn_local(async move {
+            match api::resend_verification(email.get_untracked()).await {
+                Ok(notice) => errors.notice(notice.message),
+                Err(failure) => errors.show(&failure),
+            }
+        });
+    };
+
     view! {
         <div class="page narrow">
             <h1>"Sign in"</h1>
-            <p>
-                "Customers and partners sign in with their corporate email address; guests with any address."
+            <p class="muted">
+                "Customers and partners use their corporate email address; guests any address."
             </p>
-            <p class="muted">"Signing in with a password or an identity provider is being built."</p>
+            <form on:submit=submit novalidate=true>
+                <Field
+                    id="email"
+                    label="Email address"
+                    kind="email"
+                    autocomplete="username"
+                    value=email
+                    error=errors.email
+                />
+                <Field
+                    id="password"
+                    label="Password"
+                    kind="password"
+                    autocomplete="current-password"
+                    value=password
+                    error=errors.password
+                />
+                <FormMessage message=errors.form />
+                <Show when=move || unverified.get()>
+                    <button type="button" class="button button-quiet" on:click=resend>
+                        "Send me a new verification link"
+                    </button>
+                </Show>
+                <button type="submit" class="button" disabled=move || pending.get()>
+                    {move || if pending.get() { "Signing in…" } else { "Sign in" }}
+                </button>
+            </form>
             <p>
-                "No account yet? " <A href="/signup">"Create one"</A>
+                <A href="/forgot-password">"Forgot your password?"</A>
             </p>
+            <p>"No account yet? " <A href="/signup">"Create one"</A></p>
         </div>
     }
 }

@@ -1,7 +1,11 @@
 //! One module per route.
 
+pub mod account;
 pub mod app_page;
+mod forms;
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod password_reset;
 pub mod signup;
+pub mod verify_email;

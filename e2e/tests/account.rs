@@ -1,0 +1,79 @@
+//! Journey: a new user signs up, verifies the address from the mail (real SMTP server), is
+//! signed in, stays signed in across a reload, and signs out.
+
+use e2e::{journey, Browser, Server};
+use thirtyfour::prelude::*;
+
+const PASSWORD: &str = "purple stapler orbit";
+
+#[tokio::test]
+async fn sign_up_verify_reload_and_sign_out() {
+    journey("account", async |server: &Server, browser: &Browser| {
+        let driver = &browser.driver;
+        let email = format!("e2e-{}@skyline.be", std::process::id());
+
+        // Sign up, with inline validation first.
+        driver.goto(server.url("/signup")).await?;
+        browser.fill("#email", &email).await?;
+        browser.fill("#password", "short").await?;
+        browser.click("button[type=submit]").await?;
+        browser.wait_for_text("#password-error", "at least 10").await?;
+        browser.fill("#password", PASSWORD).await?;
+        browser.click("button[type=submit]").await?;
+        browser
+            .wait_for_text("[data-testid=form-message]", "message is on its way")
+            .await?;
+
+        // The mail arrives; its link (token in the fragment) opens the verification page.
+        let mail = server.mailbox.wait_for_message(&email, 1).await;
+        let link = mail.link("http").expect("a link in the verification mail");
+        assert!(link.starts_with(&server.base_url), "{link}");
+        driver.goto(&link).await?;
+        browser.wait_for_text("h1", "Verify your email").await?;
+        let address_bar = driver.current_url().await?;
+        assert!(address_bar.fragment().is_none(), "the token left the address bar: {address_bar}");
+        browser.fill("#password", PASSWORD).await?;
+        browser.click("button[type=submit]").await?;
+
+        // Signed in: the header shows the account, the home page says guests need a link.
+        browser.wait_for_path("/").await?;
+        browser.wait_for_text("[data-testid=signed-in-as]", &email).await?;
+        browser.wait_for_text(".app-tile-note", "linked to your organization").await?;
+
+        // A reload keeps the session (refresh cookie), without the token in any storage.
+        driver.refresh().await?;
+        browser.wait_for_text("[data-testid=signed-in-as]", &email).await?;
+        let stored: serde_json::Value = driver
+            .execute("return JSON.stringify(localStorage) + JSON.stringify(sessionStorage) + document.cookie;", vec![])
+            .await?
+            .json()
+            .clone();
+        let stored = stored.as_str().unwrap_or_default().to_owned();
+        assert!(!stored.contains("ey"), "no token in web storage or readable cookies: {stored}");
+
+        // The account page shows who is signed in.
+        driver.goto(server.url("/account")).await?;
+        browser.wait_for_text("[data-testid=account-email]", &email).await?;
+        browser.wait_for_text("[data-testid=account-kind]", "Guest").await?;
+
+        // Sign out: the header offers sign-in again, and a reload does not bring the session back.
+        driver.find(By::XPath("//button[text()='Sign out']")).await?.click().await?;
+        browser.wait_for_text(".site-header", "Sign in").await?;
+        driver.refresh().await?;
+        browser.wait_for_text(".site-header", "Create account").await?;
+
+        // A protected page sends a signed-out visitor to sign in, and back after.
+        driver.goto(server.url("/account")).await?;
+        browser.wait_for_path("/login").await?;
+        browser.fill("#email", &email).await?;
+        browser.fill("#password", PASSWORD).await?;
+        browser.click("button[type=submit]").await?;
+        browser.wait_for_path("/account").await?;
+        browser.wait_for_text("[data-testid=account-email]", &email).await?;
+
+        let errors = browser.console_errors().await;
+        assert!(errors.is_empty(), "browser console errors: {errors:#?}");
+        Ok(())
+    })
+    .await;
+}

@@ -1,0 +1,188 @@
+//! `/account`: who is signed in, their organizations, password and sessions.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_navigate;
+use stratus_shared::api::auth::{Account, AccountKind};
+
+use crate::api;
+use crate::components::app_tiles::LINK_NEEDED;
+use crate::components::form::{Field, FormMessage};
+use crate::components::require_sign_in::RequireSignIn;
+use crate::pages::forms::FormErrors;
+use crate::session::use_session;
+
+/// The account page (signed-in users only).
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    view! {
+        <RequireSignIn>
+            <AccountDetails />
+        </RequireSignIn>
+    }
+}
+
+#[component]
+fn AccountDetails() -> impl IntoView {
+    let session = use_session();
+    let account = LocalResource::new(move || async move {
+        let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
+        api::me(&token).await
+    });
+    view! {
+        <div class="page narrow">
+            <h1>"Your account"</h1>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match account.await {
+                        Ok(account) => view! { <AccountSummary account /> }.into_any(),
+                        Err(failure) => {
+                            view! { <p class="form-message form-error">{failure.to_string()}</p> }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+            <ChangePassword />
+            <Sessions />
+        </div>
+    }
+}
+
+#[component]
+fn AccountSummary(account: Account) -> impl IntoView {
+    let kind = match account.kind {
+        AccountKind::Guest => "Guest",
+        AccountKind::Member => "Organization member",
+    };
+    let organizations = account.organizations.clone();
+    view! {
+        <dl class="facts">
+            <dt>"Email"</dt>
+            <dd data-testid="account-email">{account.email.clone()}</dd>
+            <dt>"Kind"</dt>
+            <dd data-testid="account-kind">{kind}</dd>
+        </dl>
+        <h2>"Organizations"</h2>
+        {if organizations.is_empty() {
+            view! { <p class="muted">{LINK_NEEDED}</p> }.into_any()
+        } else {
+            view! {
+                <ul>
+                    {organizations
+                        .into_iter()
+                        .map(|o| view! { <li>{o.name} " — " {o.role.label()}</li> })
+                        .collect_view()}
+                </ul>
+            }
+                .into_any()
+        }}
+    }
+}
+
+#[component]
+fn ChangePassword() -> impl IntoView {
+    let session = use_session();
+    let current = RwSignal::new(String::new());
+    let new = RwSignal::new(String::new());
+    let errors = FormErrors::new();
+    let pending = RwSignal::new(false);
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        errors.clear();
+        let Some(token) = session.access_token() else {
+            return;
+        };
+        pending.set(true);
+        spawn_local(async move {
+            match api::change_password(&token, current.get_untracked(), new.get_untracked()).await {
+                Ok(()) => {
+                    current.set(String::new());
+                    new.set(String::new());
+                    errors.notice("Password changed. Your other sessions were signed out.");
+                }
+                Err(failure) => errors.show(&failure),
+            }
+            pending.set(false);
+        });
+    };
+    view! {
+        <h2>"Change password"</h2>
+        <form on:submit=submit novalidate=true>
+            <Field
+                id="current-password"
+                label="Current password"
+                kind="password"
+                autocomplete="current-password"
+                value=current
+                error=Signal::derive(|| None::<String>)
+            />
+            <Field
+                id="new-password"
+                label="New password"
+                kind="password"
+                autocomplete="new-password"
+                value=new
+                error=errors.password
+            />
+            <FormMessage message=errors.form />
+            <button type="submit" class="button" disabled=move || pending.get()>
+                "Change password"
+            </button>
+        </form>
+    }
+}
+
+#[component]
+fn Sessions() -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let sessions = LocalResource::new(move || async move {
+        let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
+        api::sessions(&token).await
+    });
+    let sign_out_everywhere = move |_| {
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            if let Some(token) = session.access_token() {
+                let _ = api::sign_out_everywhere(&token).await;
+            }
+            session.clear();
+            navigate("/login", Default::default());
+        });
+    };
+    view! {
+        <h2>"Where you are signed in"</h2>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match sessions.await {
+                    Ok(list) => {
+                        view! {
+                            <ul class="sessions">
+                                {list
+                                    .into_iter()
+                                    .map(|s| {
+                                        let since = s.created_at.format("%Y-%m-%d %H:%M UTC").to_string();
+                                        view! {
+                                            <li>
+                                                {s.user_agent.unwrap_or_else(|| "Unknown browser".into())}
+                                                <span class="muted">" — since " {since}</span>
+                                                {s.current.then(|| view! { <strong>" (this browser)"</strong> })}
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                        }
+                            .into_any()
+                    }
+                    Err(failure) => view! { <p class="form-message form-error">{failure.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+        <button type="button" class="button button-danger" on:click=sign_out_everywhere>
+            "Sign out everywhere"
+        </button>
+    }
+}
