@@ -60,6 +60,15 @@ impl Server {
         );
         let data_dir = tempfile::tempdir().expect("temporary data dir");
         let mut command = Command::new(&binary);
+        command
+            .arg("serve")
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("STRATUS_BIND", "127.0.0.1:0")
+            .env("STRATUS_DATA_DIR", data_dir.path())
+            .env("STRATUS_DIST_DIR", &dist)
+            .env("STRATUS_LOG_FORMAT", "json")
+            .env("RUST_LOG", "info");
         // The test SMTP server of scripts/test.sh when there is one, else the outbox folder.
         if let Ok(port) = std::env::var("TEST_SMTP_PORT") {
             command
@@ -68,14 +77,6 @@ impl Server {
                 .env("STRATUS_SMTP_TLS", "none");
         }
         let mut process = command
-            .arg("serve")
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("STRATUS_BIND", "127.0.0.1:0")
-            .env("STRATUS_DATA_DIR", data_dir.path())
-            .env("STRATUS_DIST_DIR", &dist)
-            .env("STRATUS_LOG_FORMAT", "json")
-            .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -88,7 +89,10 @@ impl Server {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(tx) = &port_tx {
                     if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) {
-                        if let Some(port) = event.get("port").and_then(|p| p.as_u64()) {
+                        let is_ready_line = event["message"]
+                            .as_str()
+                            .is_some_and(|m| m.starts_with("Stratus is running"));
+                        if let Some(port) = event["port"].as_u64().filter(|_| is_ready_line) {
                             let _ = tx.send(port);
                             port_tx = None;
                         }

@@ -106,21 +106,26 @@ impl Mailbox {
     }
 
     /// Waits (up to 10 s) until `address` has received `count` messages; returns the newest.
-    pub async fn wait_for_message(&self, address: &str, count: usize) -> DeliveredMail {
+    pub async fn wait_for_message(
+        &self,
+        address: &str,
+        count: usize,
+    ) -> Result<DeliveredMail, String> {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let messages = self.messages_to(address);
+            let mut messages = self.messages_to(address);
             if messages.len() >= count {
-                return messages
-                    .into_iter()
-                    .next_back()
-                    .expect("at least one message");
+                if let Some(newest) = messages.pop() {
+                    return Ok(newest);
+                }
             }
-            assert!(
-                Instant::now() < deadline,
-                "{address} received {} message(s), expected {count}",
-                messages.len()
-            );
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "{address} received {} message(s) in {:?}, expected {count}",
+                    messages.len(),
+                    self.folders
+                ));
+            }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }

@@ -6,7 +6,8 @@ use thirtyfour::prelude::*;
 
 const PASSWORD: &str = "purple stapler orbit";
 
-#[tokio::test]
+// Multi-threaded: thirtyfour cleans up its session on a runtime thread when a step fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_up_verify_reload_and_sign_out() {
     journey("account", async |server: &Server, browser: &Browser| {
         let driver = &browser.driver;
@@ -25,7 +26,11 @@ async fn sign_up_verify_reload_and_sign_out() {
             .await?;
 
         // The mail arrives; its link (token in the fragment) opens the verification page.
-        let mail = server.mailbox.wait_for_message(&email, 1).await;
+        let mail = server
+            .mailbox
+            .wait_for_message(&email, 1)
+            .await
+            .map_err(WebDriverError::FatalError)?;
         let link = mail.link("http").expect("a link in the verification mail");
         assert!(link.starts_with(&server.base_url), "{link}");
         driver.goto(&link).await?;

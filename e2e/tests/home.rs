@@ -12,7 +12,8 @@ const APP_TITLES: [&str; 5] = [
     "Admin",
 ];
 
-#[tokio::test]
+// Multi-threaded: thirtyfour cleans up its session on a runtime thread when a step fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn home_shows_apps_and_health_then_routes_and_404() {
     journey("home", async |server: &Server, browser: &Browser| {
         let driver = &browser.driver;

@@ -86,7 +86,11 @@ async fn the_verification_link_needs_the_password_and_works_once() {
         &json!({"email": email, "password": PASSWORD}),
     )
     .await;
-    let mail = app.mailbox.wait_for_message(&email, 1).await;
+    let mail = app
+        .mailbox
+        .wait_for_message(&email, 1)
+        .await
+        .expect("the mail arrives");
     assert!(mail.subject.contains("Verify"));
     let link = mail.link("http").unwrap();
     assert!(
@@ -145,7 +149,11 @@ async fn a_duplicate_sign_up_answers_the_same_and_mails_the_owner() {
     let duplicate: Notice = duplicate.json().await.unwrap();
     let new: Notice = new.json().await.unwrap();
     assert_eq!(duplicate, new);
-    let mail = app.mailbox.wait_for_message(&email, 2).await;
+    let mail = app
+        .mailbox
+        .wait_for_message(&email, 2)
+        .await
+        .expect("the mail arrives");
     assert!(mail.subject.contains("already have"), "{}", mail.subject);
     // The existing account keeps its password.
     assert_eq!(login(&app, &email, PASSWORD).await.status(), 200);
@@ -380,7 +388,11 @@ async fn password_reset_changes_the_password_and_ends_every_session() {
     assert_eq!(known.status(), 202);
     assert_eq!(unknown.bytes().await.unwrap(), known.bytes().await.unwrap());
 
-    let mail = app.mailbox.wait_for_message(&email, 2).await;
+    let mail = app
+        .mailbox
+        .wait_for_message(&email, 2)
+        .await
+        .expect("the mail arrives");
     let token = mail.link_token("/reset-password").expect("a reset link");
     let weak = app
         .post_json(

@@ -99,7 +99,11 @@ impl TestApp {
             )
             .await;
         assert_eq!(response.status(), 202, "sign-up of {email}");
-        let mail = self.mailbox.wait_for_message(email, 1).await;
+        let mail = self
+            .mailbox
+            .wait_for_message(email, 1)
+            .await
+            .expect("the mail arrives");
         let token = mail
             .link_token("/verify-email")
             .expect("a verification link");
