@@ -8,5 +8,6 @@ pub mod apps;
 pub mod email;
 pub mod error;
 pub mod password;
+pub mod time;
 
 pub use error::{ApiError, ErrorCode};
