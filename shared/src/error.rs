@@ -15,6 +15,15 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// No valid access token came with the request: sign in (again).
     Unauthorized,
+    /// Signed in, but the role in that organization does not allow this.
+    Forbidden,
+    /// The request conflicts with existing data (e.g. a name already taken).
+    Conflict,
+    /// The connect code is unknown, used or expired: ask an Owner for a new one.
+    InvalidConnectCode,
+    /// The DMS token or refresh key is invalid, expired, reused or revoked: the DMS needs a
+    /// new connect code.
+    InvalidDmsCredentials,
     /// The request body or query could not be read (bad JSON, wrong types, missing fields).
     InvalidRequest,
     /// The request body is larger than the endpoint accepts.
@@ -32,6 +41,10 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::InvalidConnectCode => "invalid_connect_code",
+            ErrorCode::InvalidDmsCredentials => "invalid_dms_credentials",
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::DatabaseUnavailable => "database_unavailable",
@@ -82,6 +95,10 @@ mod tests {
             ErrorCode::NotFound,
             ErrorCode::MethodNotAllowed,
             ErrorCode::Unauthorized,
+            ErrorCode::Forbidden,
+            ErrorCode::Conflict,
+            ErrorCode::InvalidConnectCode,
+            ErrorCode::InvalidDmsCredentials,
             ErrorCode::InvalidRequest,
             ErrorCode::PayloadTooLarge,
             ErrorCode::DatabaseUnavailable,

@@ -6,5 +6,7 @@
 pub mod api;
 pub mod apps;
 pub mod error;
+pub mod state;
 
 pub use error::{ApiError, ErrorCode};
+pub use state::ConnectionState;

@@ -1,3 +1,6 @@
 //! Request and response bodies, one module per feature.
 
+pub mod gateway;
 pub mod health;
+pub mod live;
+pub mod organizations;
