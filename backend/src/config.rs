@@ -37,6 +37,17 @@ pub struct Settings {
     /// Key for DMS tokens; generated into the data dir when not given.
     #[serde(default)]
     pub gateway_secret: Option<String>,
+    /// Seconds between two heartbeats of a DMS's gateway (told to gateways when they connect).
+    #[serde(default = "default_heartbeat_interval_seconds")]
+    pub heartbeat_interval_seconds: u64,
+    /// Seconds of silence after which a DMS counts as disconnected (or not responding, when only
+    /// its reports stop); 0 means three heartbeat intervals.
+    #[serde(default)]
+    pub heartbeat_timeout_seconds: u64,
+}
+
+fn default_heartbeat_interval_seconds() -> u64 {
+    10
 }
 
 /// How log lines are written.
@@ -107,6 +118,15 @@ impl Settings {
     /// The database to use, resolved against the data directory.
     pub fn database(&self) -> Result<DatabaseUrl, String> {
         DatabaseUrl::parse(&self.database_url, &self.data_dir)
+    }
+
+    /// How long silence from a gateway is tolerated.
+    pub fn heartbeat_timeout(&self) -> std::time::Duration {
+        let seconds = match self.heartbeat_timeout_seconds {
+            0 => self.heartbeat_interval_seconds.max(1).saturating_mul(3),
+            seconds => seconds,
+        };
+        std::time::Duration::from_secs(seconds)
     }
 
     /// The public base URL without a trailing slash.

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod live;
 pub mod routes;
 pub mod secrets;
 pub mod spa;

@@ -14,9 +14,10 @@ use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig as OpenApiServiceConfig;
 use utoipa_actix_web::AppExt;
 
-use crate::auth::AccessTokens;
+use crate::auth::{AccessTokens, DmsTokens};
 use crate::config::Settings;
 use crate::db::Database;
+use crate::live::{self, LiveHub};
 use crate::routes;
 use crate::secrets::Secrets;
 use crate::spa::{self, WebApp};
@@ -29,6 +30,8 @@ pub struct AppState {
     pub secrets: Arc<Secrets>,
     /// Issues and checks people's access tokens.
     pub access_tokens: AccessTokens,
+    /// Issues and checks DMS tokens.
+    pub dms_tokens: DmsTokens,
 }
 
 /// The running server.
@@ -37,6 +40,7 @@ pub struct Application {
     server: Server,
     database: Database,
     access_tokens: AccessTokens,
+    live: LiveHub,
 }
 
 /// The serialized OpenAPI document, built once at start-up.
@@ -69,12 +73,14 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let access_tokens = AccessTokens::new(&secrets.session_key, &settings.public_url());
+        let live = live::start(&database, settings.heartbeat_timeout()).await?;
         let server = run(
             listener,
             settings,
             secrets,
             database.clone(),
             access_tokens.clone(),
+            live.clone(),
             web_app,
         )?;
         Ok(Self {
@@ -82,6 +88,7 @@ impl Application {
             server,
             database,
             access_tokens,
+            live,
         })
     }
 
@@ -100,6 +107,11 @@ impl Application {
         &self.access_tokens
     }
 
+    /// The live DMS state hub.
+    pub fn live(&self) -> &LiveHub {
+        &self.live
+    }
+
     /// Serves until SIGINT/SIGTERM, then lets running requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
@@ -110,7 +122,18 @@ impl Application {
 fn api_services(config: &mut OpenApiServiceConfig) {
     config
         .service(routes::health::health)
-        .service(routes::openapi::openapi_json);
+        .service(routes::openapi::openapi_json)
+        .service(routes::organizations::list_organizations)
+        .service(routes::organizations::create_organization)
+        .service(routes::organizations::create_system)
+        .service(routes::organizations::issue_connect_code)
+        .service(routes::organizations::list_systems)
+        .service(routes::organizations::system_detail)
+        .service(routes::organizations::remove_system)
+        .service(routes::gateway::exchange_connect_code)
+        .service(routes::gateway::refresh_credentials)
+        .service(routes::gateway::gateway_ws)
+        .service(routes::live::live_events);
 }
 
 /// The OpenAPI document of every service under `/api`.
@@ -129,6 +152,7 @@ fn run(
     secrets: Secrets,
     database: Database,
     access_tokens: AccessTokens,
+    live: LiveHub,
     web_app: WebApp,
 ) -> anyhow::Result<Server> {
     let openapi = OpenApiDocument(
@@ -141,6 +165,7 @@ fn run(
     let hsts = settings.public_url().starts_with("https://");
     let state = AppState {
         access_tokens,
+        dms_tokens: DmsTokens::new(&secrets.gateway_key, &settings.public_url()),
         settings: Arc::new(settings),
         secrets: Arc::new(secrets),
     };
@@ -148,6 +173,7 @@ fn run(
     let database = web::Data::new(database);
     let state = web::Data::new(state);
     let openapi = web::Data::new(openapi);
+    let live = web::Data::new(live);
 
     let server = HttpServer::new(move || {
         let mut security_headers = DefaultHeaders::new()
@@ -172,6 +198,7 @@ fn run(
             .app_data(database.clone())
             .app_data(state.clone())
             .app_data(openapi.clone())
+            .app_data(live.clone())
             .configure(routes::configure_extractors)
             .service(
                 web::scope("/api")

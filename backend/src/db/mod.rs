@@ -155,6 +155,16 @@ impl Database {
         .map_err(|error| DatabaseError::Unavailable(format!("blocking pool: {error}")))?
     }
 
+    /// Like [`Database::run`], for work that can also fail with an [`AppError`] (not found,
+    /// forbidden, …); diesel errors convert with `?`.
+    pub async fn run_app<T, F>(&self, work: F) -> Result<T, crate::error::AppError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, crate::error::AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |connection| Ok(work(connection))).await?
+    }
+
     /// Whether a trivial query succeeds now.
     pub async fn is_reachable(&self) -> bool {
         match self.run(|connection| Ok(ping(connection)?)).await {

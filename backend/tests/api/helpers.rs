@@ -163,6 +163,8 @@ async fn start(
         shutdown_timeout_seconds: 1,
         session_secret: None,
         gateway_secret: None,
+        heartbeat_interval_seconds: 10,
+        heartbeat_timeout_seconds: 0,
     };
     let application = Application::build(settings)
         .await

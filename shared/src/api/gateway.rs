@@ -30,6 +30,8 @@ pub struct DmsCredentials {
     /// Opaque and single-use: trade it at `/api/gateway/refresh` before the token expires.
     pub refresh_key: String,
     pub refresh_key_expires_at: DateTime<Utc>,
+    /// How often the gateway should send a heartbeat.
+    pub heartbeat_interval_seconds: u64,
 }
 
 /// A heartbeat: the one text frame a gateway sends on its WebSocket.
