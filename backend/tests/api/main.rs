@@ -3,6 +3,9 @@
 
 mod helpers;
 
+mod gateway;
 mod health;
+mod live;
 mod openapi;
+mod organizations;
 mod web_app;
