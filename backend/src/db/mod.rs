@@ -188,3 +188,10 @@ fn run_migrations(connection: &mut AnyConnection) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// The time now, to the microsecond: PostgreSQL keeps no more, so what an answer shows equals
+/// what a later read of the database returns, on either engine.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}

@@ -6,7 +6,6 @@ pub mod persist;
 
 use std::time::Duration;
 
-use chrono::Utc;
 use diesel::prelude::*;
 use stratus_shared::ConnectionState;
 use tokio::sync::mpsc;
@@ -73,7 +72,7 @@ pub async fn start(database: &Database, heartbeat_timeout: Duration) -> anyhow::
         )
         .collect();
     let (persist, operations) = mpsc::unbounded_channel();
-    let hub = LiveHub::new(known, heartbeat_timeout, persist, Utc::now());
+    let hub = LiveHub::new(known, heartbeat_timeout, persist, crate::db::now());
     tokio::spawn(persist::run_writer(database.clone(), operations));
 
     let ticking = hub.clone();
@@ -82,7 +81,7 @@ pub async fn start(database: &Database, heartbeat_timeout: Duration) -> anyhow::
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;
-            ticking.tick(Utc::now());
+            ticking.tick(crate::db::now());
         }
     });
     let checking = hub.clone();
@@ -93,7 +92,7 @@ pub async fn start(database: &Database, heartbeat_timeout: Duration) -> anyhow::
         loop {
             interval.tick().await;
             let healthy = database.is_reachable().await;
-            checking.set_source_healthy(healthy, Utc::now());
+            checking.set_source_healthy(healthy, crate::db::now());
         }
     });
     Ok(hub)

@@ -120,7 +120,7 @@ pub async fn exchange_connect_code(
     hub: web::Data<LiveHub>,
 ) -> Result<HttpResponse, AppError> {
     let code_hash = one_time::hash(check_secret(&body.connect_code)?);
-    let now = Utc::now();
+    let now = crate::db::now();
     let (system_id, organization_id, generation, refresh) = database
         .run_app(move |connection| {
             connection.transaction(|connection| {
@@ -189,7 +189,7 @@ pub async fn refresh_credentials(
     hub: web::Data<LiveHub>,
 ) -> Result<HttpResponse, AppError> {
     let key_hash = one_time::hash(check_secret(&body.refresh_key)?);
-    let now = Utc::now();
+    let now = crate::db::now();
     let outcome = database
         .run_app(move |connection| {
             connection.transaction(|connection| {
@@ -364,9 +364,10 @@ async fn run_socket(
     timeout: Duration,
 ) {
     let system_id = dms.system_id.as_str();
-    let (connection_id, mut close_order) = hub.connect(system_id, &dms.organization_id, Utc::now());
+    let (connection_id, mut close_order) =
+        hub.connect(system_id, &dms.organization_id, crate::db::now());
     tracing::info!(system_id, connection_id, "gateway connected");
-    let token_left = (dms.token_expires_at - Utc::now())
+    let token_left = (dms.token_expires_at - crate::db::now())
         .to_std()
         .unwrap_or(Duration::ZERO);
     let token_expiry = tokio::time::sleep(token_left);
@@ -377,7 +378,7 @@ async fn run_socket(
     let close: Option<(u16, &str)> = loop {
         tokio::select! {
             message = messages.next() => {
-                let now = Utc::now();
+                let now = crate::db::now();
                 match message {
                     None => break None,
                     Some(Ok(AggregatedMessage::Text(text))) => {
@@ -443,7 +444,7 @@ async fn run_socket(
             }
         }
     };
-    hub.disconnect(system_id, connection_id, Utc::now());
+    hub.disconnect(system_id, connection_id, crate::db::now());
     if let Some((code, description)) = close {
         let _ = session
             .close(Some(CloseReason {

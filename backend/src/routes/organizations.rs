@@ -4,7 +4,7 @@
 //! An organization the person does not belong to answers 404, as if it did not exist.
 
 use actix_web::{delete, get, post, web, HttpResponse};
-use chrono::{NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use rand::distr::{Alphanumeric, SampleString};
 use stratus_shared::api::organizations::{
@@ -246,7 +246,7 @@ pub async fn create_organization(
     let organization = database
         .run_app(move |connection| {
             connection.transaction(|connection| {
-                let now = Utc::now().naive_utc();
+                let now = crate::db::now().naive_utc();
                 let id = uuid::Uuid::new_v4().to_string();
                 let slug = unique_slug(connection, &name)?;
                 diesel::insert_into(organizations::table)
@@ -350,7 +350,7 @@ pub async fn create_system(
                         "A DMS of that name already exists in this organization.".into(),
                     ));
                 }
-                let now = Utc::now().naive_utc();
+                let now = crate::db::now().naive_utc();
                 let id = uuid::Uuid::new_v4().to_string();
                 diesel::insert_into(systems::table)
                     .values((
@@ -427,7 +427,7 @@ pub async fn issue_connect_code(
                 connection,
                 &system_id,
                 &user.user_id,
-                Utc::now().naive_utc(),
+                crate::db::now().naive_utc(),
             )?)
         })
         .await?;
