@@ -3,10 +3,12 @@
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod live;
 pub mod routes;
 pub mod secrets;
+pub mod simulator;
 pub mod spa;
 pub mod startup;
 pub mod telemetry;

@@ -85,6 +85,58 @@ fn authorize_system(
     Ok(organization_id)
 }
 
+/// Registers a DMS (never connected, with its first transition) and its first connect code.
+pub(crate) fn insert_system(
+    connection: &mut AnyConnection,
+    organization_id: &str,
+    name: &str,
+    created_by: Option<&str>,
+) -> Result<CreatedSystem, AppError> {
+    let taken: i64 = systems::table
+        .filter(systems::organization_id.eq(organization_id))
+        .filter(systems::name.eq(name))
+        .count()
+        .get_result(connection)?;
+    if taken > 0 {
+        return Err(AppError::Conflict(
+            "A DMS of that name already exists in this organization.".into(),
+        ));
+    }
+    let now = crate::db::now().naive_utc();
+    let id = uuid::Uuid::new_v4().to_string();
+    diesel::insert_into(systems::table)
+        .values((
+            systems::id.eq(&id),
+            systems::organization_id.eq(organization_id),
+            systems::name.eq(name),
+            systems::created_at.eq(now),
+            systems::state.eq(ConnectionState::NeverConnected.as_str()),
+        ))
+        .execute(connection)?;
+    diesel::insert_into(system_state_transitions::table)
+        .values((
+            system_state_transitions::id.eq(uuid::Uuid::new_v4().to_string()),
+            system_state_transitions::system_id.eq(&id),
+            system_state_transitions::state.eq(ConnectionState::NeverConnected.as_str()),
+            system_state_transitions::at.eq(now),
+        ))
+        .execute(connection)?;
+    let connect_code = insert_connect_code(connection, &id, created_by, now)?;
+    Ok(CreatedSystem {
+        system: System {
+            id,
+            organization_id: organization_id.to_owned(),
+            name: name.to_owned(),
+            state: ConnectionState::NeverConnected,
+            last_online_at: None,
+            dms_version: None,
+            agent_count: None,
+            created_at: now.and_utc(),
+        },
+        connect_code,
+    })
+}
+
 /// The organizations the caller belongs to (their ids), for scoping lists and streams.
 pub fn organization_ids_of(
     connection: &mut AnyConnection,
@@ -97,10 +149,10 @@ pub fn organization_ids_of(
 }
 
 /// Creates a connect code for a DMS; only its hash is stored.
-fn insert_connect_code(
+pub(crate) fn insert_connect_code(
     connection: &mut AnyConnection,
     system_id: &str,
-    user_id: &str,
+    user_id: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<ConnectCode> {
     let code = one_time::generate("scc_");
@@ -109,7 +161,7 @@ fn insert_connect_code(
         .values((
             connect_codes::code_hash.eq(one_time::hash(&code)),
             connect_codes::system_id.eq(system_id),
-            connect_codes::created_by.eq(Some(user_id)),
+            connect_codes::created_by.eq(user_id),
             connect_codes::created_at.eq(now),
             connect_codes::expires_at.eq(expires_at),
         ))
@@ -279,7 +331,7 @@ pub async fn create_organization(
 }
 
 /// A URL-friendly, unused slug for a name: `acme-corp`, or `acme-corp-x7k2q9` when taken.
-fn unique_slug(connection: &mut AnyConnection, name: &str) -> Result<String, AppError> {
+pub(crate) fn unique_slug(connection: &mut AnyConnection, name: &str) -> Result<String, AppError> {
     let mut base: String = name
         .to_lowercase()
         .chars()
@@ -340,50 +392,7 @@ pub async fn create_system(
                     &organization_id,
                     Action::RegisterSystem,
                 )?;
-                let taken: i64 = systems::table
-                    .filter(systems::organization_id.eq(&organization_id))
-                    .filter(systems::name.eq(&name))
-                    .count()
-                    .get_result(connection)?;
-                if taken > 0 {
-                    return Err(AppError::Conflict(
-                        "A DMS of that name already exists in this organization.".into(),
-                    ));
-                }
-                let now = crate::db::now().naive_utc();
-                let id = uuid::Uuid::new_v4().to_string();
-                diesel::insert_into(systems::table)
-                    .values((
-                        systems::id.eq(&id),
-                        systems::organization_id.eq(&organization_id),
-                        systems::name.eq(&name),
-                        systems::created_at.eq(now),
-                        systems::state.eq(ConnectionState::NeverConnected.as_str()),
-                    ))
-                    .execute(connection)?;
-                diesel::insert_into(system_state_transitions::table)
-                    .values((
-                        system_state_transitions::id.eq(uuid::Uuid::new_v4().to_string()),
-                        system_state_transitions::system_id.eq(&id),
-                        system_state_transitions::state
-                            .eq(ConnectionState::NeverConnected.as_str()),
-                        system_state_transitions::at.eq(now),
-                    ))
-                    .execute(connection)?;
-                let connect_code = insert_connect_code(connection, &id, &user.user_id, now)?;
-                Ok(CreatedSystem {
-                    system: System {
-                        id,
-                        organization_id,
-                        name,
-                        state: ConnectionState::NeverConnected,
-                        last_online_at: None,
-                        dms_version: None,
-                        agent_count: None,
-                        created_at: now.and_utc(),
-                    },
-                    connect_code,
-                })
+                insert_system(connection, &organization_id, &name, Some(&user.user_id))
             })
         })
         .await?;
@@ -426,7 +435,7 @@ pub async fn issue_connect_code(
             Ok(insert_connect_code(
                 connection,
                 &system_id,
-                &user.user_id,
+                Some(&user.user_id),
                 crate::db::now().naive_utc(),
             )?)
         })
