@@ -156,9 +156,9 @@ pub async fn run_dms(
     on_renewal: Option<tokio::sync::mpsc::UnboundedSender<(usize, DmsCredentials)>>,
 ) -> DmsCredentials {
     let http = reqwest::Client::new();
-    let interval = options
-        .interval
-        .unwrap_or(Duration::from_secs(credentials.heartbeat_interval_seconds.max(1)));
+    let interval = options.interval.unwrap_or(Duration::from_secs(
+        credentials.heartbeat_interval_seconds.max(1),
+    ));
     let ticks_per_phase = (options.phase.as_millis() / interval.as_millis().max(1)) as u64;
     let ws_url = format!(
         "{}/api/gateway/ws",
@@ -261,7 +261,9 @@ mod tests {
 
     #[test]
     fn the_cycle_scenario_goes_through_every_phase_staggered_per_dms() {
-        let phases: Vec<Phase> = (0..9).map(|tick| phase_at(Scenario::Cycle, 0, tick, 3)).collect();
+        let phases: Vec<Phase> = (0..9)
+            .map(|tick| phase_at(Scenario::Cycle, 0, tick, 3))
+            .collect();
         assert_eq!(
             phases,
             [

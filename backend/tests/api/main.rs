@@ -8,4 +8,5 @@ mod health;
 mod live;
 mod openapi;
 mod organizations;
+mod simulator;
 mod web_app;
