@@ -31,6 +31,7 @@ pub async fn prepare(
     database
         .run_app(move |connection| {
             connection.transaction(|connection| {
+                crate::db::begin_write(connection)?;
                 let now = crate::db::now().naive_utc();
                 let existing: Option<String> = organizations::table
                     .filter(organizations::name.eq(&organization_name))

@@ -195,3 +195,15 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
     use chrono::SubsecRound;
     chrono::Utc::now().trunc_subsecs(6)
 }
+
+/// Call first inside a transaction that reads before it writes. SQLite starts such a
+/// transaction as a reader and refuses its later upgrade to a writer at once ("database is
+/// locked", no busy wait) when another connection writes meanwhile; a write as the first
+/// statement takes the write lock up front, waiting on `busy_timeout` like any write.
+/// PostgreSQL needs nothing.
+pub fn begin_write(connection: &mut AnyConnection) -> QueryResult<()> {
+    if let AnyConnection::Sqlite(_) = connection {
+        diesel::sql_query("UPDATE systems SET id = id WHERE 1 = 0").execute(connection)?;
+    }
+    Ok(())
+}

@@ -124,6 +124,7 @@ pub async fn exchange_connect_code(
     let (system_id, organization_id, generation, refresh) = database
         .run_app(move |connection| {
             connection.transaction(|connection| {
+                crate::db::begin_write(connection)?;
                 let found: Option<(String, String)> = connect_codes::table
                     .inner_join(systems::table)
                     .filter(connect_codes::code_hash.eq(&code_hash))
@@ -193,6 +194,7 @@ pub async fn refresh_credentials(
     let outcome = database
         .run_app(move |connection| {
             connection.transaction(|connection| {
+                crate::db::begin_write(connection)?;
                 let found: Option<(
                     String,
                     String,
@@ -415,6 +417,10 @@ async fn run_socket(
                     Some(Err(ProtocolError::Overflow)) => {
                         tracing::warn!(system_id, "oversized frame from a gateway: closing its socket");
                         break Some((close_code::TOO_LARGE, "frame too large"));
+                    }
+                    Some(Err(ProtocolError::Io(error))) => {
+                        tracing::info!(system_id, %error, "gateway connection dropped");
+                        break None;
                     }
                     Some(Err(error)) => {
                         tracing::warn!(system_id, %error, "WebSocket protocol error from a gateway: closing its socket");

@@ -298,6 +298,7 @@ pub async fn create_organization(
     let organization = database
         .run_app(move |connection| {
             connection.transaction(|connection| {
+                crate::db::begin_write(connection)?;
                 let now = crate::db::now().naive_utc();
                 let id = uuid::Uuid::new_v4().to_string();
                 let slug = unique_slug(connection, &name)?;
@@ -386,6 +387,7 @@ pub async fn create_system(
     let created = database
         .run_app(move |connection| {
             connection.transaction(|connection| {
+                crate::db::begin_write(connection)?;
                 authorize(
                     connection,
                     &user.user_id,
