@@ -184,3 +184,77 @@ async fn a_restart_keeps_last_online_and_the_history() {
     );
     let _ = socket.close(None).await;
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_dms_endpoints_and_their_security() {
+    let app = spawn_app().await;
+    let document: serde_json::Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    let paths = &document["paths"];
+    for (path, method, statuses) in [
+        ("/api/organizations", "get", vec!["200", "401"]),
+        ("/api/organizations", "post", vec!["201", "400", "401"]),
+        (
+            "/api/organizations/{organization_id}/systems",
+            "post",
+            vec!["201", "404", "409"],
+        ),
+        (
+            "/api/systems/{system_id}/connect-codes",
+            "post",
+            vec!["201", "403", "404"],
+        ),
+        ("/api/systems", "get", vec!["200"]),
+        ("/api/systems/{system_id}", "get", vec!["200", "404"]),
+        (
+            "/api/systems/{system_id}",
+            "delete",
+            vec!["204", "403", "404"],
+        ),
+        ("/api/gateway/connect", "post", vec!["200", "400", "401"]),
+        ("/api/gateway/refresh", "post", vec!["200", "401"]),
+        ("/api/gateway/ws", "get", vec!["101", "401"]),
+        ("/api/live", "get", vec!["200", "401"]),
+    ] {
+        let operation = &paths[path][method];
+        assert!(operation.is_object(), "{method} {path} is missing");
+        for status in statuses {
+            assert!(
+                operation["responses"][status].is_object(),
+                "{method} {path} lacks {status}"
+            );
+        }
+    }
+    let components = &document["components"];
+    for scheme in ["access_token", "dms_token"] {
+        assert_eq!(components["securitySchemes"][scheme]["scheme"], "bearer");
+    }
+    for schema in [
+        "ConnectionState",
+        "Heartbeat",
+        "DmsCredentials",
+        "SystemDetail",
+        "SystemStateEvent",
+        "Snapshot",
+    ] {
+        assert!(components["schemas"][schema].is_object(), "schema {schema}");
+    }
+}
+
+#[tokio::test]
+async fn when_the_database_goes_away_every_state_becomes_unknown() {
+    let app = spawn_app().await;
+    if app.database.url().is_none() {
+        eprintln!("skipped on SQLite: needs a database server that can go away");
+        return;
+    }
+    let (_, alice) = app.create_user("alice@example.com").await;
+    let organization = app.create_organization(&alice, "Acme").await;
+    let (system, _) = app.create_system(&alice, &organization, "Main DMS").await;
+    let mut stream = SseReader::open(&app, &alice, None).await;
+    assert_eq!(stream.next().await.event, "snapshot");
+
+    app.database.drop_now();
+
+    // The health check notices within a few seconds.
+    assert_eq!(stream.next_state().await, (system, "unknown".into()));
+}
