@@ -16,8 +16,9 @@ use super::persist::PersistOp;
 
 /// How many recent events are kept for streams that resume with `Last-Event-ID`.
 const RECENT_EVENTS: usize = 4096;
-/// `last_online_at` of a connected DMS is written at most this often.
-const LAST_ONLINE_WRITE_INTERVAL: TimeDelta = TimeDelta::seconds(5);
+/// `last_online_at` of a connected DMS is written at most this often (and on every change of
+/// state), so that 10,000 DMSs cost a few hundred writes per second, not one per heartbeat.
+const LAST_ONLINE_WRITE_INTERVAL: TimeDelta = TimeDelta::seconds(30);
 
 /// A state change as published: a sequence number for `Last-Event-ID`, and the event.
 #[derive(Debug, Clone)]
