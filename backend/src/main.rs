@@ -36,6 +36,30 @@ enum Command {
     Openapi,
     /// Play DMSs against a running server over the real gateway protocol.
     Simulate(SimulateArgs),
+    /// Measure a running server under N simulated gateways (run beside it, same settings).
+    Bench(BenchArgs),
+}
+
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// The server's base URL.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// How many simulated gateways.
+    #[arg(long, default_value_t = 1000)]
+    dms: usize,
+    /// Seconds between heartbeats of each gateway.
+    #[arg(long, default_value_t = 10.0)]
+    interval_seconds: f64,
+    /// Seconds heartbeats are counted once all gateways are connected.
+    #[arg(long, default_value_t = 30)]
+    measure_seconds: u64,
+    /// The server's process id, to report its CPU and resident memory.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// Outages of a probe DMS, timed until they reach a live-event subscriber.
+    #[arg(long, default_value_t = 10)]
+    outages: usize,
 }
 
 #[derive(clap::Args)]
@@ -101,6 +125,19 @@ async fn main() -> anyhow::Result<()> {
             application.run_until_stopped().await?;
             tracing::info!("Stratus stopped");
             Ok(())
+        }
+        Command::Bench(args) => {
+            let settings = Settings::load(cli.config.as_deref())?;
+            telemetry::init(settings.log_format);
+            let options = stratus_backend::bench::BenchOptions {
+                url: args.url,
+                dms: args.dms,
+                interval: Duration::from_secs_f64(args.interval_seconds.max(0.05)),
+                measure: Duration::from_secs(args.measure_seconds.max(1)),
+                server_pid: args.server_pid,
+                outages: args.outages,
+            };
+            stratus_backend::bench::run(settings, options).await
         }
         Command::Simulate(args) => {
             let settings = Settings::load(cli.config.as_deref())?;
