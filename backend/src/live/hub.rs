@@ -37,6 +37,7 @@ pub struct KnownSystem {
     pub last_online_at: Option<DateTime<Utc>>,
     pub dms_version: Option<String>,
     pub agent_count: Option<i32>,
+    pub token_generation: i32,
 }
 
 /// The live view of one DMS.
@@ -74,10 +75,36 @@ struct LiveSystem {
     last_online_written_at: Option<DateTime<Utc>>,
     dms_version: Option<String>,
     agent_count: Option<i32>,
+    /// The oldest DMS-token generation still accepted (revocations raise it).
+    generation: i32,
+    /// The last state handed to the writer, so a return from `unknown` records nothing twice.
+    recorded_state: ConnectionState,
+}
+
+impl LiveSystem {
+    /// A DMS just registered: never connected.
+    fn registered(organization_id: &str, now: DateTime<Utc>) -> Self {
+        Self {
+            organization_id: organization_id.to_owned(),
+            ever_connected: false,
+            connection: None,
+            state: ConnectionState::NeverConnected,
+            since: now,
+            last_online_at: None,
+            last_online_written_at: None,
+            dms_version: None,
+            agent_count: None,
+            generation: 0,
+            recorded_state: ConnectionState::NeverConnected,
+        }
+    }
 }
 
 struct HubState {
     systems: HashMap<String, LiveSystem>,
+    /// DMSs removed while this process runs: a gateway authenticated a moment before the
+    /// removal must not bring them back.
+    removed: HashSet<String>,
     source_healthy: bool,
     next_sequence: u64,
     next_connection: u64,
@@ -134,6 +161,8 @@ impl LiveHub {
                     last_online_written_at: system.last_online_at,
                     dms_version: system.dms_version,
                     agent_count: system.agent_count,
+                    generation: system.token_generation,
+                    recorded_state: state,
                 },
             );
         }
@@ -141,6 +170,7 @@ impl LiveHub {
         Self {
             state: Arc::new(Mutex::new(HubState {
                 systems,
+                removed: HashSet::new(),
                 source_healthy: true,
                 next_sequence: 1,
                 next_connection: 1,
@@ -178,17 +208,7 @@ impl LiveHub {
         }
         hub.systems.insert(
             system_id.to_owned(),
-            LiveSystem {
-                organization_id: organization_id.to_owned(),
-                ever_connected: false,
-                connection: None,
-                state: ConnectionState::NeverConnected,
-                since: now,
-                last_online_at: None,
-                last_online_written_at: None,
-                dms_version: None,
-                agent_count: None,
-            },
+            LiveSystem::registered(organization_id, now),
         );
         // Its first transition row is written with the system itself; only announce it.
         self.announce(&mut hub, system_id);
@@ -197,6 +217,7 @@ impl LiveHub {
     /// A DMS was removed: close its socket, forget it.
     pub fn remove(&self, system_id: &str) {
         let mut hub = self.lock();
+        hub.removed.insert(system_id.to_owned());
         if let Some(mut system) = hub.systems.remove(system_id) {
             close(
                 &mut system.connection,
@@ -205,32 +226,33 @@ impl LiveHub {
         }
     }
 
-    /// A gateway connected; any earlier connection of the same DMS is told to close.
-    /// Returns the connection's id and the receiver of its close order.
+    /// A gateway connected with a token of `generation`; any earlier connection of the same
+    /// DMS is told to close. Returns the connection's id and the receiver of its close order,
+    /// or `None` when the DMS was removed or its credentials revoked since the token was
+    /// checked.
     pub fn connect(
         &self,
         system_id: &str,
         organization_id: &str,
+        generation: i32,
         now: DateTime<Utc>,
-    ) -> (u64, oneshot::Receiver<u16>) {
+    ) -> Option<(u64, oneshot::Receiver<u16>)> {
         let (close_tx, close_rx) = oneshot::channel();
         let mut hub = self.lock();
+        if hub.removed.contains(system_id)
+            || hub
+                .systems
+                .get(system_id)
+                .is_some_and(|system| system.generation > generation)
+        {
+            return None;
+        }
         let id = hub.next_connection;
         hub.next_connection += 1;
         let system = hub
             .systems
             .entry(system_id.to_owned())
-            .or_insert_with(|| LiveSystem {
-                organization_id: organization_id.to_owned(),
-                ever_connected: false,
-                connection: None,
-                state: ConnectionState::NeverConnected,
-                since: now,
-                last_online_at: None,
-                last_online_written_at: None,
-                dms_version: None,
-                agent_count: None,
-            });
+            .or_insert_with(|| LiveSystem::registered(organization_id, now));
         close(
             &mut system.connection,
             stratus_shared::api::gateway::close_code::REPLACED,
@@ -242,6 +264,7 @@ impl LiveHub {
                 at: now,
             });
         }
+        system.generation = generation;
         system.connection = Some(Connection {
             id,
             observation: GatewayObservation {
@@ -251,7 +274,7 @@ impl LiveHub {
             close: Some(close_tx),
         });
         self.publish(&mut hub, system_id, now);
-        (id, close_rx)
+        Some((id, close_rx))
     }
 
     /// A heartbeat arrived on connection `connection_id`.
@@ -323,10 +346,12 @@ impl LiveHub {
         }
     }
 
-    /// The DMS's credentials were revoked: close its socket now.
-    pub fn revoke(&self, system_id: &str, now: DateTime<Utc>) {
+    /// The DMS's credentials were revoked (tokens older than `generation` are void): close its
+    /// socket now.
+    pub fn revoke(&self, system_id: &str, generation: i32, now: DateTime<Utc>) {
         let mut hub = self.lock();
         if let Some(system) = hub.systems.get_mut(system_id) {
+            system.generation = system.generation.max(generation);
             close(
                 &mut system.connection,
                 stratus_shared::api::gateway::close_code::REVOKED,
@@ -465,7 +490,8 @@ impl LiveHub {
         system.last_online_written_at = system.last_online_at;
         // An unknown state is Stratus's own failure, not the DMS's: it is shown, not recorded
         // (the database it would be written to is what fails).
-        if state != ConnectionState::Unknown {
+        if state != ConnectionState::Unknown && state != system.recorded_state {
+            system.recorded_state = state;
             let _ = self.persist.send(PersistOp::Transition {
                 system_id: system_id.to_owned(),
                 state,
@@ -536,7 +562,7 @@ mod tests {
         let now = Utc::now();
         hub.register("sys", "org", now);
         let (_, mut events) = hub.subscribe(&orgs, None);
-        let (connection, _close) = hub.connect("sys", "org", now);
+        let (connection, _close) = hub.connect("sys", "org", 0, now).unwrap();
         hub.heartbeat("sys", connection, &heartbeat(true), now);
         hub.heartbeat("sys", connection, &heartbeat(true), now);
         hub.heartbeat("sys", connection, &heartbeat(false), now);
@@ -555,11 +581,44 @@ mod tests {
     }
 
     #[test]
+    fn revoked_or_removed_dmss_cannot_connect_with_older_tokens() {
+        let (hub, _persist) = hub();
+        let now = Utc::now();
+        hub.register("sys", "org", now);
+        hub.revoke("sys", 2, now);
+        assert!(hub.connect("sys", "org", 1, now).is_none());
+        assert!(hub.connect("sys", "org", 2, now).is_some());
+        hub.remove("sys");
+        assert!(hub.connect("sys", "org", 2, now).is_none());
+        assert!(hub.view("sys").is_none());
+    }
+
+    #[test]
+    fn a_return_from_unknown_records_no_transition_twice() {
+        let (hub, mut persist) = hub();
+        let now = Utc::now();
+        hub.register("sys", "org", now);
+        let (connection, _close) = hub.connect("sys", "org", 0, now).unwrap();
+        hub.heartbeat("sys", connection, &heartbeat(true), now);
+        hub.set_source_healthy(false, now);
+        assert_eq!(hub.view("sys").unwrap().state, ConnectionState::Unknown);
+        hub.set_source_healthy(true, now);
+        let mut recorded = vec![];
+        while let Ok(operation) = persist.try_recv() {
+            if let PersistOp::Transition { state, .. } = operation {
+                recorded.push(state);
+            }
+        }
+        use ConnectionState::*;
+        assert_eq!(recorded, vec![DmsNotResponding, Connected]);
+    }
+
+    #[test]
     fn a_new_connection_replaces_the_old_one() {
         let (hub, _persist) = hub();
         let now = Utc::now();
-        let (first, mut first_close) = hub.connect("sys", "org", now);
-        let (second, _) = hub.connect("sys", "org", now);
+        let (first, mut first_close) = hub.connect("sys", "org", 0, now).unwrap();
+        let (second, _) = hub.connect("sys", "org", 0, now).unwrap();
         assert_eq!(
             first_close.try_recv(),
             Ok(stratus_shared::api::gateway::close_code::REPLACED)
@@ -578,8 +637,8 @@ mod tests {
         hub.register("a", "mine", now);
         hub.register("b", "theirs", now);
         let last = hub.last_sequence();
-        hub.connect("a", "mine", now);
-        hub.connect("b", "theirs", now);
+        hub.connect("a", "mine", 0, now);
+        hub.connect("b", "theirs", 0, now);
         let (start, _) = hub.subscribe(&mine, Some(&hub.event_id(last)));
         let StreamStart::Resume(events) = start else {
             panic!("expected a resume");

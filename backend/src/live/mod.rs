@@ -31,6 +31,7 @@ pub async fn start(database: &Database, heartbeat_timeout: Duration) -> anyhow::
         Option<chrono::NaiveDateTime>,
         Option<String>,
         Option<i32>,
+        i32,
     );
     let rows: Vec<Row> = database
         .run(|connection| {
@@ -43,6 +44,7 @@ pub async fn start(database: &Database, heartbeat_timeout: Duration) -> anyhow::
                     systems::last_online_at,
                     systems::dms_version,
                     systems::agent_count,
+                    systems::token_generation,
                 ))
                 .load(connection)?)
         })
@@ -58,6 +60,7 @@ pub async fn start(database: &Database, heartbeat_timeout: Duration) -> anyhow::
                 last_online_at,
                 dms_version,
                 agent_count,
+                token_generation,
             )| {
                 KnownSystem {
                     id,
@@ -67,6 +70,7 @@ pub async fn start(database: &Database, heartbeat_timeout: Duration) -> anyhow::
                     last_online_at: last_online_at.map(|at| at.and_utc()),
                     dms_version,
                     agent_count,
+                    token_generation,
                 }
             },
         )

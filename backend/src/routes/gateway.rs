@@ -31,6 +31,8 @@ const MAX_SECRET_LENGTH: usize = 128;
 pub struct AuthenticatedDms {
     pub system_id: String,
     pub organization_id: String,
+    /// The token's generation (`systems.token_generation` when issued).
+    pub generation: i32,
     pub token_expires_at: DateTime<Utc>,
 }
 
@@ -149,7 +151,7 @@ pub async fn exchange_connect_code(
         })
         .await?;
     // A gateway still connected with the old credentials is cut off.
-    hub.revoke(&system_id, now);
+    hub.revoke(&system_id, generation, now);
     tracing::info!(system_id, "DMS connected with a connect code");
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
@@ -166,7 +168,7 @@ pub async fn exchange_connect_code(
 /// Why a refresh key was refused, decided inside the transaction.
 enum Refresh {
     Renewed(String, String, i32, (String, DateTime<Utc>)),
-    Reused(String),
+    Reused(String, i32),
     Refused,
 }
 
@@ -218,8 +220,8 @@ pub async fn refresh_credentials(
                     return Ok(Refresh::Refused);
                 };
                 if used_at.is_some() {
-                    revoke_credentials(connection, &system_id)?;
-                    return Ok(Refresh::Reused(system_id));
+                    let generation = revoke_credentials(connection, &system_id)?;
+                    return Ok(Refresh::Reused(system_id, generation));
                 }
                 if expires_at <= now.naive_utc() {
                     diesel::delete(gateway_refresh_keys::table.find(&key_hash))
@@ -231,8 +233,8 @@ pub async fn refresh_credentials(
                     .set(gateway_refresh_keys::used_at.eq(Some(now.naive_utc())))
                     .execute(connection)?;
                 if claimed != 1 {
-                    revoke_credentials(connection, &system_id)?;
-                    return Ok(Refresh::Reused(system_id));
+                    let generation = revoke_credentials(connection, &system_id)?;
+                    return Ok(Refresh::Reused(system_id, generation));
                 }
                 let refresh = insert_refresh_key(connection, &system_id, now)?;
                 Ok(Refresh::Renewed(
@@ -255,12 +257,12 @@ pub async fn refresh_credentials(
                 refresh,
                 now,
             ))),
-        Refresh::Reused(system_id) => {
+        Refresh::Reused(system_id, generation) => {
             tracing::warn!(
                 system_id,
                 "a spent refresh key was presented again: the DMS's credentials are revoked"
             );
-            hub.revoke(&system_id, now);
+            hub.revoke(&system_id, generation, now);
             Err(AppError::InvalidDmsCredentials)
         }
         Refresh::Refused => Err(AppError::InvalidDmsCredentials),
@@ -307,6 +309,7 @@ pub async fn authenticate_dms(
             Ok(AuthenticatedDms {
                 system_id: claims.sub,
                 organization_id,
+                generation,
                 token_expires_at: DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(Utc::now),
             })
         }
@@ -366,8 +369,24 @@ async fn run_socket(
     timeout: Duration,
 ) {
     let system_id = dms.system_id.as_str();
-    let (connection_id, mut close_order) =
-        hub.connect(system_id, &dms.organization_id, crate::db::now());
+    let Some((connection_id, mut close_order)) = hub.connect(
+        system_id,
+        &dms.organization_id,
+        dms.generation,
+        crate::db::now(),
+    ) else {
+        tracing::info!(
+            system_id,
+            "DMS removed or re-keyed while its gateway connected"
+        );
+        let _ = session
+            .close(Some(CloseReason {
+                code: CloseCode::from(close_code::REVOKED),
+                description: Some("credentials revoked".into()),
+            }))
+            .await;
+        return;
+    };
     tracing::info!(system_id, connection_id, "gateway connected");
     let token_left = (dms.token_expires_at - crate::db::now())
         .to_std()
@@ -384,7 +403,7 @@ async fn run_socket(
                 match message {
                     None => break None,
                     Some(Ok(AggregatedMessage::Text(text))) => {
-                        match serde_json::from_str::<Heartbeat>(&text) {
+                        match parse_heartbeat(&text) {
                             Ok(heartbeat) => {
                                 idle.as_mut().reset(tokio::time::Instant::now() + timeout);
                                 hub.heartbeat(system_id, connection_id, &heartbeat, now);
@@ -460,4 +479,47 @@ async fn run_socket(
             .await;
     }
     tracing::info!(system_id, connection_id, "gateway disconnected");
+}
+
+/// The longest DMS version string accepted in a heartbeat.
+const MAX_VERSION_LENGTH: usize = 64;
+
+/// Reads a heartbeat frame: valid JSON of the right shape, with a plausible version.
+fn parse_heartbeat(text: &str) -> Result<Heartbeat, String> {
+    let heartbeat: Heartbeat = serde_json::from_str(text).map_err(|error| error.to_string())?;
+    let version = heartbeat.dms_version.trim();
+    if version.is_empty()
+        || version.len() > MAX_VERSION_LENGTH
+        || version.chars().any(char::is_control)
+    {
+        return Err(format!(
+            "dms_version must be 1 to {MAX_VERSION_LENGTH} characters without control characters"
+        ));
+    }
+    Ok(heartbeat)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heartbeats_are_read_strictly() {
+        let good = r#"{"dms_responding":true,"dms_version":"10.5","agent_count":2,"timestamp":"2026-11-24T00:00:00Z"}"#;
+        assert_eq!(parse_heartbeat(good).unwrap().agent_count, 2);
+        for bad in [
+            "",
+            "null",
+            "[]",
+            r#"{"dms_responding":true}"#,
+            r#"{"dms_responding":1,"dms_version":"10.5","agent_count":2,"timestamp":"2026-11-24T00:00:00Z"}"#,
+            r#"{"dms_responding":true,"dms_version":"","agent_count":2,"timestamp":"2026-11-24T00:00:00Z"}"#,
+            r#"{"dms_responding":true,"dms_version":"10.5","agent_count":2,"timestamp":"yesterday"}"#,
+            r#"{"dms_responding":true,"dms_version":"10.5","agent_count":2,"timestamp":"2026-11-24T00:00:00Z","extra":1}"#,
+        ] {
+            assert!(parse_heartbeat(bad).is_err(), "{bad}");
+        }
+        let long = good.replace("10.5", &"9".repeat(65));
+        assert!(parse_heartbeat(&long).is_err());
+    }
 }
