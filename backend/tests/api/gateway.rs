@@ -5,7 +5,9 @@ use stratus_shared::api::organizations::System;
 use stratus_shared::{ApiError, ConnectionState, ErrorCode};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{close_code_of, open_gateway, send_heartbeat, spawn_app, TestApp};
+use crate::helpers::{
+    close_code_of, open_gateway, send_heartbeat, spawn_app, spawn_app_with, SseReader, TestApp,
+};
 
 /// A signed-in owner with one registered DMS: (owner token, system id, connect code).
 async fn owner_with_dms(app: &TestApp) -> (String, String, String) {
@@ -330,4 +332,42 @@ async fn connecting_with_a_new_code_cuts_off_the_old_gateway() {
     assert_eq!(close_code_of(&mut socket).await, Some(close_code::REVOKED));
     assert_eq!(open_gateway(&app, Some(&old.token)).await.err(), Some(401));
     assert_eq!(refresh(&app, &old.refresh_key).await.status(), 401);
+}
+
+#[tokio::test]
+async fn silence_past_the_timeout_makes_a_dms_not_responding_then_disconnected_and_closes_the_socket(
+) {
+    let app = spawn_app_with(|settings| settings.heartbeat_timeout_seconds = 1).await;
+    let (owner, system, code) = owner_with_dms(&app).await;
+    let credentials = app.connect_dms(&code).await;
+    let mut stream = SseReader::open(&app, &owner, None).await;
+    assert_eq!(stream.next().await.event, "snapshot");
+
+    let mut socket = open_gateway(&app, Some(&credentials.token)).await.unwrap();
+    assert_eq!(stream.next_state().await.1, "dms_not_responding");
+    send_heartbeat(&mut socket, true).await;
+    assert_eq!(stream.next_state().await.1, "connected");
+    // Only pings from now on: the gateway is alive, but the DMS's reports go stale.
+    let pinging = async {
+        loop {
+            socket.send(Message::Ping(Vec::new().into())).await.unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    };
+    tokio::select! {
+        _ = pinging => unreachable!(),
+        state = stream.next_state() => assert_eq!(state, (system.clone(), "dms_not_responding".into())),
+    }
+    // Then nothing at all: the server closes the idle socket and the DMS is disconnected.
+    assert_eq!(close_code_of(&mut socket).await, Some(close_code::IDLE));
+    assert_eq!(stream.next_state().await, (system, "disconnected".into()));
+}
+
+#[tokio::test]
+async fn a_socket_that_sends_nothing_is_closed_after_the_timeout() {
+    let app = spawn_app_with(|settings| settings.heartbeat_timeout_seconds = 1).await;
+    let (_, _, code) = owner_with_dms(&app).await;
+    let credentials = app.connect_dms(&code).await;
+    let mut socket = open_gateway(&app, Some(&credentials.token)).await.unwrap();
+    assert_eq!(close_code_of(&mut socket).await, Some(close_code::IDLE));
 }

@@ -258,9 +258,14 @@ impl Drop for TestDatabase {
 
 /// Starts the server with test settings.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the server with test settings changed by `configure`.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temporary data dir");
     let (database, database_url) = TestDatabase::create(data_dir.path());
-    start(data_dir, database, database_url).await
+    start(data_dir, database, database_url, configure).await
 }
 
 /// Starts a second server on the same data directory and database, as after a restart.
@@ -279,20 +284,21 @@ pub async fn restart(app: TestApp) -> TestApp {
             .into_owned(),
         TestDatabase::Postgres { url, .. } => url.clone(),
     };
-    start(data_dir, database, database_url).await
+    start(data_dir, database, database_url, |_| {}).await
 }
 
 async fn start(
     data_dir: tempfile::TempDir,
     database: TestDatabase,
     database_url: String,
+    configure: impl FnOnce(&mut Settings),
 ) -> TestApp {
     // Server logs only on request (`TEST_LOG=1`): they drown the test output otherwise.
     if std::env::var_os("TEST_LOG").is_some() {
         stratus_backend::telemetry::init(LogFormat::Pretty);
     }
     let dist_dir = test_web_app();
-    let settings = Settings {
+    let mut settings = Settings {
         bind: "127.0.0.1:0".parse().expect("loopback address"),
         data_dir: data_dir.path().to_owned(),
         database_url,
@@ -306,6 +312,7 @@ async fn start(
         heartbeat_interval_seconds: 10,
         heartbeat_timeout_seconds: 0,
     };
+    configure(&mut settings);
     let application = Application::build(settings)
         .await
         .expect("the server starts");
