@@ -25,6 +25,8 @@ const LAST_ONLINE_WRITE_INTERVAL: TimeDelta = TimeDelta::seconds(30);
 pub struct LiveEvent {
     pub sequence: u64,
     pub event: SystemStateEvent,
+    /// The DMS was removed (`event` is its last state).
+    pub removed: bool,
 }
 
 /// What the hub knows of one DMS when it starts (from the database).
@@ -223,6 +225,8 @@ impl LiveHub {
                 &mut system.connection,
                 stratus_shared::api::gateway::close_code::REVOKED,
             );
+            let event = event_of(system_id, &system);
+            self.push(&mut hub, event, true);
         }
     }
 
@@ -439,6 +443,7 @@ impl LiveHub {
                     .map(|(id, system)| LiveEvent {
                         sequence,
                         event: event_of(id, system),
+                        removed: false,
                     })
                     .collect();
                 events.sort_by(|a, b| a.event.system_id.cmp(&b.event.system_id));
@@ -504,10 +509,16 @@ impl LiveHub {
 
     /// Publishes a DMS's current state as an event.
     fn announce(&self, hub: &mut HubState, system_id: &str) -> Option<LiveEvent> {
-        let system = hub.systems.get(system_id)?;
+        let event = event_of(system_id, hub.systems.get(system_id)?);
+        Some(self.push(hub, event, false))
+    }
+
+    /// Numbers an event, keeps it for resuming streams and sends it to subscribers.
+    fn push(&self, hub: &mut HubState, event: SystemStateEvent, removed: bool) -> LiveEvent {
         let event = LiveEvent {
             sequence: hub.next_sequence,
-            event: event_of(system_id, system),
+            event,
+            removed,
         };
         hub.next_sequence += 1;
         if hub.recent.len() == RECENT_EVENTS {
@@ -516,7 +527,7 @@ impl LiveHub {
         hub.recent.push_back(event.clone());
         // No subscribers is fine.
         let _ = self.events.send(event.clone());
-        Some(event)
+        event
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use actix_web::web::Bytes;
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use stratus_shared::api::live::Snapshot;
+use stratus_shared::api::live::{Snapshot, SystemRemovedEvent};
 use tokio::sync::broadcast;
 
 use crate::auth::CurrentUser;
@@ -23,7 +23,7 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// The stream of DMS states: first `event: snapshot` (a [`Snapshot`] of every DMS of my
 /// organizations), then one `event: state` ([`stratus_shared::api::live::SystemStateEvent`])
-/// per change, in order. Each event has an `id`; reconnecting with `Last-Event-ID` replays
+/// per change, in order, and `event: removed` ([`SystemRemovedEvent`]) when a DMS is removed. Each event has an `id`; reconnecting with `Last-Event-ID` replays
 /// what was missed, or starts with a fresh snapshot when that is no longer possible.
 #[utoipa::path(
     tag = "live",
@@ -123,7 +123,15 @@ fn snapshot_frame(hub: &LiveHub, sequence: u64, events: Vec<LiveEvent>) -> Bytes
 }
 
 fn state_frame(hub: &LiveHub, event: &LiveEvent) -> Bytes {
-    frame(hub, "state", event.sequence, &event.event)
+    if event.removed {
+        let removed = SystemRemovedEvent {
+            system_id: event.event.system_id.clone(),
+            organization_id: event.event.organization_id.clone(),
+        };
+        frame(hub, "removed", event.sequence, &removed)
+    } else {
+        frame(hub, "state", event.sequence, &event.event)
+    }
 }
 
 fn frame(hub: &LiveHub, name: &str, sequence: u64, data: &impl serde::Serialize) -> Bytes {

@@ -16,6 +16,7 @@ use utoipa::OpenApi;
         stratus_shared::ConnectionState,
         stratus_shared::api::gateway::Heartbeat,
         stratus_shared::api::live::SystemStateEvent,
+        stratus_shared::api::live::SystemRemovedEvent,
     )),
     modifiers(&SecuritySchemes),
     tags(

@@ -286,6 +286,8 @@ async fn removing_a_dms_cuts_its_gateway_off_and_its_tokens_stop_working() {
     let mut socket = open_gateway(&app, Some(&credentials.token)).await.unwrap();
     send_heartbeat(&mut socket, true).await;
     wait_for_state(&app, &owner, &system, ConnectionState::Connected).await;
+    let mut stream = SseReader::open(&app, &owner, None).await;
+    assert_eq!(stream.next().await.event, "snapshot");
 
     let response = app
         .client
@@ -297,6 +299,9 @@ async fn removing_a_dms_cuts_its_gateway_off_and_its_tokens_stop_working() {
     assert_eq!(response.status(), 204);
 
     assert_eq!(close_code_of(&mut socket).await, Some(close_code::REVOKED));
+    let removed = stream.next().await;
+    assert_eq!(removed.event, "removed");
+    assert_eq!(removed.data["system_id"], system.as_str());
     assert_eq!(
         open_gateway(&app, Some(&credentials.token)).await.err(),
         Some(401)
@@ -308,6 +313,8 @@ async fn removing_a_dms_cuts_its_gateway_off_and_its_tokens_stop_working() {
             .status(),
         404
     );
+    let snapshot = SseReader::open(&app, &owner, None).await.next().await;
+    assert_eq!(snapshot.data["systems"], serde_json::json!([]));
 }
 
 #[tokio::test]

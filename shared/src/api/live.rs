@@ -17,6 +17,14 @@ pub struct SystemStateEvent {
     pub at: DateTime<Utc>,
 }
 
+/// A DMS was removed (`event: removed`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SystemRemovedEvent {
+    pub system_id: String,
+    pub organization_id: String,
+}
+
 /// The first event of a stream (`event: snapshot`): every visible DMS's state now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
