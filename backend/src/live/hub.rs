@@ -118,6 +118,8 @@ struct HubState {
 pub struct LiveHub {
     state: Arc<Mutex<HubState>>,
     events: broadcast::Sender<LiveEvent>,
+    /// Ids of people whose organizations changed: their streams take a fresh snapshot.
+    memberships: broadcast::Sender<String>,
     persist: mpsc::UnboundedSender<PersistOp>,
     heartbeat_timeout: TimeDelta,
     /// Tells event ids of this process from those of an earlier one.
@@ -179,6 +181,7 @@ impl LiveHub {
                 recent: VecDeque::with_capacity(RECENT_EVENTS),
             })),
             events,
+            memberships: broadcast::channel(256).0,
             persist,
             heartbeat_timeout,
             epoch: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
@@ -200,6 +203,16 @@ impl LiveHub {
     /// The id an event carries in the stream: `<epoch>-<sequence>`.
     pub fn event_id(&self, sequence: u64) -> String {
         format!("{}-{sequence}", self.epoch)
+    }
+
+    /// The organizations of `user_id` changed (joined or created one).
+    pub fn membership_changed(&self, user_id: &str) {
+        let _ = self.memberships.send(user_id.to_owned());
+    }
+
+    /// Announcements of [`LiveHub::membership_changed`].
+    pub fn membership_changes(&self) -> broadcast::Receiver<String> {
+        self.memberships.subscribe()
     }
 
     /// A newly registered DMS (never connected yet).

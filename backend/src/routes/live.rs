@@ -41,11 +41,9 @@ pub async fn live_events(
     database: web::Data<Database>,
     hub: web::Data<LiveHub>,
 ) -> Result<HttpResponse, AppError> {
-    let organizations: HashSet<String> = database
-        .run(move |connection| Ok(organization_ids_of(connection, &user.user_id)?))
-        .await?
-        .into_iter()
-        .collect();
+    // Listen before reading the organizations, so no change falls in between.
+    let memberships = hub.membership_changes();
+    let organizations = organizations_of(&database, user.user_id.clone()).await?;
     let last_event_id = request
         .headers()
         .get("Last-Event-ID")
@@ -64,6 +62,9 @@ pub async fn live_events(
     }
     let stream = EventStream {
         hub,
+        database: database.get_ref().clone(),
+        user_id: user.user_id,
+        memberships,
         organizations,
         receiver,
         pending,
@@ -78,8 +79,22 @@ pub async fn live_events(
         .streaming(futures_util::stream::unfold(stream, next_frame)))
 }
 
+async fn organizations_of(
+    database: &Database,
+    user_id: String,
+) -> Result<HashSet<String>, crate::db::DatabaseError> {
+    Ok(database
+        .run(move |connection| Ok(organization_ids_of(connection, &user_id)?))
+        .await?
+        .into_iter()
+        .collect())
+}
+
 struct EventStream {
     hub: LiveHub,
+    database: Database,
+    user_id: String,
+    memberships: broadcast::Receiver<String>,
     organizations: HashSet<String>,
     receiver: broadcast::Receiver<LiveEvent>,
     pending: VecDeque<Bytes>,
@@ -108,6 +123,28 @@ async fn next_frame(mut stream: EventStream) -> Option<(Result<Bytes, Infallible
                 }
                 Err(broadcast::error::RecvError::Closed) => return None,
             },
+            changed = stream.memberships.recv() => {
+                let mine = match changed {
+                    Ok(user_id) => user_id == stream.user_id,
+                    Err(broadcast::error::RecvError::Lagged(_)) => true,
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                };
+                if !mine {
+                    continue;
+                }
+                // My organizations changed: follow the new set, from a fresh snapshot.
+                match organizations_of(&stream.database, stream.user_id.clone()).await {
+                    Ok(organizations) => {
+                        stream.organizations = organizations;
+                        let (start, receiver) = stream.hub.subscribe(&stream.organizations, None);
+                        stream.receiver = receiver;
+                        if let StreamStart::Snapshot(sequence, events) = start {
+                            stream.pending.push_back(snapshot_frame(&stream.hub, sequence, events));
+                        }
+                    }
+                    Err(error) => tracing::warn!(%error, "cannot re-read a stream's organizations"),
+                }
+            }
             _ = stream.keep_alive.tick() => {
                 stream.pending.push_back(Bytes::from_static(b": keep-alive\n\n"));
             }

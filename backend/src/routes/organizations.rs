@@ -293,8 +293,10 @@ pub async fn create_organization(
     user: CurrentUser,
     body: web::Json<CreateOrganization>,
     database: web::Data<Database>,
+    hub: web::Data<LiveHub>,
 ) -> Result<HttpResponse, AppError> {
     let name = parse_name(&body.name, "organization")?;
+    let user_id = user.user_id.clone();
     let organization = database
         .run_app(move |connection| {
             connection.transaction(|connection| {
@@ -328,6 +330,7 @@ pub async fn create_organization(
             })
         })
         .await?;
+    hub.membership_changed(&user_id);
     Ok(HttpResponse::Created().json(organization))
 }
 

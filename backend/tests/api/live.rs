@@ -258,3 +258,21 @@ async fn when_the_database_goes_away_every_state_becomes_unknown() {
     // The health check notices within a few seconds.
     assert_eq!(stream.next_state().await, (system, "unknown".into()));
 }
+
+#[tokio::test]
+async fn an_open_stream_follows_organizations_created_after_it_opened() {
+    let app = spawn_app().await;
+    let (_, alice) = app.create_user("alice@example.com").await;
+    let mut stream = SseReader::open(&app, &alice, None).await;
+    let first = stream.next().await;
+    assert_eq!(first.event, "snapshot");
+    assert_eq!(first.data["systems"], serde_json::json!([]));
+
+    let organization = app.create_organization(&alice, "Acme").await;
+    assert_eq!(stream.next().await.event, "snapshot");
+    let (system, _) = app.create_system(&alice, &organization, "Main DMS").await;
+    assert_eq!(
+        stream.next_state().await,
+        (system, "never_connected".into())
+    );
+}
