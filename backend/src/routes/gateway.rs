@@ -61,6 +61,14 @@ fn revoke_credentials(connection: &mut AnyConnection, system_id: &str) -> QueryR
         .first(connection)
 }
 
+/// Takes the DMS row's write lock until the transaction ends.
+fn lock_system(connection: &mut AnyConnection, system_id: &str) -> QueryResult<()> {
+    diesel::update(systems::table.find(system_id))
+        .set(systems::token_generation.eq(systems::token_generation))
+        .execute(connection)?;
+    Ok(())
+}
+
 /// Stores a new refresh key for a DMS and returns it with its expiry.
 fn insert_refresh_key(
     connection: &mut AnyConnection,
@@ -197,6 +205,19 @@ pub async fn refresh_credentials(
         .run_app(move |connection| {
             connection.transaction(|connection| {
                 crate::db::begin_write(connection)?;
+                let owner: Option<String> = gateway_refresh_keys::table
+                    .find(&key_hash)
+                    .select(gateway_refresh_keys::system_id)
+                    .first(connection)
+                    .optional()?;
+                let Some(owner) = owner else {
+                    return Ok(Refresh::Refused);
+                };
+                // Lock the DMS's row before reading its keys: a renewal and a revocation of
+                // the same DMS run one after the other, so a revocation cannot miss a key a
+                // concurrent renewal is inserting (PostgreSQL reads committed data per
+                // statement; SQLite already serializes writers).
+                lock_system(connection, &owner)?;
                 let found: Option<(
                     String,
                     String,
