@@ -59,6 +59,11 @@ pub struct Settings {
     pub login_attempts_per_address: u32,
     /// The sliding window for sign-in throttling.
     pub login_window_minutes: u32,
+    /// Seconds between two heartbeats of a DMS's gateway (told to gateways when they connect).
+    pub heartbeat_interval_seconds: u64,
+    /// Seconds of silence after which a DMS counts as disconnected (or not responding, when only
+    /// its reports stop); 0 means three heartbeat intervals.
+    pub heartbeat_timeout_seconds: u64,
 }
 
 /// How the SMTP connection is secured.
@@ -99,6 +104,8 @@ impl Default for Settings {
             login_attempts_per_account: 5,
             login_attempts_per_address: 20,
             login_window_minutes: 15,
+            heartbeat_interval_seconds: 10,
+            heartbeat_timeout_seconds: 0,
         }
     }
 }
@@ -164,6 +171,15 @@ impl Settings {
     /// The database to use, resolved against the data directory.
     pub fn database(&self) -> Result<DatabaseUrl, String> {
         DatabaseUrl::parse(&self.database_url, &self.data_dir)
+    }
+
+    /// How long silence from a gateway is tolerated.
+    pub fn heartbeat_timeout(&self) -> std::time::Duration {
+        let seconds = match self.heartbeat_timeout_seconds {
+            0 => self.heartbeat_interval_seconds.max(1).saturating_mul(3),
+            seconds => seconds,
+        };
+        std::time::Duration::from_secs(seconds)
     }
 
     /// The public base URL without a trailing slash.

@@ -14,6 +14,17 @@ pub enum AppError {
     /// No valid access token: sign in (again).
     #[error("unauthorized")]
     Unauthorized,
+    /// Signed in, but the role does not allow this action.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Unknown, used or expired connect code.
+    #[error("invalid connect code")]
+    InvalidConnectCode,
+    /// Invalid, expired, reused or revoked DMS token or refresh key.
+    #[error("invalid DMS credentials")]
+    InvalidDmsCredentials,
     #[error("invalid request: {0}")]
     InvalidRequest(String),
     /// Input that is well-formed but breaks a rule (email shape, password policy).
@@ -54,6 +65,18 @@ impl AppError {
             AppError::Unauthorized => ApiError::new(
                 ErrorCode::Unauthorized,
                 "You are not signed in, or your session has expired. Please sign in.",
+            ),
+            AppError::Forbidden(message) => ApiError::new(ErrorCode::Forbidden, message.clone()),
+            AppError::Conflict(message) => ApiError::new(ErrorCode::Conflict, message.clone()),
+            AppError::InvalidConnectCode => ApiError::new(
+                ErrorCode::InvalidConnectCode,
+                "This connect code is unknown, already used or expired. Ask an Owner of the \
+                 organization for a new one.",
+            ),
+            AppError::InvalidDmsCredentials => ApiError::new(
+                ErrorCode::InvalidDmsCredentials,
+                "The DMS credentials are invalid, expired or revoked. Connect the DMS again \
+                 with a new connect code.",
             ),
             AppError::InvalidRequest(message) => {
                 ApiError::new(ErrorCode::InvalidRequest, message.clone())
@@ -113,11 +136,21 @@ impl From<DatabaseError> for AppError {
     }
 }
 
+impl From<diesel::result::Error> for AppError {
+    fn from(error: diesel::result::Error) -> Self {
+        AppError::Internal(error.into())
+    }
+}
+
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Unauthorized
+            | AppError::InvalidConnectCode
+            | AppError::InvalidDmsCredentials => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::InvalidCredentials | AppError::SessionExpired => StatusCode::UNAUTHORIZED,
@@ -140,7 +173,9 @@ impl ResponseError for AppError {
         }
         let mut response = HttpResponse::build(self.status_code());
         match self {
-            AppError::Unauthorized => {
+            AppError::Unauthorized
+            | AppError::InvalidConnectCode
+            | AppError::InvalidDmsCredentials => {
                 response.insert_header(("WWW-Authenticate", "Bearer"));
             }
             AppError::TooManyRequests {

@@ -2,12 +2,16 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod bench;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod error;
+pub mod live;
 pub mod mail;
 pub mod routes;
 pub mod secrets;
+pub mod simulator;
 pub mod spa;
 pub mod startup;
 pub mod telemetry;

@@ -15,9 +15,10 @@ use utoipa_actix_web::service_config::ServiceConfig as OpenApiServiceConfig;
 use utoipa_actix_web::AppExt;
 
 use crate::auth::password::Passwords;
-use crate::auth::AccessTokens;
+use crate::auth::{AccessTokens, DmsTokens};
 use crate::config::Settings;
 use crate::db::Database;
+use crate::live::{self, LiveHub};
 use crate::mail::Mailer;
 use crate::routes;
 use crate::secrets::Secrets;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub passwords: Passwords,
     /// Sends mail.
     pub mailer: Mailer,
+    /// Issues and checks DMS tokens.
+    pub dms_tokens: DmsTokens,
 }
 
 /// The running server.
@@ -43,6 +46,7 @@ pub struct Application {
     server: Server,
     database: Database,
     access_tokens: AccessTokens,
+    live: LiveHub,
 }
 
 /// The serialized OpenAPI document, built once at start-up.
@@ -80,12 +84,14 @@ impl Application {
             settings.public_url = format!("http://{local_address}");
         }
         let access_tokens = AccessTokens::new(&secrets.session_key, &settings.public_url());
+        let live = live::start(&database, settings.heartbeat_timeout()).await?;
         let server = run(
             listener,
             settings,
             secrets,
             database.clone(),
             access_tokens.clone(),
+            live.clone(),
             web_app,
         )?;
         Ok(Self {
@@ -93,6 +99,7 @@ impl Application {
             server,
             database,
             access_tokens,
+            live,
         })
     }
 
@@ -109,6 +116,11 @@ impl Application {
     /// The access-token issuer (tests use it to act as a signed-in user).
     pub fn access_tokens(&self) -> &AccessTokens {
         &self.access_tokens
+    }
+
+    /// The live DMS state hub.
+    pub fn live(&self) -> &LiveHub {
+        &self.live
     }
 
     /// Serves until SIGINT/SIGTERM, then lets running requests finish.
@@ -134,7 +146,18 @@ fn api_services(config: &mut OpenApiServiceConfig) {
         .service(routes::me::change_password)
         .service(routes::me::list_sessions)
         .service(routes::me::revoke_session)
-        .service(routes::me::revoke_all_sessions);
+        .service(routes::me::revoke_all_sessions)
+        .service(routes::organizations::list_organizations)
+        .service(routes::organizations::create_organization)
+        .service(routes::organizations::create_system)
+        .service(routes::organizations::issue_connect_code)
+        .service(routes::organizations::list_systems)
+        .service(routes::organizations::system_detail)
+        .service(routes::organizations::remove_system)
+        .service(routes::gateway::exchange_connect_code)
+        .service(routes::gateway::refresh_credentials)
+        .service(routes::gateway::gateway_ws)
+        .service(routes::live::live_events);
 }
 
 /// The OpenAPI document of every service under `/api`.
@@ -153,6 +176,7 @@ fn run(
     secrets: Secrets,
     database: Database,
     access_tokens: AccessTokens,
+    live: LiveHub,
     web_app: WebApp,
 ) -> anyhow::Result<Server> {
     let openapi = OpenApiDocument(
@@ -173,6 +197,7 @@ fn run(
         access_tokens,
         passwords,
         mailer,
+        dms_tokens: DmsTokens::new(&secrets.gateway_key, &settings.public_url()),
         settings: Arc::new(settings),
         secrets: Arc::new(secrets),
     };
@@ -180,6 +205,7 @@ fn run(
     let database = web::Data::new(database);
     let state = web::Data::new(state);
     let openapi = web::Data::new(openapi);
+    let live = web::Data::new(live);
 
     let server = HttpServer::new(move || {
         let mut security_headers = DefaultHeaders::new()
@@ -204,6 +230,7 @@ fn run(
             .app_data(database.clone())
             .app_data(state.clone())
             .app_data(openapi.clone())
+            .app_data(live.clone())
             .configure(routes::configure_extractors)
             .service(
                 web::scope("/api")

@@ -39,6 +39,13 @@ pub enum ErrorCode {
     SessionExpired,
     /// Too many attempts: wait for the time in Retry-After.
     TooManyRequests,
+    /// The request conflicts with existing data (e.g. a name already taken).
+    Conflict,
+    /// The connect code is unknown, used or expired: ask an Owner for a new one.
+    InvalidConnectCode,
+    /// The DMS token or refresh key is invalid, expired, reused or revoked: the DMS needs a
+    /// new connect code.
+    InvalidDmsCredentials,
     /// The request body or query could not be read (bad JSON, wrong types, missing fields).
     InvalidRequest,
     /// The request body is larger than the endpoint accepts.
@@ -68,6 +75,9 @@ impl ErrorCode {
             ErrorCode::LinkInvalid => "link_invalid",
             ErrorCode::SessionExpired => "session_expired",
             ErrorCode::TooManyRequests => "too_many_requests",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::InvalidConnectCode => "invalid_connect_code",
+            ErrorCode::InvalidDmsCredentials => "invalid_dms_credentials",
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::DatabaseUnavailable => "database_unavailable",
@@ -130,6 +140,9 @@ mod tests {
             ErrorCode::LinkInvalid,
             ErrorCode::SessionExpired,
             ErrorCode::TooManyRequests,
+            ErrorCode::Conflict,
+            ErrorCode::InvalidConnectCode,
+            ErrorCode::InvalidDmsCredentials,
             ErrorCode::InvalidRequest,
             ErrorCode::PayloadTooLarge,
             ErrorCode::DatabaseUnavailable,

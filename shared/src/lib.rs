@@ -8,6 +8,8 @@ pub mod apps;
 pub mod email;
 pub mod error;
 pub mod password;
+pub mod state;
 pub mod time;
 
 pub use error::{ApiError, ErrorCode};
+pub use state::ConnectionState;

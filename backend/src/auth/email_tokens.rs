@@ -3,7 +3,7 @@
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::secret_token;
+use super::one_time;
 use crate::db::schema::email_tokens;
 use crate::db::AnyConnection;
 
@@ -39,7 +39,7 @@ pub fn issue(
     purpose: Purpose,
     now: NaiveDateTime,
 ) -> QueryResult<String> {
-    let token = secret_token::generate();
+    let token = one_time::generate("sml_");
     conn.transaction(|conn| {
         diesel::update(
             email_tokens::table
@@ -51,7 +51,7 @@ pub fn issue(
         .execute(conn)?;
         diesel::insert_into(email_tokens::table)
             .values((
-                email_tokens::token_hash.eq(secret_token::hash(&token)),
+                email_tokens::token_hash.eq(one_time::hash(&token)),
                 email_tokens::user_id.eq(user_id),
                 email_tokens::purpose.eq(purpose.as_str()),
                 email_tokens::created_at.eq(now),
@@ -70,7 +70,7 @@ pub fn peek(
     now: NaiveDateTime,
 ) -> QueryResult<Option<String>> {
     email_tokens::table
-        .find(secret_token::hash(token))
+        .find(one_time::hash(token))
         .filter(email_tokens::purpose.eq(purpose.as_str()))
         .filter(email_tokens::used_at.is_null())
         .filter(email_tokens::expires_at.gt(now))
@@ -91,7 +91,7 @@ pub fn consume(
     };
     let claimed = diesel::update(
         email_tokens::table
-            .find(secret_token::hash(token))
+            .find(one_time::hash(token))
             .filter(email_tokens::used_at.is_null()),
     )
     .set(email_tokens::used_at.eq(now))

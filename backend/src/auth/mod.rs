@@ -1,13 +1,17 @@
 //! Who is calling and how they prove it: passwords, sessions with single-use refresh tokens,
-//! access tokens, mailed one-time links, and rate limits on guessing.
+//! people's access tokens, DMS tokens, mailed one-time links, rate limits on guessing, and
+//! what each role may do.
 
+pub mod dms_tokens;
 pub mod email_tokens;
 pub mod extractor;
+pub mod one_time;
 pub mod password;
-pub mod secret_token;
+pub mod permissions;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;
 
+pub use dms_tokens::DmsTokens;
 pub use extractor::CurrentUser;
 pub use tokens::AccessTokens;

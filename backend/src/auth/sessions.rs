@@ -7,7 +7,7 @@
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::secret_token;
+use super::one_time;
 use crate::db::schema::{refresh_tokens, sessions};
 use crate::db::AnyConnection;
 
@@ -72,10 +72,10 @@ fn insert_refresh_token(
     session_id: &str,
     now: NaiveDateTime,
 ) -> QueryResult<String> {
-    let token = secret_token::generate();
+    let token = one_time::generate("ssr_");
     diesel::insert_into(refresh_tokens::table)
         .values((
-            refresh_tokens::token_hash.eq(secret_token::hash(&token)),
+            refresh_tokens::token_hash.eq(one_time::hash(&token)),
             refresh_tokens::session_id.eq(session_id),
             refresh_tokens::created_at.eq(now),
         ))
@@ -89,7 +89,7 @@ pub fn rotate(
     presented: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Refresh> {
-    let token_hash = secret_token::hash(presented);
+    let token_hash = one_time::hash(presented);
     conn.transaction(|conn| {
         let found: Option<(String, Option<NaiveDateTime>)> = refresh_tokens::table
             .find(&token_hash)
@@ -176,7 +176,7 @@ pub fn revoke_by_token(
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     let session_id: Option<String> = refresh_tokens::table
-        .find(secret_token::hash(presented))
+        .find(one_time::hash(presented))
         .select(refresh_tokens::session_id)
         .first(conn)
         .optional()?;

@@ -4,7 +4,7 @@
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::secret_token;
+use super::one_time;
 use crate::db::schema::throttle_events;
 use crate::db::AnyConnection;
 
@@ -26,7 +26,7 @@ pub fn retry_after(
     let since = now - limit.window;
     let recent: Vec<NaiveDateTime> = throttle_events::table
         .filter(throttle_events::bucket.eq(limit.bucket))
-        .filter(throttle_events::subject_hash.eq(secret_token::hash(subject)))
+        .filter(throttle_events::subject_hash.eq(one_time::hash(subject)))
         .filter(throttle_events::occurred_at.gt(since))
         .order(throttle_events::occurred_at.desc())
         .select(throttle_events::occurred_at)
@@ -48,7 +48,7 @@ pub fn record(
     subject: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    let subject_hash = secret_token::hash(subject);
+    let subject_hash = one_time::hash(subject);
     diesel::delete(
         throttle_events::table
             .filter(throttle_events::bucket.eq(limit.bucket))
@@ -72,7 +72,7 @@ pub fn clear(conn: &mut AnyConnection, limit: Limit, subject: &str) -> QueryResu
     diesel::delete(
         throttle_events::table
             .filter(throttle_events::bucket.eq(limit.bucket))
-            .filter(throttle_events::subject_hash.eq(secret_token::hash(subject))),
+            .filter(throttle_events::subject_hash.eq(one_time::hash(subject))),
     )
     .execute(conn)
     .map(|_| ())

@@ -155,6 +155,16 @@ impl Database {
         .map_err(|error| DatabaseError::Unavailable(format!("blocking pool: {error}")))?
     }
 
+    /// Like [`Database::run`], for work that can also fail with an [`AppError`] (not found,
+    /// forbidden, …); diesel errors convert with `?`.
+    pub async fn run_app<T, F>(&self, work: F) -> Result<T, crate::error::AppError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, crate::error::AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |connection| Ok(work(connection))).await?
+    }
+
     /// Whether a trivial query succeeds now.
     pub async fn is_reachable(&self) -> bool {
         match self.run(|connection| Ok(ping(connection)?)).await {
@@ -175,6 +185,25 @@ fn run_migrations(connection: &mut AnyConnection) -> anyhow::Result<()> {
     .map_err(|error| anyhow::anyhow!("database migration failed: {error}"))?;
     for migration in applied {
         tracing::info!(%migration, "applied database migration");
+    }
+    Ok(())
+}
+
+/// The time now, to the microsecond: PostgreSQL keeps no more, so what an answer shows equals
+/// what a later read of the database returns, on either engine.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}
+
+/// Call first inside a transaction that reads before it writes. SQLite starts such a
+/// transaction as a reader and refuses its later upgrade to a writer at once ("database is
+/// locked", no busy wait) when another connection writes meanwhile; a write as the first
+/// statement takes the write lock up front, waiting on `busy_timeout` like any write.
+/// PostgreSQL needs nothing.
+pub fn begin_write(connection: &mut AnyConnection) -> QueryResult<()> {
+    if let AnyConnection::Sqlite(_) = connection {
+        diesel::sql_query("UPDATE systems SET id = id WHERE 1 = 0").execute(connection)?;
     }
     Ok(())
 }

@@ -36,6 +36,41 @@ diesel::table! {
         name -> Text,
         created_at -> Timestamp,
         last_online_at -> Nullable<Timestamp>,
+        state -> Text,
+        first_connected_at -> Nullable<Timestamp>,
+        dms_version -> Nullable<Text>,
+        agent_count -> Nullable<Integer>,
+        token_generation -> Integer,
+    }
+}
+
+diesel::table! {
+    connect_codes (code_hash) {
+        code_hash -> Text,
+        system_id -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    gateway_refresh_keys (key_hash) {
+        key_hash -> Text,
+        system_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    system_state_transitions (id) {
+        id -> Text,
+        system_id -> Text,
+        state -> Text,
+        at -> Timestamp,
     }
 }
 
@@ -83,6 +118,9 @@ diesel::table! {
 diesel::joinable!(memberships -> organizations (organization_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(systems -> organizations (organization_id));
+diesel::joinable!(connect_codes -> systems (system_id));
+diesel::joinable!(gateway_refresh_keys -> systems (system_id));
+diesel::joinable!(system_state_transitions -> systems (system_id));
 
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
@@ -97,4 +135,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     email_tokens,
     throttle_events,
+    connect_codes,
+    gateway_refresh_keys,
+    system_state_transitions,
 );

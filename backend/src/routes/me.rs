@@ -20,7 +20,7 @@ fn utc(time: NaiveDateTime) -> DateTime<Utc> {
 /// The signed-in account: email, kind (guest or member) and organizations.
 #[utoipa::path(
     tag = "account",
-    security(("bearer" = [])),
+    security(("access_token" = [])),
     responses(
         (status = 200, description = "The account", body = Account),
         (status = 401, description = "unauthorized", body = ApiError),
@@ -49,7 +49,7 @@ pub async fn me(
 /// Change the password (needs the current one). Every other session ends.
 #[utoipa::path(
     tag = "account",
-    security(("bearer" = [])),
+    security(("access_token" = [])),
     request_body = ChangePasswordRequest,
     responses(
         (status = 204, description = "Changed"),
@@ -97,7 +97,7 @@ pub async fn change_password(
 /// The account's active sessions (one per signed-in browser).
 #[utoipa::path(
     tag = "account",
-    security(("bearer" = [])),
+    security(("access_token" = [])),
     responses(
         (status = 200, description = "Active sessions, most recently used first", body = Vec<SessionSummary>),
         (status = 401, description = "unauthorized", body = ApiError),
@@ -136,7 +136,7 @@ pub async fn list_sessions(
 /// End one of the account's sessions.
 #[utoipa::path(
     tag = "account",
-    security(("bearer" = [])),
+    security(("access_token" = [])),
     params(("session_id" = String, Path, description = "The session to end")),
     responses(
         (status = 204, description = "Ended"),
@@ -173,7 +173,7 @@ pub async fn revoke_session(
 /// Sign out everywhere: every session of the account ends, this one included.
 #[utoipa::path(
     tag = "account",
-    security(("bearer" = [])),
+    security(("access_token" = [])),
     responses(
         (status = 204, description = "Every session ended"),
         (status = 401, description = "unauthorized", body = ApiError),

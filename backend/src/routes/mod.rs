@@ -1,9 +1,12 @@
 //! The HTTP API under `/api`, one module per feature.
 
 pub mod auth;
+pub mod gateway;
 pub mod health;
+pub mod live;
 pub mod me;
 pub mod openapi;
+pub mod organizations;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use stratus_shared::{ApiError, ErrorCode};

@@ -10,32 +10,45 @@ use utoipa::OpenApi;
         title = "Stratus API",
         description = "The API of Stratus, the cloud portal DataMiner Systems connect to.",
     ),
-    components(schemas(stratus_shared::ApiError, stratus_shared::ErrorCode)),
-    modifiers(&BearerAuth),
+    components(schemas(
+        stratus_shared::ApiError,
+        stratus_shared::ErrorCode,
+        stratus_shared::ConnectionState,
+        stratus_shared::api::gateway::Heartbeat,
+        stratus_shared::api::live::SystemStateEvent,
+        stratus_shared::api::live::SystemRemovedEvent,
+    )),
+    modifiers(&SecuritySchemes),
     tags(
         (name = "health", description = "Is the server up"),
         (name = "auth", description = "Sign-up, verification, sign-in, sessions, password reset"),
-        (name = "account", description = "The signed-in account")
+        (name = "account", description = "The signed-in account"),
+        (name = "organizations", description = "Organizations, their DMSs and connect codes"),
+        (name = "gateway", description = "The DMS gateway: credentials and the heartbeat WebSocket"),
+        (name = "live", description = "Live DMS states as Server-Sent Events"),
     )
 )]
 pub struct ApiDoc;
 
-/// Declares the `bearer` scheme (people's access tokens) that protected paths refer to.
-struct BearerAuth;
+/// The two kinds of bearer token: people's access tokens and DMS tokens.
+struct SecuritySchemes;
 
-impl utoipa::Modify for BearerAuth {
+impl utoipa::Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
+        for (name, description) in [
+            ("access_token", "A person's access token"),
+            (
+                "dms_token",
+                "A DMS token from /api/gateway/connect or /api/gateway/refresh",
             ),
-        );
+        ] {
+            let mut scheme = Http::new(HttpAuthScheme::Bearer);
+            scheme.bearer_format = Some("JWT".into());
+            scheme.description = Some(description.into());
+            components.add_security_scheme(name, SecurityScheme::Http(scheme));
+        }
     }
 }
 

@@ -17,6 +17,7 @@ async fn error_of(response: reqwest::Response) -> ApiError {
 
 async fn login(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
     app.post_json(
+        None,
         "/api/auth/login",
         &json!({"email": email, "password": password}),
     )
@@ -62,6 +63,7 @@ async fn an_unverified_account_cannot_sign_in() {
     let app = spawn_app().await;
     let email = unique_email("skyline.be");
     app.post_json(
+        None,
         "/api/auth/signup",
         &json!({"email": email, "password": PASSWORD}),
     )
@@ -82,6 +84,7 @@ async fn the_verification_link_needs_the_password_and_works_once() {
     let app = spawn_app().await;
     let email = unique_email("skyline.be");
     app.post_json(
+        None,
         "/api/auth/signup",
         &json!({"email": email, "password": PASSWORD}),
     )
@@ -101,6 +104,7 @@ async fn the_verification_link_needs_the_password_and_works_once() {
 
     let wrong = app
         .post_json(
+            None,
             "/api/auth/verify-email",
             &json!({"token": token, "password": "someone else's"}),
         )
@@ -109,6 +113,7 @@ async fn the_verification_link_needs_the_password_and_works_once() {
 
     let right = app
         .post_json(
+            None,
             "/api/auth/verify-email",
             &json!({"token": token, "password": PASSWORD}),
         )
@@ -117,6 +122,7 @@ async fn the_verification_link_needs_the_password_and_works_once() {
 
     let again = app
         .post_json(
+            None,
             "/api/auth/verify-email",
             &json!({"token": token, "password": PASSWORD}),
         )
@@ -134,12 +140,14 @@ async fn a_duplicate_sign_up_answers_the_same_and_mails_the_owner() {
 
     let duplicate = app
         .post_json(
+            None,
             "/api/auth/signup",
             &json!({"email": email, "password": "another long password"}),
         )
         .await;
     let new = app
         .post_json(
+            None,
             "/api/auth/signup",
             &json!({"email": fresh, "password": "another long password"}),
         )
@@ -189,6 +197,7 @@ async fn weak_passwords_and_bad_emails_are_refused_with_stable_codes() {
     for (email, password, code) in cases {
         let response = app
             .post_json(
+                None,
                 "/api/auth/signup",
                 &json!({"email": email, "password": password}),
             )
@@ -354,8 +363,8 @@ async fn sign_out_ends_one_session_and_sign_out_everywhere_ends_all() {
     );
 
     let everywhere = app
-        .post_json_as(
-            &third.grant.access_token,
+        .post_json(
+            Some(&third.grant.access_token),
             "/api/me/sessions/revoke-all",
             &json!({}),
         )
@@ -377,12 +386,13 @@ async fn password_reset_changes_the_password_and_ends_every_session() {
 
     let unknown = app
         .post_json(
+            None,
             "/api/auth/forgot-password",
             &json!({"email": unique_email("skyline.be")}),
         )
         .await;
     let known = app
-        .post_json("/api/auth/forgot-password", &json!({"email": email}))
+        .post_json(None, "/api/auth/forgot-password", &json!({"email": email}))
         .await;
     assert_eq!(unknown.status(), 202);
     assert_eq!(known.status(), 202);
@@ -396,6 +406,7 @@ async fn password_reset_changes_the_password_and_ends_every_session() {
     let token = mail.link_token("/reset-password").expect("a reset link");
     let weak = app
         .post_json(
+            None,
             "/api/auth/reset-password",
             &json!({"token": token, "password": "short"}),
         )
@@ -403,6 +414,7 @@ async fn password_reset_changes_the_password_and_ends_every_session() {
     assert_eq!(weak.status(), 422, "the link survives a refused password");
     let reset = app
         .post_json(
+            None,
             "/api/auth/reset-password",
             &json!({"token": token, "password": "a brand new passphrase"}),
         )
@@ -423,6 +435,7 @@ async fn password_reset_changes_the_password_and_ends_every_session() {
     );
     let again = app
         .post_json(
+            None,
             "/api/auth/reset-password",
             &json!({"token": token, "password": "yet another passphrase"}),
         )
@@ -438,8 +451,8 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
     let other = SignedIn::from_response(login(&app, &email, PASSWORD).await).await;
 
     let wrong = app
-        .post_json_as(
-            &this.grant.access_token,
+        .post_json(
+            Some(&this.grant.access_token),
             "/api/me/password",
             &json!({"current_password": "not it", "new_password": "a brand new passphrase"}),
         )
@@ -448,8 +461,8 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
     assert_eq!(error_of(wrong).await.code, ErrorCode::CurrentPasswordWrong);
 
     let right = app
-        .post_json_as(
-            &this.grant.access_token,
+        .post_json(
+            Some(&this.grant.access_token),
             "/api/me/password",
             &json!({"current_password": PASSWORD, "new_password": "a brand new passphrase"}),
         )

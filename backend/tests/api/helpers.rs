@@ -2,11 +2,12 @@
 
 use std::path::Path;
 
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use diesel::{Connection, ExpressionMethods, PgConnection, RunQueryDsl};
 use e2e::mailbox::Mailbox;
 use rand::distr::{Alphanumeric, SampleString};
-use serde::Serialize;
+use stratus_backend::auth::AccessTokens;
 use stratus_backend::config::{LogFormat, Settings, SmtpTls};
+use stratus_backend::db::Database;
 use stratus_backend::startup::Application;
 use stratus_shared::api::auth::{SessionGrant, CLIENT_HEADER, REFRESH_COOKIE};
 use stratus_shared::api::health::DatabaseBackend;
@@ -20,10 +21,13 @@ pub const HASHED_ASSET: &str = "frontend-0123456789abcdef.js";
 pub struct TestApp {
     pub address: String,
     pub mailbox: Mailbox,
-    pub access_tokens: stratus_backend::auth::AccessTokens,
     pub client: reqwest::Client,
     pub database: TestDatabase,
     pub data_dir: tempfile::TempDir,
+    /// The server's own pool, to arrange data and look behind the API.
+    pub pool: Database,
+    /// Issues access tokens as the server would.
+    pub access_tokens: AccessTokens,
     // Kept alive for the server's lifetime.
     _dist_dir: tempfile::TempDir,
 }
@@ -38,37 +42,11 @@ impl TestApp {
             .expect("the server answers")
     }
 
-    /// GET `path` with an access token.
-    pub async fn get_as(&self, access_token: &str, path: &str) -> reqwest::Response {
+    /// GET `path` with `Authorization: Bearer token`.
+    pub async fn get_as(&self, token: &str, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{}", self.address, path))
-            .bearer_auth(access_token)
-            .send()
-            .await
-            .expect("the server answers")
-    }
-
-    /// POST a JSON body to `path`.
-    pub async fn post_json(&self, path: &str, body: &impl Serialize) -> reqwest::Response {
-        self.client
-            .post(format!("{}{}", self.address, path))
-            .json(body)
-            .send()
-            .await
-            .expect("the server answers")
-    }
-
-    /// POST a JSON body to `path` with an access token.
-    pub async fn post_json_as(
-        &self,
-        access_token: &str,
-        path: &str,
-        body: &impl Serialize,
-    ) -> reqwest::Response {
-        self.client
-            .post(format!("{}{}", self.address, path))
-            .bearer_auth(access_token)
-            .json(body)
+            .bearer_auth(token)
             .send()
             .await
             .expect("the server answers")
@@ -94,6 +72,7 @@ impl TestApp {
     pub async fn signed_up(&self, email: &str, password: &str) -> SignedIn {
         let response = self
             .post_json(
+                None,
                 "/api/auth/signup",
                 &serde_json::json!({"email": email, "password": password}),
             )
@@ -109,12 +88,137 @@ impl TestApp {
             .expect("a verification link");
         let response = self
             .post_json(
+                None,
                 "/api/auth/verify-email",
                 &serde_json::json!({"token": token, "password": password}),
             )
             .await;
         assert_eq!(response.status(), 200, "verification of {email}");
         SignedIn::from_response(response).await
+    }
+
+    /// POST JSON to `path`, with `Authorization: Bearer token` when given.
+    pub async fn post_json(
+        &self,
+        token: Option<&str>,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(format!("{}{}", self.address, path))
+            .json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("the server answers")
+    }
+
+    /// Inserts a person straight into the database (sign-up is another feature) and returns
+    /// their id and an access token.
+    pub async fn create_user(&self, email: &str) -> (String, String) {
+        use stratus_backend::db::schema::users;
+        let id = uuid::Uuid::new_v4().to_string();
+        let (user_id, email) = (id.clone(), email.to_owned());
+        self.pool
+            .run(move |connection| {
+                diesel::insert_into(users::table)
+                    .values((
+                        users::id.eq(&user_id),
+                        users::email.eq(&email),
+                        users::created_at.eq(chrono::Utc::now().naive_utc()),
+                    ))
+                    .execute(connection)?;
+                Ok(())
+            })
+            .await
+            .expect("insert a user");
+        let (token, _) = self.access_tokens.issue(&id, chrono::Utc::now());
+        (id, token)
+    }
+
+    /// Makes a person a member of an organization with `role` (`owner`, `admin`, `member`).
+    pub async fn add_member(&self, organization_id: &str, user_id: &str, role: &str) {
+        use stratus_backend::db::schema::memberships;
+        let (organization_id, user_id, role) = (
+            organization_id.to_owned(),
+            user_id.to_owned(),
+            role.to_owned(),
+        );
+        self.pool
+            .run(move |connection| {
+                diesel::insert_into(memberships::table)
+                    .values((
+                        memberships::organization_id.eq(&organization_id),
+                        memberships::user_id.eq(&user_id),
+                        memberships::role.eq(&role),
+                        memberships::created_at.eq(chrono::Utc::now().naive_utc()),
+                    ))
+                    .execute(connection)?;
+                Ok(())
+            })
+            .await
+            .expect("insert a membership");
+    }
+
+    /// Creates an organization through the API as `token`'s owner; returns its id.
+    pub async fn create_organization(&self, token: &str, name: &str) -> String {
+        let response = self
+            .post_json(
+                Some(token),
+                "/api/organizations",
+                &serde_json::json!({ "name": name }),
+            )
+            .await;
+        assert_eq!(response.status(), 201);
+        let organization: serde_json::Value = response.json().await.unwrap();
+        organization["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Registers a DMS through the API; returns its id and connect code.
+    pub async fn create_system(
+        &self,
+        token: &str,
+        organization_id: &str,
+        name: &str,
+    ) -> (String, String) {
+        let response = self
+            .post_json(
+                Some(token),
+                &format!("/api/organizations/{organization_id}/systems"),
+                &serde_json::json!({ "name": name }),
+            )
+            .await;
+        assert_eq!(response.status(), 201);
+        let created: serde_json::Value = response.json().await.unwrap();
+        (
+            created["system"]["id"].as_str().unwrap().to_owned(),
+            created["connect_code"]["code"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// Trades a connect code for DMS credentials.
+    pub async fn connect_dms(
+        &self,
+        connect_code: &str,
+    ) -> stratus_shared::api::gateway::DmsCredentials {
+        let response = self
+            .post_json(
+                None,
+                "/api/gateway/connect",
+                &serde_json::json!({ "connect_code": connect_code }),
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    /// The WebSocket URL of the gateway endpoint.
+    pub fn gateway_ws_url(&self) -> String {
+        format!(
+            "{}/api/gateway/ws",
+            self.address.replacen("http://", "ws://", 1)
+        )
     }
 }
 
@@ -244,14 +348,20 @@ impl Drop for TestDatabase {
 
 /// Starts the server with test settings.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the server with test settings changed by `configure`.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temporary data dir");
     let (database, database_url) = TestDatabase::create(data_dir.path());
-    start(data_dir, database, database_url).await
+    start(data_dir, database, database_url, configure).await
 }
 
 /// Starts a second server on the same data directory and database, as after a restart.
 pub async fn restart(app: TestApp) -> TestApp {
     let TestApp {
+        address,
         data_dir,
         database,
         _dist_dir,
@@ -265,13 +375,18 @@ pub async fn restart(app: TestApp) -> TestApp {
             .into_owned(),
         TestDatabase::Postgres { url, .. } => url.clone(),
     };
-    start(data_dir, database, database_url).await
+    // Same public URL as before: it is the issuer of the access tokens the test holds.
+    start(data_dir, database, database_url, move |settings| {
+        settings.public_url = address
+    })
+    .await
 }
 
 async fn start(
     data_dir: tempfile::TempDir,
     database: TestDatabase,
     database_url: String,
+    configure: impl FnOnce(&mut Settings),
 ) -> TestApp {
     // Server logs only on request (`TEST_LOG=1`): they drown the test output otherwise.
     if std::env::var_os("TEST_LOG").is_some() {
@@ -299,23 +414,26 @@ async fn start(
         settings.smtp_port = port;
         settings.smtp_tls = SmtpTls::None;
     }
+    configure(&mut settings);
     let mailbox = Mailbox::for_test(&data_dir.path().join("outbox"));
     let application = Application::build(settings)
         .await
         .expect("the server starts");
     let address = format!("http://127.0.0.1:{}", application.port());
+    let pool = application.database().clone();
     let access_tokens = application.access_tokens().clone();
     tokio::spawn(application.run_until_stopped());
     TestApp {
         address,
         mailbox,
-        access_tokens,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("http client"),
         database,
         data_dir,
+        pool,
+        access_tokens,
         _dist_dir: dist_dir,
     }
 }
@@ -330,4 +448,148 @@ fn test_web_app() -> tempfile::TempDir {
     std::fs::write(dir.path().join("index.html"), index).expect("write index.html");
     std::fs::write(dir.path().join(HASHED_ASSET), "export {};").expect("write asset");
     dir
+}
+
+/// A gateway's WebSocket to the test server.
+pub type GatewaySocket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens the gateway WebSocket with `token` (or none); the HTTP status on refusal.
+pub async fn open_gateway(app: &TestApp, token: Option<&str>) -> Result<GatewaySocket, u16> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = app.gateway_ws_url().into_client_request().unwrap();
+    if let Some(token) = token {
+        request
+            .headers_mut()
+            .insert("Authorization", format!("Bearer {token}").parse().unwrap());
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((socket, _)) => Ok(socket),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            Err(response.status().as_u16())
+        }
+        Err(error) => panic!("unexpected WebSocket error: {error}"),
+    }
+}
+
+/// Sends a heartbeat frame.
+pub async fn send_heartbeat(socket: &mut GatewaySocket, dms_responding: bool) {
+    use futures_util::SinkExt;
+    let heartbeat = stratus_shared::api::gateway::Heartbeat {
+        dms_responding,
+        dms_version: "10.5.2".into(),
+        agent_count: 3,
+        timestamp: chrono::Utc::now(),
+    };
+    socket
+        .send(tokio_tungstenite::tungstenite::Message::text(
+            serde_json::to_string(&heartbeat).unwrap(),
+        ))
+        .await
+        .expect("send a heartbeat");
+}
+
+/// Reads frames until the server closes the socket; returns the close code (None when the
+/// connection just ended). Bounded so a broken server fails the test instead of hanging it.
+pub async fn close_code_of(socket: &mut GatewaySocket) -> Option<u16> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let read = async {
+        while let Some(message) = socket.next().await {
+            match message {
+                Ok(Message::Close(frame)) => return frame.map(|f| u16::from(f.code)),
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+        None
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(20), read)
+        .await
+        .expect("the server closes the socket")
+}
+
+/// One Server-Sent Event.
+#[derive(Debug, Clone)]
+pub struct SseEvent {
+    pub id: String,
+    pub event: String,
+    pub data: serde_json::Value,
+}
+
+/// Reads events from an open `text/event-stream` response.
+pub struct SseReader {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl SseReader {
+    /// Opens `GET /api/live` as `token`, optionally resuming after `last_event_id`.
+    pub async fn open(app: &TestApp, token: &str, last_event_id: Option<&str>) -> Self {
+        let mut request = app
+            .client
+            .get(format!("{}/api/live", app.address))
+            .bearer_auth(token);
+        if let Some(id) = last_event_id {
+            request = request.header("Last-Event-ID", id);
+        }
+        let response = request.send().await.expect("the server answers");
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        Self {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event (comments skipped). Bounded so a missing event fails instead of hanging.
+    pub async fn next(&mut self) -> SseEvent {
+        tokio::time::timeout(std::time::Duration::from_secs(20), self.read())
+            .await
+            .expect("an event arrives")
+    }
+
+    async fn read(&mut self) -> SseEvent {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let (mut id, mut event, mut data) = (String::new(), String::new(), String::new());
+                for line in block.lines() {
+                    if let Some(value) = line.strip_prefix("id: ") {
+                        id = value.to_owned();
+                    } else if let Some(value) = line.strip_prefix("event: ") {
+                        event = value.to_owned();
+                    } else if let Some(value) = line.strip_prefix("data: ") {
+                        data.push_str(value);
+                    }
+                }
+                if event.is_empty() {
+                    continue; // a keep-alive comment
+                }
+                return SseEvent {
+                    id,
+                    event,
+                    data: serde_json::from_str(&data).expect("event data is JSON"),
+                };
+            }
+            let chunk = self
+                .response
+                .chunk()
+                .await
+                .expect("the stream stays readable")
+                .expect("the stream stays open");
+            self.buffer
+                .push_str(std::str::from_utf8(&chunk).expect("UTF-8"));
+        }
+    }
+
+    /// The next `state` event's DMS id and state.
+    pub async fn next_state(&mut self) -> (String, String) {
+        let event = self.next().await;
+        assert_eq!(event.event, "state", "{event:?}");
+        (
+            event.data["system_id"].as_str().unwrap().to_owned(),
+            event.data["state"].as_str().unwrap().to_owned(),
+        )
+    }
 }

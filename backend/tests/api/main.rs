@@ -4,6 +4,10 @@
 mod helpers;
 
 mod auth;
+mod gateway;
 mod health;
+mod live;
 mod openapi;
+mod organizations;
+mod simulator;
 mod web_app;

@@ -1,4 +1,7 @@
 //! Request and response bodies, one module per feature.
 
 pub mod auth;
+pub mod gateway;
 pub mod health;
+pub mod live;
+pub mod organizations;

@@ -1,0 +1,675 @@
+//! The in-process state hub: every DMS's live state in memory, decided by
+//! [`stratus_shared::state::connection_state`], with changes published to subscribers and the
+//! few facts that must outlive a restart handed to the [`persist`](super::persist) writer.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use stratus_shared::api::gateway::Heartbeat;
+use stratus_shared::api::live::SystemStateEvent;
+use stratus_shared::state::{connection_state, DmsReport, GatewayObservation, Observation};
+use stratus_shared::ConnectionState;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use super::persist::PersistOp;
+
+/// How many recent events are kept for streams that resume with `Last-Event-ID`.
+const RECENT_EVENTS: usize = 4096;
+/// `last_online_at` of a connected DMS is written at most this often (and on every change of
+/// state), so that 10,000 DMSs cost a few hundred writes per second, not one per heartbeat.
+const LAST_ONLINE_WRITE_INTERVAL: TimeDelta = TimeDelta::seconds(30);
+
+/// A state change as published: a sequence number for `Last-Event-ID`, and the event.
+#[derive(Debug, Clone)]
+pub struct LiveEvent {
+    pub sequence: u64,
+    pub event: SystemStateEvent,
+    /// The DMS was removed (`event` is its last state).
+    pub removed: bool,
+}
+
+/// What the hub knows of one DMS when it starts (from the database).
+#[derive(Debug, Clone)]
+pub struct KnownSystem {
+    pub id: String,
+    pub organization_id: String,
+    pub stored_state: Option<ConnectionState>,
+    pub ever_connected: bool,
+    pub last_online_at: Option<DateTime<Utc>>,
+    pub dms_version: Option<String>,
+    pub agent_count: Option<i32>,
+    pub token_generation: i32,
+}
+
+/// The live view of one DMS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SystemView {
+    pub state: ConnectionState,
+    pub since: DateTime<Utc>,
+    pub last_online_at: Option<DateTime<Utc>>,
+    pub dms_version: Option<String>,
+    pub agent_count: Option<i32>,
+}
+
+/// What a new subscriber starts with.
+pub enum StreamStart {
+    /// Everything the subscriber may see now, as of the given sequence number.
+    Snapshot(u64, Vec<LiveEvent>),
+    /// The events the subscriber missed since its `Last-Event-ID`.
+    Resume(Vec<LiveEvent>),
+}
+
+struct Connection {
+    id: u64,
+    observation: GatewayObservation,
+    /// Tells the socket task to close with this code.
+    close: Option<oneshot::Sender<u16>>,
+}
+
+struct LiveSystem {
+    organization_id: String,
+    ever_connected: bool,
+    connection: Option<Connection>,
+    state: ConnectionState,
+    since: DateTime<Utc>,
+    last_online_at: Option<DateTime<Utc>>,
+    last_online_written_at: Option<DateTime<Utc>>,
+    dms_version: Option<String>,
+    agent_count: Option<i32>,
+    /// The oldest DMS-token generation still accepted (revocations raise it).
+    generation: i32,
+    /// The last state handed to the writer, so a return from `unknown` records nothing twice.
+    recorded_state: ConnectionState,
+}
+
+impl LiveSystem {
+    /// A DMS just registered: never connected.
+    fn registered(organization_id: &str, now: DateTime<Utc>) -> Self {
+        Self {
+            organization_id: organization_id.to_owned(),
+            ever_connected: false,
+            connection: None,
+            state: ConnectionState::NeverConnected,
+            since: now,
+            last_online_at: None,
+            last_online_written_at: None,
+            dms_version: None,
+            agent_count: None,
+            generation: 0,
+            recorded_state: ConnectionState::NeverConnected,
+        }
+    }
+}
+
+struct HubState {
+    systems: HashMap<String, LiveSystem>,
+    /// DMSs removed while this process runs: a gateway authenticated a moment before the
+    /// removal must not bring them back.
+    removed: HashSet<String>,
+    source_healthy: bool,
+    next_sequence: u64,
+    next_connection: u64,
+    recent: VecDeque<LiveEvent>,
+}
+
+/// The hub, cheap to clone; one per server process.
+#[derive(Clone)]
+pub struct LiveHub {
+    state: Arc<Mutex<HubState>>,
+    events: broadcast::Sender<LiveEvent>,
+    /// Ids of people whose organizations changed: their streams take a fresh snapshot.
+    memberships: broadcast::Sender<String>,
+    persist: mpsc::UnboundedSender<PersistOp>,
+    heartbeat_timeout: TimeDelta,
+    /// Tells event ids of this process from those of an earlier one.
+    epoch: String,
+}
+
+impl LiveHub {
+    /// A hub over the systems known at start-up. A DMS that was connected when the previous
+    /// process stopped is now disconnected: that transition is recorded.
+    pub fn new(
+        known: Vec<KnownSystem>,
+        heartbeat_timeout: std::time::Duration,
+        persist: mpsc::UnboundedSender<PersistOp>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let heartbeat_timeout =
+            TimeDelta::from_std(heartbeat_timeout).unwrap_or(TimeDelta::seconds(30));
+        let mut systems = HashMap::with_capacity(known.len());
+        for system in known {
+            let observation = Observation {
+                source_healthy: true,
+                ever_connected: system.ever_connected,
+                gateway: None,
+            };
+            let state = connection_state(&observation, heartbeat_timeout, now);
+            if system.stored_state != Some(state) {
+                let _ = persist.send(PersistOp::Transition {
+                    system_id: system.id.clone(),
+                    state,
+                    at: now,
+                    last_online_at: system.last_online_at,
+                });
+            }
+            systems.insert(
+                system.id,
+                LiveSystem {
+                    organization_id: system.organization_id,
+                    ever_connected: system.ever_connected,
+                    connection: None,
+                    state,
+                    since: now,
+                    last_online_at: system.last_online_at,
+                    last_online_written_at: system.last_online_at,
+                    dms_version: system.dms_version,
+                    agent_count: system.agent_count,
+                    generation: system.token_generation,
+                    recorded_state: state,
+                },
+            );
+        }
+        let (events, _) = broadcast::channel(RECENT_EVENTS);
+        Self {
+            state: Arc::new(Mutex::new(HubState {
+                systems,
+                removed: HashSet::new(),
+                source_healthy: true,
+                next_sequence: 1,
+                next_connection: 1,
+                recent: VecDeque::with_capacity(RECENT_EVENTS),
+            })),
+            events,
+            memberships: broadcast::channel(256).0,
+            persist,
+            heartbeat_timeout,
+            epoch: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HubState> {
+        // A panic while holding the lock leaves plain data behind; keep serving it.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The heartbeat timeout the hub decides with.
+    pub fn heartbeat_timeout(&self) -> TimeDelta {
+        self.heartbeat_timeout
+    }
+
+    /// The id an event carries in the stream: `<epoch>-<sequence>`.
+    pub fn event_id(&self, sequence: u64) -> String {
+        format!("{}-{sequence}", self.epoch)
+    }
+
+    /// The organizations of `user_id` changed (joined or created one).
+    pub fn membership_changed(&self, user_id: &str) {
+        let _ = self.memberships.send(user_id.to_owned());
+    }
+
+    /// Announcements of [`LiveHub::membership_changed`].
+    pub fn membership_changes(&self) -> broadcast::Receiver<String> {
+        self.memberships.subscribe()
+    }
+
+    /// A newly registered DMS (never connected yet).
+    pub fn register(&self, system_id: &str, organization_id: &str, now: DateTime<Utc>) {
+        let mut hub = self.lock();
+        if hub.systems.contains_key(system_id) {
+            return;
+        }
+        hub.systems.insert(
+            system_id.to_owned(),
+            LiveSystem::registered(organization_id, now),
+        );
+        // Its first transition row is written with the system itself; only announce it.
+        self.announce(&mut hub, system_id);
+    }
+
+    /// A DMS was removed: close its socket, forget it.
+    pub fn remove(&self, system_id: &str) {
+        let mut hub = self.lock();
+        hub.removed.insert(system_id.to_owned());
+        if let Some(mut system) = hub.systems.remove(system_id) {
+            close(
+                &mut system.connection,
+                stratus_shared::api::gateway::close_code::REVOKED,
+            );
+            let event = event_of(system_id, &system);
+            self.push(&mut hub, event, true);
+        }
+    }
+
+    /// A gateway connected with a token of `generation`; any earlier connection of the same
+    /// DMS is told to close. Returns the connection's id and the receiver of its close order,
+    /// or `None` when the DMS was removed or its credentials revoked since the token was
+    /// checked.
+    pub fn connect(
+        &self,
+        system_id: &str,
+        organization_id: &str,
+        generation: i32,
+        now: DateTime<Utc>,
+    ) -> Option<(u64, oneshot::Receiver<u16>)> {
+        let (close_tx, close_rx) = oneshot::channel();
+        let mut hub = self.lock();
+        if hub.removed.contains(system_id)
+            || hub
+                .systems
+                .get(system_id)
+                .is_some_and(|system| system.generation > generation)
+        {
+            return None;
+        }
+        let id = hub.next_connection;
+        hub.next_connection += 1;
+        let system = hub
+            .systems
+            .entry(system_id.to_owned())
+            .or_insert_with(|| LiveSystem::registered(organization_id, now));
+        close(
+            &mut system.connection,
+            stratus_shared::api::gateway::close_code::REPLACED,
+        );
+        if !system.ever_connected {
+            system.ever_connected = true;
+            let _ = self.persist.send(PersistOp::FirstConnected {
+                system_id: system_id.to_owned(),
+                at: now,
+            });
+        }
+        system.generation = generation;
+        system.connection = Some(Connection {
+            id,
+            observation: GatewayObservation {
+                last_seen_at: now,
+                last_report: None,
+            },
+            close: Some(close_tx),
+        });
+        self.publish(&mut hub, system_id, now);
+        Some((id, close_rx))
+    }
+
+    /// A heartbeat arrived on connection `connection_id`.
+    pub fn heartbeat(
+        &self,
+        system_id: &str,
+        connection_id: u64,
+        heartbeat: &Heartbeat,
+        now: DateTime<Utc>,
+    ) {
+        let mut hub = self.lock();
+        let Some(system) = hub.systems.get_mut(system_id) else {
+            return;
+        };
+        let Some(connection) = system
+            .connection
+            .as_mut()
+            .filter(|connection| connection.id == connection_id)
+        else {
+            return;
+        };
+        connection.observation.last_seen_at = now;
+        connection.observation.last_report = Some(DmsReport {
+            received_at: now,
+            dms_responding: heartbeat.dms_responding,
+        });
+        let agent_count = i32::try_from(heartbeat.agent_count).unwrap_or(i32::MAX);
+        if system.dms_version.as_deref() != Some(heartbeat.dms_version.as_str())
+            || system.agent_count != Some(agent_count)
+        {
+            system.dms_version = Some(heartbeat.dms_version.clone());
+            system.agent_count = Some(agent_count);
+            let _ = self.persist.send(PersistOp::Report {
+                system_id: system_id.to_owned(),
+                dms_version: heartbeat.dms_version.clone(),
+                agent_count,
+            });
+        }
+        self.publish(&mut hub, system_id, now);
+    }
+
+    /// Something other than a heartbeat (a ping) arrived on the connection.
+    pub fn seen(&self, system_id: &str, connection_id: u64, now: DateTime<Utc>) {
+        let mut hub = self.lock();
+        if let Some(connection) = hub
+            .systems
+            .get_mut(system_id)
+            .and_then(|system| system.connection.as_mut())
+            .filter(|connection| connection.id == connection_id)
+        {
+            connection.observation.last_seen_at = now;
+        }
+        self.publish(&mut hub, system_id, now);
+    }
+
+    /// The connection ended (either side closed it).
+    pub fn disconnect(&self, system_id: &str, connection_id: u64, now: DateTime<Utc>) {
+        let mut hub = self.lock();
+        let Some(system) = hub.systems.get_mut(system_id) else {
+            return;
+        };
+        if system
+            .connection
+            .as_ref()
+            .is_some_and(|connection| connection.id == connection_id)
+        {
+            system.connection = None;
+            self.publish(&mut hub, system_id, now);
+        }
+    }
+
+    /// The DMS's credentials were revoked (tokens older than `generation` are void): close its
+    /// socket now.
+    pub fn revoke(&self, system_id: &str, generation: i32, now: DateTime<Utc>) {
+        let mut hub = self.lock();
+        if let Some(system) = hub.systems.get_mut(system_id) {
+            system.generation = system.generation.max(generation);
+            close(
+                &mut system.connection,
+                stratus_shared::api::gateway::close_code::REVOKED,
+            );
+            system.connection = None;
+            self.publish(&mut hub, system_id, now);
+        }
+    }
+
+    /// Whether the state source (the database) works; every DMS is re-decided on a change.
+    pub fn set_source_healthy(&self, healthy: bool, now: DateTime<Utc>) {
+        let mut hub = self.lock();
+        if hub.source_healthy == healthy {
+            return;
+        }
+        hub.source_healthy = healthy;
+        let ids: Vec<String> = hub.systems.keys().cloned().collect();
+        for id in ids {
+            self.publish(&mut hub, &id, now);
+        }
+    }
+
+    /// Re-decides every connected DMS: timeouts pass without any frame arriving.
+    pub fn tick(&self, now: DateTime<Utc>) {
+        let mut hub = self.lock();
+        let ids: Vec<String> = hub
+            .systems
+            .iter()
+            .filter(|(_, system)| system.connection.is_some())
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in ids {
+            self.publish(&mut hub, &id, now);
+        }
+    }
+
+    /// The live view of one DMS.
+    pub fn view(&self, system_id: &str) -> Option<SystemView> {
+        let hub = self.lock();
+        hub.systems.get(system_id).map(|system| SystemView {
+            state: system.state,
+            since: system.since,
+            last_online_at: system.last_online_at,
+            dms_version: system.dms_version.clone(),
+            agent_count: system.agent_count,
+        })
+    }
+
+    /// Starts a subscription for the given organizations: a snapshot (or, with a
+    /// `Last-Event-ID` of this process still in the recent buffer, the missed events) and the
+    /// receiver of everything after. Both are taken under one lock, so nothing is lost or
+    /// doubled in between.
+    pub fn subscribe(
+        &self,
+        organizations: &HashSet<String>,
+        last_event_id: Option<&str>,
+    ) -> (StreamStart, broadcast::Receiver<LiveEvent>) {
+        let hub = self.lock();
+        let receiver = self.events.subscribe();
+        let resume_after = last_event_id
+            .and_then(|id| id.split_once('-'))
+            .filter(|(epoch, _)| *epoch == self.epoch)
+            .and_then(|(_, sequence)| sequence.parse::<u64>().ok())
+            .filter(|sequence| *sequence < hub.next_sequence)
+            .filter(|sequence| {
+                hub.recent
+                    .front()
+                    .is_none_or(|oldest| oldest.sequence <= sequence + 1)
+            });
+        let start = match resume_after {
+            Some(after) => StreamStart::Resume(
+                hub.recent
+                    .iter()
+                    .filter(|event| event.sequence > after)
+                    .filter(|event| organizations.contains(&event.event.organization_id))
+                    .cloned()
+                    .collect(),
+            ),
+            None => {
+                let sequence = hub.next_sequence - 1;
+                let mut events: Vec<LiveEvent> = hub
+                    .systems
+                    .iter()
+                    .filter(|(_, system)| organizations.contains(&system.organization_id))
+                    .map(|(id, system)| LiveEvent {
+                        sequence,
+                        event: event_of(id, system),
+                        removed: false,
+                    })
+                    .collect();
+                events.sort_by(|a, b| a.event.system_id.cmp(&b.event.system_id));
+                StreamStart::Snapshot(sequence, events)
+            }
+        };
+        (start, receiver)
+    }
+
+    /// The sequence number of the last event published (0 before the first).
+    pub fn last_sequence(&self) -> u64 {
+        self.lock().next_sequence - 1
+    }
+
+    /// Re-decides one DMS; on a change, records and publishes it. Returns the event, if any.
+    fn publish(
+        &self,
+        hub: &mut HubState,
+        system_id: &str,
+        now: DateTime<Utc>,
+    ) -> Option<LiveEvent> {
+        let source_healthy = hub.source_healthy;
+        let system = hub.systems.get_mut(system_id)?;
+        let observation = Observation {
+            source_healthy,
+            ever_connected: system.ever_connected,
+            gateway: system.connection.as_ref().map(|c| c.observation),
+        };
+        let state = connection_state(&observation, self.heartbeat_timeout, now);
+        if state == ConnectionState::Connected {
+            system.last_online_at = Some(now);
+        }
+        if state == system.state {
+            if state == ConnectionState::Connected
+                && system
+                    .last_online_written_at
+                    .is_none_or(|written| now - written >= LAST_ONLINE_WRITE_INTERVAL)
+            {
+                system.last_online_written_at = Some(now);
+                let _ = self.persist.send(PersistOp::LastOnline {
+                    system_id: system_id.to_owned(),
+                    at: now,
+                });
+            }
+            return None;
+        }
+        system.state = state;
+        system.since = now;
+        system.last_online_written_at = system.last_online_at;
+        // An unknown state is Stratus's own failure, not the DMS's: it is shown, not recorded
+        // (the database it would be written to is what fails).
+        if state != ConnectionState::Unknown && state != system.recorded_state {
+            system.recorded_state = state;
+            let _ = self.persist.send(PersistOp::Transition {
+                system_id: system_id.to_owned(),
+                state,
+                at: now,
+                last_online_at: system.last_online_at,
+            });
+        }
+        self.announce(hub, system_id)
+    }
+
+    /// Publishes a DMS's current state as an event.
+    fn announce(&self, hub: &mut HubState, system_id: &str) -> Option<LiveEvent> {
+        let event = event_of(system_id, hub.systems.get(system_id)?);
+        Some(self.push(hub, event, false))
+    }
+
+    /// Numbers an event, keeps it for resuming streams and sends it to subscribers.
+    fn push(&self, hub: &mut HubState, event: SystemStateEvent, removed: bool) -> LiveEvent {
+        let event = LiveEvent {
+            sequence: hub.next_sequence,
+            event,
+            removed,
+        };
+        hub.next_sequence += 1;
+        if hub.recent.len() == RECENT_EVENTS {
+            hub.recent.pop_front();
+        }
+        hub.recent.push_back(event.clone());
+        // No subscribers is fine.
+        let _ = self.events.send(event.clone());
+        event
+    }
+}
+
+fn event_of(system_id: &str, system: &LiveSystem) -> SystemStateEvent {
+    SystemStateEvent {
+        system_id: system_id.to_owned(),
+        organization_id: system.organization_id.clone(),
+        state: system.state,
+        last_online_at: system.last_online_at,
+        at: system.since,
+    }
+}
+
+fn close(connection: &mut Option<Connection>, code: u16) {
+    if let Some(sender) = connection.as_mut().and_then(|c| c.close.take()) {
+        let _ = sender.send(code);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hub() -> (LiveHub, mpsc::UnboundedReceiver<PersistOp>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let hub = LiveHub::new(vec![], std::time::Duration::from_secs(30), tx, Utc::now());
+        (hub, rx)
+    }
+
+    fn heartbeat(responding: bool) -> Heartbeat {
+        Heartbeat {
+            dms_responding: responding,
+            dms_version: "10.5".into(),
+            agent_count: 3,
+            timestamp: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn a_dms_goes_through_its_states_and_each_change_is_published_once() {
+        let (hub, _persist) = hub();
+        let orgs: HashSet<String> = ["org".to_owned()].into();
+        let now = Utc::now();
+        hub.register("sys", "org", now);
+        let (_, mut events) = hub.subscribe(&orgs, None);
+        let (connection, _close) = hub.connect("sys", "org", 0, now).unwrap();
+        hub.heartbeat("sys", connection, &heartbeat(true), now);
+        hub.heartbeat("sys", connection, &heartbeat(true), now);
+        hub.heartbeat("sys", connection, &heartbeat(false), now);
+        hub.tick(now + TimeDelta::seconds(31));
+        hub.disconnect("sys", connection, now + TimeDelta::seconds(32));
+        let mut states = vec![];
+        while let Ok(event) = events.try_recv() {
+            states.push(event.event.state);
+        }
+        use ConnectionState::*;
+        assert_eq!(
+            states,
+            vec![DmsNotResponding, Connected, DmsNotResponding, Disconnected]
+        );
+        assert_eq!(hub.view("sys").unwrap().last_online_at, Some(now));
+    }
+
+    #[test]
+    fn revoked_or_removed_dmss_cannot_connect_with_older_tokens() {
+        let (hub, _persist) = hub();
+        let now = Utc::now();
+        hub.register("sys", "org", now);
+        hub.revoke("sys", 2, now);
+        assert!(hub.connect("sys", "org", 1, now).is_none());
+        assert!(hub.connect("sys", "org", 2, now).is_some());
+        hub.remove("sys");
+        assert!(hub.connect("sys", "org", 2, now).is_none());
+        assert!(hub.view("sys").is_none());
+    }
+
+    #[test]
+    fn a_return_from_unknown_records_no_transition_twice() {
+        let (hub, mut persist) = hub();
+        let now = Utc::now();
+        hub.register("sys", "org", now);
+        let (connection, _close) = hub.connect("sys", "org", 0, now).unwrap();
+        hub.heartbeat("sys", connection, &heartbeat(true), now);
+        hub.set_source_healthy(false, now);
+        assert_eq!(hub.view("sys").unwrap().state, ConnectionState::Unknown);
+        hub.set_source_healthy(true, now);
+        let mut recorded = vec![];
+        while let Ok(operation) = persist.try_recv() {
+            if let PersistOp::Transition { state, .. } = operation {
+                recorded.push(state);
+            }
+        }
+        use ConnectionState::*;
+        assert_eq!(recorded, vec![DmsNotResponding, Connected]);
+    }
+
+    #[test]
+    fn a_new_connection_replaces_the_old_one() {
+        let (hub, _persist) = hub();
+        let now = Utc::now();
+        let (first, mut first_close) = hub.connect("sys", "org", 0, now).unwrap();
+        let (second, _) = hub.connect("sys", "org", 0, now).unwrap();
+        assert_eq!(
+            first_close.try_recv(),
+            Ok(stratus_shared::api::gateway::close_code::REPLACED)
+        );
+        // The old socket's late goodbye does not disconnect the new one.
+        hub.disconnect("sys", first, now);
+        hub.heartbeat("sys", second, &heartbeat(true), now);
+        assert_eq!(hub.view("sys").unwrap().state, ConnectionState::Connected);
+    }
+
+    #[test]
+    fn resuming_replays_only_missed_events_of_my_organizations() {
+        let (hub, _persist) = hub();
+        let now = Utc::now();
+        let mine: HashSet<String> = ["mine".to_owned()].into();
+        hub.register("a", "mine", now);
+        hub.register("b", "theirs", now);
+        let last = hub.last_sequence();
+        hub.connect("a", "mine", 0, now);
+        hub.connect("b", "theirs", 0, now);
+        let (start, _) = hub.subscribe(&mine, Some(&hub.event_id(last)));
+        let StreamStart::Resume(events) = start else {
+            panic!("expected a resume");
+        };
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].event.system_id, "a");
+        let (start, _) = hub.subscribe(&mine, Some("other-epoch-1"));
+        assert!(matches!(start, StreamStart::Snapshot(_, events) if events.len() == 1));
+    }
+}

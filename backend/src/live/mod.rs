@@ -1,0 +1,103 @@
+//! Live DMS states: the in-process hub, its database writer, and the tasks that keep it
+//! current (timeouts, database health).
+
+pub mod hub;
+pub mod persist;
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use stratus_shared::ConnectionState;
+use tokio::sync::mpsc;
+
+pub use hub::{LiveEvent, LiveHub, StreamStart, SystemView};
+
+use crate::db::schema::systems;
+use crate::db::Database;
+use hub::KnownSystem;
+
+/// How often connected DMSs are re-decided (timeouts pass without any frame arriving).
+const TICK: Duration = Duration::from_secs(1);
+/// How often the database's health is checked; a failing database makes every state unknown.
+const HEALTH_CHECK: Duration = Duration::from_secs(5);
+
+/// Loads every DMS, builds the hub and starts its writer and timers on the current runtime.
+pub async fn start(database: &Database, heartbeat_timeout: Duration) -> anyhow::Result<LiveHub> {
+    type Row = (
+        String,
+        String,
+        String,
+        Option<chrono::NaiveDateTime>,
+        Option<chrono::NaiveDateTime>,
+        Option<String>,
+        Option<i32>,
+        i32,
+    );
+    let rows: Vec<Row> = database
+        .run(|connection| {
+            Ok(systems::table
+                .select((
+                    systems::id,
+                    systems::organization_id,
+                    systems::state,
+                    systems::first_connected_at,
+                    systems::last_online_at,
+                    systems::dms_version,
+                    systems::agent_count,
+                    systems::token_generation,
+                ))
+                .load(connection)?)
+        })
+        .await?;
+    let known = rows
+        .into_iter()
+        .map(
+            |(
+                id,
+                organization_id,
+                state,
+                first_connected_at,
+                last_online_at,
+                dms_version,
+                agent_count,
+                token_generation,
+            )| {
+                KnownSystem {
+                    id,
+                    organization_id,
+                    stored_state: ConnectionState::parse(&state),
+                    ever_connected: first_connected_at.is_some(),
+                    last_online_at: last_online_at.map(|at| at.and_utc()),
+                    dms_version,
+                    agent_count,
+                    token_generation,
+                }
+            },
+        )
+        .collect();
+    let (persist, operations) = mpsc::unbounded_channel();
+    let hub = LiveHub::new(known, heartbeat_timeout, persist, crate::db::now());
+    tokio::spawn(persist::run_writer(database.clone(), operations));
+
+    let ticking = hub.clone();
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(TICK);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            ticking.tick(crate::db::now());
+        }
+    });
+    let checking = hub.clone();
+    let database = database.clone();
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(HEALTH_CHECK);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            let healthy = database.is_reachable().await;
+            checking.set_source_healthy(healthy, crate::db::now());
+        }
+    });
+    Ok(hub)
+}

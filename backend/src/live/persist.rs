@@ -1,0 +1,124 @@
+//! The hub's writer: what must outlive a restart, written off the heartbeat path in batches.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use stratus_shared::ConnectionState;
+use tokio::sync::mpsc;
+
+use crate::db::schema::{system_state_transitions, systems};
+use crate::db::{AnyConnection, Database, DatabaseError};
+
+/// Most operations written in one transaction.
+const BATCH: usize = 1024;
+
+/// One fact to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PersistOp {
+    /// The DMS's state changed.
+    Transition {
+        system_id: String,
+        state: ConnectionState,
+        at: DateTime<Utc>,
+        last_online_at: Option<DateTime<Utc>>,
+    },
+    /// A connected DMS is still online.
+    LastOnline {
+        system_id: String,
+        at: DateTime<Utc>,
+    },
+    /// A gateway connected for the first time.
+    FirstConnected {
+        system_id: String,
+        at: DateTime<Utc>,
+    },
+    /// The DMS reported another version or agent count.
+    Report {
+        system_id: String,
+        dms_version: String,
+        agent_count: i32,
+    },
+}
+
+/// Writes operations as they come, batching whatever queued up meanwhile. Ends when every
+/// sender is gone.
+pub async fn run_writer(database: Database, mut operations: mpsc::UnboundedReceiver<PersistOp>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    while operations.recv_many(&mut batch, BATCH).await > 0 {
+        let work = std::mem::take(&mut batch);
+        let count = work.len();
+        if let Err(error) = database
+            .run(move |connection| write(connection, work))
+            .await
+        {
+            // Lost writes only cost history detail; the live state is intact in memory.
+            tracing::warn!(%error, count, "could not write DMS states");
+        }
+    }
+}
+
+fn write(connection: &mut AnyConnection, operations: Vec<PersistOp>) -> Result<(), DatabaseError> {
+    connection.transaction::<_, diesel::result::Error, _>(|connection| {
+        for operation in operations {
+            // Each in a savepoint: one removed DMS must not sink the batch.
+            if let Err(error) =
+                connection.transaction::<_, diesel::result::Error, _>(|connection| {
+                    apply(connection, &operation)
+                })
+            {
+                tracing::warn!(%error, ?operation, "could not write a DMS state change");
+            }
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+fn apply(connection: &mut AnyConnection, operation: &PersistOp) -> QueryResult<()> {
+    match operation {
+        PersistOp::Transition {
+            system_id,
+            state,
+            at,
+            last_online_at,
+        } => {
+            diesel::insert_into(system_state_transitions::table)
+                .values((
+                    system_state_transitions::id.eq(uuid::Uuid::new_v4().to_string()),
+                    system_state_transitions::system_id.eq(system_id),
+                    system_state_transitions::state.eq(state.as_str()),
+                    system_state_transitions::at.eq(at.naive_utc()),
+                ))
+                .execute(connection)?;
+            diesel::update(systems::table.find(system_id))
+                .set((
+                    systems::state.eq(state.as_str()),
+                    systems::last_online_at.eq(last_online_at.map(|at| at.naive_utc())),
+                ))
+                .execute(connection)?;
+        }
+        PersistOp::LastOnline { system_id, at } => {
+            diesel::update(systems::table.find(system_id))
+                .set(systems::last_online_at.eq(Some(at.naive_utc())))
+                .execute(connection)?;
+        }
+        PersistOp::FirstConnected { system_id, at } => {
+            diesel::update(systems::table.find(system_id))
+                .filter(systems::first_connected_at.is_null())
+                .set(systems::first_connected_at.eq(Some(at.naive_utc())))
+                .execute(connection)?;
+        }
+        PersistOp::Report {
+            system_id,
+            dms_version,
+            agent_count,
+        } => {
+            diesel::update(systems::table.find(system_id))
+                .set((
+                    systems::dms_version.eq(Some(dms_version)),
+                    systems::agent_count.eq(Some(agent_count)),
+                ))
+                .execute(connection)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,279 @@
+//! A DMS simulator: plays DMSs over the real gateway protocol (connect code → credentials,
+//! heartbeat WebSocket, renewal) with a scripted or random schedule of outages, for demos,
+//! tests and load.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use futures_util::{SinkExt, StreamExt};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use stratus_shared::api::gateway::{ConnectRequest, DmsCredentials, Heartbeat, RefreshRequest};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+/// What the simulated DMSs do over time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    /// Always connected and responding.
+    Steady,
+    /// Every DMS cycles: responding → not responding → gateway gone → back, one phase per
+    /// `phase` (staggered per DMS, so together they show every state at once).
+    Cycle,
+    /// Random outages: now and then the DMS stops responding or the gateway drops for a while.
+    Random,
+}
+
+/// How to run the simulated DMSs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The server's base URL, e.g. `http://127.0.0.1:8080`.
+    pub url: String,
+    pub scenario: Scenario,
+    /// Seconds between heartbeats; `None` uses what the server says when connecting.
+    pub interval: Option<Duration>,
+    /// Length of one phase of the `cycle` scenario.
+    pub phase: Duration,
+    /// Renew the credentials this long before the token expires.
+    pub renew_before: chrono::TimeDelta,
+}
+
+/// Counters shared by every simulated DMS.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub heartbeats: AtomicU64,
+    pub connections: AtomicU64,
+    pub renewals: AtomicU64,
+    pub failures: AtomicU64,
+}
+
+/// Credentials of simulated DMSs, kept in a file so a later run reconnects without codes.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct SavedCredentials {
+    pub dmss: Vec<DmsCredentials>,
+}
+
+impl SavedCredentials {
+    pub fn load(path: &PathBuf) -> anyhow::Result<Self> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a credentials file", path.display())),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(error) => Err(error).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+
+    pub fn save(&self, path: &PathBuf) -> anyhow::Result<()> {
+        std::fs::write(path, serde_json::to_vec_pretty(self)?)
+            .with_context(|| format!("cannot write {}", path.display()))
+    }
+}
+
+/// Trades a connect code for credentials.
+pub async fn connect(
+    http: &reqwest::Client,
+    url: &str,
+    connect_code: &str,
+) -> anyhow::Result<DmsCredentials> {
+    let response = http
+        .post(format!("{url}/api/gateway/connect"))
+        .json(&ConnectRequest {
+            connect_code: connect_code.to_owned(),
+        })
+        .send()
+        .await?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "connect code refused: {} {}",
+        response.status(),
+        response.text().await.unwrap_or_default()
+    );
+    Ok(response.json().await?)
+}
+
+async fn renew(
+    http: &reqwest::Client,
+    url: &str,
+    credentials: &DmsCredentials,
+) -> anyhow::Result<DmsCredentials> {
+    let response = http
+        .post(format!("{url}/api/gateway/refresh"))
+        .json(&RefreshRequest {
+            refresh_key: credentials.refresh_key.clone(),
+        })
+        .send()
+        .await?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "renewal refused: {}",
+        response.status()
+    );
+    Ok(response.json().await?)
+}
+
+/// What one DMS does during the next stretch of time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Responding,
+    NotResponding,
+    GatewayDown,
+}
+
+fn phase_at(scenario: Scenario, index: usize, tick: u64, ticks_per_phase: u64) -> Phase {
+    match scenario {
+        Scenario::Steady => Phase::Responding,
+        Scenario::Cycle => {
+            let ticks_per_phase = ticks_per_phase.max(1);
+            match (tick / ticks_per_phase + index as u64) % 3 {
+                0 => Phase::Responding,
+                1 => Phase::NotResponding,
+                _ => Phase::GatewayDown,
+            }
+        }
+        Scenario::Random => {
+            let roll: f64 = rand::rng().random();
+            if roll < 0.01 {
+                Phase::GatewayDown
+            } else if roll < 0.03 {
+                Phase::NotResponding
+            } else {
+                Phase::Responding
+            }
+        }
+    }
+}
+
+/// Plays one DMS until its credentials are refused for good (it then needs a new connect
+/// code) or the task is dropped. Returns the last credentials it held.
+pub async fn run_dms(
+    index: usize,
+    mut credentials: DmsCredentials,
+    options: Options,
+    stats: Arc<Stats>,
+    on_renewal: Option<tokio::sync::mpsc::UnboundedSender<(usize, DmsCredentials)>>,
+) -> DmsCredentials {
+    let http = reqwest::Client::new();
+    let interval = options.interval.unwrap_or(Duration::from_secs(
+        credentials.heartbeat_interval_seconds.max(1),
+    ));
+    let ticks_per_phase = (options.phase.as_millis() / interval.as_millis().max(1)) as u64;
+    let ws_url = format!(
+        "{}/api/gateway/ws",
+        options
+            .url
+            .replacen("https://", "wss://", 1)
+            .replacen("http://", "ws://", 1)
+    );
+    let mut tick: u64 = 0;
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        if credentials.token_expires_at - crate::db::now() < options.renew_before {
+            match renew(&http, &options.url, &credentials).await {
+                Ok(renewed) => {
+                    credentials = renewed;
+                    stats.renewals.fetch_add(1, Ordering::Relaxed);
+                    if let Some(sender) = &on_renewal {
+                        let _ = sender.send((index, credentials.clone()));
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(index, %error, "simulated DMS cannot renew: it needs a new connect code");
+                    stats.failures.fetch_add(1, Ordering::Relaxed);
+                    return credentials;
+                }
+            }
+        }
+        if phase_at(options.scenario, index, tick, ticks_per_phase) == Phase::GatewayDown {
+            tick += 1;
+            tokio::time::sleep(interval).await;
+            continue;
+        }
+        let Ok(mut request) = ws_url.as_str().into_client_request() else {
+            tracing::error!(url = ws_url, "invalid server URL");
+            return credentials;
+        };
+        let Ok(header) = format!("Bearer {}", credentials.token).parse() else {
+            return credentials;
+        };
+        request.headers_mut().insert("Authorization", header);
+        let mut socket = match tokio_tungstenite::connect_async(request).await {
+            Ok((socket, _)) => socket,
+            Err(tokio_tungstenite::tungstenite::Error::Http(response))
+                if response.status() == 401 =>
+            {
+                // Force a renewal on the next round; a refused renewal ends this DMS.
+                credentials.token_expires_at = crate::db::now();
+                stats.failures.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
+            Err(error) => {
+                tracing::debug!(index, %error, "simulated gateway cannot connect; retrying");
+                stats.failures.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+                continue;
+            }
+        };
+        backoff = Duration::from_secs(1);
+        stats.connections.fetch_add(1, Ordering::Relaxed);
+        let mut ticker = tokio::time::interval(interval);
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {}
+                message = socket.next() => match message {
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(_)) => continue,
+                },
+            }
+            let phase = phase_at(options.scenario, index, tick, ticks_per_phase);
+            tick += 1;
+            if phase == Phase::GatewayDown {
+                let _ = socket.close(None).await;
+                break;
+            }
+            let heartbeat = Heartbeat {
+                dms_responding: phase == Phase::Responding,
+                dms_version: "10.5.0.0-16046".into(),
+                agent_count: 1 + (index % 4) as u32,
+                timestamp: chrono::Utc::now(),
+            };
+            let Ok(text) = serde_json::to_string(&heartbeat) else {
+                break;
+            };
+            if socket.send(Message::text(text)).await.is_err() {
+                break;
+            }
+            stats.heartbeats.fetch_add(1, Ordering::Relaxed);
+            if credentials.token_expires_at - crate::db::now() < options.renew_before {
+                let _ = socket.close(None).await;
+                break;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cycle_scenario_goes_through_every_phase_staggered_per_dms() {
+        let phases: Vec<Phase> = (0..9)
+            .map(|tick| phase_at(Scenario::Cycle, 0, tick, 3))
+            .collect();
+        assert_eq!(
+            phases,
+            [
+                [Phase::Responding; 3],
+                [Phase::NotResponding; 3],
+                [Phase::GatewayDown; 3]
+            ]
+            .concat()
+        );
+        assert_eq!(phase_at(Scenario::Cycle, 1, 0, 3), Phase::NotResponding);
+        assert_eq!(phase_at(Scenario::Steady, 5, 1_000, 3), Phase::Responding);
+    }
+}

@@ -1,0 +1,103 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use stratus_backend::simulator::{self, Options, Scenario, Stats};
+
+use crate::helpers::{spawn_app, SseReader};
+
+#[tokio::test]
+async fn a_simulated_dms_cycles_through_every_state_over_the_real_protocol() {
+    let app = spawn_app().await;
+    let (_, alice) = app.create_user("alice@example.com").await;
+    let organization = app.create_organization(&alice, "Acme").await;
+    let (system, code) = app.create_system(&alice, &organization, "Simulated").await;
+    let mut stream = SseReader::open(&app, &alice, None).await;
+    assert_eq!(stream.next().await.event, "snapshot");
+
+    let credentials = simulator::connect(&reqwest::Client::new(), &app.address, &code)
+        .await
+        .unwrap();
+    let options = Options {
+        url: app.address.clone(),
+        scenario: Scenario::Cycle,
+        interval: Some(Duration::from_millis(50)),
+        phase: Duration::from_millis(150),
+        renew_before: chrono::TimeDelta::days(1),
+    };
+    let stats = Arc::new(Stats::default());
+    let player = tokio::spawn(simulator::run_dms(
+        0,
+        credentials,
+        options,
+        stats.clone(),
+        None,
+    ));
+
+    // Connected without a report first, then the scripted cycle, twice round.
+    let mut seen = vec![];
+    while seen.len() < 7 {
+        let (id, state) = stream.next_state().await;
+        assert_eq!(id, system);
+        seen.push(state);
+    }
+    assert_eq!(
+        seen,
+        [
+            "dms_not_responding",
+            "connected",
+            "dms_not_responding",
+            "disconnected",
+            "dms_not_responding",
+            "connected",
+            "dms_not_responding"
+        ]
+    );
+    assert!(stats.connections.load(std::sync::atomic::Ordering::Relaxed) >= 2);
+    player.abort();
+}
+
+#[tokio::test]
+async fn a_simulated_dms_renews_its_credentials_and_stops_when_they_are_revoked() {
+    let app = spawn_app().await;
+    let (_, alice) = app.create_user("alice@example.com").await;
+    let organization = app.create_organization(&alice, "Acme").await;
+    let (_, code) = app.create_system(&alice, &organization, "Simulated").await;
+    let http = reqwest::Client::new();
+    let first = simulator::connect(&http, &app.address, &code)
+        .await
+        .unwrap();
+    // Renew "a day before expiry" of a 7-day token: i.e. at once, on every round.
+    let options = Options {
+        url: app.address.clone(),
+        scenario: Scenario::Steady,
+        interval: Some(Duration::from_millis(50)),
+        phase: Duration::from_secs(1),
+        renew_before: chrono::TimeDelta::days(8),
+    };
+    let stats = Arc::new(Stats::default());
+    let (renewals, mut renewed) = tokio::sync::mpsc::unbounded_channel();
+    let player = tokio::spawn(simulator::run_dms(
+        0,
+        first.clone(),
+        options,
+        stats.clone(),
+        Some(renewals),
+    ));
+    let (_, second) = renewed.recv().await.unwrap();
+    assert_ne!(second.refresh_key, first.refresh_key);
+
+    // Someone replays the spent key: the DMS's credentials are revoked, and the simulated
+    // gateway gives up (it needs a new connect code) instead of looping.
+    let response = app
+        .post_json(
+            None,
+            "/api/gateway/refresh",
+            &serde_json::json!({ "refresh_key": first.refresh_key }),
+        )
+        .await;
+    assert_eq!(response.status(), 401);
+    tokio::time::timeout(Duration::from_secs(20), player)
+        .await
+        .expect("the simulated DMS stops")
+        .unwrap();
+}
