@@ -153,6 +153,7 @@ fn api_services(config: &mut OpenApiServiceConfig) {
         .service(routes::organizations::issue_connect_code)
         .service(routes::organizations::list_systems)
         .service(routes::organizations::system_detail)
+        .service(routes::organizations::rename_system)
         .service(routes::organizations::remove_system)
         .service(routes::gateway::exchange_connect_code)
         .service(routes::gateway::refresh_credentials)

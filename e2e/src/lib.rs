@@ -4,6 +4,7 @@
 //! This crate builds nothing itself: `scripts/test.sh` builds the binary and the web app first.
 //! `STRATUS_BIN` and `STRATUS_DIST_DIR` override where they are looked for.
 
+pub mod gateway;
 pub mod mailbox;
 
 use std::io::{BufRead, BufReader};
@@ -30,7 +31,11 @@ pub fn artifacts_dir() -> PathBuf {
 
 /// A `stratus` process serving the built web app; killed on drop.
 pub struct Server {
-    process: Child,
+    /// Behind a lock so a journey holding `&Server` can stop and restart it.
+    process: std::sync::Mutex<Child>,
+    binary: PathBuf,
+    dist: PathBuf,
+    port: u16,
     pub base_url: String,
     /// Where the mail this server sends can be read.
     pub mailbox: mailbox::Mailbox,
@@ -59,58 +64,31 @@ impl Server {
             dist.display()
         );
         let data_dir = tempfile::tempdir().expect("temporary data dir");
-        let mut command = Command::new(&binary);
-        command
-            .arg("serve")
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("STRATUS_BIND", "127.0.0.1:0")
-            .env("STRATUS_DATA_DIR", data_dir.path())
-            .env("STRATUS_DIST_DIR", &dist)
-            .env("STRATUS_LOG_FORMAT", "json")
-            .env("RUST_LOG", "info");
-        // The test SMTP server of scripts/test.sh when there is one, else the outbox folder.
-        if let Ok(port) = std::env::var("TEST_SMTP_PORT") {
-            command
-                .env("STRATUS_SMTP_HOST", "127.0.0.1")
-                .env("STRATUS_SMTP_PORT", port)
-                .env("STRATUS_SMTP_TLS", "none");
-        }
-        let mut process = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the stratus binary");
-        let stdout = process.stdout.take().expect("piped stdout");
-        let (port_tx, port_rx) = std::sync::mpsc::channel();
-        // Read the log on a thread of its own: it finds the port, then keeps the pipe drained.
-        std::thread::spawn(move || {
-            let mut port_tx = Some(port_tx);
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(tx) = &port_tx {
-                    if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) {
-                        let is_ready_line = event["message"]
-                            .as_str()
-                            .is_some_and(|m| m.starts_with("Stratus is running"));
-                        if let Some(port) = event["port"].as_u64().filter(|_| is_ready_line) {
-                            let _ = tx.send(port);
-                            port_tx = None;
-                        }
-                    }
-                }
-                if std::env::var_os("TEST_LOG").is_some() {
-                    eprintln!("[stratus] {line}");
-                }
-            }
-        });
-        let port = port_rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("stratus logs its port within 30 s");
+        let (process, port) = spawn_server(&binary, &dist, data_dir.path(), 0);
         Self {
-            process,
+            process: std::sync::Mutex::new(process),
+            binary,
+            dist,
+            port,
             base_url: format!("http://127.0.0.1:{port}"),
             mailbox: mailbox::Mailbox::for_test(&data_dir.path().join("outbox")),
             _data_dir: data_dir,
+        }
+    }
+
+    /// Stops the server (as a crash or a deploy would); `start_again` brings it back.
+    pub fn stop(&self) {
+        if let Ok(mut process) = self.process.lock() {
+            let _ = process.kill();
+            let _ = process.wait();
+        }
+    }
+
+    /// Starts the server again on the same address, data directory and database.
+    pub fn start_again(&self) {
+        let (process, _) = spawn_server(&self.binary, &self.dist, self._data_dir.path(), self.port);
+        if let Ok(mut slot) = self.process.lock() {
+            *slot = process;
         }
     }
 
@@ -122,8 +100,7 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
+        self.stop();
     }
 }
 
@@ -324,6 +301,58 @@ pub async fn journey(name: &str, body: impl AsyncFnOnce(&Server, &Browser) -> We
         );
     }
     browser.quit().await;
+}
+
+/// Starts `stratus serve` on `port` (0: any) and waits until it says where it listens.
+fn spawn_server(binary: &Path, dist: &Path, data_dir: &Path, port: u16) -> (Child, u16) {
+    let mut command = Command::new(binary);
+    command
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("STRATUS_BIND", format!("127.0.0.1:{port}"))
+        .env("STRATUS_DATA_DIR", data_dir)
+        .env("STRATUS_DIST_DIR", dist)
+        .env("STRATUS_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info");
+    // The test SMTP server of scripts/test.sh when there is one, else the outbox folder.
+    if let Ok(port) = std::env::var("TEST_SMTP_PORT") {
+        command
+            .env("STRATUS_SMTP_HOST", "127.0.0.1")
+            .env("STRATUS_SMTP_PORT", port)
+            .env("STRATUS_SMTP_TLS", "none");
+    }
+    let mut process = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the stratus binary");
+    let stdout = process.stdout.take().expect("piped stdout");
+    let (port_tx, port_rx) = std::sync::mpsc::channel();
+    // Read the log on a thread of its own: it finds the port, then keeps the pipe drained.
+    std::thread::spawn(move || {
+        let mut port_tx = Some(port_tx);
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(tx) = &port_tx {
+                if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) {
+                    let is_ready_line = event["message"]
+                        .as_str()
+                        .is_some_and(|m| m.starts_with("Stratus is running"));
+                    if let Some(port) = event["port"].as_u64().filter(|_| is_ready_line) {
+                        let _ = tx.send(port);
+                        port_tx = None;
+                    }
+                }
+            }
+            if std::env::var_os("TEST_LOG").is_some() {
+                eprintln!("[stratus] {line}");
+            }
+        }
+    });
+    let port = port_rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("stratus logs its port within 30 s");
+    (process, u16::try_from(port).expect("a TCP port"))
 }
 
 fn free_port() -> u16 {

@@ -8,6 +8,10 @@ use stratus_shared::api::auth::{
     SessionGrant, SessionSummary, SignupRequest, VerifyEmailRequest, CLIENT_HEADER,
 };
 use stratus_shared::api::health::HealthReport;
+use stratus_shared::api::organizations::{
+    ConnectCode, CreateOrganization, CreateSystem, CreatedSystem, Organization, System,
+    SystemDetail,
+};
 use stratus_shared::{ApiError, ErrorCode};
 
 /// Why an API call gave no result.
@@ -205,6 +209,86 @@ pub async fn change_password(
 pub async fn sign_out_everywhere(access_token: &str) -> Result<(), ApiFailure> {
     let response = with_token(
         Request::post("/api/me/sessions/revoke-all"),
+        Some(access_token),
+    )
+    .send()
+    .await
+    .map_err(|_| ApiFailure::Unreachable)?;
+    expect_empty(response).await
+}
+
+pub async fn organizations(access_token: &str) -> Result<Vec<Organization>, ApiFailure> {
+    get("/api/organizations", Some(access_token)).await
+}
+
+pub async fn create_organization(
+    access_token: &str,
+    name: String,
+) -> Result<Organization, ApiFailure> {
+    post(
+        "/api/organizations",
+        &CreateOrganization { name },
+        Some(access_token),
+    )
+    .await
+}
+
+pub async fn systems(access_token: &str) -> Result<Vec<System>, ApiFailure> {
+    get("/api/systems", Some(access_token)).await
+}
+
+pub async fn system_detail(
+    access_token: &str,
+    system_id: &str,
+) -> Result<SystemDetail, ApiFailure> {
+    get(&format!("/api/systems/{system_id}"), Some(access_token)).await
+}
+
+pub async fn create_system(
+    access_token: &str,
+    organization_id: &str,
+    name: String,
+) -> Result<CreatedSystem, ApiFailure> {
+    post(
+        &format!("/api/organizations/{organization_id}/systems"),
+        &CreateSystem { name },
+        Some(access_token),
+    )
+    .await
+}
+
+pub async fn new_connect_code(
+    access_token: &str,
+    system_id: &str,
+) -> Result<ConnectCode, ApiFailure> {
+    post(
+        &format!("/api/systems/{system_id}/connect-codes"),
+        &serde_json::json!({}),
+        Some(access_token),
+    )
+    .await
+}
+
+pub async fn rename_system(
+    access_token: &str,
+    system_id: &str,
+    name: String,
+) -> Result<System, ApiFailure> {
+    let response = with_token(
+        Request::patch(&format!("/api/systems/{system_id}")),
+        Some(access_token),
+    )
+    .json(&CreateSystem { name })
+    .map_err(|_| ApiFailure::Unexpected { status: 0 })?
+    .send()
+    .await
+    .map_err(|_| ApiFailure::Unreachable)?;
+    read(response).await
+}
+
+pub async fn remove_system(access_token: &str, system_id: &str) -> Result<(), ApiFailure> {
+    let response = with_token(
+        Request::delete(&format!("/api/systems/{system_id}")),
         Some(access_token),
     )
     .send()

@@ -7,12 +7,13 @@ use stratus_shared::apps::App as PortalApp;
 
 use crate::components::layout::{Footer, Header};
 use crate::pages::account::AccountPage;
-use crate::pages::app_page::AppPage;
+use crate::pages::app_page::{AppPage, TeamsBotPage};
 use crate::pages::home::Home;
 use crate::pages::login::Login;
 use crate::pages::not_found::NotFound;
 use crate::pages::password_reset::{ForgotPassword, ResetPassword};
 use crate::pages::signup::Signup;
+use crate::pages::system_detail::SystemDetailPage;
 use crate::pages::verify_email::VerifyEmail;
 use crate::session::Session;
 
@@ -32,6 +33,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/forgot-password") view=ForgotPassword />
                     <Route path=path!("/reset-password") view=ResetPassword />
                     <Route path=path!("/account") view=AccountPage />
+                    <Route path=path!("/systems/:id") view=SystemDetailPage />
+                    <Route path=path!("/teams-bot") view=TeamsBotPage />
                     <Route
                         path=path!("/collaboration")
                         view=|| view! { <AppPage app=PortalApp::ProjectCollaboration /> }

@@ -50,16 +50,46 @@ impl ConnectionState {
         Self::ALL.into_iter().find(|state| state.as_str() == value)
     }
 
-    /// The tooltip next to the state icon.
+    /// The tooltip next to the state icon, in the product's words.
     pub fn tooltip(self) -> &'static str {
         match self {
-            ConnectionState::Connected => "Connected",
+            ConnectionState::Connected => "Connected to Stratus, DMS online",
             ConnectionState::DmsNotResponding => "Cloud connection valid, DMS not responding",
-            ConnectionState::Disconnected => "Disconnected from the cloud",
+            ConnectionState::Disconnected => "No connection to Stratus",
             ConnectionState::Unknown => {
-                "Connection state unknown: Stratus cannot determine it right now"
+                "Something is wrong in the cloud: the connection state cannot be determined"
             }
-            ConnectionState::NeverConnected => "Never connected to the cloud",
+            ConnectionState::NeverConnected => "Registered, never connected",
+        }
+    }
+
+    /// A short name for the state (counts, filters, accessible labels).
+    pub fn label(self) -> &'static str {
+        match self {
+            ConnectionState::Connected => "Connected",
+            ConnectionState::DmsNotResponding => "DMS not responding",
+            ConnectionState::Disconnected => "No connection",
+            ConnectionState::Unknown => "State unknown",
+            ConnectionState::NeverConnected => "Never connected",
+        }
+    }
+
+    /// Whether the overview shows "Last online …" for this state.
+    pub fn shows_last_online(self) -> bool {
+        matches!(
+            self,
+            ConnectionState::DmsNotResponding | ConnectionState::Disconnected
+        )
+    }
+
+    /// Sort rank on the overview: problems first, healthy DMSs last.
+    pub fn attention_rank(self) -> u8 {
+        match self {
+            ConnectionState::Unknown => 0,
+            ConnectionState::Disconnected => 1,
+            ConnectionState::DmsNotResponding => 2,
+            ConnectionState::NeverConnected => 3,
+            ConnectionState::Connected => 4,
         }
     }
 }

@@ -9,6 +9,8 @@ pub enum Action {
     View,
     /// Register a new DMS (and get its first connect code).
     RegisterSystem,
+    /// Rename a DMS.
+    RenameSystem,
     /// Issue a new connect code for an existing DMS, revoking its current credentials.
     IssueConnectCode,
     /// Remove a DMS, cutting its gateway off.
@@ -17,9 +19,10 @@ pub enum Action {
 
 impl Action {
     /// Every action, for exhaustive tests.
-    pub const ALL: [Action; 4] = [
+    pub const ALL: [Action; 5] = [
         Action::View,
         Action::RegisterSystem,
+        Action::RenameSystem,
         Action::IssueConnectCode,
         Action::RemoveSystem,
     ];
@@ -29,6 +32,7 @@ impl Action {
 pub fn allows(role: Role, action: Action) -> bool {
     match action {
         Action::View | Action::RegisterSystem => true,
+        Action::RenameSystem => matches!(role, Role::Owner | Role::Admin),
         // Re-keying a DMS cuts off its running gateway: Owners only, as on dataminer.services.
         Action::IssueConnectCode | Action::RemoveSystem => role == Role::Owner,
     }
@@ -45,14 +49,17 @@ mod tests {
         let table = [
             (Owner, View, true),
             (Owner, RegisterSystem, true),
+            (Owner, RenameSystem, true),
             (Owner, IssueConnectCode, true),
             (Owner, RemoveSystem, true),
             (Admin, View, true),
             (Admin, RegisterSystem, true),
+            (Admin, RenameSystem, true),
             (Admin, IssueConnectCode, false),
             (Admin, RemoveSystem, false),
             (Member, View, true),
             (Member, RegisterSystem, true),
+            (Member, RenameSystem, false),
             (Member, IssueConnectCode, false),
             (Member, RemoveSystem, false),
         ];

@@ -3,7 +3,7 @@
 //!
 //! An organization the person does not belong to answers 404, as if it did not exist.
 
-use actix_web::{delete, get, post, web, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use rand::distr::{Alphanumeric, SampleString};
@@ -528,6 +528,59 @@ pub async fn system_detail(
             .collect(),
     };
     Ok(HttpResponse::Ok().json(detail))
+}
+
+/// Renames a DMS (Owners and Admins).
+#[utoipa::path(
+    tag = "organizations",
+    security(("access_token" = [])),
+    params(("system_id" = String, Path, description = "The DMS's id")),
+    request_body = CreateSystem,
+    responses(
+        (status = 200, description = "Renamed", body = System),
+        (status = 400, description = "The name is empty, too long or has control characters", body = stratus_shared::ApiError),
+        (status = 401, description = "Not signed in", body = stratus_shared::ApiError),
+        (status = 403, description = "Members may not rename a DMS", body = stratus_shared::ApiError),
+        (status = 404, description = "No such DMS in my organizations", body = stratus_shared::ApiError),
+        (status = 409, description = "Another DMS of the organization has that name", body = stratus_shared::ApiError),
+    )
+)]
+#[patch("/systems/{system_id}")]
+pub async fn rename_system(
+    user: CurrentUser,
+    path: web::Path<String>,
+    body: web::Json<CreateSystem>,
+    database: web::Data<Database>,
+    hub: web::Data<LiveHub>,
+) -> Result<HttpResponse, AppError> {
+    let system_id = path.into_inner();
+    let name = parse_name(&body.name, "DMS")?;
+    let row = database
+        .run_app(move |connection| {
+            let organization_id =
+                authorize_system(connection, &user.user_id, &system_id, Action::RenameSystem)?;
+            let taken: i64 = systems::table
+                .filter(systems::organization_id.eq(&organization_id))
+                .filter(systems::name.eq(&name))
+                .filter(systems::id.ne(&system_id))
+                .count()
+                .get_result(connection)?;
+            if taken > 0 {
+                return Err(AppError::Conflict(
+                    "A DMS of that name already exists in this organization.".into(),
+                ));
+            }
+            diesel::update(systems::table.find(&system_id))
+                .set(systems::name.eq(&name))
+                .execute(connection)?;
+            let row: SystemRow = systems::table
+                .find(&system_id)
+                .select(system_columns())
+                .first(connection)?;
+            Ok(row)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(system_of(row, &hub)))
 }
 
 /// Removes a DMS (Owners only): its gateway is cut off at once and its tokens stop working.

@@ -244,3 +244,47 @@ async fn only_owners_issue_new_connect_codes_but_every_member_registers_dmss() {
         .unwrap();
     assert_eq!(systems.len(), 2);
 }
+
+#[tokio::test]
+async fn owners_and_admins_rename_a_dms_members_may_not() {
+    let app = spawn_app().await;
+    let (_, owner) = app.create_user("owner@example.com").await;
+    let (admin_id, admin) = app.create_user("admin@example.com").await;
+    let (member_id, member) = app.create_user("member@example.com").await;
+    let organization = app.create_organization(&owner, "Acme").await;
+    app.add_member(&organization, &admin_id, "admin").await;
+    app.add_member(&organization, &member_id, "member").await;
+    let (system, _) = app.create_system(&owner, &organization, "Main").await;
+    app.create_system(&owner, &organization, "Backup").await;
+    let rename = |token: String, name: &'static str| {
+        let client = app.client.clone();
+        let url = format!("{}/api/systems/{system}", app.address);
+        async move {
+            client
+                .patch(url)
+                .bearer_auth(token)
+                .json(&json!({ "name": name }))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+
+    let response = rename(member.clone(), "Member's choice").await;
+    assert_eq!(response.status(), 403);
+    let response = rename(admin.clone(), "Backup").await;
+    assert_eq!(
+        response.status(),
+        409,
+        "names stay unique in the organization"
+    );
+    let response = rename(admin.clone(), "   ").await;
+    assert_eq!(response.status(), 400);
+    let response = rename(admin.clone(), "  Main DMS  ").await;
+    assert_eq!(response.status(), 200);
+    let renamed: System = response.json().await.unwrap();
+    assert_eq!(renamed.name, "Main DMS");
+
+    let (_, stranger) = app.create_user("stranger@example.com").await;
+    assert_eq!(rename(stranger, "Mine now").await.status(), 404);
+}

@@ -31,14 +31,25 @@ fn AppTile(app: PortalApp) -> impl IntoView {
     }
 }
 
-/// Every portal app as a tile, in the product's order.
+/// Every portal app as a tile, in the product's order; the Teams bot joins them when at
+/// least one of the user's DMSs is connected (it needs a DMS to talk to).
 #[component]
-pub fn AppTiles() -> impl IntoView {
+pub fn AppTiles(#[prop(into)] teams_bot: Signal<bool>) -> impl IntoView {
     view! {
         <section aria-labelledby="apps-heading">
             <h2 id="apps-heading">"Apps"</h2>
             <ul class="app-tiles">
                 {PortalApp::ALL.into_iter().map(|app| view! { <AppTile app /> }).collect_view()}
+                <Show when=move || teams_bot.get()>
+                    <li class="app-tile" data-testid="teams-bot-tile">
+                        <A href="/teams-bot">
+                            <span class="app-tile-title">"DataMiner Teams bot"</span>
+                            <span class="app-tile-summary">
+                                "Ask your connected DataMiner Systems questions from Microsoft Teams."
+                            </span>
+                        </A>
+                    </li>
+                </Show>
             </ul>
         </section>
     }

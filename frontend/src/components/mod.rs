@@ -1,7 +1,10 @@
 //! Widgets used by several pages.
 
 pub mod app_tiles;
+pub mod connect_dms;
 pub mod form;
 pub mod health_status;
 pub mod layout;
 pub mod require_sign_in;
+pub mod state_icon;
+pub mod system_overview;

@@ -8,4 +8,5 @@ pub mod login;
 pub mod not_found;
 pub mod password_reset;
 pub mod signup;
+pub mod system_detail;
 pub mod verify_email;

@@ -1,0 +1,350 @@
+//! The live overview: every visible DMS as a row of fine-grained signals, kept current by the
+//! `/api/live` Server-Sent Events stream.
+//!
+//! The stream is read with `fetch` (not `EventSource`) so the access token travels in the
+//! `Authorization` header, never in a URL. When it drops, the overview says so and reconnects
+//! with backoff, resuming from the last event id.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use js_sys::{Reflect, Uint8Array};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use stratus_shared::api::live::{Snapshot, SystemRemovedEvent, SystemStateEvent};
+use stratus_shared::api::organizations::{Organization, System};
+use stratus_shared::ConnectionState;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use crate::api;
+use crate::session::Session;
+
+/// The current time, from the browser's clock.
+pub fn now_utc() -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+}
+
+/// One DMS on the overview. Only the parts that change are signals, so a state change
+/// re-renders that row's icon, bar, tooltip and time, nothing else.
+#[derive(Clone)]
+pub struct SystemRow {
+    pub id: String,
+    pub organization_id: String,
+    pub name: RwSignal<String>,
+    pub state: RwSignal<ConnectionState>,
+    pub last_online_at: RwSignal<Option<DateTime<Utc>>>,
+}
+
+impl SystemRow {
+    fn from_system(system: System) -> Self {
+        Self {
+            id: system.id,
+            organization_id: system.organization_id,
+            name: RwSignal::new(system.name),
+            state: RwSignal::new(system.state),
+            last_online_at: RwSignal::new(system.last_online_at),
+        }
+    }
+
+    fn apply(&self, event: &SystemStateEvent) {
+        if self.state.get_untracked() != event.state {
+            self.state.set(event.state);
+        }
+        if self.last_online_at.get_untracked() != event.last_online_at {
+            self.last_online_at.set(event.last_online_at);
+        }
+    }
+}
+
+/// How the live stream is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamStatus {
+    /// First connection under way.
+    Connecting,
+    /// Receiving changes.
+    Live,
+    /// Dropped; trying again.
+    Reconnecting,
+    /// The API cannot be reached at all: the states shown may be stale.
+    Unreachable,
+}
+
+/// Everything the overview shows, shared by its components.
+#[derive(Clone, Copy)]
+pub struct Overview {
+    pub rows: RwSignal<Vec<SystemRow>>,
+    pub organizations: RwSignal<Vec<Organization>>,
+    pub status: RwSignal<StreamStatus>,
+    /// Ticks every 15 s so relative times ("3 minutes ago") stay true without a reload.
+    pub now: RwSignal<DateTime<Utc>>,
+    /// Whether the first list has arrived.
+    pub loaded: RwSignal<bool>,
+    by_id: StoredValue<HashMap<String, SystemRow>>,
+    last_event_id: StoredValue<Option<String>>,
+    /// Bumped when the overview goes away, so its stream loop ends.
+    alive: StoredValue<bool>,
+}
+
+impl Overview {
+    /// Starts loading and streaming for the signed-in session.
+    pub fn start(session: Session) -> Self {
+        let overview = Self {
+            rows: RwSignal::new(Vec::new()),
+            organizations: RwSignal::new(Vec::new()),
+            status: RwSignal::new(StreamStatus::Connecting),
+            now: RwSignal::new(now_utc()),
+            loaded: RwSignal::new(false),
+            by_id: StoredValue::new(HashMap::new()),
+            last_event_id: StoredValue::new(None),
+            alive: StoredValue::new(true),
+        };
+        let tick =
+            set_interval_with_handle(move || overview.now.set(now_utc()), Duration::from_secs(15))
+                .ok();
+        on_cleanup(move || {
+            overview.alive.set_value(false);
+            if let Some(tick) = tick {
+                tick.clear();
+            }
+        });
+        spawn_local(async move { overview.run(session).await });
+        overview
+    }
+
+    async fn run(self, session: Session) {
+        let mut backoff_ms: u32 = 500;
+        while self.alive.get_value() {
+            let Some(token) = session.access_token() else {
+                return;
+            };
+            if !self.loaded.get_untracked() {
+                if let Err(failure) = self.reload(&token).await {
+                    if failure == api::ApiFailure::Unreachable {
+                        self.status.set(StreamStatus::Unreachable);
+                    }
+                }
+            }
+            match self.stream(&token).await {
+                // The server ended the stream (e.g. it is restarting): reconnect at once.
+                Ok(()) => backoff_ms = 500,
+                Err(StreamError::Unauthorized) => {
+                    // The access token expired under the stream: renew it, then go on.
+                    match api::refresh().await {
+                        Ok(grant) => session.set(grant),
+                        Err(_) => {
+                            session.clear();
+                            return;
+                        }
+                    }
+                }
+                Err(StreamError::Unreachable) => {
+                    self.status.set(StreamStatus::Unreachable);
+                }
+                Err(StreamError::Dropped) => {}
+            }
+            if !self.alive.get_value() {
+                return;
+            }
+            if self.status.get_untracked() != StreamStatus::Unreachable {
+                self.status.set(StreamStatus::Reconnecting);
+            }
+            sleep(backoff_ms).await;
+            backoff_ms = (backoff_ms * 2).min(15_000);
+        }
+    }
+
+    /// Loads the organizations and DMS list afresh.
+    pub async fn reload(&self, token: &str) -> Result<(), api::ApiFailure> {
+        let organizations = api::organizations(token).await?;
+        let systems = api::systems(token).await?;
+        self.organizations.set(organizations);
+        let rows: Vec<SystemRow> = systems.into_iter().map(SystemRow::from_system).collect();
+        self.by_id.set_value(
+            rows.iter()
+                .map(|row| (row.id.clone(), row.clone()))
+                .collect(),
+        );
+        self.rows.set(rows);
+        self.loaded.set(true);
+        Ok(())
+    }
+
+    /// Reads one connection of the stream until it ends.
+    async fn stream(&self, token: &str) -> Result<(), StreamError> {
+        let reader = open_stream(token, self.last_event_id.get_value().as_deref()).await?;
+        let mut buffer: Vec<u8> = Vec::new();
+        loop {
+            if !self.alive.get_value() {
+                let _ = reader.cancel();
+                return Ok(());
+            }
+            let chunk = JsFuture::from(reader.read())
+                .await
+                .map_err(|_| StreamError::Dropped)?;
+            let done = Reflect::get(&chunk, &JsValue::from_str("done"))
+                .ok()
+                .and_then(|value| value.as_bool())
+                .unwrap_or(true);
+            if done {
+                return Err(StreamError::Dropped);
+            }
+            let bytes = Reflect::get(&chunk, &JsValue::from_str("value"))
+                .ok()
+                .and_then(|value| value.dyn_into::<Uint8Array>().ok())
+                .map(|array| array.to_vec())
+                .unwrap_or_default();
+            buffer.extend_from_slice(&bytes);
+            while let Some(end) = find_event_end(&buffer) {
+                let raw: Vec<u8> = buffer.drain(..end + 2).collect();
+                let event = parse_event(&String::from_utf8_lossy(&raw));
+                self.handle(event, token).await;
+            }
+        }
+    }
+
+    async fn handle(&self, event: SseEvent, token: &str) {
+        if let Some(id) = event.id {
+            self.last_event_id.set_value(Some(id));
+        }
+        self.status.set(StreamStatus::Live);
+        match event.name.as_str() {
+            "snapshot" => {
+                if let Ok(snapshot) = serde_json::from_str::<Snapshot>(&event.data) {
+                    // A snapshot may name DMSs this page has not listed yet: reload first.
+                    let unknown = snapshot.systems.iter().any(|s| {
+                        self.by_id
+                            .with_value(|rows| !rows.contains_key(&s.system_id))
+                    });
+                    let listed = snapshot.systems.len() != self.rows.with_untracked(Vec::len);
+                    if unknown || listed {
+                        let _ = self.reload(token).await;
+                    }
+                    for state in &snapshot.systems {
+                        self.apply(state);
+                    }
+                }
+            }
+            "state" => {
+                if let Ok(state) = serde_json::from_str::<SystemStateEvent>(&event.data) {
+                    if self
+                        .by_id
+                        .with_value(|rows| rows.contains_key(&state.system_id))
+                    {
+                        self.apply(&state);
+                    } else {
+                        // A DMS registered since the list was loaded.
+                        let _ = self.reload(token).await;
+                        self.apply(&state);
+                    }
+                }
+            }
+            "removed" => {
+                if let Ok(removed) = serde_json::from_str::<SystemRemovedEvent>(&event.data) {
+                    self.by_id.update_value(|rows| {
+                        rows.remove(&removed.system_id);
+                    });
+                    self.rows
+                        .update(|rows| rows.retain(|row| row.id != removed.system_id));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn apply(&self, state: &SystemStateEvent) {
+        if let Some(row) = self
+            .by_id
+            .with_value(|rows| rows.get(&state.system_id).cloned())
+        {
+            row.apply(state);
+        }
+    }
+}
+
+enum StreamError {
+    Unauthorized,
+    Unreachable,
+    Dropped,
+}
+
+async fn open_stream(
+    token: &str,
+    last_event_id: Option<&str>,
+) -> Result<web_sys::ReadableStreamDefaultReader, StreamError> {
+    let window = web_sys::window().ok_or(StreamError::Unreachable)?;
+    let headers = web_sys::Headers::new().map_err(|_| StreamError::Unreachable)?;
+    let _ = headers.set("Accept", "text/event-stream");
+    let _ = headers.set("Authorization", &format!("Bearer {token}"));
+    if let Some(id) = last_event_id {
+        let _ = headers.set("Last-Event-ID", id);
+    }
+    let init = web_sys::RequestInit::new();
+    init.set_method("GET");
+    init.set_headers(&headers);
+    let request = web_sys::Request::new_with_str_and_init("/api/live", &init)
+        .map_err(|_| StreamError::Unreachable)?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(|_| StreamError::Unreachable)?
+        .dyn_into()
+        .map_err(|_| StreamError::Unreachable)?;
+    match response.status() {
+        200 => {}
+        401 => return Err(StreamError::Unauthorized),
+        _ => return Err(StreamError::Dropped),
+    }
+    let body = response.body().ok_or(StreamError::Dropped)?;
+    body.get_reader()
+        .dyn_into::<web_sys::ReadableStreamDefaultReader>()
+        .map_err(|_| StreamError::Dropped)
+}
+
+/// One Server-Sent Event.
+#[derive(Debug, Default, PartialEq)]
+pub struct SseEvent {
+    pub id: Option<String>,
+    pub name: String,
+    pub data: String,
+}
+
+/// Where the first complete event in `buffer` ends (the index of its blank line).
+fn find_event_end(buffer: &[u8]) -> Option<usize> {
+    buffer.windows(2).position(|pair| pair == b"\n\n")
+}
+
+/// Parses one event's lines (`id:`, `event:`, `data:`; comments start with `:`).
+pub fn parse_event(raw: &str) -> SseEvent {
+    let mut event = SseEvent {
+        name: "message".into(),
+        ..Default::default()
+    };
+    let mut data: Vec<&str> = Vec::new();
+    for line in raw.lines() {
+        let (field, value) = match line.split_once(':') {
+            Some((field, value)) => (field, value.strip_prefix(' ').unwrap_or(value)),
+            None => (line, ""),
+        };
+        match field {
+            "id" => event.id = Some(value.to_owned()),
+            "event" => event.name = value.to_owned(),
+            "data" => data.push(value),
+            _ => {}
+        }
+    }
+    event.data = data.join("\n");
+    event
+}
+
+async fn sleep(milliseconds: u32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                &resolve,
+                milliseconds as i32,
+            );
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
