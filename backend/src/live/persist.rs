@@ -83,7 +83,7 @@ fn apply(connection: &mut AnyConnection, operation: &PersistOp) -> QueryResult<(
         } => {
             diesel::insert_into(system_state_transitions::table)
                 .values((
-                    system_state_transitions::id.eq(uuid::Uuid::new_v4().to_string()),
+                    system_state_transitions::id.eq(uuid::Uuid::now_v7().to_string()),
                     system_state_transitions::system_id.eq(system_id),
                     system_state_transitions::state.eq(state.as_str()),
                     system_state_transitions::at.eq(at.naive_utc()),
