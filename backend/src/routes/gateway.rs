@@ -107,7 +107,7 @@ fn credentials(
         token_expires_at,
         refresh_key: refresh.0,
         refresh_key_expires_at: refresh.1,
-        heartbeat_interval_seconds: state.settings.heartbeat_interval_seconds,
+        heartbeat_interval_seconds: state.settings.heartbeat_interval_seconds.max(1),
     }
 }
 
