@@ -378,3 +378,23 @@ async fn a_socket_that_sends_nothing_is_closed_after_the_timeout() {
     let mut socket = open_gateway(&app, Some(&credentials.token)).await.unwrap();
     assert_eq!(close_code_of(&mut socket).await, Some(close_code::IDLE));
 }
+
+#[tokio::test]
+async fn the_socket_closes_when_the_dms_token_expires() {
+    let app = spawn_app().await;
+    let (_, system, code) = owner_with_dms(&app).await;
+    let credentials = app.connect_dms(&code).await;
+    // A token of this DMS issued almost 7 days ago: it expires in about two seconds.
+    let secrets =
+        stratus_backend::secrets::Secrets::load_or_generate(app.data_dir.path(), None, None)
+            .unwrap();
+    let tokens = stratus_backend::auth::DmsTokens::new(&secrets.gateway_key, "http://127.0.0.1:0");
+    let issued = chrono::Utc::now() - stratus_backend::auth::dms_tokens::DMS_TOKEN_TTL
+        + chrono::TimeDelta::seconds(2);
+    let generation = tokens.verify(&credentials.token).unwrap().gen;
+    let (token, _) = tokens.issue(&system, &credentials.organization_id, generation, issued);
+
+    let mut socket = open_gateway(&app, Some(&token)).await.unwrap();
+    send_heartbeat(&mut socket, true).await;
+    assert_eq!(close_code_of(&mut socket).await, Some(close_code::REVOKED));
+}
