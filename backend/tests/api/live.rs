@@ -288,3 +288,17 @@ async fn an_open_stream_follows_organizations_created_after_it_opened() {
         (system, "never_connected".into())
     );
 }
+
+#[tokio::test]
+async fn a_stream_ends_when_the_access_token_that_opened_it_expires() {
+    let app = spawn_app().await;
+    let (alice_id, _) = app.create_user("alice@example.com").await;
+    // Issued almost 15 minutes ago: it expires in about two seconds.
+    let issued = chrono::Utc::now() - stratus_backend::auth::tokens::ACCESS_TOKEN_TTL
+        + chrono::TimeDelta::seconds(2);
+    let (token, _) = app.access_tokens.issue(&alice_id, issued);
+
+    let mut stream = SseReader::open(&app, &token, None).await;
+    assert_eq!(stream.next().await.event, "snapshot");
+    stream.ended().await;
+}
