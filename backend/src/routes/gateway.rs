@@ -257,6 +257,14 @@ pub async fn refresh_credentials(
                     let generation = revoke_credentials(connection, &system_id)?;
                     return Ok(Refresh::Reused(system_id, generation));
                 }
+                // Spent keys are kept to recognise their reuse, until they would have expired.
+                diesel::delete(
+                    gateway_refresh_keys::table
+                        .filter(gateway_refresh_keys::system_id.eq(&system_id))
+                        .filter(gateway_refresh_keys::used_at.is_not_null())
+                        .filter(gateway_refresh_keys::expires_at.le(now.naive_utc())),
+                )
+                .execute(connection)?;
                 let refresh = insert_refresh_key(connection, &system_id, now)?;
                 Ok(Refresh::Renewed(
                     system_id,
