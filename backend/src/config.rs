@@ -243,6 +243,26 @@ mod tests {
     }
 
     #[test]
+    fn the_heartbeat_timeout_defaults_to_three_intervals() {
+        let mut settings = Settings::load(None).unwrap();
+        assert_eq!(settings.heartbeat_interval_seconds, 10);
+        assert_eq!(
+            settings.heartbeat_timeout(),
+            std::time::Duration::from_secs(30)
+        );
+        settings.heartbeat_interval_seconds = 4;
+        assert_eq!(
+            settings.heartbeat_timeout(),
+            std::time::Duration::from_secs(12)
+        );
+        settings.heartbeat_timeout_seconds = 7;
+        assert_eq!(
+            settings.heartbeat_timeout(),
+            std::time::Duration::from_secs(7)
+        );
+    }
+
+    #[test]
     fn unknown_schemes_are_refused_instead_of_becoming_a_file() {
         assert!(DatabaseUrl::parse("mysql://h/db", Path::new(".")).is_err());
         assert!(DatabaseUrl::parse("sqlite://", Path::new(".")).is_err());

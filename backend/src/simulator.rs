@@ -133,16 +133,54 @@ fn phase_at(scenario: Scenario, index: usize, tick: u64, ticks_per_phase: u64) -
                 _ => Phase::GatewayDown,
             }
         }
-        Scenario::Random => {
-            let roll: f64 = rand::rng().random();
-            if roll < 0.01 {
-                Phase::GatewayDown
-            } else if roll < 0.03 {
-                Phase::NotResponding
-            } else {
-                Phase::Responding
-            }
+        // Decided by `Schedule`, which keeps an outage going for a while.
+        Scenario::Random => Phase::Responding,
+    }
+}
+
+/// One DMS's phases over time.
+struct Schedule {
+    scenario: Scenario,
+    index: usize,
+    ticks_per_phase: u64,
+    current: Phase,
+    until: u64,
+}
+
+impl Schedule {
+    fn new(scenario: Scenario, index: usize, ticks_per_phase: u64) -> Self {
+        Self {
+            scenario,
+            index,
+            ticks_per_phase,
+            current: Phase::Responding,
+            until: 0,
         }
+    }
+
+    /// The phase at `tick` (the same answer when asked twice for one tick).
+    fn phase(&mut self, tick: u64) -> Phase {
+        if self.scenario != Scenario::Random {
+            return phase_at(self.scenario, self.index, tick, self.ticks_per_phase);
+        }
+        if tick >= self.until {
+            let mut rng = rand::rng();
+            let (phase, ticks) = if self.current != Phase::Responding {
+                (Phase::Responding, rng.random_range(10..=60))
+            } else {
+                let roll: f64 = rng.random();
+                if roll < 0.15 {
+                    (Phase::GatewayDown, rng.random_range(3..=12))
+                } else if roll < 0.30 {
+                    (Phase::NotResponding, rng.random_range(3..=12))
+                } else {
+                    (Phase::Responding, rng.random_range(10..=60))
+                }
+            };
+            self.current = phase;
+            self.until = tick + ticks;
+        }
+        self.current
     }
 }
 
@@ -167,6 +205,7 @@ pub async fn run_dms(
             .replacen("https://", "wss://", 1)
             .replacen("http://", "ws://", 1)
     );
+    let mut schedule = Schedule::new(options.scenario, index, ticks_per_phase);
     let mut tick: u64 = 0;
     let mut backoff = Duration::from_secs(1);
     loop {
@@ -186,7 +225,7 @@ pub async fn run_dms(
                 }
             }
         }
-        if phase_at(options.scenario, index, tick, ticks_per_phase) == Phase::GatewayDown {
+        if schedule.phase(tick) == Phase::GatewayDown {
             tick += 1;
             tokio::time::sleep(interval).await;
             continue;
@@ -228,7 +267,7 @@ pub async fn run_dms(
                     Some(Ok(_)) => continue,
                 },
             }
-            let phase = phase_at(options.scenario, index, tick, ticks_per_phase);
+            let phase = schedule.phase(tick);
             tick += 1;
             if phase == Phase::GatewayDown {
                 let _ = socket.close(None).await;
@@ -275,5 +314,27 @@ mod tests {
         );
         assert_eq!(phase_at(Scenario::Cycle, 1, 0, 3), Phase::NotResponding);
         assert_eq!(phase_at(Scenario::Steady, 5, 1_000, 3), Phase::Responding);
+    }
+
+    #[test]
+    fn random_outages_last_several_ticks_and_are_followed_by_recovery() {
+        let mut schedule = Schedule::new(Scenario::Random, 0, 1);
+        let phases: Vec<Phase> = (0..20_000).map(|tick| schedule.phase(tick)).collect();
+        assert_eq!(
+            schedule.phase(19_999),
+            phases[19_999],
+            "stable within a tick"
+        );
+        let mut outages = 0;
+        let runs: Vec<&[Phase]> = phases.chunk_by(|a, b| a == b).collect();
+        // The last run may be cut short by the end of the sample.
+        for run in &runs[..runs.len() - 1] {
+            if run[0] != Phase::Responding {
+                outages += 1;
+                assert!((3..=12).contains(&run.len()), "{}", run.len());
+            }
+        }
+        assert!(outages > 10, "{outages} outages");
+        assert!(phases.contains(&Phase::GatewayDown) && phases.contains(&Phase::NotResponding));
     }
 }

@@ -35,6 +35,8 @@ pub struct KnownSystem {
     pub id: String,
     pub organization_id: String,
     pub stored_state: Option<ConnectionState>,
+    /// When the stored state began (its last transition).
+    pub state_since: Option<DateTime<Utc>>,
     pub ever_connected: bool,
     pub last_online_at: Option<DateTime<Utc>>,
     pub dms_version: Option<String>,
@@ -145,7 +147,8 @@ impl LiveHub {
                 gateway: None,
             };
             let state = connection_state(&observation, heartbeat_timeout, now);
-            if system.stored_state != Some(state) {
+            let unchanged = system.stored_state == Some(state);
+            if !unchanged {
                 let _ = persist.send(PersistOp::Transition {
                     system_id: system.id.clone(),
                     state,
@@ -160,7 +163,7 @@ impl LiveHub {
                     ever_connected: system.ever_connected,
                     connection: None,
                     state,
-                    since: now,
+                    since: system.state_since.filter(|_| unchanged).unwrap_or(now),
                     last_online_at: system.last_online_at,
                     last_online_written_at: system.last_online_at,
                     dms_version: system.dms_version,

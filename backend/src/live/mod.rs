@@ -4,6 +4,7 @@
 pub mod hub;
 pub mod persist;
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use diesel::prelude::*;
@@ -12,7 +13,7 @@ use tokio::sync::mpsc;
 
 pub use hub::{LiveEvent, LiveHub, StreamStart, SystemView};
 
-use crate::db::schema::systems;
+use crate::db::schema::{system_state_transitions, systems};
 use crate::db::Database;
 use hub::KnownSystem;
 
@@ -33,9 +34,16 @@ pub async fn start(database: &Database, heartbeat_timeout: Duration) -> anyhow::
         Option<i32>,
         i32,
     );
-    let rows: Vec<Row> = database
+    let (rows, since): (Vec<Row>, Vec<(String, Option<chrono::NaiveDateTime>)>) = database
         .run(|connection| {
-            Ok(systems::table
+            let since = system_state_transitions::table
+                .group_by(system_state_transitions::system_id)
+                .select((
+                    system_state_transitions::system_id,
+                    diesel::dsl::max(system_state_transitions::at),
+                ))
+                .load(connection)?;
+            let rows = systems::table
                 .select((
                     systems::id,
                     systems::organization_id,
@@ -46,9 +54,14 @@ pub async fn start(database: &Database, heartbeat_timeout: Duration) -> anyhow::
                     systems::agent_count,
                     systems::token_generation,
                 ))
-                .load(connection)?)
+                .load(connection)?;
+            Ok((rows, since))
         })
         .await?;
+    let since: HashMap<String, chrono::DateTime<chrono::Utc>> = since
+        .into_iter()
+        .filter_map(|(id, at)| Some((id, at?.and_utc())))
+        .collect();
     let known = rows
         .into_iter()
         .map(
@@ -63,6 +76,7 @@ pub async fn start(database: &Database, heartbeat_timeout: Duration) -> anyhow::
                 token_generation,
             )| {
                 KnownSystem {
+                    state_since: since.get(&id).copied(),
                     id,
                     organization_id,
                     stored_state: ConnectionState::parse(&state),

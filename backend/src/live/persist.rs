@@ -83,7 +83,7 @@ fn apply(connection: &mut AnyConnection, operation: &PersistOp) -> QueryResult<(
         } => {
             diesel::insert_into(system_state_transitions::table)
                 .values((
-                    system_state_transitions::id.eq(uuid::Uuid::new_v4().to_string()),
+                    system_state_transitions::id.eq(uuid::Uuid::now_v7().to_string()),
                     system_state_transitions::system_id.eq(system_id),
                     system_state_transitions::state.eq(state.as_str()),
                     system_state_transitions::at.eq(at.naive_utc()),
@@ -121,4 +121,69 @@ fn apply(connection: &mut AnyConnection, operation: &PersistOp) -> QueryResult<(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DatabaseUrl;
+    use crate::db::schema::organizations;
+
+    #[actix_web::test]
+    async fn a_write_for_a_removed_dms_does_not_sink_the_rest_of_its_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let database =
+            Database::connect(&DatabaseUrl::Sqlite(dir.path().join("test.db")), 2).unwrap();
+        let now = crate::db::now();
+        database
+            .run(move |connection| {
+                diesel::insert_into(organizations::table)
+                    .values((
+                        organizations::id.eq("org"),
+                        organizations::name.eq("Org"),
+                        organizations::slug.eq("org"),
+                        organizations::created_at.eq(now.naive_utc()),
+                    ))
+                    .execute(connection)?;
+                diesel::insert_into(systems::table)
+                    .values((
+                        systems::id.eq("sys"),
+                        systems::organization_id.eq("org"),
+                        systems::name.eq("DMS"),
+                        systems::created_at.eq(now.naive_utc()),
+                    ))
+                    .execute(connection)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let transition = |system_id: &str| PersistOp::Transition {
+            system_id: system_id.into(),
+            state: ConnectionState::Connected,
+            at: now,
+            last_online_at: Some(now),
+        };
+        let batch = vec![transition("removed"), transition("sys")];
+
+        database
+            .run(move |connection| write(connection, batch))
+            .await
+            .unwrap();
+
+        let (state, rows): (String, i64) = database
+            .run(|connection| {
+                let state = systems::table
+                    .find("sys")
+                    .select(systems::state)
+                    .first(connection)?;
+                let rows = system_state_transitions::table
+                    .count()
+                    .get_result(connection)?;
+                Ok((state, rows))
+            })
+            .await
+            .unwrap();
+        assert_eq!(state, "connected");
+        assert_eq!(rows, 1);
+    }
 }

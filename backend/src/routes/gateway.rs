@@ -107,7 +107,7 @@ fn credentials(
         token_expires_at,
         refresh_key: refresh.0,
         refresh_key_expires_at: refresh.1,
-        heartbeat_interval_seconds: state.settings.heartbeat_interval_seconds,
+        heartbeat_interval_seconds: state.settings.heartbeat_interval_seconds.max(1),
     }
 }
 
@@ -257,6 +257,14 @@ pub async fn refresh_credentials(
                     let generation = revoke_credentials(connection, &system_id)?;
                     return Ok(Refresh::Reused(system_id, generation));
                 }
+                // Spent keys are kept to recognise their reuse, until they would have expired.
+                diesel::delete(
+                    gateway_refresh_keys::table
+                        .filter(gateway_refresh_keys::system_id.eq(&system_id))
+                        .filter(gateway_refresh_keys::used_at.is_not_null())
+                        .filter(gateway_refresh_keys::expires_at.le(now.naive_utc())),
+                )
+                .execute(connection)?;
                 let refresh = insert_refresh_key(connection, &system_id, now)?;
                 Ok(Refresh::Renewed(
                     system_id,
@@ -536,10 +544,12 @@ mod tests {
             r#"{"dms_responding":1,"dms_version":"10.5","agent_count":2,"timestamp":"2026-11-24T00:00:00Z"}"#,
             r#"{"dms_responding":true,"dms_version":"","agent_count":2,"timestamp":"2026-11-24T00:00:00Z"}"#,
             r#"{"dms_responding":true,"dms_version":"10.5","agent_count":2,"timestamp":"yesterday"}"#,
-            r#"{"dms_responding":true,"dms_version":"10.5","agent_count":2,"timestamp":"2026-11-24T00:00:00Z","extra":1}"#,
         ] {
             assert!(parse_heartbeat(bad).is_err(), "{bad}");
         }
+        // Newer gateways may send more.
+        let newer = good.replace("}", r#","cpu_load":0.5}"#);
+        assert!(parse_heartbeat(&newer).is_ok());
         let long = good.replace("10.5", &"9".repeat(65));
         assert!(parse_heartbeat(&long).is_err());
     }

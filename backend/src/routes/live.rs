@@ -40,7 +40,9 @@ pub async fn live_events(
     user: CurrentUser,
     database: web::Data<Database>,
     hub: web::Data<LiveHub>,
+    state: web::Data<crate::startup::AppState>,
 ) -> Result<HttpResponse, AppError> {
+    let ends_at = token_expiry(&request, &state);
     // Listen before reading the organizations, so no change falls in between.
     let memberships = hub.membership_changes();
     let organizations = organizations_of(&database, user.user_id.clone()).await?;
@@ -69,6 +71,7 @@ pub async fn live_events(
         receiver,
         pending,
         keep_alive: tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE),
+        ends_at,
     };
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
@@ -99,6 +102,26 @@ struct EventStream {
     receiver: broadcast::Receiver<LiveEvent>,
     pending: VecDeque<Bytes>,
     keep_alive: tokio::time::Interval,
+    /// When the access token that opened the stream expires: the stream ends then, and the
+    /// client reconnects with a fresh token (and `Last-Event-ID`), so a person who lost access
+    /// stops receiving events within one token lifetime.
+    ends_at: tokio::time::Instant,
+}
+
+/// When the request's (already verified) access token expires.
+fn token_expiry(request: &HttpRequest, state: &crate::startup::AppState) -> tokio::time::Instant {
+    let expires_at = request
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|header| header.get(7..))
+        .and_then(|token| state.access_tokens.verify(token.trim()).ok())
+        .and_then(|claims| chrono::DateTime::from_timestamp(claims.exp, 0))
+        .unwrap_or_else(chrono::Utc::now);
+    let left = (expires_at - chrono::Utc::now())
+        .to_std()
+        .unwrap_or(Duration::ZERO);
+    tokio::time::Instant::now() + left
 }
 
 async fn next_frame(mut stream: EventStream) -> Option<(Result<Bytes, Infallible>, EventStream)> {
@@ -148,6 +171,7 @@ async fn next_frame(mut stream: EventStream) -> Option<(Result<Bytes, Infallible
             _ = stream.keep_alive.tick() => {
                 stream.pending.push_back(Bytes::from_static(b": keep-alive\n\n"));
             }
+            () = tokio::time::sleep_until(stream.ends_at) => return None,
         }
     }
 }

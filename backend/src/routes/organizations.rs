@@ -115,7 +115,7 @@ pub(crate) fn insert_system(
         .execute(connection)?;
     diesel::insert_into(system_state_transitions::table)
         .values((
-            system_state_transitions::id.eq(uuid::Uuid::new_v4().to_string()),
+            system_state_transitions::id.eq(uuid::Uuid::now_v7().to_string()),
             system_state_transitions::system_id.eq(&id),
             system_state_transitions::state.eq(ConnectionState::NeverConnected.as_str()),
             system_state_transitions::at.eq(now),
@@ -505,7 +505,11 @@ pub async fn system_detail(
                 .first(connection)?;
             let transitions: Vec<(String, NaiveDateTime)> = system_state_transitions::table
                 .filter(system_state_transitions::system_id.eq(&system_id))
-                .order(system_state_transitions::at.desc())
+                .order((
+                    system_state_transitions::at.desc(),
+                    // Time-ordered ids (UUIDv7) settle transitions within the same microsecond.
+                    system_state_transitions::id.desc(),
+                ))
                 .limit(DETAIL_TRANSITIONS)
                 .select((
                     system_state_transitions::state,

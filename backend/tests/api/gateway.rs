@@ -378,3 +378,70 @@ async fn a_socket_that_sends_nothing_is_closed_after_the_timeout() {
     let mut socket = open_gateway(&app, Some(&credentials.token)).await.unwrap();
     assert_eq!(close_code_of(&mut socket).await, Some(close_code::IDLE));
 }
+
+#[tokio::test]
+async fn the_socket_closes_when_the_dms_token_expires() {
+    let app = spawn_app().await;
+    let (_, system, code) = owner_with_dms(&app).await;
+    let credentials = app.connect_dms(&code).await;
+    // A token of this DMS issued almost 7 days ago: it expires in about two seconds.
+    let secrets =
+        stratus_backend::secrets::Secrets::load_or_generate(app.data_dir.path(), None, None)
+            .unwrap();
+    let tokens = stratus_backend::auth::DmsTokens::new(&secrets.gateway_key, "http://127.0.0.1:0");
+    let issued = chrono::Utc::now() - stratus_backend::auth::dms_tokens::DMS_TOKEN_TTL
+        + chrono::TimeDelta::seconds(2);
+    let generation = tokens.verify(&credentials.token).unwrap().gen;
+    let (token, _) = tokens.issue(&system, &credentials.organization_id, generation, issued);
+
+    let mut socket = open_gateway(&app, Some(&token)).await.unwrap();
+    send_heartbeat(&mut socket, true).await;
+    assert_eq!(close_code_of(&mut socket).await, Some(close_code::REVOKED));
+}
+
+#[tokio::test]
+async fn of_concurrent_uses_of_one_connect_code_exactly_one_wins_and_none_fails_oddly() {
+    let app = spawn_app().await;
+    let (_, _, code) = owner_with_dms(&app).await;
+
+    let body = json!({ "connect_code": code });
+    let attempts = (0..8).map(|_| app.post_json(None, "/api/gateway/connect", &body));
+    let statuses: Vec<u16> = futures_util::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(|response| response.status().as_u16())
+        .collect();
+
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 401),
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn of_concurrent_renewals_with_one_refresh_key_at_most_one_wins() {
+    let app = spawn_app().await;
+    let (_, _, code) = owner_with_dms(&app).await;
+    let credentials = app.connect_dms(&code).await;
+
+    let attempts = (0..8).map(|_| refresh(&app, &credentials.refresh_key));
+    let statuses: Vec<u16> = futures_util::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(|response| response.status().as_u16())
+        .collect();
+
+    assert!(
+        statuses.iter().filter(|s| **s == 200).count() <= 1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 401),
+        "{statuses:?}"
+    );
+}

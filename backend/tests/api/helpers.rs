@@ -583,6 +583,14 @@ impl SseReader {
         }
     }
 
+    /// Waits until the server ends the stream (events before the end are skipped).
+    pub async fn ended(&mut self) {
+        let read = async { while let Ok(Some(_)) = self.response.chunk().await {} };
+        tokio::time::timeout(std::time::Duration::from_secs(20), read)
+            .await
+            .expect("the server ends the stream");
+    }
+
     /// The next `state` event's DMS id and state.
     pub async fn next_state(&mut self) -> (String, String) {
         let event = self.next().await;

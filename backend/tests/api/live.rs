@@ -182,7 +182,19 @@ async fn a_restart_keeps_last_online_and_the_history() {
         (kept - last_online).num_milliseconds().abs() < 1,
         "{kept} vs {last_online}"
     );
-    let _ = socket.close(None).await;
+
+    // Another restart changes nothing: no new transition, and the stream still says since
+    // when the DMS has been disconnected.
+    let app = restart(app).await;
+    let again = detail(&app, &alice, &system).await;
+    assert_eq!(again.transitions, after.transitions);
+    let snapshot = SseReader::open(&app, &alice, None).await.next().await;
+    let at: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(snapshot.data["systems"][0]["at"].clone()).unwrap();
+    assert_eq!(at, after.transitions[0].at);
+    // The first server of this test still runs (only a real restart ends it): its gateway
+    // stays open until here, or closing it would record a transition through that server.
+    drop(socket);
 }
 
 #[tokio::test]
@@ -275,4 +287,18 @@ async fn an_open_stream_follows_organizations_created_after_it_opened() {
         stream.next_state().await,
         (system, "never_connected".into())
     );
+}
+
+#[tokio::test]
+async fn a_stream_ends_when_the_access_token_that_opened_it_expires() {
+    let app = spawn_app().await;
+    let (alice_id, _) = app.create_user("alice@example.com").await;
+    // Issued almost 15 minutes ago: it expires in about two seconds.
+    let issued = chrono::Utc::now() - stratus_backend::auth::tokens::ACCESS_TOKEN_TTL
+        + chrono::TimeDelta::seconds(2);
+    let (token, _) = app.access_tokens.issue(&alice_id, issued);
+
+    let mut stream = SseReader::open(&app, &token, None).await;
+    assert_eq!(stream.next().await.event, "snapshot");
+    stream.ended().await;
 }

@@ -101,3 +101,51 @@ async fn a_simulated_dms_renews_its_credentials_and_stops_when_they_are_revoked(
         .expect("the simulated DMS stops")
         .unwrap();
 }
+
+#[tokio::test]
+async fn demo_data_is_prepared_once_and_its_dmss_get_fresh_codes_on_every_start() {
+    let app = spawn_app().await;
+    let (_, alice) = app.create_user("alice@example.com").await;
+    let names = vec!["Demo A".to_owned(), "Demo B".to_owned()];
+
+    let first = stratus_backend::demo::prepare(&app.pool, "Demo", names.clone(), None)
+        .await
+        .unwrap();
+    let second = stratus_backend::demo::prepare(&app.pool, "Demo", names, None)
+        .await
+        .unwrap();
+
+    assert_eq!(first.len(), 2);
+    let ids = |systems: &[stratus_backend::demo::DemoSystem]| {
+        systems
+            .iter()
+            .map(|s| s.system_id.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&first), ids(&second), "the same DMSs, not new ones");
+    assert_ne!(first[0].connect_code, second[0].connect_code);
+    // Every existing person sees the demo organization and both DMSs.
+    let organizations: Vec<serde_json::Value> = app
+        .get_as(&alice, "/api/organizations")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(organizations.len(), 1);
+    assert_eq!(organizations[0]["role"], "member");
+    let systems: Vec<serde_json::Value> = app
+        .get_as(&alice, "/api/systems")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(systems.len(), 2);
+    // The older code was not spent and still connects (codes are per use, not per start).
+    simulator::connect(
+        &reqwest::Client::new(),
+        &app.address,
+        &first[1].connect_code,
+    )
+    .await
+    .unwrap();
+}

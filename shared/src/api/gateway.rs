@@ -34,10 +34,10 @@ pub struct DmsCredentials {
     pub heartbeat_interval_seconds: u64,
 }
 
-/// A heartbeat: the one text frame a gateway sends on its WebSocket.
+/// A heartbeat: the one text frame a gateway sends on its WebSocket. Fields this server does
+/// not know are ignored, so newer gateways can add some.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct Heartbeat {
     /// Whether the DMS answers its gateway.
     pub dms_responding: bool,

@@ -31,7 +31,8 @@ CREATE TABLE gateway_refresh_keys (
 );
 CREATE INDEX gateway_refresh_keys_by_system ON gateway_refresh_keys (system_id);
 
--- Every change of a DMS's connection state, for the history pages.
+-- Every change of a DMS's connection state, for the history pages. Ids are UUIDv7 (time-ordered),
+-- so (at, id) orders transitions even within one clock tick.
 CREATE TABLE system_state_transitions (
     id TEXT PRIMARY KEY NOT NULL,
     system_id TEXT NOT NULL REFERENCES systems (id) ON DELETE CASCADE,
