@@ -64,7 +64,7 @@ async fn a_dms_goes_green_orange_red_green_live() {
     journey("overview", async |server: &Server, browser: &Browser| {
         let driver = &browser.driver;
         let email = format!("owner-{}@skyline.be", std::process::id());
-        account(server, &email).await.map_err(fail)?;
+        let owner_token = account(server, &email).await.map_err(fail)?;
 
         driver.goto(server.url("/login")).await?;
         browser.fill("#email", &email).await?;
@@ -157,9 +157,57 @@ async fn a_dms_goes_green_orange_red_green_live() {
             .map_err(|e| fail(e.to_string()))?;
         assert_eq!(systems, serde_json::json!([]));
 
+        // More DMSs, one per state, for the picture of the overview.
+        let organization: serde_json::Value = reqwest::Client::new()
+            .get(server.url("/api/organizations"))
+            .bearer_auth(&owner_token)
+            .send()
+            .await
+            .map_err(|e| fail(e.to_string()))?
+            .json()
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        let organization_id = organization[0]["id"].as_str().unwrap_or_default().to_owned();
+        let mut gateways = Vec::new();
+        for (name, plan) in [("Antwerp lab", "orange"), ("Ghent edge", "red"), ("Spare", "never")] {
+            let created: serde_json::Value = reqwest::Client::new()
+                .post(server.url(&format!("/api/organizations/{organization_id}/systems")))
+                .bearer_auth(&owner_token)
+                .json(&serde_json::json!({ "name": name }))
+                .send()
+                .await
+                .map_err(|e| fail(e.to_string()))?
+                .json()
+                .await
+                .map_err(|e| fail(e.to_string()))?;
+            if plan == "never" {
+                continue;
+            }
+            let code = created["connect_code"]["code"].as_str().unwrap_or_default();
+            let mut gateway = Gateway::connect(&server.base_url, code).await.map_err(fail)?;
+            gateway.open().await.map_err(fail)?;
+            gateway.heartbeat(plan != "orange").await.map_err(fail)?;
+            if plan == "red" {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                gateway.close().await;
+            }
+            gateways.push(gateway);
+        }
+        for state in ["connected", "dms_not_responding", "disconnected", "never_connected"] {
+            browser
+                .wait_for(&format!(".system-row .state-icon[data-state={state}]"))
+                .await?;
+        }
+        // Problems sort first: the disconnected DMS leads the list.
+        let first = browser.wait_for(".system-row .state-icon").await?;
+        assert_eq!(first.attr("data-state").await?.as_deref(), Some("disconnected"));
         let artifacts = e2e::artifacts_dir();
         let _ = std::fs::create_dir_all(&artifacts);
-        driver.screenshot(&artifacts.join("overview.png")).await?;
+        browser
+            .driver
+            .execute("document.querySelector('#systems-heading').scrollIntoView();", vec![])
+            .await?;
+        driver.screenshot(&artifacts.join("overview-states.png")).await?;
 
         let errors = browser.console_errors().await;
         let unexpected: Vec<_> = errors

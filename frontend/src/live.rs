@@ -81,6 +81,8 @@ pub struct Overview {
     pub now: RwSignal<DateTime<Utc>>,
     /// Whether the first list has arrived.
     pub loaded: RwSignal<bool>,
+    /// The connect code just issued (DMS name, code): shown until dismissed, never stored.
+    pub new_code: RwSignal<Option<(String, stratus_shared::api::organizations::ConnectCode)>>,
     by_id: StoredValue<HashMap<String, SystemRow>>,
     last_event_id: StoredValue<Option<String>>,
     /// Bumped when the overview goes away, so its stream loop ends.
@@ -96,6 +98,7 @@ impl Overview {
             status: RwSignal::new(StreamStatus::Connecting),
             now: RwSignal::new(now_utc()),
             loaded: RwSignal::new(false),
+            new_code: RwSignal::new(None),
             by_id: StoredValue::new(HashMap::new()),
             last_event_id: StoredValue::new(None),
             alive: StoredValue::new(true),

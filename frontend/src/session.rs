@@ -83,6 +83,20 @@ impl Session {
         );
     }
 
+    /// Reads the account again (after something changed it, e.g. a new organization).
+    pub async fn reload_account(&self) {
+        let Some(token) = self.access_token() else {
+            return;
+        };
+        if let Ok(account) = api::me(&token).await {
+            self.grant.update(|grant| {
+                if let Some(grant) = grant {
+                    grant.account = account;
+                }
+            });
+        }
+    }
+
     /// Forgets the session locally (after sign-out or when it ended on the server).
     pub fn clear(&self) {
         self.bump();

@@ -91,6 +91,7 @@ pub fn rotate(
 ) -> QueryResult<Refresh> {
     let token_hash = one_time::hash(presented);
     conn.transaction(|conn| {
+        crate::db::begin_write(conn)?;
         let found: Option<(String, Option<NaiveDateTime>)> = refresh_tokens::table
             .find(&token_hash)
             .select((refresh_tokens::session_id, refresh_tokens::used_at))

@@ -250,6 +250,7 @@ pub async fn verify_email(
         .run(move |conn| {
             let now = now();
             conn.transaction::<_, DatabaseError, _>(|conn| {
+                crate::db::begin_write(conn)?;
                 if email_tokens::consume(conn, &token, Purpose::VerifyEmail, now)?.is_none() {
                     return Ok(None);
                 }
@@ -509,6 +510,7 @@ pub async fn reset_password(
         .run(move |conn| {
             let now = now();
             conn.transaction::<_, DatabaseError, _>(|conn| {
+                crate::db::begin_write(conn)?;
                 if email_tokens::consume(conn, &token, Purpose::ResetPassword, now)?.is_none() {
                     return Ok(false);
                 }

@@ -6,7 +6,7 @@ use leptos_router::components::A;
 use stratus_shared::api::organizations::Organization;
 use stratus_shared::ConnectionState;
 
-use crate::components::connect_dms::ConnectDms;
+use crate::components::connect_dms::{ConnectDms, NewConnectCode};
 use crate::components::state_icon::{last_online_text, state_class, StateIcon};
 use crate::live::{Overview, StreamStatus, SystemRow};
 
@@ -30,6 +30,7 @@ pub fn SystemOverview(overview: Overview) -> impl IntoView {
         <section class="overview" aria-labelledby="systems-heading">
             <h2 id="systems-heading">"DataMiner Systems"</h2>
             <LiveBanner status=overview.status />
+            <NewConnectCode overview />
             <Show when=move || overview.loaded.get() fallback=OverviewSkeleton>
                 <Show
                     when=move || !overview.rows.with(Vec::is_empty)
@@ -52,6 +53,10 @@ pub fn SystemOverview(overview: Overview) -> impl IntoView {
                         </label>
                     </div>
                     <Groups overview filter search by_name />
+                    <details class="connect-more">
+                        <summary>"Connect another DataMiner System"</summary>
+                        <ConnectDms overview />
+                    </details>
                 </Show>
             </Show>
         </section>

@@ -14,8 +14,11 @@ use crate::session::use_session;
 #[component]
 pub fn Home() -> impl IntoView {
     let session = use_session();
+    // Only signing in or out switches the page; account details changing must not rebuild
+    // the overview (and restart its stream).
+    let signed_in = Memo::new(move |_| session.account().is_some());
     move || {
-        if session.account().is_some() {
+        if signed_in.get() {
             view! { <SignedInHome /> }.into_any()
         } else if session.is_restoring() {
             view! { <div class="page"><p class="muted">"Loading…"</p></div> }.into_any()
