@@ -64,6 +64,9 @@ pub struct Settings {
     /// Seconds of silence after which a DMS counts as disconnected (or not responding, when only
     /// its reports stop); 0 means three heartbeat intervals.
     pub heartbeat_timeout_seconds: u64,
+    /// Base domain under which DMSs are reached remotely (`https://<dms>-<org>.<domain>`);
+    /// empty turns remote access off.
+    pub remote_access_domain: String,
 }
 
 /// How the SMTP connection is secured.
@@ -106,6 +109,7 @@ impl Default for Settings {
             login_window_minutes: 15,
             heartbeat_interval_seconds: 10,
             heartbeat_timeout_seconds: 0,
+            remote_access_domain: String::new(),
         }
     }
 }

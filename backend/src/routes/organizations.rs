@@ -494,11 +494,17 @@ pub async fn system_detail(
     path: web::Path<String>,
     database: web::Data<Database>,
     hub: web::Data<LiveHub>,
+    state: web::Data<crate::startup::AppState>,
 ) -> Result<HttpResponse, AppError> {
     let system_id = path.into_inner();
-    let (row, transitions) = database
+    let (row, transitions, organization_slug) = database
         .run_app(move |connection| {
-            authorize_system(connection, &user.user_id, &system_id, Action::View)?;
+            let organization_id =
+                authorize_system(connection, &user.user_id, &system_id, Action::View)?;
+            let organization_slug: String = organizations::table
+                .find(&organization_id)
+                .select(organizations::slug)
+                .first(connection)?;
             let row: SystemRow = systems::table
                 .find(&system_id)
                 .select(system_columns())
@@ -516,10 +522,16 @@ pub async fn system_detail(
                     system_state_transitions::at,
                 ))
                 .load(connection)?;
-            Ok((row, transitions))
+            Ok((row, transitions, organization_slug))
         })
         .await?;
+    let remote_access_url = stratus_shared::api::organizations::remote_access_url(
+        &row.2,
+        &organization_slug,
+        &state.settings.remote_access_domain,
+    );
     let detail = SystemDetail {
+        remote_access_url,
         system: system_of(row, &hub),
         transitions: transitions
             .into_iter()

@@ -288,3 +288,29 @@ async fn owners_and_admins_rename_a_dms_members_may_not() {
     let (_, stranger) = app.create_user("stranger@example.com").await;
     assert_eq!(rename(stranger, "Mine now").await.status(), 404);
 }
+
+#[tokio::test]
+async fn the_detail_links_to_remote_access_only_when_configured() {
+    use stratus_shared::api::organizations::SystemDetail;
+    for (domain, expected) in [
+        ("", None),
+        ("on.stratus.test", Some("https://main-dms-acme.on.stratus.test")),
+    ] {
+        let app = crate::helpers::spawn_app_with(|settings| {
+            settings.remote_access_domain = domain.to_owned()
+        })
+        .await;
+        let (_, owner) = app.create_user("owner@example.com").await;
+        let organization = app.create_organization(&owner, "Acme").await;
+        let (system, _) = app.create_system(&owner, &organization, "Main DMS").await;
+
+        let detail: SystemDetail = app
+            .get_as(&owner, &format!("/api/systems/{system}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+
+        assert_eq!(detail.remote_access_url.as_deref(), expected, "{domain:?}");
+    }
+}

@@ -74,6 +74,7 @@ fn Detail(
     let SystemDetail {
         system,
         transitions,
+        remote_access_url,
     } = detail;
     let role = organizations
         .iter()
@@ -112,6 +113,17 @@ fn Detail(
             <dd>{system.agent_count.map(|n| n.to_string()).unwrap_or_else(|| "Not reported yet".into())}</dd>
             <dt>"Registered"</dt>
             <dd>{local_time(system.created_at)}</dd>
+            <dt>"Remote access"</dt>
+            <dd>
+                {match remote_access_url {
+                    Some(url) => view! {
+                        <a href=url.clone() rel="noopener noreferrer" target="_blank" data-testid="remote-access">
+                            {url.clone()}
+                        </a>
+                    }.into_any(),
+                    None => view! { <span class="muted">"Not enabled"</span> }.into_any(),
+                }}
+            </dd>
         </dl>
         <h2>"State history"</h2>
         <ol class="history">

@@ -117,4 +117,59 @@ pub struct StateTransition {
 pub struct SystemDetail {
     pub system: System,
     pub transitions: Vec<StateTransition>,
+    /// Where the DMS's web apps are reached through Stratus, when remote access is
+    /// configured (`STRATUS_REMOTE_ACCESS_DOMAIN`).
+    pub remote_access_url: Option<String>,
+}
+
+/// A DNS label from a name: lower-case ASCII letters and digits, other runs become one `-`.
+pub fn dns_label(name: &str) -> String {
+    let mut label = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            label.push(c.to_ascii_lowercase());
+        } else if !label.ends_with('-') && !label.is_empty() {
+            label.push('-');
+        }
+    }
+    let label = label.trim_end_matches('-');
+    label.chars().take(40).collect::<String>().trim_end_matches('-').to_owned()
+}
+
+/// The remote-access address of a DMS: `https://<dms>-<organization>.<domain>`.
+pub fn remote_access_url(dms_name: &str, organization_slug: &str, domain: &str) -> Option<String> {
+    let domain = domain.trim().trim_matches('.');
+    if domain.is_empty() {
+        return None;
+    }
+    let dms = dns_label(dms_name);
+    let organization = dns_label(organization_slug);
+    let host = match (dms.is_empty(), organization.is_empty()) {
+        (false, false) => format!("{dms}-{organization}"),
+        (false, true) => dms,
+        (true, _) => return None,
+    };
+    Some(format!("https://{host}.{domain}"))
+}
+
+#[cfg(test)]
+mod remote_access_tests {
+    use super::*;
+
+    #[test]
+    fn names_become_dns_labels() {
+        assert_eq!(dns_label("Main DMS (Ghent)"), "main-dms-ghent");
+        assert_eq!(dns_label("<script>alert(1)</script>"), "script-alert-1-script");
+        assert_eq!(dns_label("!!!"), "");
+    }
+
+    #[test]
+    fn the_url_needs_a_domain_and_a_usable_name() {
+        assert_eq!(
+            remote_access_url("Main DMS", "acme", "on.stratus.example").as_deref(),
+            Some("https://main-dms-acme.on.stratus.example")
+        );
+        assert_eq!(remote_access_url("Main DMS", "acme", "  "), None);
+        assert_eq!(remote_access_url("???", "acme", "on.example"), None);
+    }
 }
