@@ -4,6 +4,7 @@
 //! This crate builds nothing itself: `scripts/test.sh` builds the binary and the web app first.
 //! `STRATUS_BIN` and `STRATUS_DIST_DIR` override where they are looked for.
 
+pub mod account;
 pub mod gateway;
 pub mod mailbox;
 

@@ -4,41 +4,13 @@
 
 use std::time::{Duration, Instant};
 
+use e2e::account::sign_up;
 use e2e::gateway::Gateway;
 use e2e::{journey, Browser, Server};
 use thirtyfour::prelude::*;
 
 const PASSWORD: &str = "purple stapler orbit";
 const HOSTILE_NAME: &str = "<script>alert(1)</script>";
-
-/// Signs a new account up through the API and the mailed link; returns its access token.
-async fn account(server: &Server, email: &str) -> Result<String, String> {
-    let client = reqwest::Client::new();
-    let signup = serde_json::json!({ "email": email, "password": PASSWORD });
-    client
-        .post(server.url("/api/auth/signup"))
-        .json(&signup)
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    let mail = server.mailbox.wait_for_message(email, 1).await?;
-    let token = mail
-        .link_token("/verify-email")
-        .ok_or("no link in the mail")?;
-    let grant: serde_json::Value = client
-        .post(server.url("/api/auth/verify-email"))
-        .json(&serde_json::json!({ "token": token, "password": PASSWORD }))
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())?;
-    grant["access_token"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| format!("no access token in {grant}"))
-}
 
 /// Waits until the DMS row shows `state`; returns the row.
 async fn row_in_state(browser: &Browser, state: &str) -> WebDriverResult<WebElement> {
@@ -64,7 +36,7 @@ async fn a_dms_goes_green_orange_red_green_live() {
     journey("overview", async |server: &Server, browser: &Browser| {
         let driver = &browser.driver;
         let email = format!("owner-{}@skyline.be", std::process::id());
-        let owner_token = account(server, &email).await.map_err(fail)?;
+        let owner_token = sign_up(server, &email, PASSWORD).await.map_err(fail)?;
 
         driver.goto(server.url("/login")).await?;
         browser.fill("#email", &email).await?;
@@ -143,7 +115,11 @@ async fn a_dms_goes_green_orange_red_green_live() {
         row_in_state(browser, "connected").await?;
 
         // Someone of another organization never sees this DMS.
-        let stranger = account(server, &format!("other-{}@example.org", std::process::id()))
+        let stranger = sign_up(
+            server,
+            &format!("other-{}@example.org", std::process::id()),
+            PASSWORD,
+        )
             .await
             .map_err(fail)?;
         let systems: serde_json::Value = reqwest::Client::new()

@@ -294,7 +294,10 @@ async fn the_detail_links_to_remote_access_only_when_configured() {
     use stratus_shared::api::organizations::SystemDetail;
     for (domain, expected) in [
         ("", None),
-        ("on.stratus.test", Some("https://main-dms-acme.on.stratus.test")),
+        (
+            "on.stratus.test",
+            Some("https://main-dms-acme.on.stratus.test"),
+        ),
     ] {
         let app = crate::helpers::spawn_app_with(|settings| {
             settings.remote_access_domain = domain.to_owned()

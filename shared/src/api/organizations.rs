@@ -133,7 +133,12 @@ pub fn dns_label(name: &str) -> String {
         }
     }
     let label = label.trim_end_matches('-');
-    label.chars().take(40).collect::<String>().trim_end_matches('-').to_owned()
+    label
+        .chars()
+        .take(40)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_owned()
 }
 
 /// The remote-access address of a DMS: `https://<dms>-<organization>.<domain>`.
@@ -159,7 +164,10 @@ mod remote_access_tests {
     #[test]
     fn names_become_dns_labels() {
         assert_eq!(dns_label("Main DMS (Ghent)"), "main-dms-ghent");
-        assert_eq!(dns_label("<script>alert(1)</script>"), "script-alert-1-script");
+        assert_eq!(
+            dns_label("<script>alert(1)</script>"),
+            "script-alert-1-script"
+        );
         assert_eq!(dns_label("!!!"), "");
     }
 
