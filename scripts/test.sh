@@ -22,8 +22,13 @@ say "Building the server binary for the browser tests"
 cargo build --locked --quiet -p stratus-backend --bin stratus
 
 start_smtp_server
-say "Unit, API (SQLite) and browser tests"
-env -u TEST_DATABASE_URL cargo test --locked --workspace
+say "Unit and API tests (SQLite)"
+env -u TEST_DATABASE_URL cargo test --locked --workspace --exclude e2e
+
+# The browser journeys run the real server on SQLite; the one about a lost database uses
+# TEST_DATABASE_URL (it says so and skips without it).
+say "Browser tests (headless Chromium)"
+cargo test --locked -p e2e
 
 if [ -n "${TEST_DATABASE_URL:-}" ]; then
   say "API tests on PostgreSQL (TEST_DATABASE_URL)"

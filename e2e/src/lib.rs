@@ -7,6 +7,7 @@
 pub mod account;
 pub mod gateway;
 pub mod mailbox;
+pub mod postgres;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -37,6 +38,7 @@ pub struct Server {
     binary: PathBuf,
     dist: PathBuf,
     port: u16,
+    database_url: Option<String>,
     pub base_url: String,
     /// Where the mail this server sends can be read.
     pub mailbox: mailbox::Mailbox,
@@ -47,6 +49,11 @@ impl Server {
     /// Starts the binary on a random port against a temporary SQLite file and waits until it
     /// says where it listens.
     pub fn start() -> Self {
+        Self::start_with_database(None)
+    }
+
+    /// Like [`Server::start`], against the database at `database_url` when given.
+    pub fn start_with_database(database_url: Option<String>) -> Self {
         let root = workspace_root();
         let binary = std::env::var_os("STRATUS_BIN")
             .map(PathBuf::from)
@@ -65,12 +72,14 @@ impl Server {
             dist.display()
         );
         let data_dir = tempfile::tempdir().expect("temporary data dir");
-        let (process, port) = spawn_server(&binary, &dist, data_dir.path(), 0);
+        let (process, port) =
+            spawn_server(&binary, &dist, data_dir.path(), 0, database_url.as_deref());
         Self {
             process: std::sync::Mutex::new(process),
             binary,
             dist,
             port,
+            database_url,
             base_url: format!("http://127.0.0.1:{port}"),
             mailbox: mailbox::Mailbox::for_test(&data_dir.path().join("outbox")),
             _data_dir: data_dir,
@@ -87,7 +96,13 @@ impl Server {
 
     /// Starts the server again on the same address, data directory and database.
     pub fn start_again(&self) {
-        let (process, _) = spawn_server(&self.binary, &self.dist, self._data_dir.path(), self.port);
+        let (process, _) = spawn_server(
+            &self.binary,
+            &self.dist,
+            self._data_dir.path(),
+            self.port,
+            self.database_url.as_deref(),
+        );
         if let Ok(mut slot) = self.process.lock() {
             *slot = process;
         }
@@ -305,7 +320,13 @@ pub async fn journey(name: &str, body: impl AsyncFnOnce(&Server, &Browser) -> We
 }
 
 /// Starts `stratus serve` on `port` (0: any) and waits until it says where it listens.
-fn spawn_server(binary: &Path, dist: &Path, data_dir: &Path, port: u16) -> (Child, u16) {
+fn spawn_server(
+    binary: &Path,
+    dist: &Path,
+    data_dir: &Path,
+    port: u16,
+    database_url: Option<&str>,
+) -> (Child, u16) {
     let mut command = Command::new(binary);
     command
         .arg("serve")
@@ -316,6 +337,9 @@ fn spawn_server(binary: &Path, dist: &Path, data_dir: &Path, port: u16) -> (Chil
         .env("STRATUS_DIST_DIR", dist)
         .env("STRATUS_LOG_FORMAT", "json")
         .env("RUST_LOG", "info");
+    if let Some(url) = database_url {
+        command.env("STRATUS_DATABASE_URL", url);
+    }
     // The test SMTP server of scripts/test.sh when there is one, else the outbox folder.
     if let Ok(port) = std::env::var("TEST_SMTP_PORT") {
         command
