@@ -184,6 +184,12 @@ async fn a_dms_goes_green_orange_red_green_live() {
             .execute("document.querySelector('#systems-heading').scrollIntoView();", vec![])
             .await?;
         driver.screenshot(&artifacts.join("overview-states.png")).await?;
+        // And on a phone-sized screen.
+        driver.set_window_rect(0, 0, 360, 800).await?;
+        driver
+            .execute("document.querySelector('#systems-heading').scrollIntoView();", vec![])
+            .await?;
+        driver.screenshot(&artifacts.join("overview-360.png")).await?;
 
         let errors = browser.console_errors().await;
         let unexpected: Vec<_> = errors
