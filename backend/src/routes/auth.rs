@@ -101,11 +101,9 @@ pub async fn signup(
     let mail = database
         .run(move |conn| {
             let now = now();
-            if throttle::retry_after(conn, MAILS_PER_ADDRESS, email.as_str(), now)?.is_some() {
-                tracing::info!("sign-up mail suppressed by the per-address limit");
+            if !take_mail_allowance(conn, &email, now)? {
                 return Ok(None);
             }
-            throttle::record(conn, MAILS_PER_ADDRESS, email.as_str(), now)?;
             let mail = match accounts::find_by_email(conn, &email)? {
                 None => {
                     let user_id = accounts::create(conn, &email, &password_hash, now)?;
@@ -131,12 +129,33 @@ pub async fn signup(
             Ok(Some(mail))
         })
         .await?;
+    Ok(mail_accepted(&state, mail, SIGNUP_NOTICE))
+}
+
+/// Counts one mail about `email`; false when the address has had its share this hour (the
+/// answer to the caller stays the same, only the mail is skipped).
+fn take_mail_allowance(
+    conn: &mut AnyConnection,
+    email: &EmailAddress,
+    now: NaiveDateTime,
+) -> Result<bool, DatabaseError> {
+    if throttle::retry_after(conn, MAILS_PER_ADDRESS, email.as_str(), now)?.is_some() {
+        tracing::info!("mail suppressed by the per-address limit");
+        return Ok(false);
+    }
+    throttle::record(conn, MAILS_PER_ADDRESS, email.as_str(), now)?;
+    Ok(true)
+}
+
+/// Sends the mail (if one is due) in the background and answers 202 with the same notice
+/// either way.
+fn mail_accepted(state: &AppState, mail: Option<Mail>, notice: &str) -> HttpResponse {
     if let Some(mail) = mail {
         state.mailer.send_in_background(mail);
     }
-    Ok(HttpResponse::Accepted().json(Notice {
-        message: SIGNUP_NOTICE.into(),
-    }))
+    HttpResponse::Accepted().json(Notice {
+        message: notice.into(),
+    })
 }
 
 fn verification_mail(
@@ -179,10 +198,9 @@ pub async fn resend_verification(
     let mail = database
         .run(move |conn| {
             let now = now();
-            if throttle::retry_after(conn, MAILS_PER_ADDRESS, email.as_str(), now)?.is_some() {
+            if !take_mail_allowance(conn, &email, now)? {
                 return Ok(None);
             }
-            throttle::record(conn, MAILS_PER_ADDRESS, email.as_str(), now)?;
             match accounts::find_by_email(conn, &email)? {
                 Some(user) if !user.is_verified() => Ok(Some(verification_mail(
                     conn,
@@ -195,12 +213,7 @@ pub async fn resend_verification(
             }
         })
         .await?;
-    if let Some(mail) = mail {
-        state.mailer.send_in_background(mail);
-    }
-    Ok(HttpResponse::Accepted().json(Notice {
-        message: RESEND_NOTICE.into(),
-    }))
+    Ok(mail_accepted(&state, mail, RESEND_NOTICE))
 }
 
 /// Finish a sign-up: the mailed token plus the account's password. Verifies the address and
@@ -445,10 +458,9 @@ pub async fn forgot_password(
     let mail = database
         .run(move |conn| {
             let now = now();
-            if throttle::retry_after(conn, MAILS_PER_ADDRESS, email.as_str(), now)?.is_some() {
+            if !take_mail_allowance(conn, &email, now)? {
                 return Ok(None);
             }
-            throttle::record(conn, MAILS_PER_ADDRESS, email.as_str(), now)?;
             let Some(user) = accounts::find_by_email(conn, &email)? else {
                 return Ok(None);
             };
@@ -466,12 +478,7 @@ pub async fn forgot_password(
             }))
         })
         .await?;
-    if let Some(mail) = mail {
-        state.mailer.send_in_background(mail);
-    }
-    Ok(HttpResponse::Accepted().json(Notice {
-        message: FORGOT_NOTICE.into(),
-    }))
+    Ok(mail_accepted(&state, mail, FORGOT_NOTICE))
 }
 
 /// Choose a new password with a mailed link. Every session of the account ends.

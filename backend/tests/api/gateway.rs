@@ -388,7 +388,7 @@ async fn the_socket_closes_when_the_dms_token_expires() {
     let secrets =
         stratus_backend::secrets::Secrets::load_or_generate(app.data_dir.path(), None, None)
             .unwrap();
-    let tokens = stratus_backend::auth::DmsTokens::new(&secrets.gateway_key, "http://127.0.0.1:0");
+    let tokens = stratus_backend::auth::DmsTokens::new(&secrets.gateway_key, &app.public_url);
     let issued = chrono::Utc::now() - stratus_backend::auth::dms_tokens::DMS_TOKEN_TTL
         + chrono::TimeDelta::seconds(2);
     let generation = tokens.verify(&credentials.token).unwrap().gen;

@@ -20,6 +20,8 @@ pub const HASHED_ASSET: &str = "frontend-0123456789abcdef.js";
 /// A running server and what it stands on; everything is removed when it is dropped.
 pub struct TestApp {
     pub address: String,
+    /// The server's public URL: the issuer of its tokens, kept across `restart`.
+    pub public_url: String,
     pub mailbox: Mailbox,
     pub client: reqwest::Client,
     pub database: TestDatabase,
@@ -361,7 +363,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
 /// Starts a second server on the same data directory and database, as after a restart.
 pub async fn restart(app: TestApp) -> TestApp {
     let TestApp {
-        address,
+        public_url,
         data_dir,
         database,
         _dist_dir,
@@ -377,7 +379,7 @@ pub async fn restart(app: TestApp) -> TestApp {
     };
     // Same public URL as before: it is the issuer of the access tokens the test holds.
     start(data_dir, database, database_url, move |settings| {
-        settings.public_url = address
+        settings.public_url = public_url
     })
     .await
 }
@@ -415,16 +417,23 @@ async fn start(
         settings.smtp_tls = SmtpTls::None;
     }
     configure(&mut settings);
+    let configured_public_url = settings.public_url.clone();
     let mailbox = Mailbox::for_test(&data_dir.path().join("outbox"));
     let application = Application::build(settings)
         .await
         .expect("the server starts");
     let address = format!("http://127.0.0.1:{}", application.port());
+    let public_url = if configured_public_url.is_empty() {
+        address.clone()
+    } else {
+        configured_public_url
+    };
     let pool = application.database().clone();
     let access_tokens = application.access_tokens().clone();
     tokio::spawn(application.run_until_stopped());
     TestApp {
         address,
+        public_url,
         mailbox,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
