@@ -77,20 +77,18 @@ pub fn set_password_hash(
         .map(|_| ())
 }
 
-/// Records that the owner proved control of the address (first time only).
-pub fn mark_verified(
-    conn: &mut AnyConnection,
-    user_id: &str,
-    now: NaiveDateTime,
-) -> QueryResult<()> {
+/// Records that the owner proved control of the address (the time of the first proof is
+/// kept), and applies the organization links waiting for that address.
+pub fn mark_verified(conn: &mut AnyConnection, user: &User, now: NaiveDateTime) -> QueryResult<()> {
     diesel::update(
         users::table
-            .find(user_id)
+            .find(&user.id)
             .filter(users::email_verified_at.is_null()),
     )
     .set(users::email_verified_at.eq(now))
-    .execute(conn)
-    .map(|_| ())
+    .execute(conn)?;
+    crate::memberships::apply_invitations(conn, &user.id, &user.email, now)?;
+    Ok(())
 }
 
 /// The account as `GET /api/me` shows it, with its organizations.

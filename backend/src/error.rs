@@ -27,6 +27,9 @@ pub enum AppError {
     InvalidDmsCredentials,
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// The change would leave an organization without an Owner.
+    #[error("last owner")]
+    LastOwner,
     /// Input that is well-formed but breaks a rule (email shape, password policy).
     #[error("{code}: {message}")]
     Validation { code: ErrorCode, message: String },
@@ -82,6 +85,10 @@ impl AppError {
                 ApiError::new(ErrorCode::InvalidRequest, message.clone())
             }
             AppError::Validation { code, message } => ApiError::new(*code, message.clone()),
+            AppError::LastOwner => ApiError::new(
+                ErrorCode::LastOwner,
+                "An organization always keeps at least one Owner. Make someone else Owner first.",
+            ),
             AppError::InvalidCredentials => ApiError::new(
                 ErrorCode::InvalidCredentials,
                 "The email address or the password is not right.",
@@ -152,6 +159,7 @@ impl ResponseError for AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::LastOwner => StatusCode::CONFLICT,
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::InvalidCredentials | AppError::SessionExpired => StatusCode::UNAUTHORIZED,
             AppError::EmailNotVerified | AppError::CurrentPasswordWrong => StatusCode::FORBIDDEN,

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod error;
 pub mod live;
 pub mod mail;
+pub mod memberships;
 pub mod routes;
 pub mod secrets;
 pub mod simulator;

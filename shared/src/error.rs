@@ -46,6 +46,8 @@ pub enum ErrorCode {
     /// The DMS token or refresh key is invalid, expired, reused or revoked: the DMS needs a
     /// new connect code.
     InvalidDmsCredentials,
+    /// The change would leave the organization without an Owner.
+    LastOwner,
     /// The request body or query could not be read (bad JSON, wrong types, missing fields).
     InvalidRequest,
     /// The request body is larger than the endpoint accepts.
@@ -78,6 +80,7 @@ impl ErrorCode {
             ErrorCode::Conflict => "conflict",
             ErrorCode::InvalidConnectCode => "invalid_connect_code",
             ErrorCode::InvalidDmsCredentials => "invalid_dms_credentials",
+            ErrorCode::LastOwner => "last_owner",
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::DatabaseUnavailable => "database_unavailable",
@@ -143,6 +146,7 @@ mod tests {
             ErrorCode::Conflict,
             ErrorCode::InvalidConnectCode,
             ErrorCode::InvalidDmsCredentials,
+            ErrorCode::LastOwner,
             ErrorCode::InvalidRequest,
             ErrorCode::PayloadTooLarge,
             ErrorCode::DatabaseUnavailable,

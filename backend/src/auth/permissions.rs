@@ -9,6 +9,10 @@ pub enum Action {
     View,
     /// Register a new DMS (and get its first connect code).
     RegisterSystem,
+    /// See who belongs to the organization (members and pending invitations).
+    ViewMembers,
+    /// Add people (by email), change their roles, remove them.
+    ManageMembers,
     /// Rename a DMS.
     RenameSystem,
     /// Issue a new connect code for an existing DMS, revoking its current credentials.
@@ -19,9 +23,11 @@ pub enum Action {
 
 impl Action {
     /// Every action, for exhaustive tests.
-    pub const ALL: [Action; 5] = [
+    pub const ALL: [Action; 7] = [
         Action::View,
         Action::RegisterSystem,
+        Action::ViewMembers,
+        Action::ManageMembers,
         Action::RenameSystem,
         Action::IssueConnectCode,
         Action::RemoveSystem,
@@ -31,7 +37,8 @@ impl Action {
 /// Whether `role` may do `action`.
 pub fn allows(role: Role, action: Action) -> bool {
     match action {
-        Action::View | Action::RegisterSystem => true,
+        Action::View | Action::RegisterSystem | Action::ViewMembers => true,
+        Action::ManageMembers => matches!(role, Role::Owner | Role::Admin),
         Action::RenameSystem => matches!(role, Role::Owner | Role::Admin),
         // Re-keying a DMS cuts off its running gateway: Owners only, as on dataminer.services.
         Action::IssueConnectCode | Action::RemoveSystem => role == Role::Owner,
@@ -49,16 +56,22 @@ mod tests {
         let table = [
             (Owner, View, true),
             (Owner, RegisterSystem, true),
+            (Owner, ViewMembers, true),
+            (Owner, ManageMembers, true),
             (Owner, RenameSystem, true),
             (Owner, IssueConnectCode, true),
             (Owner, RemoveSystem, true),
             (Admin, View, true),
             (Admin, RegisterSystem, true),
+            (Admin, ViewMembers, true),
+            (Admin, ManageMembers, true),
             (Admin, RenameSystem, true),
             (Admin, IssueConnectCode, false),
             (Admin, RemoveSystem, false),
             (Member, View, true),
             (Member, RegisterSystem, true),
+            (Member, ViewMembers, true),
+            (Member, ManageMembers, false),
             (Member, RenameSystem, false),
             (Member, IssueConnectCode, false),
             (Member, RemoveSystem, false),

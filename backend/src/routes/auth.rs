@@ -19,6 +19,7 @@ use crate::auth::sessions::{self, IssuedRefresh, Refresh};
 use crate::auth::throttle::{self, Limit};
 use crate::db::{AnyConnection, Database, DatabaseError};
 use crate::error::AppError;
+use crate::live::LiveHub;
 use crate::mail::Mail;
 use crate::startup::AppState;
 
@@ -233,6 +234,7 @@ pub async fn verify_email(
     request: HttpRequest,
     state: web::Data<AppState>,
     database: web::Data<Database>,
+    hub: web::Data<LiveHub>,
     body: web::Json<VerifyEmailRequest>,
 ) -> Result<HttpResponse, AppError> {
     let VerifyEmailRequest { token, password } = body.into_inner();
@@ -267,7 +269,7 @@ pub async fn verify_email(
                 if email_tokens::consume(conn, &token, Purpose::VerifyEmail, now)?.is_none() {
                     return Ok(None);
                 }
-                accounts::mark_verified(conn, &user.id, now)?;
+                accounts::mark_verified(conn, &user, now)?;
                 Ok(Some(sessions::start(
                     conn,
                     &user.id,
@@ -278,6 +280,8 @@ pub async fn verify_email(
         })
         .await?
         .ok_or(AppError::LinkInvalid)?;
+    // Invitations may have made the person a member: open streams pick that up.
+    hub.membership_changed(&issued.user_id);
     grant_session(&state, &database, issued).await
 }
 
@@ -495,6 +499,7 @@ pub async fn forgot_password(
 pub async fn reset_password(
     state: web::Data<AppState>,
     database: web::Data<Database>,
+    hub: web::Data<LiveHub>,
     body: web::Json<ResetPasswordRequest>,
 ) -> Result<HttpResponse, AppError> {
     let ResetPasswordRequest { token, password } = body.into_inner();
@@ -511,6 +516,7 @@ pub async fn reset_password(
         .await?
         .ok_or(AppError::LinkInvalid)?;
     let password = parse_new_password(&password, &user.email)?;
+    let user_id = user.id.clone();
     let passwords = state.passwords.clone();
     let password_hash = blocking(move || passwords.hash(&password)).await??;
     let changed = database
@@ -523,7 +529,7 @@ pub async fn reset_password(
                 }
                 accounts::set_password_hash(conn, &user.id, &password_hash)?;
                 // The link proved control of the mailbox.
-                accounts::mark_verified(conn, &user.id, now)?;
+                accounts::mark_verified(conn, &user, now)?;
                 sessions::revoke_all(conn, &user.id, None, now)?;
                 Ok(true)
             })
@@ -532,6 +538,7 @@ pub async fn reset_password(
     if !changed {
         return Err(AppError::LinkInvalid);
     }
+    hub.membership_changed(&user_id);
     Ok(HttpResponse::Ok().json(Notice {
         message: "Your password has been changed and every session signed out. Sign in with your new password."
             .into(),

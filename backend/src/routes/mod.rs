@@ -5,6 +5,7 @@ pub mod gateway;
 pub mod health;
 pub mod live;
 pub mod me;
+pub mod members;
 pub mod openapi;
 pub mod organizations;
 

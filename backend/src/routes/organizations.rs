@@ -41,7 +41,7 @@ fn parse_name(raw: &str, what: &str) -> Result<String, AppError> {
 
 /// The caller's role in `organization_id`, or 404 when they do not belong to it; 403 when the
 /// role does not allow `action`.
-fn authorize(
+pub(crate) fn authorize(
     connection: &mut AnyConnection,
     user_id: &str,
     organization_id: &str,

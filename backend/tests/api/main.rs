@@ -7,6 +7,7 @@ mod auth;
 mod gateway;
 mod health;
 mod live;
+mod members;
 mod openapi;
 mod organizations;
 mod simulator;

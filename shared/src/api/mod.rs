@@ -4,4 +4,5 @@ pub mod auth;
 pub mod gateway;
 pub mod health;
 pub mod live;
+pub mod members;
 pub mod organizations;

@@ -1,0 +1,79 @@
+//! Who belongs to which organization: memberships, the last-Owner rule, and invitations that
+//! turn into memberships once their address is verified.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use stratus_shared::api::organizations::Role;
+
+use crate::db::schema::{invitations, memberships};
+use crate::db::AnyConnection;
+
+/// Turns every invitation for `email` into a membership of `user_id` (keeping a membership the
+/// person already has). Call only once the address is verified. Returns how many applied.
+pub fn apply_invitations(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    email: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let pending: Vec<(String, String)> = invitations::table
+        .filter(invitations::email.eq(email))
+        .select((invitations::organization_id, invitations::role))
+        .load(conn)?;
+    for (organization_id, role) in &pending {
+        let already: i64 = memberships::table
+            .filter(memberships::organization_id.eq(organization_id))
+            .filter(memberships::user_id.eq(user_id))
+            .count()
+            .get_result(conn)?;
+        if already == 0 {
+            diesel::insert_into(memberships::table)
+                .values((
+                    memberships::organization_id.eq(organization_id),
+                    memberships::user_id.eq(user_id),
+                    memberships::role.eq(role),
+                    memberships::created_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+    }
+    diesel::delete(invitations::table.filter(invitations::email.eq(email))).execute(conn)?;
+    Ok(pending.len())
+}
+
+/// The role of `user_id` in `organization_id`, if they belong to it.
+pub fn role_of(
+    conn: &mut AnyConnection,
+    organization_id: &str,
+    user_id: &str,
+) -> QueryResult<Option<Role>> {
+    let role: Option<String> = memberships::table
+        .filter(memberships::organization_id.eq(organization_id))
+        .filter(memberships::user_id.eq(user_id))
+        .select(memberships::role)
+        .first(conn)
+        .optional()?;
+    Ok(role.as_deref().and_then(Role::parse))
+}
+
+/// How many Owners the organization has.
+pub fn owner_count(conn: &mut AnyConnection, organization_id: &str) -> QueryResult<i64> {
+    memberships::table
+        .filter(memberships::organization_id.eq(organization_id))
+        .filter(memberships::role.eq(Role::Owner.as_str()))
+        .count()
+        .get_result(conn)
+}
+
+/// Whether taking `user_id`'s current role away (demotion or removal) would leave the
+/// organization without an Owner.
+pub fn would_orphan(
+    conn: &mut AnyConnection,
+    organization_id: &str,
+    user_id: &str,
+) -> QueryResult<bool> {
+    Ok(
+        role_of(conn, organization_id, user_id)? == Some(Role::Owner)
+            && owner_count(conn, organization_id)? <= 1,
+    )
+}

@@ -1,0 +1,388 @@
+//! `/api/organizations/{id}/members`: an organization's people. Owners and Admins add people by
+//! email (a verified account joins at once, any other address is invited and joins once it is
+//! verified), change roles and remove people; everyone in the organization sees the list. An
+//! organization always keeps an Owner.
+
+use actix_web::{delete, get, patch, post, web, HttpResponse};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use stratus_shared::api::members::{AddMember, Added, ChangeRole, Invitation, Member, Members};
+use stratus_shared::api::organizations::Role;
+use stratus_shared::email::EmailAddress;
+use stratus_shared::ApiError;
+
+use crate::accounts;
+use crate::auth::permissions::Action;
+use crate::auth::CurrentUser;
+use crate::db::schema::{invitations, memberships, organizations, users};
+use crate::db::{AnyConnection, Database};
+use crate::error::AppError;
+use crate::live::LiveHub;
+use crate::mail::Mail;
+use crate::memberships as membership_rules;
+use crate::routes::auth::parse_email;
+use crate::routes::organizations::authorize;
+use crate::startup::AppState;
+
+fn list(conn: &mut AnyConnection, organization_id: &str) -> Result<Members, AppError> {
+    let rows: Vec<(String, String, String, NaiveDateTime)> = memberships::table
+        .inner_join(users::table)
+        .filter(memberships::organization_id.eq(organization_id))
+        .order(users::email.asc())
+        .select((
+            users::id,
+            users::email,
+            memberships::role,
+            memberships::created_at,
+        ))
+        .load(conn)?;
+    let members = rows
+        .into_iter()
+        .filter_map(|(user_id, email, role, since)| {
+            Some(Member {
+                user_id,
+                email,
+                role: Role::parse(&role)?,
+                since: since.and_utc(),
+            })
+        })
+        .collect();
+    let pending: Vec<(String, String, String, NaiveDateTime)> = invitations::table
+        .filter(invitations::organization_id.eq(organization_id))
+        .order(invitations::email.asc())
+        .select((
+            invitations::id,
+            invitations::email,
+            invitations::role,
+            invitations::created_at,
+        ))
+        .load(conn)?;
+    let invitations = pending
+        .into_iter()
+        .filter_map(|(id, email, role, created_at)| {
+            Some(Invitation {
+                id,
+                email,
+                role: Role::parse(&role)?,
+                created_at: created_at.and_utc(),
+            })
+        })
+        .collect();
+    Ok(Members {
+        members,
+        invitations,
+    })
+}
+
+/// The organization's members and pending invitations.
+#[utoipa::path(
+    tag = "organizations",
+    security(("access_token" = [])),
+    params(("organization_id" = String, Path, description = "The organization's id")),
+    responses(
+        (status = 200, description = "Members and invitations", body = Members),
+        (status = 401, description = "Not signed in", body = ApiError),
+        (status = 404, description = "No such organization of mine", body = ApiError),
+    )
+)]
+#[get("/organizations/{organization_id}/members")]
+pub async fn list_members(
+    user: CurrentUser,
+    path: web::Path<String>,
+    database: web::Data<Database>,
+) -> Result<HttpResponse, AppError> {
+    let organization_id = path.into_inner();
+    let members = database
+        .run_app(move |conn| {
+            authorize(conn, &user.user_id, &organization_id, Action::ViewMembers)?;
+            list(conn, &organization_id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(members))
+}
+
+/// Add a person by email: a verified account becomes a member now; any other address is
+/// invited by mail and becomes a member once it is verified.
+#[utoipa::path(
+    tag = "organizations",
+    security(("access_token" = [])),
+    params(("organization_id" = String, Path, description = "The organization's id")),
+    request_body = AddMember,
+    responses(
+        (status = 201, description = "Added or invited", body = Added),
+        (status = 401, description = "Not signed in", body = ApiError),
+        (status = 403, description = "Members may not add people", body = ApiError),
+        (status = 404, description = "No such organization of mine", body = ApiError),
+        (status = 409, description = "Already a member or already invited", body = ApiError),
+        (status = 422, description = "email_invalid", body = ApiError),
+    )
+)]
+#[post("/organizations/{organization_id}/members")]
+pub async fn add_member(
+    user: CurrentUser,
+    path: web::Path<String>,
+    body: web::Json<AddMember>,
+    state: web::Data<AppState>,
+    database: web::Data<Database>,
+    hub: web::Data<LiveHub>,
+) -> Result<HttpResponse, AppError> {
+    let organization_id = path.into_inner();
+    let email: EmailAddress = parse_email(&body.email)?;
+    let role = body.role;
+    let public_url = state.settings.public_url();
+    let (added, mail) = database
+        .run_app(move |conn| {
+            conn.transaction::<_, AppError, _>(|conn| {
+                crate::db::begin_write(conn)?;
+                authorize(conn, &user.user_id, &organization_id, Action::ManageMembers)?;
+                let now = crate::db::now().naive_utc();
+                let organization_name: String = organizations::table
+                    .find(&organization_id)
+                    .select(organizations::name)
+                    .first(conn)?;
+                match accounts::find_by_email(conn, &email)? {
+                    Some(account) if account.is_verified() => {
+                        if membership_rules::role_of(conn, &organization_id, &account.id)?.is_some()
+                        {
+                            return Err(AppError::Conflict(
+                                "This person is already a member.".into(),
+                            ));
+                        }
+                        diesel::insert_into(memberships::table)
+                            .values((
+                                memberships::organization_id.eq(&organization_id),
+                                memberships::user_id.eq(&account.id),
+                                memberships::role.eq(role.as_str()),
+                                memberships::created_at.eq(now),
+                            ))
+                            .execute(conn)?;
+                        let mail = Mail {
+                            to: email.to_string(),
+                            subject: format!("You now belong to {organization_name} on Stratus"),
+                            body: format!(
+                                "You were added to {organization_name} on Stratus as {}.\n\n\
+                                 Sign in at {public_url}/login to see its DataMiner Systems.",
+                                role.label()
+                            ),
+                        };
+                        Ok((
+                            Added::Member {
+                                member: Member {
+                                    user_id: account.id,
+                                    email: account.email,
+                                    role,
+                                    since: now.and_utc(),
+                                },
+                            },
+                            mail,
+                        ))
+                    }
+                    _ => {
+                        let taken: i64 = invitations::table
+                            .filter(invitations::organization_id.eq(&organization_id))
+                            .filter(invitations::email.eq(email.as_str()))
+                            .count()
+                            .get_result(conn)?;
+                        if taken > 0 {
+                            return Err(AppError::Conflict(
+                                "This address is already invited.".into(),
+                            ));
+                        }
+                        let id = uuid::Uuid::new_v4().to_string();
+                        diesel::insert_into(invitations::table)
+                            .values((
+                                invitations::id.eq(&id),
+                                invitations::organization_id.eq(&organization_id),
+                                invitations::email.eq(email.as_str()),
+                                invitations::role.eq(role.as_str()),
+                                invitations::invited_by.eq(&user.user_id),
+                                invitations::created_at.eq(now),
+                            ))
+                            .execute(conn)?;
+                        let mail = Mail {
+                            to: email.to_string(),
+                            subject: format!("You are invited to {organization_name} on Stratus"),
+                            body: format!(
+                                "You are invited to join {organization_name} on Stratus as {}.\n\n\
+                                 Create your account with this address at {public_url}/signup (or \
+                                 sign in at {public_url}/login if you have one): once the address \
+                                 is verified, you belong to {organization_name}.",
+                                role.label()
+                            ),
+                        };
+                        Ok((
+                            Added::Invited {
+                                invitation: Invitation {
+                                    id,
+                                    email: email.to_string(),
+                                    role,
+                                    created_at: now.and_utc(),
+                                },
+                            },
+                            mail,
+                        ))
+                    }
+                }
+            })
+        })
+        .await?;
+    if let Added::Member { member } = &added {
+        hub.membership_changed(&member.user_id);
+    }
+    state.mailer.send_in_background(mail);
+    Ok(HttpResponse::Created().json(added))
+}
+
+/// Change a member's role. The last Owner cannot be demoted.
+#[utoipa::path(
+    tag = "organizations",
+    security(("access_token" = [])),
+    params(
+        ("organization_id" = String, Path, description = "The organization's id"),
+        ("user_id" = String, Path, description = "The member's user id"),
+    ),
+    request_body = ChangeRole,
+    responses(
+        (status = 200, description = "The member with the new role", body = Member),
+        (status = 401, description = "Not signed in", body = ApiError),
+        (status = 403, description = "Members may not change roles", body = ApiError),
+        (status = 404, description = "No such organization or member", body = ApiError),
+        (status = 409, description = "last_owner: the organization would have no Owner", body = ApiError),
+    )
+)]
+#[patch("/organizations/{organization_id}/members/{user_id}")]
+pub async fn change_role(
+    user: CurrentUser,
+    path: web::Path<(String, String)>,
+    body: web::Json<ChangeRole>,
+    database: web::Data<Database>,
+) -> Result<HttpResponse, AppError> {
+    let (organization_id, member_id) = path.into_inner();
+    let role = body.role;
+    let member = database
+        .run_app(move |conn| {
+            conn.transaction::<_, AppError, _>(|conn| {
+                crate::db::begin_write(conn)?;
+                authorize(conn, &user.user_id, &organization_id, Action::ManageMembers)?;
+                if membership_rules::role_of(conn, &organization_id, &member_id)?.is_none() {
+                    return Err(AppError::NotFound("There is no such member.".into()));
+                }
+                if role != Role::Owner
+                    && membership_rules::would_orphan(conn, &organization_id, &member_id)?
+                {
+                    return Err(AppError::LastOwner);
+                }
+                diesel::update(
+                    memberships::table
+                        .filter(memberships::organization_id.eq(&organization_id))
+                        .filter(memberships::user_id.eq(&member_id)),
+                )
+                .set(memberships::role.eq(role.as_str()))
+                .execute(conn)?;
+                let members = list(conn, &organization_id)?;
+                members
+                    .members
+                    .into_iter()
+                    .find(|m| m.user_id == member_id)
+                    .ok_or_else(|| AppError::NotFound("There is no such member.".into()))
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(member))
+}
+
+/// Remove a member (anyone may leave; Owners and Admins may remove others). The last Owner
+/// cannot be removed.
+#[utoipa::path(
+    tag = "organizations",
+    security(("access_token" = [])),
+    params(
+        ("organization_id" = String, Path, description = "The organization's id"),
+        ("user_id" = String, Path, description = "The member's user id"),
+    ),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "Not signed in", body = ApiError),
+        (status = 403, description = "Members may only remove themselves", body = ApiError),
+        (status = 404, description = "No such organization or member", body = ApiError),
+        (status = 409, description = "last_owner: the organization would have no Owner", body = ApiError),
+    )
+)]
+#[delete("/organizations/{organization_id}/members/{user_id}")]
+pub async fn remove_member(
+    user: CurrentUser,
+    path: web::Path<(String, String)>,
+    database: web::Data<Database>,
+    hub: web::Data<LiveHub>,
+) -> Result<HttpResponse, AppError> {
+    let (organization_id, member_id) = path.into_inner();
+    let removed = member_id.clone();
+    database
+        .run_app(move |conn| {
+            conn.transaction::<_, AppError, _>(|conn| {
+                crate::db::begin_write(conn)?;
+                let action = if member_id == user.user_id {
+                    Action::ViewMembers
+                } else {
+                    Action::ManageMembers
+                };
+                authorize(conn, &user.user_id, &organization_id, action)?;
+                if membership_rules::role_of(conn, &organization_id, &member_id)?.is_none() {
+                    return Err(AppError::NotFound("There is no such member.".into()));
+                }
+                if membership_rules::would_orphan(conn, &organization_id, &member_id)? {
+                    return Err(AppError::LastOwner);
+                }
+                diesel::delete(
+                    memberships::table
+                        .filter(memberships::organization_id.eq(&organization_id))
+                        .filter(memberships::user_id.eq(&member_id)),
+                )
+                .execute(conn)?;
+                Ok(())
+            })
+        })
+        .await?;
+    hub.membership_changed(&removed);
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Withdraw a pending invitation.
+#[utoipa::path(
+    tag = "organizations",
+    security(("access_token" = [])),
+    params(
+        ("organization_id" = String, Path, description = "The organization's id"),
+        ("invitation_id" = String, Path, description = "The invitation's id"),
+    ),
+    responses(
+        (status = 204, description = "Withdrawn"),
+        (status = 401, description = "Not signed in", body = ApiError),
+        (status = 403, description = "Members may not withdraw invitations", body = ApiError),
+        (status = 404, description = "No such organization or invitation", body = ApiError),
+    )
+)]
+#[delete("/organizations/{organization_id}/invitations/{invitation_id}")]
+pub async fn withdraw_invitation(
+    user: CurrentUser,
+    path: web::Path<(String, String)>,
+    database: web::Data<Database>,
+) -> Result<HttpResponse, AppError> {
+    let (organization_id, invitation_id) = path.into_inner();
+    database
+        .run_app(move |conn| {
+            authorize(conn, &user.user_id, &organization_id, Action::ManageMembers)?;
+            let deleted = diesel::delete(
+                invitations::table
+                    .find(&invitation_id)
+                    .filter(invitations::organization_id.eq(&organization_id)),
+            )
+            .execute(conn)?;
+            if deleted == 0 {
+                return Err(AppError::NotFound("There is no such invitation.".into()));
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
