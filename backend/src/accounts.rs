@@ -127,3 +127,24 @@ pub fn view(conn: &mut AnyConnection, user: &User) -> QueryResult<Account> {
         organizations,
     })
 }
+
+/// Makes the account with `email` platform staff or not (the `stratus staff` command; the
+/// public API can never do this).
+pub async fn set_staff(
+    database: &crate::db::Database,
+    email: &str,
+    is_staff: bool,
+) -> anyhow::Result<()> {
+    let email = EmailAddress::parse(email).map_err(|error| anyhow::anyhow!("{error}"))?;
+    let changed = database
+        .run(move |conn| {
+            Ok(
+                diesel::update(users::table.filter(users::email.eq(email.as_str())))
+                    .set(users::is_staff.eq(i32::from(is_staff)))
+                    .execute(conn)?,
+            )
+        })
+        .await?;
+    anyhow::ensure!(changed == 1, "there is no account with that email address");
+    Ok(())
+}

@@ -38,6 +38,19 @@ enum Command {
     Simulate(SimulateArgs),
     /// Measure a running server under N simulated gateways (run beside it, same settings).
     Bench(BenchArgs),
+    /// Make an account platform staff, or stop it being staff (never possible through the API).
+    Staff {
+        #[command(subcommand)]
+        change: StaffChange,
+    },
+}
+
+#[derive(Subcommand)]
+enum StaffChange {
+    /// Make the account with this email platform staff.
+    Grant { email: String },
+    /// Take platform staff away from the account with this email.
+    Revoke { email: String },
 }
 
 #[derive(clap::Args)]
@@ -112,8 +125,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve { demo } => {
             let settings = Settings::load(cli.config.as_deref())?;
             telemetry::init(settings.log_format);
-            let public_url = settings.public_url();
             let application = Application::build(settings).await?;
+            let public_url = application.public_url().to_owned();
             tracing::info!(
                 url = %public_url,
                 port = application.port(),
@@ -124,6 +137,23 @@ async fn main() -> anyhow::Result<()> {
             }
             application.run_until_stopped().await?;
             tracing::info!("Stratus stopped");
+            Ok(())
+        }
+        Command::Staff { change } => {
+            let settings = Settings::load(cli.config.as_deref())?;
+            let (email, is_staff) = match change {
+                StaffChange::Grant { email } => (email, true),
+                StaffChange::Revoke { email } => (email, false),
+            };
+            let url = settings
+                .database()
+                .map_err(|error| anyhow::anyhow!("STRATUS_DATABASE_URL: {error}"))?;
+            let database = stratus_backend::db::Database::connect(&url, 1)?;
+            stratus_backend::accounts::set_staff(&database, &email, is_staff).await?;
+            println!(
+                "{email} is {} platform staff",
+                if is_staff { "now" } else { "no longer" }
+            );
             Ok(())
         }
         Command::Bench(args) => {

@@ -43,6 +43,7 @@ pub struct AppState {
 /// The running server.
 pub struct Application {
     port: u16,
+    public_url: String,
     server: Server,
     database: Database,
     access_tokens: AccessTokens,
@@ -84,6 +85,7 @@ impl Application {
             settings.public_url = format!("http://{local_address}");
         }
         let access_tokens = AccessTokens::new(&secrets.session_key, &settings.public_url());
+        let settings_public_url = settings.public_url();
         let live = live::start(&database, settings.heartbeat_timeout()).await?;
         let server = run(
             listener,
@@ -96,6 +98,7 @@ impl Application {
         )?;
         Ok(Self {
             port,
+            public_url: settings_public_url,
             server,
             database,
             access_tokens,
@@ -106,6 +109,12 @@ impl Application {
     /// The port actually bound (useful when binding port 0).
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The address people reach this server at (its configured public URL, or the bound
+    /// address when none is configured).
+    pub fn public_url(&self) -> &str {
+        &self.public_url
     }
 
     /// The database pool (tests use it to look behind the API).

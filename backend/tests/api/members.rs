@@ -247,3 +247,28 @@ async fn the_last_owner_can_be_neither_demoted_nor_removed() {
     .await;
     assert_eq!(step_down.status(), 200);
 }
+
+#[tokio::test]
+async fn staff_is_given_outside_the_api_and_shows_on_the_account() {
+    let app = spawn_app().await;
+    let email = unique_email("skyline.be");
+    let signed_in = app.signed_up(&email, PASSWORD).await;
+    assert!(!signed_in.grant.account.is_staff);
+
+    stratus_backend::accounts::set_staff(&app.pool, &email, true)
+        .await
+        .unwrap();
+
+    let me: Account = app
+        .get_as(&signed_in.grant.access_token, "/api/me")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(me.is_staff);
+    assert!(
+        stratus_backend::accounts::set_staff(&app.pool, "nobody@example.com", true)
+            .await
+            .is_err()
+    );
+}
