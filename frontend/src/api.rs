@@ -8,8 +8,9 @@ use stratus_shared::api::auth::{
     SessionGrant, SessionSummary, SignupRequest, VerifyEmailRequest, CLIENT_HEADER,
 };
 use stratus_shared::api::health::HealthReport;
+use stratus_shared::api::members::{AddMember, Added, ChangeRole, Member, Members};
 use stratus_shared::api::organizations::{
-    ConnectCode, CreateOrganization, CreateSystem, CreatedSystem, Organization, System,
+    ConnectCode, CreateOrganization, CreateSystem, CreatedSystem, Organization, Role, System,
     SystemDetail,
 };
 use stratus_shared::{ApiError, ErrorCode};
@@ -294,5 +295,79 @@ pub async fn remove_system(access_token: &str, system_id: &str) -> Result<(), Ap
     .send()
     .await
     .map_err(|_| ApiFailure::Unreachable)?;
+    expect_empty(response).await
+}
+
+pub async fn members(access_token: &str, organization_id: &str) -> Result<Members, ApiFailure> {
+    get(
+        &format!("/api/organizations/{organization_id}/members"),
+        Some(access_token),
+    )
+    .await
+}
+
+pub async fn add_member(
+    access_token: &str,
+    organization_id: &str,
+    email: String,
+    role: Role,
+) -> Result<Added, ApiFailure> {
+    post(
+        &format!("/api/organizations/{organization_id}/members"),
+        &AddMember { email, role },
+        Some(access_token),
+    )
+    .await
+}
+
+pub async fn change_role(
+    access_token: &str,
+    organization_id: &str,
+    user_id: &str,
+    role: Role,
+) -> Result<Member, ApiFailure> {
+    let response = with_token(
+        Request::patch(&format!(
+            "/api/organizations/{organization_id}/members/{user_id}"
+        )),
+        Some(access_token),
+    )
+    .json(&ChangeRole { role })
+    .map_err(|_| ApiFailure::Unexpected { status: 0 })?
+    .send()
+    .await
+    .map_err(|_| ApiFailure::Unreachable)?;
+    read(response).await
+}
+
+pub async fn remove_member(
+    access_token: &str,
+    organization_id: &str,
+    user_id: &str,
+) -> Result<(), ApiFailure> {
+    delete(
+        &format!("/api/organizations/{organization_id}/members/{user_id}"),
+        access_token,
+    )
+    .await
+}
+
+pub async fn withdraw_invitation(
+    access_token: &str,
+    organization_id: &str,
+    invitation_id: &str,
+) -> Result<(), ApiFailure> {
+    delete(
+        &format!("/api/organizations/{organization_id}/invitations/{invitation_id}"),
+        access_token,
+    )
+    .await
+}
+
+async fn delete(path: &str, access_token: &str) -> Result<(), ApiFailure> {
+    let response = with_token(Request::delete(path), Some(access_token))
+        .send()
+        .await
+        .map_err(|_| ApiFailure::Unreachable)?;
     expect_empty(response).await
 }

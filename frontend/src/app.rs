@@ -7,6 +7,7 @@ use stratus_shared::apps::App as PortalApp;
 
 use crate::components::layout::{Footer, Header};
 use crate::pages::account::AccountPage;
+use crate::pages::admin::AdminPage;
 use crate::pages::app_page::{AppPage, TeamsBotPage};
 use crate::pages::home::Home;
 use crate::pages::login::Login;
@@ -51,7 +52,7 @@ pub fn App() -> impl IntoView {
                         path=path!("/community")
                         view=|| view! { <AppPage app=PortalApp::Community /> }
                     />
-                    <Route path=path!("/admin") view=|| view! { <AppPage app=PortalApp::Admin /> } />
+                    <Route path=path!("/admin") view=AdminPage />
                 </Routes>
             </main>
             <Footer />
