@@ -39,6 +39,8 @@ pub enum ErrorCode {
     SessionExpired,
     /// Too many attempts: wait for the time in Retry-After.
     TooManyRequests,
+    /// Unlinking this identity would leave the account with no way to sign in.
+    LastSignInMethod,
     /// The request body or query could not be read (bad JSON, wrong types, missing fields).
     InvalidRequest,
     /// The request body is larger than the endpoint accepts.
@@ -68,6 +70,7 @@ impl ErrorCode {
             ErrorCode::LinkInvalid => "link_invalid",
             ErrorCode::SessionExpired => "session_expired",
             ErrorCode::TooManyRequests => "too_many_requests",
+            ErrorCode::LastSignInMethod => "last_sign_in_method",
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::DatabaseUnavailable => "database_unavailable",
@@ -130,6 +133,7 @@ mod tests {
             ErrorCode::LinkInvalid,
             ErrorCode::SessionExpired,
             ErrorCode::TooManyRequests,
+            ErrorCode::LastSignInMethod,
             ErrorCode::InvalidRequest,
             ErrorCode::PayloadTooLarge,
             ErrorCode::DatabaseUnavailable,
