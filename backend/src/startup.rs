@@ -14,6 +14,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig as OpenApiServiceConfig;
 use utoipa_actix_web::AppExt;
 
+use crate::auth::oidc::IdentityProviders;
 use crate::auth::password::Passwords;
 use crate::auth::AccessTokens;
 use crate::config::Settings;
@@ -134,7 +135,12 @@ fn api_services(config: &mut OpenApiServiceConfig) {
         .service(routes::me::change_password)
         .service(routes::me::list_sessions)
         .service(routes::me::revoke_session)
-        .service(routes::me::revoke_all_sessions);
+        .service(routes::me::revoke_all_sessions)
+        .service(routes::oidc::list_providers)
+        .service(routes::oidc::start)
+        .service(routes::oidc::callback)
+        .service(routes::oidc::list_identities)
+        .service(routes::oidc::unlink_identity);
 }
 
 /// The OpenAPI document of every service under `/api`.
@@ -169,6 +175,7 @@ fn run(
         settings.argon2_parallelism,
     )?;
     let mailer = Mailer::from_settings(&settings)?;
+    let identity_providers = web::Data::new(IdentityProviders::from_settings(&settings)?);
     let state = AppState {
         access_tokens,
         passwords,
@@ -204,6 +211,7 @@ fn run(
             .app_data(database.clone())
             .app_data(state.clone())
             .app_data(openapi.clone())
+            .app_data(identity_providers.clone())
             .configure(routes::configure_extractors)
             .service(
                 web::scope("/api")

@@ -3,6 +3,8 @@
 
 pub mod email_tokens;
 pub mod extractor;
+pub mod identities;
+pub mod oidc;
 pub mod password;
 pub mod secret_token;
 pub mod sessions;

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod health;
 pub mod me;
+pub mod oidc;
 pub mod openapi;
 
 use actix_web::{web, HttpRequest, HttpResponse};

@@ -1,0 +1,558 @@
+//! Sign-in through identity providers, on the `openidconnect` crate: discovery (cached), the
+//! authorization request (code flow, PKCE S256, `state`, `nonce`), the code exchange and the ID
+//! token's verification (signature against the provider's JWKS, refreshed on an unknown key;
+//! `iss`, `aud`, `exp`, `nonce`). OAuth 2.0 providers with a profile endpoint (Login with
+//! Amazon) take the same path without an ID token.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreJsonWebKeySet,
+    CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm, CoreProviderMetadata,
+};
+use openidconnect::{
+    AdditionalClaims, AuthType, AuthUrl, AuthorizationCode, ClaimsVerificationError, ClientId,
+    ClientSecret, CsrfToken, IdToken, IdTokenVerifier, IssuerUrl, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope,
+    SignatureVerificationError, TokenResponse, TokenUrl,
+};
+use serde::{Deserialize, Serialize};
+use stratus_shared::api::oidc::{is_provider_id, ProviderSummary};
+use stratus_shared::email::EmailAddress;
+
+use crate::config::{OidcProviderSettings, Settings};
+
+/// How long discovered endpoints and keys are reused before being read again.
+const DISCOVERY_TTL: Duration = Duration::from_secs(60 * 60);
+/// An unknown `kid` refreshes the keys at most this often (nobody can make us hammer the
+/// provider by sending tokens with made-up key ids).
+const JWKS_REFRESH_MIN_INTERVAL: Duration = Duration::from_secs(30);
+/// Microsoft's tenant of personal accounts: their addresses are verified by Microsoft.
+const MICROSOFT_PERSONAL_TENANT: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
+/// The placeholder in Microsoft's multi-tenant issuer.
+const TENANT_PLACEHOLDER: &str = "{tenantid}";
+
+/// Claims beyond the standard ones that decide whether an email can be trusted.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ExtraClaims {
+    /// Microsoft: the email's domain owner has verified it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xms_edov: Option<serde_json::Value>,
+}
+
+impl AdditionalClaims for ExtraClaims {}
+
+/// An ID token as Stratus reads it.
+pub type ProviderIdToken = IdToken<
+    ExtraClaims,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJwsSigningAlgorithm,
+>;
+
+/// Who the provider says signed in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderIdentity {
+    pub subject: String,
+    pub email: EmailAddress,
+}
+
+/// Why a provider sign-in failed, before it is mapped to a page.
+#[derive(Debug, thiserror::Error)]
+pub enum FlowError {
+    /// The provider cannot be reached, or answered something unreadable.
+    #[error("provider unavailable: {0}")]
+    Unavailable(String),
+    /// The provider refused (e.g. `invalid_grant` for a used or foreign code).
+    #[error("provider refused: {0}")]
+    Refused(String),
+    /// The ID token failed verification.
+    #[error("token invalid: {0}")]
+    TokenInvalid(String),
+    /// The provider does not vouch for the email address.
+    #[error("email not verified by the provider")]
+    EmailUnverified,
+}
+
+/// What the ID token check found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum TokenCheck {
+    /// Signed with a key the cached JWKS does not hold: refresh the keys and try once more.
+    UnknownKey,
+    Invalid(String),
+    EmailUnverified,
+}
+
+/// A started sign-in: where to send the browser and what to remember for the answer.
+pub struct Started {
+    pub authorization_url: String,
+    pub state: String,
+    pub nonce: String,
+    pub pkce_verifier: String,
+}
+
+struct Discovered {
+    metadata: CoreProviderMetadata,
+    fetched_at: Instant,
+    jwks_fetched_at: Instant,
+}
+
+/// One configured provider and its cached discovery.
+pub struct Provider {
+    pub settings: OidcProviderSettings,
+    cache: Mutex<Option<Arc<Discovered>>>,
+}
+
+/// The providers people can sign in with.
+#[derive(Clone)]
+pub struct IdentityProviders {
+    providers: Arc<Vec<Arc<Provider>>>,
+    http: openidconnect::reqwest::Client,
+    public_url: String,
+}
+
+impl IdentityProviders {
+    /// The providers with credentials in `settings`.
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
+        let mut providers = Vec::new();
+        for provider in settings.identity_providers() {
+            anyhow::ensure!(
+                is_provider_id(&provider.id),
+                "identity provider id {:?}: use 1–32 lower-case letters, digits, - or _",
+                provider.id
+            );
+            anyhow::ensure!(
+                !provider.issuer.trim().is_empty() || provider.is_oauth2_profile(),
+                "identity provider {}: set issuer, or authorization_url, token_url and profile_url",
+                provider.id
+            );
+            providers.push(Arc::new(Provider {
+                settings: provider,
+                cache: Mutex::new(None),
+            }));
+        }
+        let http = openidconnect::reqwest::Client::builder()
+            // Following redirects would let a provider's answer steer our requests (SSRF).
+            .redirect(openidconnect::reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .build()?;
+        Ok(Self {
+            providers: Arc::new(providers),
+            http,
+            public_url: settings.public_url(),
+        })
+    }
+
+    /// The provider with this id, if configured.
+    pub fn get(&self, id: &str) -> Option<Arc<Provider>> {
+        self.providers
+            .iter()
+            .find(|provider| provider.settings.id == id)
+            .cloned()
+    }
+
+    /// The display name of a provider id (the id itself when no longer configured).
+    pub fn name_of(&self, id: &str) -> String {
+        self.get(id)
+            .map(|provider| provider.settings.name.clone())
+            .unwrap_or_else(|| id.to_owned())
+    }
+
+    /// What the sign-in page lists.
+    pub fn summaries(&self) -> Vec<ProviderSummary> {
+        self.providers
+            .iter()
+            .map(|provider| ProviderSummary {
+                id: provider.settings.id.clone(),
+                name: provider.settings.name.clone(),
+                admin_consent_url: provider.admin_consent_url(),
+            })
+            .collect()
+    }
+
+    /// The exact redirect URI registered at the provider.
+    pub fn redirect_uri(&self, provider: &Provider) -> String {
+        format!(
+            "{}/api/auth/oidc/{}/callback",
+            self.public_url, provider.settings.id
+        )
+    }
+
+    /// Builds the authorization request.
+    pub async fn start(&self, provider: &Provider) -> Result<Started, FlowError> {
+        let redirect = RedirectUrl::new(self.redirect_uri(provider))
+            .map_err(|error| FlowError::Unavailable(format!("redirect URI: {error}")))?;
+        let (pkce_challenge, pkce_verifier) = PkceCodeChallenge::new_random_sha256();
+        let settings = &provider.settings;
+        if settings.is_oauth2_profile() {
+            let client = oauth2_client(settings)?.set_redirect_uri(redirect);
+            let mut request = client.authorize_url(CsrfToken::new_random);
+            for scope in &settings.scopes {
+                request = request.add_scope(Scope::new(scope.clone()));
+            }
+            let (url, state) = request.set_pkce_challenge(pkce_challenge).url();
+            return Ok(Started {
+                authorization_url: url.to_string(),
+                state: state.secret().clone(),
+                nonce: String::new(),
+                pkce_verifier: pkce_verifier.secret().clone(),
+            });
+        }
+        let discovered = self.discovered(provider).await?;
+        let client = CoreClient::from_provider_metadata(
+            discovered.metadata.clone(),
+            ClientId::new(settings.client_id.clone()),
+            Some(ClientSecret::new(settings.client_secret.clone())),
+        )
+        .set_redirect_uri(redirect);
+        let mut request = client.authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        );
+        for scope in settings.scopes.iter().filter(|scope| *scope != "openid") {
+            request = request.add_scope(Scope::new(scope.clone()));
+        }
+        let (url, state, nonce) = request.set_pkce_challenge(pkce_challenge).url();
+        Ok(Started {
+            authorization_url: url.to_string(),
+            state: state.secret().clone(),
+            nonce: nonce.secret().clone(),
+            pkce_verifier: pkce_verifier.secret().clone(),
+        })
+    }
+
+    /// Exchanges the code and returns the verified identity.
+    pub async fn finish(
+        &self,
+        provider: &Provider,
+        code: String,
+        pkce_verifier: String,
+        nonce: &str,
+    ) -> Result<ProviderIdentity, FlowError> {
+        let redirect = RedirectUrl::new(self.redirect_uri(provider))
+            .map_err(|error| FlowError::Unavailable(format!("redirect URI: {error}")))?;
+        let settings = &provider.settings;
+        if settings.is_oauth2_profile() {
+            let client = oauth2_client(settings)?.set_redirect_uri(redirect);
+            let response = client
+                .exchange_code(AuthorizationCode::new(code))
+                .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier))
+                .request_async(&self.http)
+                .await
+                .map_err(token_error)?;
+            return self
+                .profile(settings, response.access_token().secret())
+                .await;
+        }
+        let discovered = self.discovered(provider).await?;
+        let mut client = CoreClient::from_provider_metadata(
+            discovered.metadata.clone(),
+            ClientId::new(settings.client_id.clone()),
+            Some(ClientSecret::new(settings.client_secret.clone())),
+        )
+        .set_redirect_uri(redirect);
+        if settings.client_secret_post {
+            client = client.set_auth_type(AuthType::RequestBody);
+        }
+        let response = client
+            .exchange_code(AuthorizationCode::new(code))
+            .map_err(|error| FlowError::Unavailable(format!("no token endpoint: {error}")))?
+            .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier))
+            .request_async(&self.http)
+            .await
+            .map_err(token_error)?;
+        let raw = response
+            .id_token()
+            .ok_or_else(|| FlowError::TokenInvalid("no ID token in the answer".into()))?
+            .to_string();
+        let issuer = discovered.metadata.issuer().as_str().to_owned();
+        match verify_id_token(&raw, settings, &issuer, discovered.metadata.jwks(), nonce) {
+            Ok(identity) => Ok(identity),
+            Err(TokenCheck::UnknownKey) => {
+                // The provider may have rotated its keys since we cached them.
+                let refreshed = self.refresh_jwks(provider, &discovered).await?;
+                verify_id_token(&raw, settings, &issuer, refreshed.metadata.jwks(), nonce)
+                    .map_err(check_error)
+            }
+            Err(other) => Err(check_error(other)),
+        }
+    }
+
+    async fn profile(
+        &self,
+        settings: &OidcProviderSettings,
+        access_token: &str,
+    ) -> Result<ProviderIdentity, FlowError> {
+        let response = self
+            .http
+            .get(&settings.profile_url)
+            .bearer_auth(access_token)
+            .send()
+            .await
+            .map_err(|error| FlowError::Unavailable(format!("profile: {error}")))?;
+        if !response.status().is_success() {
+            return Err(FlowError::Refused(format!(
+                "profile endpoint answered {}",
+                response.status()
+            )));
+        }
+        let profile: serde_json::Value = response
+            .json()
+            .await
+            .map_err(|error| FlowError::Unavailable(format!("profile: {error}")))?;
+        profile_identity(settings, &profile)
+    }
+
+    async fn discovered(&self, provider: &Provider) -> Result<Arc<Discovered>, FlowError> {
+        if let Some(cached) = provider.cache.lock().expect("cache lock").clone() {
+            if cached.fetched_at.elapsed() < DISCOVERY_TTL {
+                return Ok(cached);
+            }
+        }
+        let metadata = self.discover(&provider.settings).await?;
+        let now = Instant::now();
+        let discovered = Arc::new(Discovered {
+            metadata,
+            fetched_at: now,
+            jwks_fetched_at: now,
+        });
+        *provider.cache.lock().expect("cache lock") = Some(discovered.clone());
+        Ok(discovered)
+    }
+
+    async fn discover(
+        &self,
+        settings: &OidcProviderSettings,
+    ) -> Result<CoreProviderMetadata, FlowError> {
+        let issuer = IssuerUrl::new(settings.issuer.trim().to_owned())
+            .map_err(|error| FlowError::Unavailable(format!("issuer: {error}")))?;
+        if !settings.multi_tenant {
+            // Checks that the document names exactly this issuer, and loads the JWKS.
+            return CoreProviderMetadata::discover_async(issuer, &self.http)
+                .await
+                .map_err(|error| FlowError::Unavailable(format!("discovery: {error}")));
+        }
+        // Microsoft's multi-tenant document names a template issuer, which the crate's
+        // discovery refuses; the ID token's issuer is checked against the template instead.
+        let url = format!(
+            "{}/.well-known/openid-configuration",
+            issuer.as_str().trim_end_matches('/')
+        );
+        let response = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .and_then(|response| response.error_for_status())
+            .map_err(|error| FlowError::Unavailable(format!("discovery: {error}")))?;
+        let metadata: CoreProviderMetadata = response
+            .json()
+            .await
+            .map_err(|error| FlowError::Unavailable(format!("discovery: {error}")))?;
+        let jwks = CoreJsonWebKeySet::fetch_async(metadata.jwks_uri(), &self.http)
+            .await
+            .map_err(|error| FlowError::Unavailable(format!("keys: {error}")))?;
+        Ok(metadata.set_jwks(jwks))
+    }
+
+    async fn refresh_jwks(
+        &self,
+        provider: &Provider,
+        current: &Arc<Discovered>,
+    ) -> Result<Arc<Discovered>, FlowError> {
+        if current.jwks_fetched_at.elapsed() < JWKS_REFRESH_MIN_INTERVAL {
+            return Ok(current.clone());
+        }
+        let jwks = CoreJsonWebKeySet::fetch_async(current.metadata.jwks_uri(), &self.http)
+            .await
+            .map_err(|error| FlowError::Unavailable(format!("keys: {error}")))?;
+        let refreshed = Arc::new(Discovered {
+            metadata: current.metadata.clone().set_jwks(jwks),
+            fetched_at: current.fetched_at,
+            jwks_fetched_at: Instant::now(),
+        });
+        *provider.cache.lock().expect("cache lock") = Some(refreshed.clone());
+        Ok(refreshed)
+    }
+}
+
+impl Provider {
+    /// Microsoft: where a tenant's administrator approves Stratus for the whole organization.
+    pub fn admin_consent_url(&self) -> Option<String> {
+        let settings = &self.settings;
+        let rest = settings
+            .issuer
+            .strip_prefix("https://login.microsoftonline.com/")?;
+        let tenant = rest.split('/').next().filter(|tenant| !tenant.is_empty())?;
+        // `common` cannot grant for an organization; `organizations` lets the admin's own
+        // tenant be picked at sign-in.
+        let tenant = if tenant == "common" || tenant == "consumers" {
+            "organizations"
+        } else {
+            tenant
+        };
+        Some(format!(
+            "https://login.microsoftonline.com/{tenant}/adminconsent?client_id={}",
+            settings.client_id
+        ))
+    }
+}
+
+fn oauth2_client(
+    settings: &OidcProviderSettings,
+) -> Result<
+    oauth2::basic::BasicClient<
+        oauth2::EndpointSet,
+        oauth2::EndpointNotSet,
+        oauth2::EndpointNotSet,
+        oauth2::EndpointNotSet,
+        oauth2::EndpointSet,
+    >,
+    FlowError,
+> {
+    let auth = AuthUrl::new(settings.authorization_url.clone())
+        .map_err(|error| FlowError::Unavailable(format!("authorization_url: {error}")))?;
+    let token = TokenUrl::new(settings.token_url.clone())
+        .map_err(|error| FlowError::Unavailable(format!("token_url: {error}")))?;
+    let client = oauth2::basic::BasicClient::new(ClientId::new(settings.client_id.clone()))
+        .set_client_secret(ClientSecret::new(settings.client_secret.clone()))
+        .set_auth_uri(auth)
+        .set_token_uri(token);
+    Ok(if settings.client_secret_post {
+        client.set_auth_type(AuthType::RequestBody)
+    } else {
+        client
+    })
+}
+
+fn token_error<RE, T>(error: RequestTokenError<RE, T>) -> FlowError
+where
+    RE: std::error::Error + 'static,
+    T: oauth2::ErrorResponse + 'static,
+{
+    match error {
+        RequestTokenError::ServerResponse(response) => FlowError::Refused(format!(
+            "token endpoint: {}",
+            serde_json::to_string(&response).unwrap_or_default()
+        )),
+        other => FlowError::Unavailable(format!("token endpoint: {other}")),
+    }
+}
+
+fn check_error(check: TokenCheck) -> FlowError {
+    match check {
+        TokenCheck::UnknownKey => FlowError::TokenInvalid("signed with an unknown key".into()),
+        TokenCheck::Invalid(reason) => FlowError::TokenInvalid(reason),
+        TokenCheck::EmailUnverified => FlowError::EmailUnverified,
+    }
+}
+
+/// Verifies an ID token with the crate's verifier: RS256 signature by a key in `jwks`, `iss`
+/// (exact, or Microsoft's tenant template), `aud` (this client; other audiences refused),
+/// `exp`, `nonce`. Then the email, only when the provider vouches for it.
+pub fn verify_id_token(
+    raw: &str,
+    settings: &OidcProviderSettings,
+    issuer: &str,
+    jwks: &CoreJsonWebKeySet,
+    nonce: &str,
+) -> Result<ProviderIdentity, TokenCheck> {
+    let token: ProviderIdToken = raw
+        .parse()
+        .map_err(|error| TokenCheck::Invalid(format!("unreadable ID token: {error}")))?;
+    let issuer_url =
+        IssuerUrl::new(issuer.to_owned()).map_err(|error| TokenCheck::Invalid(error.to_string()))?;
+    let mut verifier = IdTokenVerifier::new_public_client(
+        ClientId::new(settings.client_id.clone()),
+        issuer_url,
+        jwks.clone(),
+    )
+    // A token also meant for another client is not for us.
+    .set_other_audience_verifier_fn(|_| false);
+    if settings.multi_tenant {
+        verifier = verifier.require_issuer_match(false);
+    }
+    let claims = token
+        .claims(&verifier, &Nonce::new(nonce.to_owned()))
+        .map_err(|error| match error {
+            ClaimsVerificationError::SignatureVerification(
+                SignatureVerificationError::NoMatchingKey,
+            ) => TokenCheck::UnknownKey,
+            other => TokenCheck::Invalid(other.to_string()),
+        })?;
+    let mut personal_microsoft_account = false;
+    if settings.multi_tenant {
+        let tenant = tenant_of(issuer, claims.issuer().as_str())
+            .ok_or_else(|| TokenCheck::Invalid(format!("issuer {}", claims.issuer().as_str())))?;
+        personal_microsoft_account = tenant == MICROSOFT_PERSONAL_TENANT;
+    }
+    let vouched = claims.email_verified() == Some(true)
+        || personal_microsoft_account
+        || claims
+            .additional_claims()
+            .xms_edov
+            .as_ref()
+            .is_some_and(is_true);
+    let email = claims
+        .email()
+        .map(|email| email.as_str().to_owned())
+        .ok_or(TokenCheck::EmailUnverified)?;
+    if !vouched {
+        return Err(TokenCheck::EmailUnverified);
+    }
+    let email = EmailAddress::parse(&email).map_err(|_| TokenCheck::EmailUnverified)?;
+    Ok(ProviderIdentity {
+        subject: claims.subject().as_str().to_owned(),
+        email,
+    })
+}
+
+/// The tenant in a token issuer that matches Microsoft's `…/{tenantid}/v2.0` template.
+fn tenant_of(template: &str, issuer: &str) -> Option<String> {
+    let (prefix, suffix) = template.split_once(TENANT_PLACEHOLDER)?;
+    let tenant = issuer.strip_prefix(prefix)?.strip_suffix(suffix)?;
+    let is_guid = tenant.len() == 36
+        && tenant
+            .chars()
+            .enumerate()
+            .all(|(i, c)| matches!(i, 8 | 13 | 18 | 23) == (c == '-') && (c == '-' || c.is_ascii_hexdigit()));
+    is_guid.then(|| tenant.to_owned())
+}
+
+fn is_true(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Bool(flag) => *flag,
+        serde_json::Value::String(text) => text == "true" || text == "1",
+        serde_json::Value::Number(number) => number.as_i64() == Some(1),
+        _ => false,
+    }
+}
+
+/// Reads an OAuth 2.0 profile (Amazon: `user_id`, `email`; else `sub`, `email`,
+/// `email_verified`).
+pub fn profile_identity(
+    settings: &OidcProviderSettings,
+    profile: &serde_json::Value,
+) -> Result<ProviderIdentity, FlowError> {
+    let subject = profile
+        .get("user_id")
+        .or_else(|| profile.get("sub"))
+        .and_then(|value| value.as_str())
+        .filter(|subject| !subject.is_empty())
+        .ok_or_else(|| FlowError::TokenInvalid("profile without a user id".into()))?;
+    let vouched = settings.profile_email_verified
+        || profile.get("email_verified").is_some_and(is_true);
+    let email = profile
+        .get("email")
+        .and_then(|value| value.as_str())
+        .ok_or(FlowError::EmailUnverified)?;
+    if !vouched {
+        return Err(FlowError::EmailUnverified);
+    }
+    Ok(ProviderIdentity {
+        subject: subject.to_owned(),
+        email: EmailAddress::parse(email).map_err(|_| FlowError::EmailUnverified)?,
+    })
+}
