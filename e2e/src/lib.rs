@@ -5,6 +5,7 @@
 //! `STRATUS_BIN` and `STRATUS_DIST_DIR` override where they are looked for.
 
 pub mod mailbox;
+pub mod oidc;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

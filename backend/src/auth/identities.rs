@@ -164,18 +164,17 @@ pub fn complete_pending_link(
 ) -> QueryResult<Option<String>> {
     let cookie_hash = secret_token::hash(cookie);
     conn.transaction(|conn| {
-        let found: Option<(String, String, String, NaiveDateTime)> =
-            pending_identity_links::table
-                .find(&cookie_hash)
-                .filter(pending_identity_links::user_id.eq(user_id))
-                .select((
-                    pending_identity_links::provider_id,
-                    pending_identity_links::subject,
-                    pending_identity_links::email,
-                    pending_identity_links::expires_at,
-                ))
-                .first(conn)
-                .optional()?;
+        let found: Option<(String, String, String, NaiveDateTime)> = pending_identity_links::table
+            .find(&cookie_hash)
+            .filter(pending_identity_links::user_id.eq(user_id))
+            .select((
+                pending_identity_links::provider_id,
+                pending_identity_links::subject,
+                pending_identity_links::email,
+                pending_identity_links::expires_at,
+            ))
+            .first(conn)
+            .optional()?;
         let Some((provider_id, subject, email, expires_at)) = found else {
             return Ok(None);
         };

@@ -462,8 +462,8 @@ pub fn verify_id_token(
     let token: ProviderIdToken = raw
         .parse()
         .map_err(|error| TokenCheck::Invalid(format!("unreadable ID token: {error}")))?;
-    let issuer_url =
-        IssuerUrl::new(issuer.to_owned()).map_err(|error| TokenCheck::Invalid(error.to_string()))?;
+    let issuer_url = IssuerUrl::new(issuer.to_owned())
+        .map_err(|error| TokenCheck::Invalid(error.to_string()))?;
     let mut verifier = IdTokenVerifier::new_public_client(
         ClientId::new(settings.client_id.clone()),
         issuer_url,
@@ -514,10 +514,9 @@ fn tenant_of(template: &str, issuer: &str) -> Option<String> {
     let (prefix, suffix) = template.split_once(TENANT_PLACEHOLDER)?;
     let tenant = issuer.strip_prefix(prefix)?.strip_suffix(suffix)?;
     let is_guid = tenant.len() == 36
-        && tenant
-            .chars()
-            .enumerate()
-            .all(|(i, c)| matches!(i, 8 | 13 | 18 | 23) == (c == '-') && (c == '-' || c.is_ascii_hexdigit()));
+        && tenant.chars().enumerate().all(|(i, c)| {
+            matches!(i, 8 | 13 | 18 | 23) == (c == '-') && (c == '-' || c.is_ascii_hexdigit())
+        });
     is_guid.then(|| tenant.to_owned())
 }
 
@@ -542,8 +541,8 @@ pub fn profile_identity(
         .and_then(|value| value.as_str())
         .filter(|subject| !subject.is_empty())
         .ok_or_else(|| FlowError::TokenInvalid("profile without a user id".into()))?;
-    let vouched = settings.profile_email_verified
-        || profile.get("email_verified").is_some_and(is_true);
+    let vouched =
+        settings.profile_email_verified || profile.get("email_verified").is_some_and(is_true);
     let email = profile
         .get("email")
         .and_then(|value| value.as_str())

@@ -239,7 +239,8 @@ fn sign_in_with(
                 user.id
             }
             None => {
-                let user_id = accounts::create_verified_without_password(conn, &identity.email, now)?;
+                let user_id =
+                    accounts::create_verified_without_password(conn, &identity.email, now)?;
                 identities::link(
                     conn,
                     &user_id,
@@ -291,10 +292,7 @@ fn to_error_page(
     provider_id: Option<&str>,
 ) -> HttpResponse {
     HttpResponse::SeeOther()
-        .insert_header((
-            "Location",
-            error_page(failure, provider_id),
-        ))
+        .insert_header(("Location", error_page(failure, provider_id)))
         .insert_header(("Cache-Control", "no-store"))
         .finish()
 }

@@ -6,7 +6,7 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use e2e::mailbox::Mailbox;
 use rand::distr::{Alphanumeric, SampleString};
 use serde::Serialize;
-use stratus_backend::config::{LogFormat, Settings, SmtpTls};
+use stratus_backend::config::{LogFormat, OidcProviderSettings, Settings, SmtpTls};
 use stratus_backend::startup::Application;
 use stratus_shared::api::auth::{SessionGrant, CLIENT_HEADER, REFRESH_COOKIE};
 use stratus_shared::api::health::DatabaseBackend;
@@ -240,9 +240,39 @@ impl Drop for TestDatabase {
 
 /// Starts the server with test settings.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the server with test settings changed by `customize`.
+pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temporary data dir");
     let (database, database_url) = TestDatabase::create(data_dir.path());
-    start(data_dir, database, database_url).await
+    start(data_dir, database, database_url, customize).await
+}
+
+/// The id of the test OpenID provider in [`spawn_app_with_identity_provider`].
+pub const TEST_PROVIDER: &str = "test";
+
+/// Starts the server with the test OpenID provider (oidc-provider) configured as `test`: a
+/// client registered at it for this server's exact redirect URI.
+pub async fn spawn_app_with_identity_provider() -> TestApp {
+    let issuer = e2e::oidc::issuer();
+    // The redirect URI must be registered before the server starts, so the port is chosen here.
+    let port = e2e::oidc::free_port();
+    let redirect_uri = format!("http://127.0.0.1:{port}/api/auth/oidc/{TEST_PROVIDER}/callback");
+    let client = e2e::oidc::register_client(&issuer, &redirect_uri).await;
+    spawn_app_with(move |settings| {
+        settings.bind = format!("127.0.0.1:{port}").parse().expect("address");
+        settings.oidc_providers = vec![OidcProviderSettings {
+            id: TEST_PROVIDER.into(),
+            name: "Test ID".into(),
+            issuer,
+            client_id: client.client_id,
+            client_secret: client.client_secret,
+            ..OidcProviderSettings::default()
+        }];
+    })
+    .await
 }
 
 /// Starts a second server on the same data directory and database, as after a restart.
@@ -261,13 +291,14 @@ pub async fn restart(app: TestApp) -> TestApp {
             .into_owned(),
         TestDatabase::Postgres { url, .. } => url.clone(),
     };
-    start(data_dir, database, database_url).await
+    start(data_dir, database, database_url, |_| {}).await
 }
 
 async fn start(
     data_dir: tempfile::TempDir,
     database: TestDatabase,
     database_url: String,
+    customize: impl FnOnce(&mut Settings),
 ) -> TestApp {
     // Server logs only on request (`TEST_LOG=1`): they drown the test output otherwise.
     if std::env::var_os("TEST_LOG").is_some() {
@@ -295,6 +326,7 @@ async fn start(
         settings.smtp_port = port;
         settings.smtp_tls = SmtpTls::None;
     }
+    customize(&mut settings);
     let mailbox = Mailbox::for_test(&data_dir.path().join("outbox"));
     let application = Application::build(settings)
         .await

@@ -5,5 +5,6 @@ mod helpers;
 
 mod auth;
 mod health;
+mod oidc;
 mod openapi;
 mod web_app;

@@ -88,7 +88,9 @@ impl SignInFailure {
 
     /// Reads a code back (unknown codes are `None`).
     pub fn parse(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|failure| failure.as_str() == code)
+        Self::ALL
+            .into_iter()
+            .find(|failure| failure.as_str() == code)
     }
 
     /// What happened, in plain words, for the error page.
@@ -130,7 +132,10 @@ impl SignInFailure {
 pub fn error_page(failure: SignInFailure, provider_id: Option<&str>) -> String {
     match provider_id {
         Some(provider) if is_provider_id(provider) => {
-            format!("/login/error?reason={}&provider={provider}", failure.as_str())
+            format!(
+                "/login/error?reason={}&provider={provider}",
+                failure.as_str()
+            )
         }
         _ => format!("/login/error?reason={}", failure.as_str()),
     }
