@@ -8,6 +8,7 @@ use stratus_shared::api::auth::{
     SessionGrant, SessionSummary, SignupRequest, VerifyEmailRequest, CLIENT_HEADER,
 };
 use stratus_shared::api::health::HealthReport;
+use stratus_shared::api::oidc::{LinkedIdentity, ProviderSummary};
 use stratus_shared::{ApiError, ErrorCode};
 
 /// Why an API call gave no result.
@@ -210,5 +211,28 @@ pub async fn sign_out_everywhere(access_token: &str) -> Result<(), ApiFailure> {
     .send()
     .await
     .map_err(|_| ApiFailure::Unreachable)?;
+    expect_empty(response).await
+}
+
+/// The identity providers shown on the sign-in page.
+pub async fn providers() -> Result<Vec<ProviderSummary>, ApiFailure> {
+    get("/api/auth/providers", None).await
+}
+
+/// The providers linked to the signed-in account.
+pub async fn identities(access_token: &str) -> Result<Vec<LinkedIdentity>, ApiFailure> {
+    get("/api/me/identities", Some(access_token)).await
+}
+
+/// Unlinks one provider (refused when it is the last way in).
+pub async fn unlink_identity(access_token: &str, identity_id: &str) -> Result<(), ApiFailure> {
+    let path = format!(
+        "/api/me/identities/{}",
+        js_sys::encode_uri_component(identity_id)
+    );
+    let response = with_token(Request::delete(&path), Some(access_token))
+        .send()
+        .await
+        .map_err(|_| ApiFailure::Unreachable)?;
     expect_empty(response).await
 }

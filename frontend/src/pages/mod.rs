@@ -7,5 +7,6 @@ pub mod home;
 pub mod login;
 pub mod not_found;
 pub mod password_reset;
+pub mod provider_sign_in;
 pub mod signup;
 pub mod verify_email;
