@@ -42,6 +42,12 @@ impl Server {
     /// Starts the binary on a random port against a temporary SQLite file and waits until it
     /// says where it listens.
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Like [`Server::start`], with more `STRATUS_*` variables (they win over the defaults,
+    /// e.g. a fixed `STRATUS_BIND` or a `STRATUS_CONFIG` file).
+    pub fn start_with(extra_env: &[(&str, &str)]) -> Self {
         let root = workspace_root();
         let binary = std::env::var_os("STRATUS_BIN")
             .map(PathBuf::from)
@@ -77,6 +83,7 @@ impl Server {
             .env("STRATUS_DIST_DIR", &dist)
             .env("STRATUS_LOG_FORMAT", "json")
             .env("RUST_LOG", "info")
+            .envs(extra_env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -309,7 +316,15 @@ impl Browser {
 /// Runs a browser journey against a fresh server; on failure saves a screenshot and the
 /// console log under `target/e2e-artifacts/`, then fails the test.
 pub async fn journey(name: &str, body: impl AsyncFnOnce(&Server, &Browser) -> WebDriverResult<()>) {
-    let server = Server::start();
+    journey_on(name, Server::start(), body).await;
+}
+
+/// [`journey`] against a server started by the caller.
+pub async fn journey_on(
+    name: &str,
+    server: Server,
+    body: impl AsyncFnOnce(&Server, &Browser) -> WebDriverResult<()>,
+) {
     let browser = Browser::start().await;
     let outcome = body(&server, &browser).await;
     if let Err(error) = outcome {
