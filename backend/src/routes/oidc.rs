@@ -95,6 +95,8 @@ pub struct CallbackQuery {
     state: Option<String>,
     error: Option<String>,
     error_description: Option<String>,
+    /// RFC 9207: the issuer that answered, against mix-up attacks.
+    iss: Option<String>,
 }
 
 /// The provider's answer (exact redirect URI `{public_url}/api/auth/oidc/{provider}/callback`).
@@ -146,6 +148,17 @@ pub async fn callback(
     }
     if started.expires_at <= now() {
         return Ok(fail(SignInFailure::StateExpired));
+    }
+    if let Some(answered_by) = query.iss.as_deref() {
+        let settings = &provider.settings;
+        let expected = settings.issuer.trim().trim_end_matches('/');
+        if !settings.multi_tenant
+            && !settings.is_oauth2_profile()
+            && answered_by.trim_end_matches('/') != expected
+        {
+            tracing::warn!(provider = %provider_id, "answer from another issuer (mix-up)");
+            return Ok(fail(SignInFailure::StateMismatch));
+        }
     }
     if let Some(error) = query.error.as_deref() {
         let failure = provider_error_failure(error, query.error_description.as_deref());

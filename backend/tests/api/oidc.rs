@@ -366,6 +366,52 @@ async fn a_tampered_state_is_refused() {
 }
 
 #[tokio::test]
+async fn an_answer_naming_another_issuer_is_refused() {
+    let app = spawn_app_with_identity_provider().await;
+    let browser = Browser::new();
+    let callback = browser.callback_url(&app, &unique("mixup")).await;
+    assert!(
+        query_param(&callback, "iss").is_some(),
+        "the provider names itself (RFC 9207)"
+    );
+    let mixed_up = with_param(&callback, "iss", "https%3A%2F%2Fevil.example");
+    assert_eq!(browser.land(&mixed_up).await, error_page("state_mismatch"));
+}
+
+#[tokio::test]
+async fn an_oauth2_provider_with_a_profile_endpoint_signs_in_like_amazon() {
+    // Login with Amazon's shape (no ID token; a profile read with the access token), played by
+    // the test provider's authorization, token and userinfo endpoints.
+    let issuer = e2e::oidc::issuer();
+    let port = e2e::oidc::free_port();
+    let redirect_uri = format!("http://127.0.0.1:{port}/api/auth/oidc/{TEST_PROVIDER}/callback");
+    let client = e2e::oidc::register_client(&issuer, &redirect_uri).await;
+    let app = spawn_app_with(move |settings| {
+        settings.bind = format!("127.0.0.1:{port}").parse().unwrap();
+        settings.oidc_providers = vec![OidcProviderSettings {
+            id: TEST_PROVIDER.into(),
+            name: "Profile ID".into(),
+            issuer: String::new(),
+            authorization_url: format!("{issuer}/auth"),
+            token_url: format!("{issuer}/token"),
+            profile_url: format!("{issuer}/me"),
+            scopes: vec!["openid".into(), "email".into()],
+            client_id: client.client_id,
+            client_secret: client.client_secret,
+            ..OidcProviderSettings::default()
+        }];
+    })
+    .await;
+    let email = unique("profile");
+    let browser = Browser::new();
+    assert_eq!(browser.sign_in(&app, &email).await, "/login/complete");
+    assert_eq!(browser.session(&app).await.account.email, email);
+    // The profile's email_verified is honoured too.
+    let landed = Browser::new().sign_in(&app, &unique("unverified")).await;
+    assert_eq!(landed, error_page("email_unverified"));
+}
+
+#[tokio::test]
 async fn an_answer_in_a_browser_that_did_not_start_the_sign_in_is_refused() {
     let app = spawn_app_with_identity_provider().await;
     let victim_browser = Browser::new();
