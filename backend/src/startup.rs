@@ -139,6 +139,7 @@ fn api_services(config: &mut OpenApiServiceConfig) {
         .service(routes::oidc::list_providers)
         .service(routes::oidc::start)
         .service(routes::oidc::callback)
+        .service(routes::oidc::link_identity)
         .service(routes::oidc::list_identities)
         .service(routes::oidc::unlink_identity);
 }

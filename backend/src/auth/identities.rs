@@ -125,8 +125,13 @@ pub fn link(
         .map(|_| ())
 }
 
-/// Remembers an identity to link to `user_id` once its owner proves control; returns the
-/// cookie value that binds it to this browser.
+/// A link waiting for proof: the cookie for this browser and the token for the mail.
+pub struct PendingLink {
+    pub cookie: String,
+    pub mail_token: String,
+}
+
+/// Remembers an identity to link to `user_id` once its owner proves control.
 pub fn record_pending_link(
     conn: &mut AnyConnection,
     user_id: &str,
@@ -134,8 +139,9 @@ pub fn record_pending_link(
     subject: &str,
     email: &str,
     now: NaiveDateTime,
-) -> QueryResult<String> {
+) -> QueryResult<PendingLink> {
     let cookie = secret_token::generate();
+    let mail_token = secret_token::generate();
     diesel::delete(
         pending_identity_links::table.filter(pending_identity_links::expires_at.lt(now)),
     )
@@ -143,6 +149,7 @@ pub fn record_pending_link(
     diesel::insert_into(pending_identity_links::table)
         .values((
             pending_identity_links::cookie_hash.eq(secret_token::hash(&cookie)),
+            pending_identity_links::mail_token_hash.eq(secret_token::hash(&mail_token)),
             pending_identity_links::user_id.eq(user_id),
             pending_identity_links::provider_id.eq(provider_id),
             pending_identity_links::subject.eq(subject),
@@ -151,7 +158,44 @@ pub fn record_pending_link(
             pending_identity_links::expires_at.eq(now + PENDING_LINK_LIFETIME),
         ))
         .execute(conn)?;
-    Ok(cookie)
+    Ok(PendingLink { cookie, mail_token })
+}
+
+/// Links the identity waiting under `cookie` when `mail_token` is its mailed token: the
+/// mailbox owner opened the link in the browser that signed in at the provider. Returns the
+/// account to sign in.
+pub fn complete_pending_link_by_mail(
+    conn: &mut AnyConnection,
+    cookie: &str,
+    mail_token: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<String>> {
+    let cookie_hash = secret_token::hash(cookie);
+    conn.transaction(|conn| {
+        let found: Option<(String, String, String, String, NaiveDateTime)> =
+            pending_identity_links::table
+                .find(&cookie_hash)
+                .filter(pending_identity_links::mail_token_hash.eq(secret_token::hash(mail_token)))
+                .select((
+                    pending_identity_links::user_id,
+                    pending_identity_links::provider_id,
+                    pending_identity_links::subject,
+                    pending_identity_links::email,
+                    pending_identity_links::expires_at,
+                ))
+                .first(conn)
+                .optional()?;
+        let Some((user_id, provider_id, subject, email, expires_at)) = found else {
+            return Ok(None);
+        };
+        let deleted =
+            diesel::delete(pending_identity_links::table.find(&cookie_hash)).execute(conn)?;
+        if deleted != 1 || expires_at <= now || find_user(conn, &provider_id, &subject)?.is_some() {
+            return Ok(None);
+        }
+        link(conn, &user_id, &provider_id, &subject, &email, now)?;
+        Ok(Some(user_id))
+    })
 }
 
 /// Links the identity waiting under `cookie` when it belongs to `user_id` (who just proved

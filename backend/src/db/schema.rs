@@ -107,6 +107,7 @@ diesel::table! {
 diesel::table! {
     pending_identity_links (cookie_hash) {
         cookie_hash -> Text,
+        mail_token_hash -> Text,
         user_id -> Text,
         provider_id -> Text,
         subject -> Text,

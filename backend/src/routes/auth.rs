@@ -25,7 +25,7 @@ use crate::mail::Mail;
 use crate::startup::AppState;
 
 /// Mails about one address: at most this many an hour (sign-up, resend, reset together).
-const MAILS_PER_ADDRESS: Limit = Limit {
+pub(crate) const MAILS_PER_ADDRESS: Limit = Limit {
     bucket: "mail_per_address",
     max: 5,
     window: chrono::Duration::hours(1),

@@ -7,12 +7,13 @@
 //! failure `/login/error?reason=<code>` says what happened. No token ever goes into a URL.
 
 use actix_web::cookie::{time, Cookie, SameSite};
-use actix_web::{delete, get, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use diesel::Connection;
 use serde::Deserialize;
+use stratus_shared::api::auth::SessionGrant;
 use stratus_shared::api::oidc::{
-    error_page, LinkedIdentity, ProviderSummary, SignInFailure, COMPLETE_PAGE, LINK_COOKIE,
-    LINK_PAGE, LOGIN_COOKIE,
+    error_page, LinkIdentityRequest, LinkedIdentity, ProviderSummary, SignInFailure, COMPLETE_PAGE,
+    LINK_COOKIE, LINK_PAGE, LOGIN_COOKIE,
 };
 use stratus_shared::ApiError;
 
@@ -20,10 +21,12 @@ use crate::accounts;
 use crate::auth::identities::{self, Unlink, LOGIN_LIFETIME, PENDING_LINK_LIFETIME};
 use crate::auth::oidc::{FlowError, IdentityProviders, ProviderIdentity};
 use crate::auth::sessions::{self, IssuedRefresh};
+use crate::auth::throttle;
 use crate::auth::{secret_token, CurrentUser};
 use crate::db::{Database, DatabaseError};
 use crate::error::AppError;
-use crate::routes::auth::{now, session_cookie, user_agent};
+use crate::mail::Mail;
+use crate::routes::auth::{grant_session, now, session_cookie, user_agent, MAILS_PER_ADDRESS};
 use crate::startup::AppState;
 
 const LOGIN_COOKIE_PATH: &str = "/api/auth/oidc";
@@ -181,10 +184,20 @@ pub async fn callback(
 
     let user_agent = user_agent(&request);
     let id = provider_id.clone();
+    let mail_context = MailContext {
+        public_url: state.settings.public_url(),
+        provider_name: provider.settings.name.clone(),
+    };
     let outcome = database
         .run(move |conn| {
             conn.transaction::<_, DatabaseError, _>(|conn| {
-                Ok(sign_in_with(conn, &id, &identity, user_agent.as_deref())?)
+                Ok(sign_in_with(
+                    conn,
+                    &id,
+                    &identity,
+                    user_agent.as_deref(),
+                    &mail_context,
+                )?)
             })
         })
         .await?;
@@ -194,11 +207,16 @@ pub async fn callback(
             .insert_header(("Location", COMPLETE_PAGE))
             .insert_header(("Cache-Control", "no-store"))
             .finish(),
-        Outcome::ProveControl(link_cookie) => HttpResponse::SeeOther()
-            .cookie(pending_link_cookie(&state, link_cookie))
-            .insert_header(("Location", format!("{LINK_PAGE}?provider={provider_id}")))
-            .insert_header(("Cache-Control", "no-store"))
-            .finish(),
+        Outcome::ProveControl { cookie, mail } => {
+            if let Some(mail) = mail {
+                state.mailer.send_in_background(mail);
+            }
+            HttpResponse::SeeOther()
+                .cookie(pending_link_cookie(&state, cookie))
+                .insert_header(("Location", format!("{LINK_PAGE}?provider={provider_id}")))
+                .insert_header(("Cache-Control", "no-store"))
+                .finish()
+        }
     };
     let _ = response.add_removal_cookie(&login_cookie(&state, String::new()));
     Ok(response)
@@ -206,8 +224,17 @@ pub async fn callback(
 
 enum Outcome {
     SignedIn(IssuedRefresh),
-    /// An account with this address exists: its owner must prove control before linking.
-    ProveControl(String),
+    /// An account with this address exists: its owner must prove control before linking,
+    /// with the password or the mailed link, in this browser (the cookie).
+    ProveControl {
+        cookie: String,
+        mail: Option<Mail>,
+    },
+}
+
+struct MailContext {
+    public_url: String,
+    provider_name: String,
 }
 
 fn sign_in_with(
@@ -215,6 +242,7 @@ fn sign_in_with(
     provider_id: &str,
     identity: &ProviderIdentity,
     user_agent: Option<&str>,
+    context: &MailContext,
 ) -> diesel::QueryResult<Outcome> {
     let now = now();
     let user_id = match identities::find_user(conn, provider_id, &identity.subject)? {
@@ -226,7 +254,7 @@ fn sign_in_with(
             Some(user) if user.is_verified() => {
                 // Never link silently: a provider that lets people set any address would
                 // otherwise hand them someone else's account.
-                let cookie = identities::record_pending_link(
+                let pending = identities::record_pending_link(
                     conn,
                     &user.id,
                     provider_id,
@@ -234,7 +262,19 @@ fn sign_in_with(
                     identity.email.as_str(),
                     now,
                 )?;
-                return Ok(Outcome::ProveControl(cookie));
+                let address = identity.email.as_str();
+                // Someone could make a provider send this address again and again.
+                let mail =
+                    if throttle::retry_after(conn, MAILS_PER_ADDRESS, address, now)?.is_some() {
+                        None
+                    } else {
+                        throttle::record(conn, MAILS_PER_ADDRESS, address, now)?;
+                        Some(link_mail(context, address, &pending.mail_token))
+                    };
+                return Ok(Outcome::ProveControl {
+                    cookie: pending.cookie,
+                    mail,
+                });
             }
             Some(user) => {
                 // Signed up but never verified: the provider just proved the mailbox, and the
@@ -270,6 +310,74 @@ fn sign_in_with(
     Ok(Outcome::SignedIn(sessions::start(
         conn, &user_id, user_agent, now,
     )?))
+}
+
+fn link_mail(context: &MailContext, address: &str, token: &str) -> Mail {
+    Mail {
+        to: address.to_owned(),
+        subject: format!("Link {} to your Stratus account?", context.provider_name),
+        body: format!(
+            "Someone (probably you) signed in to Stratus with {provider} using this address, \
+             which already has a Stratus account.\n\nTo link {provider} to your account, open \
+             this link in the same browser within 30 minutes:\n\n{url}/link-identity#token={token}\n\n\
+             Or sign in there with your password. If this was not you, ignore this mail: nothing \
+             is linked without you.",
+            provider = context.provider_name,
+            url = context.public_url,
+        ),
+    }
+}
+
+/// Link a provider identity with the mailed link: only in the browser that signed in at the
+/// provider (its `stratus_link` cookie), which then holds a session like after any sign-in.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LinkIdentityRequest,
+    responses(
+        (status = 200, description = "Linked and signed in; sets the refresh cookie", body = SessionGrant),
+        (status = 400, description = "link_invalid: unknown, used or expired link, or another browser", body = ApiError),
+    )
+)]
+#[post("/auth/link-identity")]
+pub async fn link_identity(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    database: web::Data<Database>,
+    body: web::Json<LinkIdentityRequest>,
+) -> Result<HttpResponse, AppError> {
+    let cookie = request
+        .cookie(LINK_COOKIE)
+        .map(|cookie| cookie.value().to_owned())
+        .filter(|value| !value.is_empty())
+        .ok_or(AppError::LinkInvalid)?;
+    let token = body.into_inner().token;
+    let user_agent = user_agent(&request);
+    let issued = database
+        .run(move |conn| {
+            conn.transaction::<_, DatabaseError, _>(|conn| {
+                let now = now();
+                let Some(user_id) =
+                    identities::complete_pending_link_by_mail(conn, &cookie, &token, now)?
+                else {
+                    return Ok(None);
+                };
+                Ok(Some(sessions::start(
+                    conn,
+                    &user_id,
+                    user_agent.as_deref(),
+                    now,
+                )?))
+            })
+        })
+        .await?
+        .ok_or(AppError::LinkInvalid)?;
+    let mut response = grant_session(&state, &database, issued).await?;
+    let mut removal = Cookie::build(LINK_COOKIE, "").path("/api/auth").finish();
+    removal.make_removal();
+    response
+        .add_cookie(&removal)
+        .map_err(|error| AppError::Internal(error.into()))?;
+    Ok(response)
 }
 
 /// Maps the provider's `error` (and Microsoft's AADSTS codes in the description).

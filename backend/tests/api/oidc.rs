@@ -325,6 +325,53 @@ async fn an_existing_password_account_is_linked_only_after_its_owner_signs_in() 
 }
 
 #[tokio::test]
+async fn the_mailed_link_links_only_in_the_browser_that_signed_in_at_the_provider() {
+    let app = spawn_app_with_identity_provider().await;
+    let email = unique("mailed");
+    let owner = app.signed_up(&email, PASSWORD).await;
+    let browser = Browser::new();
+    assert_eq!(
+        browser.sign_in(&app, &email).await,
+        format!("/login/link?provider={TEST_PROVIDER}")
+    );
+    let mail = app.mailbox.wait_for_message(&email, 2).await;
+    assert!(mail.subject.contains("Test ID"), "{}", mail.subject);
+    let token = mail
+        .link_token("/link-identity")
+        .expect("a link with a token");
+
+    // Someone else's browser (no cookie of this sign-in) cannot use it.
+    let response = app
+        .post_json("/api/auth/link-identity", &json!({"token": token}))
+        .await;
+    assert_eq!(response.status(), 400);
+    assert!(identities(&app, &owner.grant.access_token).await.is_empty());
+
+    // A wrong token in the right browser neither.
+    let response = browser
+        .client
+        .post(format!("{}/api/auth/link-identity", app.address))
+        .json(&json!({"token": "not-the-token"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+
+    // The owner's browser with the mailed token: linked and signed in.
+    let response = browser
+        .client
+        .post(format!("{}/api/auth/link-identity", app.address))
+        .json(&json!({"token": token}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let grant: SessionGrant = response.json().await.unwrap();
+    assert_eq!(grant.account.id, owner.grant.account.id);
+    assert_eq!(identities(&app, &owner.grant.access_token).await.len(), 1);
+}
+
+#[tokio::test]
 async fn a_password_sign_in_in_another_browser_links_nothing() {
     let app = spawn_app_with_identity_provider().await;
     let email = unique("victim");

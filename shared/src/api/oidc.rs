@@ -30,6 +30,14 @@ pub struct LinkedIdentity {
     pub last_used_at: DateTime<Utc>,
 }
 
+/// `POST /api/auth/link-identity`: the token from the mailed link (in the browser that signed
+/// in at the provider).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LinkIdentityRequest {
+    pub token: String,
+}
+
 /// Why a provider sign-in ended on the error page (`/login/error?reason=<code>`).
 ///
 /// Only this code travels in the URL; never a token or the provider's own text.

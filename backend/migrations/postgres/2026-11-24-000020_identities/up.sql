@@ -26,9 +26,11 @@ CREATE TABLE provider_logins (
 );
 
 -- A provider identity whose verified email matches an existing account: linked only once
--- the account's owner signs in with their password in the same browser (cookie hash).
+-- the account's owner, in the same browser (cookie hash), signs in with the password or opens
+-- the link mailed to the address (mail token hash): never silently.
 CREATE TABLE pending_identity_links (
     cookie_hash TEXT PRIMARY KEY NOT NULL,
+    mail_token_hash TEXT NOT NULL,
     user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     provider_id TEXT NOT NULL,
     subject TEXT NOT NULL,
