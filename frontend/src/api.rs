@@ -8,7 +8,7 @@ use stratus_shared::api::auth::{
     SessionGrant, SessionSummary, SignupRequest, VerifyEmailRequest, CLIENT_HEADER,
 };
 use stratus_shared::api::health::HealthReport;
-use stratus_shared::api::oidc::{LinkedIdentity, ProviderSummary};
+use stratus_shared::api::oidc::{LinkIdentityRequest, LinkedIdentity, ProviderSummary};
 use stratus_shared::{ApiError, ErrorCode};
 
 /// Why an API call gave no result.
@@ -235,4 +235,14 @@ pub async fn unlink_identity(access_token: &str, identity_id: &str) -> Result<()
         .await
         .map_err(|_| ApiFailure::Unreachable)?;
     expect_empty(response).await
+}
+
+/// Links a provider with the mailed link's token (in the browser that signed in there).
+pub async fn link_identity(token: String) -> Result<SessionGrant, ApiFailure> {
+    post(
+        "/api/auth/link-identity",
+        &LinkIdentityRequest { token },
+        None,
+    )
+    .await
 }

@@ -3,12 +3,15 @@
 //! account to prove control before linking, and the plain-words error page.
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 use stratus_shared::api::oidc::{ProviderSummary, SignInFailure};
 
 use crate::api;
+use crate::components::form::FormMessage;
+use crate::pages::forms::take_fragment_token;
 use crate::pages::login::Login;
 use crate::session::use_session;
 
@@ -101,8 +104,8 @@ pub fn LinkProvider() -> impl IntoView {
                         provider_name(&providers.await.unwrap_or_default(), &provider())
                     })}
                 </Suspense>
-                " to it; after that you can sign in with either. No password? Use “Forgot your \
-                 password?” below to choose one first."
+                " to it, or open the link we mailed to the address in this browser; after that you \
+                 can sign in with either."
             </p>
         </div>
         <Login />
@@ -174,5 +177,51 @@ fn AdminConsentSteps(
                     })
             })}
         </Suspense>
+    }
+}
+
+/// `/link-identity#token=…`: the mailed link that links a provider to an existing account.
+/// It works only in the browser that signed in at the provider.
+#[component]
+pub fn LinkIdentity() -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let token = StoredValue::new(take_fragment_token());
+    let message = RwSignal::new(None::<(bool, String)>);
+    let pending = RwSignal::new(false);
+    let confirm = move |_| {
+        let Some(token) = token.get_value() else {
+            return;
+        };
+        pending.set(true);
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            match api::link_identity(token).await {
+                Ok(grant) => {
+                    session.set(grant);
+                    navigate("/account", Default::default());
+                }
+                Err(failure) => message.set(Some((true, failure.to_string()))),
+            }
+            pending.set(false);
+        });
+    };
+    view! {
+        <div class="page narrow">
+            <h1>"Link your sign-in provider"</h1>
+            <p>
+                "Confirm to link the provider you just signed in with to your Stratus account. \
+                 This works in the browser where you signed in with the provider."
+            </p>
+            <FormMessage message />
+            <button
+                type="button"
+                class="button"
+                on:click=confirm
+                disabled=move || pending.get() || token.with_value(Option::is_none)
+            >
+                "Link and sign in"
+            </button>
+        </div>
     }
 }
