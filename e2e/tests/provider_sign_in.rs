@@ -4,7 +4,6 @@
 
 use e2e::oidc::{free_port, issuer, register_client};
 use e2e::{journey_on, Browser, Server};
-use thirtyfour::prelude::*;
 
 #[tokio::test]
 async fn sign_in_with_a_provider() {
