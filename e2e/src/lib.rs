@@ -67,6 +67,8 @@ impl Server {
         );
         let data_dir = tempfile::tempdir().expect("temporary data dir");
         let mut command = Command::new(&binary);
+        // env_clear() first: it also drops variables set on the command before it.
+        command.env_clear();
         // The test SMTP server of scripts/test.sh when there is one, else the outbox folder.
         if let Ok(port) = std::env::var("TEST_SMTP_PORT") {
             command
@@ -76,7 +78,6 @@ impl Server {
         }
         let mut process = command
             .arg("serve")
-            .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("STRATUS_BIND", "127.0.0.1:0")
             .env("STRATUS_DATA_DIR", data_dir.path())
