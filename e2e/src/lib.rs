@@ -97,7 +97,13 @@ impl Server {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(tx) = &port_tx {
                     if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) {
-                        if let Some(port) = event.get("port").and_then(|p| p.as_u64()) {
+                        // The "running" line has url and port (the SMTP line has a port too).
+                        let running = event.get("url").is_some();
+                        if let Some(port) = event
+                            .get("port")
+                            .and_then(|p| p.as_u64())
+                            .filter(|_| running)
+                        {
                             let _ = tx.send(port);
                             port_tx = None;
                         }
