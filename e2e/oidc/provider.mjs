@@ -22,8 +22,10 @@ const issuer = `http://127.0.0.1:${server.address().port}`;
 
 const provider = new Provider(issuer, {
   clients: [],
-  // Email claims in the ID token itself, as Google, Microsoft and LinkedIn send them.
-  conformIdTokenClaims: false,
+  // TEST_OIDC_CLAIMS_IN_USERINFO=1 keeps email claims for the UserInfo endpoint (the
+  // conformant default); otherwise they are in the ID token, as Google, Microsoft and LinkedIn
+  // send them.
+  conformIdTokenClaims: process.env.TEST_OIDC_CLAIMS_IN_USERINFO === '1',
   features: {
     devInteractions: { enabled: false },
     registration: { enabled: true },

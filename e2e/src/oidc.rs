@@ -16,10 +16,17 @@ pub fn issuer() -> String {
         }
     }
     static STARTED: OnceLock<String> = OnceLock::new();
-    STARTED.get_or_init(start_provider).clone()
+    STARTED.get_or_init(|| start_provider(false)).clone()
 }
 
-fn start_provider() -> String {
+/// A second test provider, started by this test binary, that keeps the email claims for its
+/// UserInfo endpoint instead of the ID token (what the specification prefers).
+pub fn issuer_with_claims_in_userinfo() -> String {
+    static STARTED: OnceLock<String> = OnceLock::new();
+    STARTED.get_or_init(|| start_provider(true)).clone()
+}
+
+fn start_provider(claims_in_userinfo: bool) -> String {
     let tools = std::env::var_os("STRATUS_TOOLS_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
@@ -38,6 +45,10 @@ fn start_provider() -> String {
         .env("PORT", "0")
         // The provider exits when this test binary does (its stdin closes).
         .env("EXIT_WITH_STDIN", "1")
+        .env(
+            "TEST_OIDC_CLAIMS_IN_USERINFO",
+            if claims_in_userinfo { "1" } else { "0" },
+        )
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -82,6 +82,11 @@ pub enum TokenCheck {
     UnknownKey,
     Invalid(String),
     EmailUnverified,
+    /// A valid token without an email claim (a conformant provider may keep it for the
+    /// UserInfo endpoint): ask there, for this subject.
+    NoEmail {
+        subject: String,
+    },
 }
 
 /// A started sign-in: where to send the browser and what to remember for the answer.
@@ -268,16 +273,43 @@ impl IdentityProviders {
             .ok_or_else(|| FlowError::TokenInvalid("no ID token in the answer".into()))?
             .to_string();
         let issuer = discovered.metadata.issuer().as_str().to_owned();
-        match verify_id_token(&raw, settings, &issuer, discovered.metadata.jwks(), nonce) {
-            Ok(identity) => Ok(identity),
-            Err(TokenCheck::UnknownKey) => {
-                // The provider may have rotated its keys since we cached them.
-                let refreshed = self.refresh_jwks(provider, &discovered).await?;
-                verify_id_token(&raw, settings, &issuer, refreshed.metadata.jwks(), nonce)
-                    .map_err(check_error)
-            }
-            Err(other) => Err(check_error(other)),
+        let checked =
+            match verify_id_token(&raw, settings, &issuer, discovered.metadata.jwks(), nonce) {
+                Err(TokenCheck::UnknownKey) => {
+                    // The provider may have rotated its keys since we cached them.
+                    let refreshed = self.refresh_jwks(provider, &discovered).await?;
+                    verify_id_token(&raw, settings, &issuer, refreshed.metadata.jwks(), nonce)
+                }
+                other => other,
+            };
+        let subject = match checked {
+            Ok(identity) => return Ok(identity),
+            Err(TokenCheck::NoEmail { subject }) => subject,
+            Err(other) => return Err(check_error(other)),
+        };
+        // The verified ID token named the subject; the UserInfo answer must be about it.
+        let claims: openidconnect::UserInfoClaims<ExtraClaims, CoreGenderClaim> = client
+            .user_info(
+                response.access_token().clone(),
+                Some(openidconnect::SubjectIdentifier::new(subject.clone())),
+            )
+            .map_err(|_| FlowError::EmailUnverified)?
+            .request_async(&self.http)
+            .await
+            .map_err(|error| match error {
+                openidconnect::UserInfoError::ClaimsVerification(error) => {
+                    FlowError::TokenInvalid(format!("userinfo: {error}"))
+                }
+                other => FlowError::Unavailable(format!("userinfo: {other}")),
+            })?;
+        let email = claims.email().ok_or(FlowError::EmailUnverified)?;
+        if claims.email_verified() != Some(true) {
+            return Err(FlowError::EmailUnverified);
         }
+        Ok(ProviderIdentity {
+            subject,
+            email: EmailAddress::parse(email.as_str()).map_err(|_| FlowError::EmailUnverified)?,
+        })
     }
 
     async fn profile(
@@ -445,7 +477,7 @@ fn check_error(check: TokenCheck) -> FlowError {
     match check {
         TokenCheck::UnknownKey => FlowError::TokenInvalid("signed with an unknown key".into()),
         TokenCheck::Invalid(reason) => FlowError::TokenInvalid(reason),
-        TokenCheck::EmailUnverified => FlowError::EmailUnverified,
+        TokenCheck::EmailUnverified | TokenCheck::NoEmail { .. } => FlowError::EmailUnverified,
     }
 }
 
@@ -495,10 +527,11 @@ pub fn verify_id_token(
             .xms_edov
             .as_ref()
             .is_some_and(is_true);
-    let email = claims
-        .email()
-        .map(|email| email.as_str().to_owned())
-        .ok_or(TokenCheck::EmailUnverified)?;
+    let Some(email) = claims.email().map(|email| email.as_str().to_owned()) else {
+        return Err(TokenCheck::NoEmail {
+            subject: claims.subject().as_str().to_owned(),
+        });
+    };
     if !vouched {
         return Err(TokenCheck::EmailUnverified);
     }
@@ -740,6 +773,36 @@ mod tests {
             .signed();
             assert_eq!(check(&raw).unwrap_err(), TokenCheck::EmailUnverified);
         }
+    }
+
+    #[test]
+    fn a_token_without_email_sends_us_to_userinfo_for_its_subject() {
+        let signing_key = key(PROVIDER_KEY, "k1");
+        let now = Utc::now();
+        let claims = IdTokenClaims::new(
+            IssuerUrl::new(ISSUER.into()).unwrap(),
+            vec![Audience::new(CLIENT_ID.into())],
+            now + ChronoDuration::minutes(5),
+            now,
+            StandardClaims::new(SubjectIdentifier::new("subject-123".into())),
+            ExtraClaims::default(),
+        )
+        .set_nonce(Some(Nonce::new(NONCE.into())));
+        let raw = ProviderIdToken::new(
+            claims,
+            &signing_key,
+            CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+            None,
+            None,
+        )
+        .unwrap()
+        .to_string();
+        assert_eq!(
+            check(&raw).unwrap_err(),
+            TokenCheck::NoEmail {
+                subject: "subject-123".into()
+            }
+        );
     }
 
     #[test]

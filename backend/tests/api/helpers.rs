@@ -256,7 +256,11 @@ pub const TEST_PROVIDER: &str = "test";
 /// Starts the server with the test OpenID provider (oidc-provider) configured as `test`: a
 /// client registered at it for this server's exact redirect URI.
 pub async fn spawn_app_with_identity_provider() -> TestApp {
-    let issuer = e2e::oidc::issuer();
+    spawn_app_with_identity_provider_at(e2e::oidc::issuer()).await
+}
+
+/// Like [`spawn_app_with_identity_provider`], with the provider at `issuer`.
+pub async fn spawn_app_with_identity_provider_at(issuer: String) -> TestApp {
     // The redirect URI must be registered before the server starts, so the port is chosen here.
     let port = e2e::oidc::free_port();
     let redirect_uri = format!("http://127.0.0.1:{port}/api/auth/oidc/{TEST_PROVIDER}/callback");

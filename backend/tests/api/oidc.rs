@@ -9,7 +9,8 @@ use stratus_shared::api::oidc::{LinkedIdentity, ProviderSummary};
 use stratus_shared::{ApiError, ErrorCode};
 
 use crate::helpers::{
-    spawn_app, spawn_app_with, spawn_app_with_identity_provider, TestApp, TEST_PROVIDER,
+    spawn_app, spawn_app_with, spawn_app_with_identity_provider,
+    spawn_app_with_identity_provider_at, TestApp, TEST_PROVIDER,
 };
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -389,6 +390,19 @@ async fn a_password_sign_in_in_another_browser_links_nothing() {
         .await;
     assert_eq!(response.status(), 200);
     assert!(identities(&app, &owner.grant.access_token).await.is_empty());
+}
+
+#[tokio::test]
+async fn the_email_comes_from_userinfo_when_the_id_token_has_none() {
+    let app =
+        spawn_app_with_identity_provider_at(e2e::oidc::issuer_with_claims_in_userinfo()).await;
+    let email = unique("userinfo");
+    let browser = Browser::new();
+    assert_eq!(browser.sign_in(&app, &email).await, "/login/complete");
+    assert_eq!(browser.session(&app).await.account.email, email);
+    // UserInfo's email_verified counts the same way.
+    let landed = Browser::new().sign_in(&app, &unique("unverified")).await;
+    assert_eq!(landed, error_page("email_unverified"));
 }
 
 #[tokio::test]
