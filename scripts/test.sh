@@ -9,6 +9,7 @@ cd "$STRATUS_ROOT"
 ensure_web_toolchain
 ensure_chromium
 ensure_smtp_server
+ensure_oidc_provider
 
 say "Formatting (cargo fmt --check)"
 cargo fmt --all --check
@@ -22,6 +23,7 @@ say "Building the server binary for the browser tests"
 cargo build --locked --quiet -p stratus-backend --bin stratus
 
 start_smtp_server
+start_oidc_provider
 say "Unit and API tests (SQLite)"
 env -u TEST_DATABASE_URL cargo test --locked --workspace --exclude e2e
 

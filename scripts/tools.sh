@@ -12,6 +12,8 @@ STRATUS_TOOLS_DIR="${STRATUS_TOOLS_DIR:-$HOME/.cache/stratus/tools}"
 TRUNK_VERSION="0.21.14"
 # Debian's binaryen (108) breaks the wasm; the npm build of this version works.
 BINARYEN_VERSION="132"
+# The test OpenID provider (a certified implementation) from npm.
+OIDC_PROVIDER_VERSION="9.13.3"
 
 export PATH="$HOME/.cargo/bin:$STRATUS_TOOLS_DIR/node_modules/.bin:$PATH"
 
@@ -106,7 +108,7 @@ start_smtp_server() {
   "$venv/bin/python" -m aiosmtpd -n -l "127.0.0.1:$TEST_SMTP_PORT" \
     -c aiosmtpd.handlers.Mailbox "$TEST_MAILDIR" &
   SMTP_SERVER_PID=$!
-  trap 'kill "$SMTP_SERVER_PID" 2>/dev/null || true' EXIT
+  trap 'kill "${SMTP_SERVER_PID:-}" "${OIDC_PROVIDER_PID:-}" 2>/dev/null || true' EXIT
   for _ in $(seq 1 50); do
     if python3 -c "import socket; socket.create_connection(('127.0.0.1', $TEST_SMTP_PORT), 1)" 2>/dev/null; then
       export TEST_SMTP_PORT TEST_MAILDIR
@@ -116,5 +118,42 @@ start_smtp_server() {
     sleep 0.1
   done
   echo "the test SMTP server did not start" >&2
+  exit 1
+}
+
+# A real OpenID provider for the tests: oidc-provider from npm in a folder of its own (so it
+# never disturbs the wasm-opt install), run by e2e/oidc/provider.mjs.
+ensure_oidc_provider() {
+  local dir="$STRATUS_TOOLS_DIR/oidc"
+  local installed
+  installed="$(node -p "require('$dir/node_modules/oidc-provider/package.json').version" 2>/dev/null || true)"
+  if [ "$installed" != "$OIDC_PROVIDER_VERSION" ]; then
+    say "Installing oidc-provider@$OIDC_PROVIDER_VERSION (test OpenID provider) from npm"
+    command -v npm >/dev/null || { echo "npm is needed to install oidc-provider" >&2; exit 1; }
+    mkdir -p "$dir"
+    npm install --prefix "$dir" --no-audit --no-fund --silent "oidc-provider@$OIDC_PROVIDER_VERSION"
+  fi
+}
+
+# Starts the test OpenID provider on a free port of 127.0.0.1; exports TEST_OIDC_ISSUER for
+# the tests (which register a client per test server) and stops it when the script exits.
+start_oidc_provider() {
+  local log
+  log="$(mktemp)"
+  OIDC_PROVIDER_MODULE="$STRATUS_TOOLS_DIR/oidc/node_modules/oidc-provider/lib/index.js" PORT=0 \
+    node "$STRATUS_ROOT/e2e/oidc/provider.mjs" >"$log" 2>&1 &
+  OIDC_PROVIDER_PID=$!
+  trap 'kill "${SMTP_SERVER_PID:-}" "${OIDC_PROVIDER_PID:-}" 2>/dev/null || true' EXIT
+  for _ in $(seq 1 100); do
+    TEST_OIDC_ISSUER="$(sed -n 's/^oidc-provider listening on //p' "$log")"
+    if [ -n "$TEST_OIDC_ISSUER" ]; then
+      export TEST_OIDC_ISSUER
+      say "Test OpenID provider at $TEST_OIDC_ISSUER"
+      return 0
+    fi
+    sleep 0.1
+  done
+  cat "$log" >&2
+  echo "the test OpenID provider did not start" >&2
   exit 1
 }

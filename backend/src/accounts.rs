@@ -65,6 +65,26 @@ pub fn create(
     Ok(id)
 }
 
+/// Creates an account from a provider sign-in: the provider vouched for the address, and
+/// there is no password until the owner chooses one (forgot-password works for that).
+pub fn create_verified_without_password(
+    conn: &mut AnyConnection,
+    email: &EmailAddress,
+    now: NaiveDateTime,
+) -> QueryResult<String> {
+    let id = uuid::Uuid::new_v4().to_string();
+    diesel::insert_into(users::table)
+        .values((
+            users::id.eq(&id),
+            users::email.eq(email.as_str()),
+            users::email_verified_at.eq(Some(now)),
+            users::is_staff.eq(0),
+            users::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
 /// Replaces the account's password hash.
 pub fn set_password_hash(
     conn: &mut AnyConnection,
@@ -73,6 +93,14 @@ pub fn set_password_hash(
 ) -> QueryResult<()> {
     diesel::update(users::table.find(user_id))
         .set(users::password_hash.eq(password_hash))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Removes the account's password (one the mailbox owner never confirmed).
+pub fn clear_password(conn: &mut AnyConnection, user_id: &str) -> QueryResult<()> {
+    diesel::update(users::table.find(user_id))
+        .set(users::password_hash.eq(None::<String>))
         .execute(conn)
         .map(|_| ())
 }

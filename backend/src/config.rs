@@ -67,6 +67,80 @@ pub struct Settings {
     /// Base domain under which DMSs are reached remotely (`https://<dms>-<org>.<domain>`);
     /// empty turns remote access off.
     pub remote_access_domain: String,
+    /// Preset: Microsoft (personal and work accounts) — shown when id and secret are set.
+    pub oidc_microsoft_client_id: Option<String>,
+    pub oidc_microsoft_client_secret: Option<String>,
+    /// The Microsoft tenant: `common` (personal and work), `organizations` (work only) or one
+    /// tenant's id.
+    pub oidc_microsoft_tenant: String,
+    /// Preset: Google.
+    pub oidc_google_client_id: Option<String>,
+    pub oidc_google_client_secret: Option<String>,
+    /// Preset: LinkedIn (OpenID Connect product).
+    pub oidc_linkedin_client_id: Option<String>,
+    pub oidc_linkedin_client_secret: Option<String>,
+    /// Preset: Login with Amazon (OAuth 2.0 with a profile endpoint).
+    pub oidc_amazon_client_id: Option<String>,
+    pub oidc_amazon_client_secret: Option<String>,
+    /// More providers, from the config file's `[[oidc_providers]]` tables.
+    pub oidc_providers: Vec<OidcProviderSettings>,
+}
+
+/// One identity provider. OpenID Connect providers need `issuer` (discovery); OAuth 2.0
+/// providers with a profile endpoint (Login with Amazon's shape) set `authorization_url`,
+/// `token_url` and `profile_url` instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OidcProviderSettings {
+    /// Short lower-case id, part of the redirect URI: `{public_url}/api/auth/oidc/{id}/callback`.
+    pub id: String,
+    /// What the sign-in button says.
+    pub name: String,
+    /// The issuer; `{issuer}/.well-known/openid-configuration` is read for the endpoints.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub scopes: Vec<String>,
+    /// The issuer is a multi-tenant template (Microsoft `common`): the ID token's `iss` is the
+    /// user's own tenant, `https://login.microsoftonline.com/{tenantid}/v2.0`.
+    pub multi_tenant: bool,
+    /// Send the client secret in the token request's body instead of HTTP Basic.
+    pub client_secret_post: bool,
+    /// OAuth 2.0 shape: the authorization endpoint.
+    pub authorization_url: String,
+    /// OAuth 2.0 shape: the token endpoint.
+    pub token_url: String,
+    /// OAuth 2.0 shape: a JSON profile endpoint read with the access token; it answers
+    /// `user_id` (or `sub`) and `email`.
+    pub profile_url: String,
+    /// OAuth 2.0 shape: the provider only hands out addresses it verified (Amazon does).
+    pub profile_email_verified: bool,
+}
+
+impl Default for OidcProviderSettings {
+    fn default() -> Self {
+        Self {
+            id: String::new(),
+            name: String::new(),
+            issuer: String::new(),
+            client_id: String::new(),
+            client_secret: String::new(),
+            scopes: vec!["openid".into(), "email".into(), "profile".into()],
+            multi_tenant: false,
+            client_secret_post: false,
+            authorization_url: String::new(),
+            token_url: String::new(),
+            profile_url: String::new(),
+            profile_email_verified: false,
+        }
+    }
+}
+
+impl OidcProviderSettings {
+    /// Whether this provider uses a profile endpoint instead of an ID token.
+    pub fn is_oauth2_profile(&self) -> bool {
+        self.issuer.trim().is_empty() && !self.profile_url.trim().is_empty()
+    }
 }
 
 /// How the SMTP connection is secured.
@@ -110,6 +184,16 @@ impl Default for Settings {
             heartbeat_interval_seconds: 10,
             heartbeat_timeout_seconds: 0,
             remote_access_domain: String::new(),
+            oidc_microsoft_client_id: None,
+            oidc_microsoft_client_secret: None,
+            oidc_microsoft_tenant: "common".into(),
+            oidc_google_client_id: None,
+            oidc_google_client_secret: None,
+            oidc_linkedin_client_id: None,
+            oidc_linkedin_client_secret: None,
+            oidc_amazon_client_id: None,
+            oidc_amazon_client_secret: None,
+            oidc_providers: Vec::new(),
         }
     }
 }
@@ -186,6 +270,85 @@ impl Settings {
         std::time::Duration::from_secs(seconds)
     }
 
+    /// The identity providers to show: presets with credentials, then configured ones with
+    /// credentials. Providers without a client id and secret are left out.
+    pub fn identity_providers(&self) -> Vec<OidcProviderSettings> {
+        fn credentials(id: &Option<String>, secret: &Option<String>) -> Option<(String, String)> {
+            let id = id.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
+            let secret = secret.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
+            Some((id.to_owned(), secret.to_owned()))
+        }
+        let mut providers = Vec::new();
+        if let Some((client_id, client_secret)) = credentials(
+            &self.oidc_microsoft_client_id,
+            &self.oidc_microsoft_client_secret,
+        ) {
+            let tenant = self.oidc_microsoft_tenant.trim();
+            providers.push(OidcProviderSettings {
+                id: "microsoft".into(),
+                name: "Microsoft".into(),
+                issuer: format!("https://login.microsoftonline.com/{tenant}/v2.0"),
+                multi_tenant: matches!(tenant, "common" | "organizations" | "consumers"),
+                client_id,
+                client_secret,
+                ..OidcProviderSettings::default()
+            });
+        }
+        if let Some((client_id, client_secret)) =
+            credentials(&self.oidc_google_client_id, &self.oidc_google_client_secret)
+        {
+            providers.push(OidcProviderSettings {
+                id: "google".into(),
+                name: "Google".into(),
+                issuer: "https://accounts.google.com".into(),
+                client_id,
+                client_secret,
+                ..OidcProviderSettings::default()
+            });
+        }
+        if let Some((client_id, client_secret)) = credentials(
+            &self.oidc_linkedin_client_id,
+            &self.oidc_linkedin_client_secret,
+        ) {
+            providers.push(OidcProviderSettings {
+                id: "linkedin".into(),
+                name: "LinkedIn".into(),
+                issuer: "https://www.linkedin.com/oauth".into(),
+                client_secret_post: true,
+                client_id,
+                client_secret,
+                ..OidcProviderSettings::default()
+            });
+        }
+        if let Some((client_id, client_secret)) =
+            credentials(&self.oidc_amazon_client_id, &self.oidc_amazon_client_secret)
+        {
+            providers.push(OidcProviderSettings {
+                id: "amazon".into(),
+                name: "Amazon".into(),
+                authorization_url: "https://www.amazon.com/ap/oa".into(),
+                token_url: "https://api.amazon.com/auth/o2/token".into(),
+                profile_url: "https://api.amazon.com/user/profile".into(),
+                profile_email_verified: true,
+                scopes: vec!["profile".into()],
+                client_secret_post: true,
+                client_id,
+                client_secret,
+                ..OidcProviderSettings::default()
+            });
+        }
+        for provider in &self.oidc_providers {
+            if provider.client_id.trim().is_empty() || provider.client_secret.trim().is_empty() {
+                continue;
+            }
+            if providers.iter().any(|known| known.id == provider.id) {
+                continue;
+            }
+            providers.push(provider.clone());
+        }
+        providers
+    }
+
     /// The public base URL without a trailing slash.
     pub fn public_url(&self) -> String {
         let url = self.public_url.trim().trim_end_matches('/');
@@ -211,6 +374,54 @@ mod tests {
             DatabaseUrl::Sqlite(PathBuf::from("data/stratus.db"))
         );
         assert!(settings.smtp_host.is_empty());
+    }
+
+    #[test]
+    fn providers_without_credentials_do_not_show() {
+        let mut settings = Settings {
+            oidc_google_client_id: Some("google-id".into()),
+            oidc_microsoft_client_id: Some("ms-id".into()),
+            oidc_microsoft_client_secret: Some("  ".into()),
+            ..Settings::default()
+        };
+        assert!(settings.identity_providers().is_empty());
+        settings.oidc_google_client_secret = Some("google-secret".into());
+        settings.oidc_providers.push(OidcProviderSettings {
+            id: "corp".into(),
+            name: "Corp".into(),
+            issuer: "https://id.corp.example".into(),
+            client_id: "corp-id".into(),
+            ..OidcProviderSettings::default()
+        });
+        let ids: Vec<String> = settings
+            .identity_providers()
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        assert_eq!(ids, ["google"]);
+    }
+
+    #[test]
+    fn providers_come_from_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("stratus.toml");
+        std::fs::write(
+            &file,
+            "oidc_microsoft_client_id = \"ms\"\noidc_microsoft_client_secret = \"s\"\n\
+             oidc_microsoft_tenant = \"organizations\"\n\
+             [[oidc_providers]]\nid = \"corp\"\nname = \"Corp ID\"\n\
+             issuer = \"https://id.corp.example\"\nclient_id = \"c\"\nclient_secret = \"t\"\n",
+        )
+        .unwrap();
+        let providers = Settings::load(Some(&file)).unwrap().identity_providers();
+        assert_eq!(providers.len(), 2);
+        assert_eq!(
+            providers[0].issuer,
+            "https://login.microsoftonline.com/organizations/v2.0"
+        );
+        assert!(providers[0].multi_tenant);
+        assert_eq!(providers[1].name, "Corp ID");
+        assert_eq!(providers[1].scopes, ["openid", "email", "profile"]);
     }
 
     #[test]

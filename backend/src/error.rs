@@ -48,6 +48,9 @@ pub enum AppError {
     /// The refresh cookie cannot continue a session.
     #[error("session expired")]
     SessionExpired,
+    /// Unlinking would leave the account without a way in.
+    #[error("last sign-in method")]
+    LastSignInMethod,
     /// Rate limited; try again after this many seconds.
     #[error("too many requests")]
     TooManyRequests { retry_after_seconds: i64 },
@@ -109,6 +112,10 @@ impl AppError {
                 ErrorCode::SessionExpired,
                 "Your session has ended. Please sign in again.",
             ),
+            AppError::LastSignInMethod => ApiError::new(
+                ErrorCode::LastSignInMethod,
+                "This is your only way to sign in. Set a password or link another provider first.",
+            ),
             AppError::TooManyRequests {
                 retry_after_seconds,
             } => ApiError::new(
@@ -164,6 +171,7 @@ impl ResponseError for AppError {
             AppError::InvalidCredentials | AppError::SessionExpired => StatusCode::UNAUTHORIZED,
             AppError::EmailNotVerified | AppError::CurrentPasswordWrong => StatusCode::FORBIDDEN,
             AppError::LinkInvalid => StatusCode::BAD_REQUEST,
+            AppError::LastSignInMethod => StatusCode::CONFLICT,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -14,6 +14,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig as OpenApiServiceConfig;
 use utoipa_actix_web::AppExt;
 
+use crate::auth::oidc::IdentityProviders;
 use crate::auth::password::Passwords;
 use crate::auth::{AccessTokens, DmsTokens};
 use crate::config::Settings;
@@ -172,7 +173,13 @@ fn api_services(config: &mut OpenApiServiceConfig) {
         .service(routes::gateway::exchange_connect_code)
         .service(routes::gateway::refresh_credentials)
         .service(routes::gateway::gateway_ws)
-        .service(routes::live::live_events);
+        .service(routes::live::live_events)
+        .service(routes::oidc::list_providers)
+        .service(routes::oidc::start)
+        .service(routes::oidc::callback)
+        .service(routes::oidc::link_identity)
+        .service(routes::oidc::list_identities)
+        .service(routes::oidc::unlink_identity);
 }
 
 /// The OpenAPI document of every service under `/api`.
@@ -208,6 +215,7 @@ fn run(
         settings.argon2_parallelism,
     )?;
     let mailer = Mailer::from_settings(&settings)?;
+    let identity_providers = web::Data::new(IdentityProviders::from_settings(&settings)?);
     let state = AppState {
         access_tokens,
         passwords,
@@ -246,6 +254,7 @@ fn run(
             .app_data(state.clone())
             .app_data(openapi.clone())
             .app_data(live.clone())
+            .app_data(identity_providers.clone())
             .configure(routes::configure_extractors)
             .service(
                 web::scope("/api")

@@ -7,6 +7,7 @@
 pub mod account;
 pub mod gateway;
 pub mod mailbox;
+pub mod oidc;
 pub mod postgres;
 
 use std::io::{BufRead, BufReader};
@@ -38,7 +39,8 @@ pub struct Server {
     binary: PathBuf,
     dist: PathBuf,
     port: u16,
-    database_url: Option<String>,
+    /// Variables the server was started with beyond the defaults (kept for `start_again`).
+    extra_env: Vec<(String, String)>,
     pub base_url: String,
     /// Where the mail this server sends can be read.
     pub mailbox: mailbox::Mailbox,
@@ -49,11 +51,21 @@ impl Server {
     /// Starts the binary on a random port against a temporary SQLite file and waits until it
     /// says where it listens.
     pub fn start() -> Self {
-        Self::start_with_database(None)
+        Self::start_with(&[])
     }
 
-    /// Like [`Server::start`], against the database at `database_url` when given.
-    pub fn start_with_database(database_url: Option<String>) -> Self {
+    /// Like [`Server::start`], against the database at `database_url`.
+    pub fn start_with_database(database_url: &str) -> Self {
+        Self::start_with(&[("STRATUS_DATABASE_URL", database_url)])
+    }
+
+    /// Like [`Server::start`], with more `STRATUS_*` variables (they win over the defaults,
+    /// e.g. a fixed `STRATUS_BIND` or a `STRATUS_CONFIG` file).
+    pub fn start_with(extra_env: &[(&str, &str)]) -> Self {
+        let extra_env: Vec<(String, String)> = extra_env
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
         let root = workspace_root();
         let binary = std::env::var_os("STRATUS_BIN")
             .map(PathBuf::from)
@@ -72,14 +84,13 @@ impl Server {
             dist.display()
         );
         let data_dir = tempfile::tempdir().expect("temporary data dir");
-        let (process, port) =
-            spawn_server(&binary, &dist, data_dir.path(), 0, database_url.as_deref());
+        let (process, port) = spawn_server(&binary, &dist, data_dir.path(), 0, &extra_env);
         Self {
             process: std::sync::Mutex::new(process),
             binary,
             dist,
             port,
-            database_url,
+            extra_env,
             base_url: format!("http://127.0.0.1:{port}"),
             mailbox: mailbox::Mailbox::for_test(&data_dir.path().join("outbox")),
             _data_dir: data_dir,
@@ -101,7 +112,7 @@ impl Server {
             &self.dist,
             self._data_dir.path(),
             self.port,
-            self.database_url.as_deref(),
+            &self.extra_env,
         );
         if let Ok(mut slot) = self.process.lock() {
             *slot = process;
@@ -305,7 +316,15 @@ impl Browser {
 /// Runs a browser journey against a fresh server; on failure saves a screenshot and the
 /// console log under `target/e2e-artifacts/`, then fails the test.
 pub async fn journey(name: &str, body: impl AsyncFnOnce(&Server, &Browser) -> WebDriverResult<()>) {
-    let server = Server::start();
+    journey_on(name, Server::start(), body).await;
+}
+
+/// [`journey`] against a server started by the caller.
+pub async fn journey_on(
+    name: &str,
+    server: Server,
+    body: impl AsyncFnOnce(&Server, &Browser) -> WebDriverResult<()>,
+) {
     let browser = Browser::start().await;
     let outcome = body(&server, &browser).await;
     if let Err(error) = outcome {
@@ -325,7 +344,7 @@ fn spawn_server(
     dist: &Path,
     data_dir: &Path,
     port: u16,
-    database_url: Option<&str>,
+    extra_env: &[(String, String)],
 ) -> (Child, u16) {
     let mut command = Command::new(binary);
     command
@@ -336,10 +355,8 @@ fn spawn_server(
         .env("STRATUS_DATA_DIR", data_dir)
         .env("STRATUS_DIST_DIR", dist)
         .env("STRATUS_LOG_FORMAT", "json")
-        .env("RUST_LOG", "info");
-    if let Some(url) = database_url {
-        command.env("STRATUS_DATABASE_URL", url);
-    }
+        .env("RUST_LOG", "info")
+        .envs(extra_env.iter().map(|(name, value)| (name, value)));
     // The test SMTP server of scripts/test.sh when there is one, else the outbox folder.
     if let Ok(port) = std::env::var("TEST_SMTP_PORT") {
         command

@@ -17,7 +17,7 @@ async fn a_lost_database_turns_every_dms_into_the_warning_state() {
         eprintln!("SKIPPED: TEST_DATABASE_URL is not set (this journey needs PostgreSQL)");
         return;
     };
-    let server = Server::start_with_database(Some(database.url.clone()));
+    let server = Server::start_with_database(&database.url);
     let browser = Browser::start().await;
     let outcome = journey(&server, &browser, &database).await;
     if let Err(error) = outcome {

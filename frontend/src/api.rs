@@ -9,6 +9,7 @@ use stratus_shared::api::auth::{
 };
 use stratus_shared::api::health::HealthReport;
 use stratus_shared::api::members::{AddMember, Added, ChangeRole, Member, Members};
+use stratus_shared::api::oidc::{LinkIdentityRequest, LinkedIdentity, ProviderSummary};
 use stratus_shared::api::organizations::{
     ConnectCode, CreateOrganization, CreateSystem, CreatedSystem, Organization, Role, System,
     SystemDetail,
@@ -288,14 +289,7 @@ pub async fn rename_system(
 }
 
 pub async fn remove_system(access_token: &str, system_id: &str) -> Result<(), ApiFailure> {
-    let response = with_token(
-        Request::delete(&format!("/api/systems/{system_id}")),
-        Some(access_token),
-    )
-    .send()
-    .await
-    .map_err(|_| ApiFailure::Unreachable)?;
-    expect_empty(response).await
+    delete(&format!("/api/systems/{system_id}"), access_token).await
 }
 
 pub async fn members(access_token: &str, organization_id: &str) -> Result<Members, ApiFailure> {
@@ -370,4 +364,33 @@ async fn delete(path: &str, access_token: &str) -> Result<(), ApiFailure> {
         .await
         .map_err(|_| ApiFailure::Unreachable)?;
     expect_empty(response).await
+}
+
+/// The identity providers shown on the sign-in page.
+pub async fn providers() -> Result<Vec<ProviderSummary>, ApiFailure> {
+    get("/api/auth/providers", None).await
+}
+
+/// The providers linked to the signed-in account.
+pub async fn identities(access_token: &str) -> Result<Vec<LinkedIdentity>, ApiFailure> {
+    get("/api/me/identities", Some(access_token)).await
+}
+
+/// Unlinks one provider (refused when it is the last way in).
+pub async fn unlink_identity(access_token: &str, identity_id: &str) -> Result<(), ApiFailure> {
+    let path = format!(
+        "/api/me/identities/{}",
+        js_sys::encode_uri_component(identity_id)
+    );
+    delete(&path, access_token).await
+}
+
+/// Links a provider with the mailed link's token (in the browser that signed in there).
+pub async fn link_identity(token: String) -> Result<SessionGrant, ApiFailure> {
+    post(
+        "/api/auth/link-identity",
+        &LinkIdentityRequest { token },
+        None,
+    )
+    .await
 }

@@ -13,6 +13,7 @@ use crate::pages::home::Home;
 use crate::pages::login::Login;
 use crate::pages::not_found::NotFound;
 use crate::pages::password_reset::{ForgotPassword, ResetPassword};
+use crate::pages::provider_sign_in::{LinkIdentity, LinkProvider, SignInComplete, SignInError};
 use crate::pages::signup::Signup;
 use crate::pages::system_detail::SystemDetailPage;
 use crate::pages::verify_email::VerifyEmail;
@@ -29,6 +30,10 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=Home />
                     <Route path=path!("/login") view=Login />
+                    <Route path=path!("/login/complete") view=SignInComplete />
+                    <Route path=path!("/login/link") view=LinkProvider />
+                    <Route path=path!("/login/error") view=SignInError />
+                    <Route path=path!("/link-identity") view=LinkIdentity />
                     <Route path=path!("/signup") view=Signup />
                     <Route path=path!("/verify-email") view=VerifyEmail />
                     <Route path=path!("/forgot-password") view=ForgotPassword />

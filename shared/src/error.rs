@@ -48,6 +48,8 @@ pub enum ErrorCode {
     InvalidDmsCredentials,
     /// The change would leave the organization without an Owner.
     LastOwner,
+    /// Unlinking this identity would leave the account with no way to sign in.
+    LastSignInMethod,
     /// The request body or query could not be read (bad JSON, wrong types, missing fields).
     InvalidRequest,
     /// The request body is larger than the endpoint accepts.
@@ -81,6 +83,7 @@ impl ErrorCode {
             ErrorCode::InvalidConnectCode => "invalid_connect_code",
             ErrorCode::InvalidDmsCredentials => "invalid_dms_credentials",
             ErrorCode::LastOwner => "last_owner",
+            ErrorCode::LastSignInMethod => "last_sign_in_method",
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::DatabaseUnavailable => "database_unavailable",
@@ -147,6 +150,7 @@ mod tests {
             ErrorCode::InvalidConnectCode,
             ErrorCode::InvalidDmsCredentials,
             ErrorCode::LastOwner,
+            ErrorCode::LastSignInMethod,
             ErrorCode::InvalidRequest,
             ErrorCode::PayloadTooLarge,
             ErrorCode::DatabaseUnavailable,

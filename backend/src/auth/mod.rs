@@ -5,6 +5,8 @@
 pub mod dms_tokens;
 pub mod email_tokens;
 pub mod extractor;
+pub mod identities;
+pub mod oidc;
 pub mod one_time;
 pub mod password;
 pub mod permissions;

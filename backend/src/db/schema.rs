@@ -127,6 +127,44 @@ diesel::table! {
 }
 
 diesel::joinable!(invitations -> organizations (organization_id));
+
+diesel::table! {
+    identities (id) {
+        id -> Text,
+        user_id -> Text,
+        provider_id -> Text,
+        subject -> Text,
+        email -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    provider_logins (cookie_hash) {
+        cookie_hash -> Text,
+        provider_id -> Text,
+        state_hash -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pending_identity_links (cookie_hash) {
+        cookie_hash -> Text,
+        mail_token_hash -> Text,
+        user_id -> Text,
+        provider_id -> Text,
+        subject -> Text,
+        email -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(memberships -> organizations (organization_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(systems -> organizations (organization_id));
@@ -137,6 +175,8 @@ diesel::joinable!(system_state_transitions -> systems (system_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(email_tokens -> users (user_id));
+diesel::joinable!(identities -> users (user_id));
+diesel::joinable!(pending_identity_links -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     invitations,
@@ -151,4 +191,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     connect_codes,
     gateway_refresh_keys,
     system_state_transitions,
+    identities,
+    provider_logins,
+    pending_identity_links,
 );

@@ -9,12 +9,14 @@ use stratus_shared::api::auth::{
     EmailRequest, LoginRequest, Notice, ResetPasswordRequest, SessionGrant, SignupRequest,
     VerifyEmailRequest, CLIENT_HEADER, REFRESH_COOKIE,
 };
+use stratus_shared::api::oidc::LINK_COOKIE;
 use stratus_shared::email::{EmailAddress, EmailError};
 use stratus_shared::password::{NewPassword, PasswordError};
 use stratus_shared::{ApiError, ErrorCode};
 
 use crate::accounts::{self, User};
 use crate::auth::email_tokens::{self, Purpose};
+use crate::auth::identities;
 use crate::auth::sessions::{self, IssuedRefresh, Refresh};
 use crate::auth::throttle::{self, Limit};
 use crate::db::{AnyConnection, Database, DatabaseError};
@@ -24,7 +26,7 @@ use crate::mail::Mail;
 use crate::startup::AppState;
 
 /// Mails about one address: at most this many an hour (sign-up, resend, reset together).
-const MAILS_PER_ADDRESS: Limit = Limit {
+pub(crate) const MAILS_PER_ADDRESS: Limit = Limit {
     bucket: "mail_per_address",
     max: 5,
     window: chrono::Duration::hours(1),
@@ -37,7 +39,7 @@ const RESEND_NOTICE: &str =
 const FORGOT_NOTICE: &str =
     "If an account with this address exists, a link to choose a new password is on its way.";
 
-fn now() -> NaiveDateTime {
+pub(crate) fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
 }
 
@@ -381,17 +383,38 @@ pub async fn login(
         return Err(AppError::EmailNotVerified);
     }
     let user_agent = user_agent(&request);
+    // A provider identity waiting in this browser for this account's owner to prove control.
+    let pending_link = request
+        .cookie(LINK_COOKIE)
+        .map(|cookie| cookie.value().to_owned());
+    let has_pending_link = pending_link.is_some();
     let issued = database
         .run(move |conn| {
+            let now = now();
+            if let Some(cookie) = pending_link {
+                if let Some(provider) =
+                    identities::complete_pending_link(conn, &cookie, &user.id, now)?
+                {
+                    tracing::info!(user_id = %user.id, %provider, "identity linked after password sign-in");
+                }
+            }
             Ok(sessions::start(
                 conn,
                 &user.id,
                 user_agent.as_deref(),
-                now(),
+                now,
             )?)
         })
         .await?;
-    grant_session(&state, &database, issued).await
+    let mut response = grant_session(&state, &database, issued).await?;
+    if has_pending_link {
+        let mut removal = Cookie::build(LINK_COOKIE, "").path("/api/auth").finish();
+        removal.make_removal();
+        response
+            .add_cookie(&removal)
+            .map_err(|error| AppError::Internal(error.into()))?;
+    }
+    Ok(response)
 }
 
 /// Exchange the refresh cookie for a new access token and a new refresh cookie. A refresh
@@ -546,7 +569,7 @@ pub async fn reset_password(
 }
 
 /// Builds the sign-in answer: access token in the body, refresh token in the cookie.
-async fn grant_session(
+pub(crate) async fn grant_session(
     state: &AppState,
     database: &Database,
     issued: IssuedRefresh,
@@ -566,22 +589,26 @@ async fn grant_session(
         Some(&issued.session_id),
         Utc::now(),
     );
-    let max_age = (issued.session_expires_at - now()).num_seconds().max(0);
-    let cookie = Cookie::build(REFRESH_COOKIE, issued.refresh_token)
-        .path("/api/auth")
-        .http_only(true)
-        .secure(state.settings.public_url().starts_with("https://"))
-        .same_site(SameSite::Strict)
-        .max_age(time::Duration::seconds(max_age))
-        .finish();
     Ok(HttpResponse::Ok()
-        .cookie(cookie)
+        .cookie(session_cookie(state, &issued))
         .insert_header(("Cache-Control", "no-store"))
         .json(SessionGrant {
             access_token,
             expires_at,
             account,
         }))
+}
+
+/// The refresh cookie of a session just started or refreshed.
+pub(crate) fn session_cookie(state: &AppState, issued: &IssuedRefresh) -> Cookie<'static> {
+    let max_age = (issued.session_expires_at - now()).num_seconds().max(0);
+    Cookie::build(REFRESH_COOKIE, issued.refresh_token.clone())
+        .path("/api/auth")
+        .http_only(true)
+        .secure(state.settings.public_url().starts_with("https://"))
+        .same_site(SameSite::Strict)
+        .max_age(time::Duration::seconds(max_age))
+        .finish()
 }
 
 fn session_expired(state: &AppState) -> HttpResponse {
@@ -614,7 +641,7 @@ fn refresh_cookie(request: &HttpRequest) -> Result<String, AppError> {
         .ok_or(AppError::SessionExpired)
 }
 
-fn user_agent(request: &HttpRequest) -> Option<String> {
+pub(crate) fn user_agent(request: &HttpRequest) -> Option<String> {
     request
         .headers()
         .get(actix_web::http::header::USER_AGENT)

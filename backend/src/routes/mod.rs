@@ -6,6 +6,7 @@ pub mod health;
 pub mod live;
 pub mod me;
 pub mod members;
+pub mod oidc;
 pub mod openapi;
 pub mod organizations;
 

@@ -6,7 +6,7 @@ use diesel::{Connection, ExpressionMethods, PgConnection, RunQueryDsl};
 use e2e::mailbox::Mailbox;
 use rand::distr::{Alphanumeric, SampleString};
 use stratus_backend::auth::AccessTokens;
-use stratus_backend::config::{LogFormat, Settings, SmtpTls};
+use stratus_backend::config::{LogFormat, OidcProviderSettings, Settings, SmtpTls};
 use stratus_backend::db::Database;
 use stratus_backend::startup::Application;
 use stratus_shared::api::auth::{SessionGrant, CLIENT_HEADER, REFRESH_COOKIE};
@@ -358,6 +358,35 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temporary data dir");
     let (database, database_url) = TestDatabase::create(data_dir.path());
     start(data_dir, database, database_url, configure).await
+}
+
+/// The id of the test OpenID provider in [`spawn_app_with_identity_provider`].
+pub const TEST_PROVIDER: &str = "test";
+
+/// Starts the server with the test OpenID provider (oidc-provider) configured as `test`: a
+/// client registered at it for this server's exact redirect URI.
+pub async fn spawn_app_with_identity_provider() -> TestApp {
+    spawn_app_with_identity_provider_at(e2e::oidc::issuer()).await
+}
+
+/// Like [`spawn_app_with_identity_provider`], with the provider at `issuer`.
+pub async fn spawn_app_with_identity_provider_at(issuer: String) -> TestApp {
+    // The redirect URI must be registered before the server starts, so the port is chosen here.
+    let port = e2e::oidc::free_port();
+    let redirect_uri = format!("http://127.0.0.1:{port}/api/auth/oidc/{TEST_PROVIDER}/callback");
+    let client = e2e::oidc::register_client(&issuer, &redirect_uri).await;
+    spawn_app_with(move |settings| {
+        settings.bind = format!("127.0.0.1:{port}").parse().expect("address");
+        settings.oidc_providers = vec![OidcProviderSettings {
+            id: TEST_PROVIDER.into(),
+            name: "Test ID".into(),
+            issuer,
+            client_id: client.client_id,
+            client_secret: client.client_secret,
+            ..OidcProviderSettings::default()
+        }];
+    })
+    .await
 }
 
 /// Starts a second server on the same data directory and database, as after a restart.

@@ -8,6 +8,7 @@ mod gateway;
 mod health;
 mod live;
 mod members;
+mod oidc;
 mod openapi;
 mod organizations;
 mod simulator;

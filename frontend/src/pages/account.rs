@@ -44,6 +44,7 @@ fn AccountDetails() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <LinkedProviders />
             <ChangePassword />
             <Sessions />
         </div>
@@ -184,5 +185,79 @@ fn Sessions() -> impl IntoView {
         <button type="button" class="button button-danger" on:click=sign_out_everywhere>
             "Sign out everywhere"
         </button>
+    }
+}
+
+#[component]
+fn LinkedProviders() -> impl IntoView {
+    let session = use_session();
+    let message = RwSignal::new(None::<(bool, String)>);
+    let identities = LocalResource::new(move || async move {
+        let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
+        api::identities(&token).await
+    });
+    let unlink = move |identity_id: String| {
+        message.set(None);
+        spawn_local(async move {
+            let Some(token) = session.access_token() else {
+                return;
+            };
+            match api::unlink_identity(&token, &identity_id).await {
+                Ok(()) => {
+                    message.set(Some((false, "Unlinked.".into())));
+                    identities.refetch();
+                }
+                Err(failure) => message.set(Some((true, failure.to_string()))),
+            }
+        });
+    };
+    view! {
+        <h2>"Sign-in providers"</h2>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match identities.await {
+                    Ok(list) if list.is_empty() => {
+                        view! {
+                            <p class="muted" data-testid="no-providers">
+                                "No provider is linked. You sign in with your password."
+                            </p>
+                        }
+                            .into_any()
+                    }
+                    Ok(list) => {
+                        view! {
+                            <ul class="identities" data-testid="linked-providers">
+                                {list
+                                    .into_iter()
+                                    .map(|identity| {
+                                        let id = identity.id.clone();
+                                        view! {
+                                            <li>
+                                                <strong>{identity.provider_name}</strong>
+                                                " — " {identity.email}
+                                                " "
+                                                <button
+                                                    type="button"
+                                                    class="button button-quiet"
+                                                    on:click=move |_| unlink(id.clone())
+                                                >
+                                                    "Unlink"
+                                                </button>
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                        }
+                            .into_any()
+                    }
+                    Err(failure) => {
+                        view! { <p class="form-message form-error">{failure.to_string()}</p> }
+                            .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+        <FormMessage message />
     }
 }

@@ -10,6 +10,7 @@ use stratus_shared::ErrorCode;
 use crate::api;
 use crate::components::form::{Field, FormMessage};
 use crate::pages::forms::{safe_next, FormErrors};
+use crate::pages::provider_sign_in::ProviderButtons;
 use crate::session::use_session;
 
 /// The sign-in page.
@@ -88,6 +89,7 @@ pub fn Login() -> impl IntoView {
                     {move || if pending.get() { "Signing in…" } else { "Sign in" }}
                 </button>
             </form>
+            <ProviderButtons />
             <p>
                 <A href="/forgot-password">"Forgot your password?"</A>
             </p>

@@ -8,6 +8,7 @@ pub mod home;
 pub mod login;
 pub mod not_found;
 pub mod password_reset;
+pub mod provider_sign_in;
 pub mod signup;
 pub mod system_detail;
 pub mod verify_email;

@@ -5,4 +5,5 @@ pub mod gateway;
 pub mod health;
 pub mod live;
 pub mod members;
+pub mod oidc;
 pub mod organizations;

@@ -1,0 +1,3 @@
+DROP TABLE pending_identity_links;
+DROP TABLE provider_logins;
+DROP TABLE identities;
