@@ -39,9 +39,9 @@ pub fn allows(role: Role, action: Action) -> bool {
     match action {
         Action::View | Action::RegisterSystem | Action::ViewMembers => true,
         Action::ManageMembers => matches!(role, Role::Owner | Role::Admin),
-        Action::RenameSystem => matches!(role, Role::Owner | Role::Admin),
+        Action::RenameSystem | Action::RemoveSystem => matches!(role, Role::Owner | Role::Admin),
         // Re-keying a DMS cuts off its running gateway: Owners only, as on dataminer.services.
-        Action::IssueConnectCode | Action::RemoveSystem => role == Role::Owner,
+        Action::IssueConnectCode => role == Role::Owner,
     }
 }
 
@@ -67,7 +67,7 @@ mod tests {
             (Admin, ManageMembers, true),
             (Admin, RenameSystem, true),
             (Admin, IssueConnectCode, false),
-            (Admin, RemoveSystem, false),
+            (Admin, RemoveSystem, true),
             (Member, View, true),
             (Member, RegisterSystem, true),
             (Member, ViewMembers, true),

@@ -599,7 +599,7 @@ pub async fn rename_system(
     Ok(HttpResponse::Ok().json(system_of(row, &hub)))
 }
 
-/// Removes a DMS (Owners only): its gateway is cut off at once and its tokens stop working.
+/// Removes a DMS (Owners and Admins): its gateway is cut off at once and its tokens stop working.
 #[utoipa::path(
     tag = "organizations",
     security(("access_token" = [])),
@@ -607,7 +607,7 @@ pub async fn rename_system(
     responses(
         (status = 204, description = "Removed"),
         (status = 401, description = "Not signed in", body = stratus_shared::ApiError),
-        (status = 403, description = "Only Owners may remove a DMS", body = stratus_shared::ApiError),
+        (status = 403, description = "Members may not remove a DMS", body = stratus_shared::ApiError),
         (status = 404, description = "No such DMS in my organizations", body = stratus_shared::ApiError),
     )
 )]

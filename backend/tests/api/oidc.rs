@@ -568,3 +568,29 @@ async fn identities_need_a_signed_in_user() {
     let app = spawn_app().await;
     assert_eq!(app.get("/api/me/identities").await.status(), 401);
 }
+
+#[tokio::test]
+async fn an_invitation_applies_to_an_account_made_through_a_provider() {
+    let app = spawn_app_with_identity_provider().await;
+    let (_, owner) = app.create_user("owner@example.com").await;
+    let organization = app.create_organization(&owner, "Acme").await;
+    let email = unique("invited");
+    let invited = app
+        .post_json(
+            Some(&owner),
+            &format!("/api/organizations/{organization}/members"),
+            &json!({ "email": email, "role": "member" }),
+        )
+        .await;
+    assert_eq!(invited.status(), 201);
+
+    let browser = Browser::new();
+    assert_eq!(browser.sign_in(&app, &email).await, "/login/complete");
+
+    let grant = browser.session(&app).await;
+    assert_eq!(
+        grant.account.kind,
+        stratus_shared::api::auth::AccountKind::Member
+    );
+    assert_eq!(grant.account.organizations[0].name, "Acme");
+}

@@ -317,3 +317,28 @@ async fn the_detail_links_to_remote_access_only_when_configured() {
         assert_eq!(detail.remote_access_url.as_deref(), expected, "{domain:?}");
     }
 }
+
+#[tokio::test]
+async fn owners_and_admins_remove_a_dms_members_may_not() {
+    let app = spawn_app().await;
+    let (_, owner) = app.create_user("owner@example.com").await;
+    let (admin_id, admin) = app.create_user("admin@example.com").await;
+    let (member_id, member) = app.create_user("member@example.com").await;
+    let organization = app.create_organization(&owner, "Acme").await;
+    app.add_member(&organization, &admin_id, "admin").await;
+    app.add_member(&organization, &member_id, "member").await;
+    let (first, _) = app.create_system(&owner, &organization, "First").await;
+    let (second, _) = app.create_system(&owner, &organization, "Second").await;
+    let remove = |token: String, system: String| {
+        let request = app
+            .client
+            .delete(format!("{}/api/systems/{system}", app.address))
+            .bearer_auth(token);
+        async move { request.send().await.unwrap().status() }
+    };
+
+    assert_eq!(remove(member.clone(), first.clone()).await, 403);
+    assert_eq!(remove(admin.clone(), first.clone()).await, 204);
+    assert_eq!(remove(owner.clone(), second.clone()).await, 204);
+    assert_eq!(remove(owner, first).await, 404, "already gone");
+}

@@ -228,6 +228,9 @@ fn Actions(
                 " The DMS's current credentials stop working; give the new code to its gateway."
             </p>
             {move || code.get().map(|c| view! { <p><code data-testid="connect-code">{c}</code></p> })}
+        </Show>
+        // Owners and Admins may remove a DMS.
+        <Show when=move || may_rename>
             <Show
                 when=move || confirming.get()
                 fallback=move || view! {
