@@ -8,6 +8,7 @@ pub mod account;
 pub mod gateway;
 pub mod mailbox;
 pub mod oidc;
+pub mod portal;
 pub mod postgres;
 
 use std::io::{BufRead, BufReader};

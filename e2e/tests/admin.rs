@@ -2,6 +2,7 @@
 //! organization's DMS.
 
 use e2e::account::sign_up;
+use e2e::portal::{create_organization, register_dms};
 use e2e::{journey, Browser, Server};
 use thirtyfour::prelude::*;
 
@@ -32,25 +33,12 @@ async fn an_owner_adds_a_colleague_who_then_sees_the_dms() {
         sign_up(server, &colleague_email, PASSWORD)
             .await
             .map_err(fail)?;
-        let client = reqwest::Client::new();
-        let organization: serde_json::Value = client
-            .post(server.url("/api/organizations"))
-            .bearer_auth(&owner)
-            .json(&serde_json::json!({ "name": "Acme" }))
-            .send()
+        let organization_id = create_organization(server, &owner, "Acme")
             .await
-            .map_err(|e| fail(e.to_string()))?
-            .json()
+            .map_err(fail)?;
+        register_dms(server, &owner, &organization_id, "Acme main DMS")
             .await
-            .map_err(|e| fail(e.to_string()))?;
-        let organization_id = organization["id"].as_str().unwrap_or_default();
-        client
-            .post(server.url(&format!("/api/organizations/{organization_id}/systems")))
-            .bearer_auth(&owner)
-            .json(&serde_json::json!({ "name": "Acme main DMS" }))
-            .send()
-            .await
-            .map_err(|e| fail(e.to_string()))?;
+            .map_err(fail)?;
 
         // The colleague is a guest: no organization data yet.
         sign_in(browser, server, &colleague_email).await?;

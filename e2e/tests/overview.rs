@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use e2e::account::sign_up;
 use e2e::gateway::Gateway;
+use e2e::portal::register_dms;
 use e2e::{journey, Browser, Server};
 use thirtyfour::prelude::*;
 
@@ -134,33 +135,27 @@ async fn a_dms_goes_green_orange_red_green_live() {
         assert_eq!(systems, serde_json::json!([]));
 
         // More DMSs, one per state, for the picture of the overview.
-        let organization: serde_json::Value = reqwest::Client::new()
+        let organization_id = reqwest::Client::new()
             .get(server.url("/api/organizations"))
             .bearer_auth(&owner_token)
             .send()
             .await
             .map_err(|e| fail(e.to_string()))?
-            .json()
+            .json::<serde_json::Value>()
             .await
-            .map_err(|e| fail(e.to_string()))?;
-        let organization_id = organization[0]["id"].as_str().unwrap_or_default().to_owned();
+            .map_err(|e| fail(e.to_string()))?[0]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         let mut gateways = Vec::new();
         for (name, plan) in [("Antwerp lab", "orange"), ("Ghent edge", "red"), ("Spare", "never")] {
-            let created: serde_json::Value = reqwest::Client::new()
-                .post(server.url(&format!("/api/organizations/{organization_id}/systems")))
-                .bearer_auth(&owner_token)
-                .json(&serde_json::json!({ "name": name }))
-                .send()
+            let code = register_dms(server, &owner_token, &organization_id, name)
                 .await
-                .map_err(|e| fail(e.to_string()))?
-                .json()
-                .await
-                .map_err(|e| fail(e.to_string()))?;
+                .map_err(fail)?;
             if plan == "never" {
                 continue;
             }
-            let code = created["connect_code"]["code"].as_str().unwrap_or_default();
-            let mut gateway = Gateway::connect(&server.base_url, code).await.map_err(fail)?;
+            let mut gateway = Gateway::connect(&server.base_url, &code).await.map_err(fail)?;
             gateway.open().await.map_err(fail)?;
             gateway.heartbeat(plan != "orange").await.map_err(fail)?;
             if plan == "red" {

@@ -4,6 +4,7 @@
 
 use e2e::account::sign_up;
 use e2e::gateway::Gateway;
+use e2e::portal::{create_organization, register_dms};
 use e2e::postgres::TestPostgres;
 use e2e::{Browser, Server};
 use thirtyfour::prelude::*;
@@ -39,30 +40,13 @@ async fn journey(
     let fail = |message: String| WebDriverError::FatalError(message);
     let email = format!("unknown-{}@skyline.be", std::process::id());
     let token = sign_up(server, &email, PASSWORD).await.map_err(fail)?;
-    let client = reqwest::Client::new();
-    let organization: serde_json::Value = client
-        .post(server.url("/api/organizations"))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({ "name": "Acme" }))
-        .send()
+    let organization_id = create_organization(server, &token, "Acme")
         .await
-        .map_err(|e| fail(e.to_string()))?
-        .json()
+        .map_err(fail)?;
+    let code = register_dms(server, &token, &organization_id, "Main DMS")
         .await
-        .map_err(|e| fail(e.to_string()))?;
-    let organization_id = organization["id"].as_str().unwrap_or_default();
-    let created: serde_json::Value = client
-        .post(server.url(&format!("/api/organizations/{organization_id}/systems")))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({ "name": "Main DMS" }))
-        .send()
-        .await
-        .map_err(|e| fail(e.to_string()))?
-        .json()
-        .await
-        .map_err(|e| fail(e.to_string()))?;
-    let code = created["connect_code"]["code"].as_str().unwrap_or_default();
-    let mut gateway = Gateway::connect(&server.base_url, code)
+        .map_err(fail)?;
+    let mut gateway = Gateway::connect(&server.base_url, &code)
         .await
         .map_err(fail)?;
     gateway.open().await.map_err(fail)?;

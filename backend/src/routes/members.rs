@@ -74,6 +74,23 @@ fn list(conn: &mut AnyConnection, organization_id: &str) -> Result<Members, AppE
     })
 }
 
+/// Refuses a change of `member_id` that does not exist, or that takes away (`loses_owner`)
+/// the organization's last Owner.
+fn check_member_change(
+    conn: &mut AnyConnection,
+    organization_id: &str,
+    member_id: &str,
+    loses_owner: bool,
+) -> Result<(), AppError> {
+    if membership_rules::role_of(conn, organization_id, member_id)?.is_none() {
+        return Err(AppError::NotFound("There is no such member.".into()));
+    }
+    if loses_owner && membership_rules::would_orphan(conn, organization_id, member_id)? {
+        return Err(AppError::LastOwner);
+    }
+    Ok(())
+}
+
 /// The organization's members and pending invitations.
 #[utoipa::path(
     tag = "organizations",
@@ -264,14 +281,7 @@ pub async fn change_role(
             conn.transaction::<_, AppError, _>(|conn| {
                 crate::db::begin_write(conn)?;
                 authorize(conn, &user.user_id, &organization_id, Action::ManageMembers)?;
-                if membership_rules::role_of(conn, &organization_id, &member_id)?.is_none() {
-                    return Err(AppError::NotFound("There is no such member.".into()));
-                }
-                if role != Role::Owner
-                    && membership_rules::would_orphan(conn, &organization_id, &member_id)?
-                {
-                    return Err(AppError::LastOwner);
-                }
+                check_member_change(conn, &organization_id, &member_id, role != Role::Owner)?;
                 diesel::update(
                     memberships::table
                         .filter(memberships::organization_id.eq(&organization_id))
@@ -327,12 +337,7 @@ pub async fn remove_member(
                     Action::ManageMembers
                 };
                 authorize(conn, &user.user_id, &organization_id, action)?;
-                if membership_rules::role_of(conn, &organization_id, &member_id)?.is_none() {
-                    return Err(AppError::NotFound("There is no such member.".into()));
-                }
-                if membership_rules::would_orphan(conn, &organization_id, &member_id)? {
-                    return Err(AppError::LastOwner);
-                }
+                check_member_change(conn, &organization_id, &member_id, true)?;
                 diesel::delete(
                     memberships::table
                         .filter(memberships::organization_id.eq(&organization_id))

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use e2e::account::sign_up;
 use e2e::gateway::Gateway;
+use e2e::portal::{create_organization, register_dms};
 use e2e::{Browser, Server};
 
 const PASSWORD: &str = "benchmark passphrase";
@@ -35,31 +36,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or(1000);
     let server = Server::start();
     let token = sign_up(&server, "bench@skyline.be", PASSWORD).await?;
-    let client = reqwest::Client::new();
-    let organization: serde_json::Value = client
-        .post(server.url("/api/organizations"))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({ "name": "Benchmark" }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let organization_id = organization["id"].as_str().unwrap_or_default().to_owned();
+    let organization_id = create_organization(&server, &token, "Benchmark").await?;
     let mut first_code = String::new();
     for index in 0..count {
-        let created: serde_json::Value = client
-            .post(server.url(&format!("/api/organizations/{organization_id}/systems")))
-            .bearer_auth(&token)
-            .json(&serde_json::json!({ "name": format!("DMS {index:04}") }))
-            .send()
-            .await?
-            .json()
-            .await?;
+        let code = register_dms(
+            &server,
+            &token,
+            &organization_id,
+            &format!("DMS {index:04}"),
+        )
+        .await?;
         if index == 0 {
-            first_code = created["connect_code"]["code"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
+            first_code = code;
         }
     }
     let mut gateway = Gateway::connect(&server.base_url, &first_code).await?;

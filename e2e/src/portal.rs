@@ -1,0 +1,61 @@
+//! Arranging a journey's data through the portal's API, as a signed-in user would.
+
+use crate::Server;
+
+async fn post(
+    server: &Server,
+    token: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> Result<serde_json::Value, String> {
+    let response = reqwest::Client::new()
+        .post(server.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .map_err(|error| error.to_string())?;
+    if !response.status().is_success() {
+        return Err(format!("POST {path} answered {}", response.status()));
+    }
+    response.json().await.map_err(|error| error.to_string())
+}
+
+/// Creates an organization (the user becomes its Owner); returns its id.
+pub async fn create_organization(
+    server: &Server,
+    token: &str,
+    name: &str,
+) -> Result<String, String> {
+    let organization = post(
+        server,
+        token,
+        "/api/organizations",
+        serde_json::json!({ "name": name }),
+    )
+    .await?;
+    organization["id"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("no id in {organization}"))
+}
+
+/// Registers a DMS in the organization; returns its connect code.
+pub async fn register_dms(
+    server: &Server,
+    token: &str,
+    organization_id: &str,
+    name: &str,
+) -> Result<String, String> {
+    let created = post(
+        server,
+        token,
+        &format!("/api/organizations/{organization_id}/systems"),
+        serde_json::json!({ "name": name }),
+    )
+    .await?;
+    created["connect_code"]["code"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("no connect code in {created}"))
+}
