@@ -189,6 +189,8 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
         .openapi(routes::openapi::ApiDoc::openapi())
         .service(utoipa_actix_web::scope("/api").configure(api_services))
         .split_for_parts();
+    let mut document = document;
+    utoipa::Modify::modify(&routes::openapi::UnreadableBodies, &mut document);
     document
 }
 
@@ -201,8 +203,10 @@ fn run(
     live: LiveHub,
     web_app: WebApp,
 ) -> anyhow::Result<Server> {
+    let document = openapi_document();
+    let api_routes = web::Data::new(routes::ApiRoutes::from_openapi(&document));
     let openapi = OpenApiDocument(
-        openapi_document()
+        document
             .to_json()
             .context("cannot serialize the OpenAPI document")?
             .into(),
@@ -253,6 +257,7 @@ fn run(
             .app_data(database.clone())
             .app_data(state.clone())
             .app_data(openapi.clone())
+            .app_data(api_routes.clone())
             .app_data(live.clone())
             .app_data(identity_providers.clone())
             .configure(routes::configure_extractors)

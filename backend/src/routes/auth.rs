@@ -447,7 +447,10 @@ pub async fn refresh(
 #[utoipa::path(
     tag = "auth",
     params(("x-stratus-client" = String, Header, description = "Any value; guards against cross-site requests")),
-    responses((status = 204, description = "Signed out (also when there was no session)"))
+    responses(
+        (status = 204, description = "Signed out (also when there was no session)"),
+        (status = 400, description = "invalid_request: the x-stratus-client header is missing", body = ApiError),
+    )
 )]
 #[post("/auth/logout")]
 pub async fn logout(
@@ -455,6 +458,11 @@ pub async fn logout(
     state: web::Data<AppState>,
     database: web::Data<Database>,
 ) -> Result<HttpResponse, AppError> {
+    if !request.headers().contains_key(CLIENT_HEADER) {
+        return Err(AppError::InvalidRequest(format!(
+            "Signing out needs the {CLIENT_HEADER} header (a guard against cross-site requests)."
+        )));
+    }
     if let Ok(presented) = refresh_cookie(&request) {
         database
             .run(move |conn| Ok(sessions::revoke_by_token(conn, &presented, now())?))

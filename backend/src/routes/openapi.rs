@@ -52,6 +52,50 @@ impl utoipa::Modify for SecuritySchemes {
     }
 }
 
+/// Every endpoint that reads a JSON body answers 400 `invalid_request` when the body cannot be
+/// read (the extractors' shared error handler); documented here once for all of them. Applied
+/// to the finished document, once the handlers' paths are in it.
+pub struct UnreadableBodies;
+
+impl utoipa::Modify for UnreadableBodies {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                if operation.request_body.is_none() {
+                    continue;
+                }
+                operation
+                    .responses
+                    .responses
+                    .entry("400".to_owned())
+                    .or_insert_with(|| {
+                        RefOr::T(
+                            ResponseBuilder::new()
+                                .description(
+                                    "invalid_request: the body is missing, not JSON, or lacks a field",
+                                )
+                                .content(
+                                    "application/json",
+                                    ContentBuilder::new()
+                                        .schema(Some(Ref::from_schema_name("ApiError")))
+                                        .build(),
+                                )
+                                .build(),
+                        )
+                    });
+            }
+        }
+    }
+}
+
 /// The OpenAPI 3.1 document of this API.
 #[utoipa::path(
     tag = "health",

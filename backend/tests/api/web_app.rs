@@ -83,3 +83,31 @@ async fn the_policy_allows_exactly_the_inline_start_up_script() {
         .encode(sha2::Sha256::digest(INLINE_SCRIPT.as_bytes()));
     assert!(csp.contains(&format!("'sha256-{hash}'")), "{csp}");
 }
+
+#[tokio::test]
+async fn a_known_api_path_with_another_method_gets_405_with_allow() {
+    let app = spawn_app().await;
+
+    let response = app.get("/api/auth/login").await;
+
+    assert_eq!(response.status(), 405);
+    assert_eq!(response.headers()["allow"], "POST");
+    let error: ApiError = response.json().await.unwrap();
+    assert_eq!(error.code, ErrorCode::MethodNotAllowed);
+    let unknown = app.get("/api/auth/no-such-thing").await;
+    assert_eq!(unknown.status(), 404);
+}
+
+#[tokio::test]
+async fn sign_out_without_the_client_header_is_refused() {
+    let app = spawn_app().await;
+
+    let response = app
+        .client
+        .post(format!("{}/api/auth/logout", app.address))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 400);
+}
