@@ -85,18 +85,33 @@ async fn expect_empty(response: Response) -> Result<(), ApiFailure> {
     }
 }
 
+/// Sends `body` as JSON with the request (token already attached).
+async fn send_json<B: Serialize>(
+    request: RequestBuilder,
+    body: &B,
+) -> Result<Response, ApiFailure> {
+    request
+        .json(body)
+        .map_err(|_| ApiFailure::Unexpected { status: 0 })?
+        .send()
+        .await
+        .map_err(|_| ApiFailure::Unreachable)
+}
+
 async fn post<B: Serialize, T: DeserializeOwned>(
     path: &str,
     body: &B,
     access_token: Option<&str>,
 ) -> Result<T, ApiFailure> {
-    let response = with_token(Request::post(path), access_token)
-        .json(body)
-        .map_err(|_| ApiFailure::Unexpected { status: 0 })?
-        .send()
-        .await
-        .map_err(|_| ApiFailure::Unreachable)?;
-    read(response).await
+    read(send_json(with_token(Request::post(path), access_token), body).await?).await
+}
+
+async fn patch<B: Serialize, T: DeserializeOwned>(
+    path: &str,
+    body: &B,
+    access_token: &str,
+) -> Result<T, ApiFailure> {
+    read(send_json(with_token(Request::patch(path), Some(access_token)), body).await?).await
 }
 
 async fn get<T: DeserializeOwned>(path: &str, access_token: Option<&str>) -> Result<T, ApiFailure> {
@@ -196,16 +211,12 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<(), ApiFailure> {
-    let response = with_token(Request::post("/api/me/password"), Some(access_token))
-        .json(&ChangePasswordRequest {
-            current_password,
-            new_password,
-        })
-        .map_err(|_| ApiFailure::Unexpected { status: 0 })?
-        .send()
-        .await
-        .map_err(|_| ApiFailure::Unreachable)?;
-    expect_empty(response).await
+    let request = with_token(Request::post("/api/me/password"), Some(access_token));
+    let body = ChangePasswordRequest {
+        current_password,
+        new_password,
+    };
+    expect_empty(send_json(request, &body).await?).await
 }
 
 pub async fn sign_out_everywhere(access_token: &str) -> Result<(), ApiFailure> {
@@ -276,16 +287,12 @@ pub async fn rename_system(
     system_id: &str,
     name: String,
 ) -> Result<System, ApiFailure> {
-    let response = with_token(
-        Request::patch(&format!("/api/systems/{system_id}")),
-        Some(access_token),
+    patch(
+        &format!("/api/systems/{system_id}"),
+        &CreateSystem { name },
+        access_token,
     )
-    .json(&CreateSystem { name })
-    .map_err(|_| ApiFailure::Unexpected { status: 0 })?
-    .send()
     .await
-    .map_err(|_| ApiFailure::Unreachable)?;
-    read(response).await
 }
 
 pub async fn remove_system(access_token: &str, system_id: &str) -> Result<(), ApiFailure> {
@@ -320,18 +327,12 @@ pub async fn change_role(
     user_id: &str,
     role: Role,
 ) -> Result<Member, ApiFailure> {
-    let response = with_token(
-        Request::patch(&format!(
-            "/api/organizations/{organization_id}/members/{user_id}"
-        )),
-        Some(access_token),
+    patch(
+        &format!("/api/organizations/{organization_id}/members/{user_id}"),
+        &ChangeRole { role },
+        access_token,
     )
-    .json(&ChangeRole { role })
-    .map_err(|_| ApiFailure::Unexpected { status: 0 })?
-    .send()
     .await
-    .map_err(|_| ApiFailure::Unreachable)?;
-    read(response).await
 }
 
 pub async fn remove_member(

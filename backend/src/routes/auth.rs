@@ -64,8 +64,9 @@ pub fn parse_new_password(raw: &str, email: &str) -> Result<NewPassword, AppErro
     })
 }
 
-/// Runs argon2 on the blocking pool: it takes tens of milliseconds by design.
-async fn blocking<T: Send + 'static>(
+/// Runs argon2 (or other CPU-heavy work) on the blocking pool: it takes tens of milliseconds
+/// by design.
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, AppError> {
     web::block(work)

@@ -10,7 +10,7 @@ use crate::auth::sessions;
 use crate::auth::CurrentUser;
 use crate::db::Database;
 use crate::error::AppError;
-use crate::routes::auth::parse_new_password;
+use crate::routes::auth::{blocking, parse_new_password};
 use crate::startup::AppState;
 
 fn utc(time: NaiveDateTime) -> DateTime<Utc> {
@@ -74,14 +74,13 @@ pub async fn change_password(
     let passwords = state.passwords.clone();
     let current = body.current_password.clone();
     let stored = account.password_hash.clone();
-    let new_hash = web::block(move || {
+    let new_hash = blocking(move || {
         if !passwords.verify(&current, stored.as_deref()) {
             return Ok(None);
         }
         passwords.hash(&new_password).map(Some)
     })
-    .await
-    .map_err(|error| AppError::Internal(anyhow::anyhow!("blocking pool: {error}")))??
+    .await??
     .ok_or(AppError::CurrentPasswordWrong)?;
     database
         .run(move |conn| {

@@ -85,6 +85,29 @@ fn authorize_system(
     Ok(organization_id)
 }
 
+/// Refuses a DMS name another DMS of the organization (other than `renamed`) already has.
+fn ensure_system_name_free(
+    connection: &mut AnyConnection,
+    organization_id: &str,
+    name: &str,
+    renamed: Option<&str>,
+) -> Result<(), AppError> {
+    let mut others = systems::table
+        .filter(systems::organization_id.eq(organization_id))
+        .filter(systems::name.eq(name))
+        .into_boxed();
+    if let Some(id) = renamed {
+        others = others.filter(systems::id.ne(id));
+    }
+    let taken: i64 = others.count().get_result(connection)?;
+    if taken > 0 {
+        return Err(AppError::Conflict(
+            "A DMS of that name already exists in this organization.".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Registers a DMS (never connected, with its first transition) and its first connect code.
 pub(crate) fn insert_system(
     connection: &mut AnyConnection,
@@ -92,16 +115,7 @@ pub(crate) fn insert_system(
     name: &str,
     created_by: Option<&str>,
 ) -> Result<CreatedSystem, AppError> {
-    let taken: i64 = systems::table
-        .filter(systems::organization_id.eq(organization_id))
-        .filter(systems::name.eq(name))
-        .count()
-        .get_result(connection)?;
-    if taken > 0 {
-        return Err(AppError::Conflict(
-            "A DMS of that name already exists in this organization.".into(),
-        ));
-    }
+    ensure_system_name_free(connection, organization_id, name, None)?;
     let now = crate::db::now().naive_utc();
     let id = uuid::Uuid::new_v4().to_string();
     diesel::insert_into(systems::table)
@@ -575,17 +589,7 @@ pub async fn rename_system(
         .run_app(move |connection| {
             let organization_id =
                 authorize_system(connection, &user.user_id, &system_id, Action::RenameSystem)?;
-            let taken: i64 = systems::table
-                .filter(systems::organization_id.eq(&organization_id))
-                .filter(systems::name.eq(&name))
-                .filter(systems::id.ne(&system_id))
-                .count()
-                .get_result(connection)?;
-            if taken > 0 {
-                return Err(AppError::Conflict(
-                    "A DMS of that name already exists in this organization.".into(),
-                ));
-            }
+            ensure_system_name_free(connection, &organization_id, &name, Some(&system_id))?;
             diesel::update(systems::table.find(&system_id))
                 .set(systems::name.eq(&name))
                 .execute(connection)?;
