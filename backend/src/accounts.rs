@@ -166,11 +166,20 @@ pub async fn set_staff(
     let email = EmailAddress::parse(email).map_err(|error| anyhow::anyhow!("{error}"))?;
     let changed = database
         .run(move |conn| {
-            Ok(
-                diesel::update(users::table.filter(users::email.eq(email.as_str())))
+            conn.transaction(|conn| {
+                let changed = diesel::update(users::table.filter(users::email.eq(email.as_str())))
                     .set(users::is_staff.eq(i32::from(is_staff)))
-                    .execute(conn)?,
-            )
+                    .execute(conn)?;
+                if changed == 1 {
+                    let (action, detail) = if is_staff {
+                        ("staff.granted", format!("Made {email} platform staff"))
+                    } else {
+                        ("staff.revoked", format!("{email} is no longer platform staff"))
+                    };
+                    crate::audit::record(conn, &crate::audit::Actor::command_line(), None, action, detail)?;
+                }
+                Ok(changed)
+            })
         })
         .await?;
     anyhow::ensure!(changed == 1, "there is no account with that email address");

@@ -1,6 +1,7 @@
 //! The Stratus server as a library, so the binary and the black-box tests start it the same way.
 
 pub mod accounts;
+pub mod audit;
 pub mod auth;
 pub mod bench;
 pub mod config;

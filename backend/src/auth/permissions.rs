@@ -19,11 +19,31 @@ pub enum Action {
     IssueConnectCode,
     /// Remove a DMS, cutting its gateway off.
     RemoveSystem,
+    /// Delete the organization with everything in it.
+    DeleteOrganization,
+    /// Change the organization's name and settings (remote access).
+    EditOrganizationSettings,
+    /// Give people a role on one DMS, or take it away.
+    ManageSystemRoles,
+    /// Change a DMS's settings (remote access).
+    EditSystemSettings,
+    /// Link or unlink one's own user account on a DMS.
+    LinkOwnDmsAccount,
+    /// Read the organization's audit log.
+    ViewAuditLog,
+    /// Read the organization's Collaboration projects.
+    ViewProjects,
+    /// Create and edit Collaboration projects and their tasks.
+    ManageProjects,
+    /// See the organization's shared dashboards.
+    ViewSharedDashboards,
+    /// Share a dashboard or stop sharing it.
+    ManageSharedDashboards,
 }
 
 impl Action {
     /// Every action, for exhaustive tests.
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 17] = [
         Action::View,
         Action::RegisterSystem,
         Action::ViewMembers,
@@ -31,18 +51,60 @@ impl Action {
         Action::RenameSystem,
         Action::IssueConnectCode,
         Action::RemoveSystem,
+        Action::DeleteOrganization,
+        Action::EditOrganizationSettings,
+        Action::ManageSystemRoles,
+        Action::EditSystemSettings,
+        Action::LinkOwnDmsAccount,
+        Action::ViewAuditLog,
+        Action::ViewProjects,
+        Action::ManageProjects,
+        Action::ViewSharedDashboards,
+        Action::ManageSharedDashboards,
     ];
+
+    /// Whether the action concerns one DMS, so that a DMS-level role replaces the
+    /// organization role for it.
+    pub fn is_about_one_system(self) -> bool {
+        matches!(
+            self,
+            Action::RenameSystem
+                | Action::IssueConnectCode
+                | Action::RemoveSystem
+                | Action::ManageSystemRoles
+                | Action::EditSystemSettings
+        )
+    }
 }
 
 /// Whether `role` may do `action`.
 pub fn allows(role: Role, action: Action) -> bool {
     match action {
-        Action::View | Action::RegisterSystem | Action::ViewMembers => true,
-        Action::ManageMembers => matches!(role, Role::Owner | Role::Admin),
-        Action::RenameSystem | Action::RemoveSystem => matches!(role, Role::Owner | Role::Admin),
-        // Re-keying a DMS cuts off its running gateway: Owners only, as on dataminer.services.
-        Action::IssueConnectCode => role == Role::Owner,
+        Action::View
+        | Action::RegisterSystem
+        | Action::ViewMembers
+        | Action::LinkOwnDmsAccount
+        | Action::ViewProjects
+        | Action::ViewSharedDashboards => true,
+        Action::ManageMembers
+        | Action::RenameSystem
+        | Action::RemoveSystem
+        | Action::EditOrganizationSettings
+        | Action::ManageSystemRoles
+        | Action::EditSystemSettings
+        | Action::ViewAuditLog
+        | Action::ManageProjects
+        | Action::ManageSharedDashboards => matches!(role, Role::Owner | Role::Admin),
+        // Re-keying a DMS cuts off its running gateway, and deleting the organization loses
+        // everything: Owners only, as on dataminer.services.
+        Action::IssueConnectCode | Action::DeleteOrganization => role == Role::Owner,
     }
+}
+
+/// Whether platform staff may do `action` in an organization they do not belong to. Staff
+/// look after organizations' Collaboration projects; everything else needs a membership.
+pub fn allows_staff(action: Action) -> bool {
+    matches!(action, Action::ViewProjects | Action::ManageProjects)
 }
 
 #[cfg(test)]
@@ -61,6 +123,16 @@ mod tests {
             (Owner, RenameSystem, true),
             (Owner, IssueConnectCode, true),
             (Owner, RemoveSystem, true),
+            (Owner, DeleteOrganization, true),
+            (Owner, EditOrganizationSettings, true),
+            (Owner, ManageSystemRoles, true),
+            (Owner, EditSystemSettings, true),
+            (Owner, LinkOwnDmsAccount, true),
+            (Owner, ViewAuditLog, true),
+            (Owner, ViewProjects, true),
+            (Owner, ManageProjects, true),
+            (Owner, ViewSharedDashboards, true),
+            (Owner, ManageSharedDashboards, true),
             (Admin, View, true),
             (Admin, RegisterSystem, true),
             (Admin, ViewMembers, true),
@@ -68,6 +140,16 @@ mod tests {
             (Admin, RenameSystem, true),
             (Admin, IssueConnectCode, false),
             (Admin, RemoveSystem, true),
+            (Admin, DeleteOrganization, false),
+            (Admin, EditOrganizationSettings, true),
+            (Admin, ManageSystemRoles, true),
+            (Admin, EditSystemSettings, true),
+            (Admin, LinkOwnDmsAccount, true),
+            (Admin, ViewAuditLog, true),
+            (Admin, ViewProjects, true),
+            (Admin, ManageProjects, true),
+            (Admin, ViewSharedDashboards, true),
+            (Admin, ManageSharedDashboards, true),
             (Member, View, true),
             (Member, RegisterSystem, true),
             (Member, ViewMembers, true),
@@ -75,10 +157,28 @@ mod tests {
             (Member, RenameSystem, false),
             (Member, IssueConnectCode, false),
             (Member, RemoveSystem, false),
+            (Member, DeleteOrganization, false),
+            (Member, EditOrganizationSettings, false),
+            (Member, ManageSystemRoles, false),
+            (Member, EditSystemSettings, false),
+            (Member, LinkOwnDmsAccount, true),
+            (Member, ViewAuditLog, false),
+            (Member, ViewProjects, true),
+            (Member, ManageProjects, false),
+            (Member, ViewSharedDashboards, true),
+            (Member, ManageSharedDashboards, false),
         ];
         assert_eq!(table.len(), 3 * Action::ALL.len(), "every role × action");
         for (role, action, allowed) in table {
             assert_eq!(allows(role, action), allowed, "{role:?} {action:?}");
+        }
+    }
+
+    #[test]
+    fn staff_without_membership_only_look_after_projects() {
+        for action in Action::ALL {
+            let expected = matches!(action, Action::ViewProjects | Action::ManageProjects);
+            assert_eq!(allows_staff(action), expected, "{action:?}");
         }
     }
 }

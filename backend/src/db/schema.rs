@@ -17,6 +17,7 @@ diesel::table! {
         name -> Text,
         slug -> Text,
         created_at -> Timestamp,
+        remote_access_enabled -> Integer,
     }
 }
 
@@ -41,6 +42,7 @@ diesel::table! {
         dms_version -> Nullable<Text>,
         agent_count -> Nullable<Integer>,
         token_generation -> Integer,
+        remote_access_enabled -> Integer,
     }
 }
 
@@ -165,6 +167,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    system_roles (system_id, user_id) {
+        system_id -> Text,
+        user_id -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dms_account_links (system_id, user_id) {
+        system_id -> Text,
+        user_id -> Text,
+        dms_username -> Text,
+        linked_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        actor_email -> Text,
+        by_staff -> Integer,
+        organization_id -> Nullable<Text>,
+        action -> Text,
+        detail -> Text,
+    }
+}
+
+diesel::joinable!(system_roles -> systems (system_id));
+diesel::joinable!(system_roles -> users (user_id));
+diesel::joinable!(dms_account_links -> systems (system_id));
+diesel::joinable!(dms_account_links -> users (user_id));
 diesel::joinable!(memberships -> organizations (organization_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(systems -> organizations (organization_id));
@@ -194,4 +231,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     identities,
     provider_logins,
     pending_identity_links,
+    system_roles,
+    dms_account_links,
+    audit_log,
 );

@@ -1,5 +1,6 @@
 //! Request and response bodies, one module per feature.
 
+pub mod audit;
 pub mod auth;
 pub mod gateway;
 pub mod health;
