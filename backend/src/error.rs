@@ -30,6 +30,9 @@ pub enum AppError {
     /// The change would leave an organization without an Owner.
     #[error("last owner")]
     LastOwner,
+    /// Remote access switched on for a DMS whose organization has it off.
+    #[error("remote access forced off")]
+    RemoteAccessForcedOff,
     /// Input that is well-formed but breaks a rule (email shape, password policy).
     #[error("{code}: {message}")]
     Validation { code: ErrorCode, message: String },
@@ -91,6 +94,11 @@ impl AppError {
             AppError::LastOwner => ApiError::new(
                 ErrorCode::LastOwner,
                 "An organization always keeps at least one Owner. Make someone else Owner first.",
+            ),
+            AppError::RemoteAccessForcedOff => ApiError::new(
+                ErrorCode::RemoteAccessForcedOff,
+                "Remote access is off for the whole organization; switch it on in the \
+                 organization's settings first.",
             ),
             AppError::InvalidCredentials => ApiError::new(
                 ErrorCode::InvalidCredentials,
@@ -166,7 +174,7 @@ impl ResponseError for AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::LastOwner => StatusCode::CONFLICT,
+            AppError::LastOwner | AppError::RemoteAccessForcedOff => StatusCode::CONFLICT,
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::InvalidCredentials | AppError::SessionExpired => StatusCode::UNAUTHORIZED,
             AppError::EmailNotVerified | AppError::CurrentPasswordWrong => StatusCode::FORBIDDEN,

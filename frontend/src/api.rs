@@ -3,6 +3,7 @@
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use stratus_shared::api::audit::AuditEntry;
 use stratus_shared::api::auth::{
     Account, ChangePasswordRequest, EmailRequest, LoginRequest, Notice, ResetPasswordRequest,
     SessionGrant, SessionSummary, SignupRequest, VerifyEmailRequest, CLIENT_HEADER,
@@ -11,8 +12,9 @@ use stratus_shared::api::health::HealthReport;
 use stratus_shared::api::members::{AddMember, Added, ChangeRole, Member, Members};
 use stratus_shared::api::oidc::{LinkIdentityRequest, LinkedIdentity, ProviderSummary};
 use stratus_shared::api::organizations::{
-    ConnectCode, CreateOrganization, CreateSystem, CreatedSystem, Organization, Role, System,
-    SystemDetail,
+    ConnectCode, CreateOrganization, CreateSystem, CreatedSystem, DeleteOrganization,
+    LinkDmsAccount, Organization, Role, SetSystemRole, System, SystemDetail, SystemSettings,
+    SystemUser, UpdateOrganization,
 };
 use stratus_shared::{ApiError, ErrorCode};
 
@@ -354,6 +356,120 @@ pub async fn withdraw_invitation(
 ) -> Result<(), ApiFailure> {
     delete(
         &format!("/api/organizations/{organization_id}/invitations/{invitation_id}"),
+        access_token,
+    )
+    .await
+}
+
+pub async fn organization(
+    access_token: &str,
+    organization_id: &str,
+) -> Result<Organization, ApiFailure> {
+    get(
+        &format!("/api/organizations/{organization_id}"),
+        Some(access_token),
+    )
+    .await
+}
+
+pub async fn update_organization(
+    access_token: &str,
+    organization_id: &str,
+    update: &UpdateOrganization,
+) -> Result<Organization, ApiFailure> {
+    patch(
+        &format!("/api/organizations/{organization_id}"),
+        update,
+        access_token,
+    )
+    .await
+}
+
+pub async fn delete_organization(
+    access_token: &str,
+    organization_id: &str,
+    confirm_name: String,
+) -> Result<(), ApiFailure> {
+    let request = with_token(
+        Request::delete(&format!("/api/organizations/{organization_id}")),
+        Some(access_token),
+    );
+    expect_empty(send_json(request, &DeleteOrganization { confirm_name }).await?).await
+}
+
+pub async fn organization_audit_log(
+    access_token: &str,
+    organization_id: &str,
+) -> Result<Vec<AuditEntry>, ApiFailure> {
+    get(
+        &format!("/api/organizations/{organization_id}/audit-log"),
+        Some(access_token),
+    )
+    .await
+}
+
+pub async fn system_users(
+    access_token: &str,
+    system_id: &str,
+) -> Result<Vec<SystemUser>, ApiFailure> {
+    get(
+        &format!("/api/systems/{system_id}/users"),
+        Some(access_token),
+    )
+    .await
+}
+
+/// Gives a DMS-level role (`Some`) or takes it away (`None`).
+pub async fn set_system_role(
+    access_token: &str,
+    system_id: &str,
+    user_id: &str,
+    role: Option<Role>,
+) -> Result<SystemUser, ApiFailure> {
+    let path = format!("/api/systems/{system_id}/users/{user_id}");
+    match role {
+        Some(role) => {
+            let request = with_token(Request::put(&path), Some(access_token));
+            read(send_json(request, &SetSystemRole { role }).await?).await
+        }
+        None => {
+            let response = with_token(Request::delete(&path), Some(access_token))
+                .send()
+                .await
+                .map_err(|_| ApiFailure::Unreachable)?;
+            read(response).await
+        }
+    }
+}
+
+pub async fn update_system_settings(
+    access_token: &str,
+    system_id: &str,
+    settings: SystemSettings,
+) -> Result<SystemSettings, ApiFailure> {
+    patch(
+        &format!("/api/systems/{system_id}/settings"),
+        &settings,
+        access_token,
+    )
+    .await
+}
+
+pub async fn link_my_dms_account(
+    access_token: &str,
+    system_id: &str,
+    dms_username: String,
+) -> Result<LinkDmsAccount, ApiFailure> {
+    let request = with_token(
+        Request::put(&format!("/api/systems/{system_id}/my-account")),
+        Some(access_token),
+    );
+    read(send_json(request, &LinkDmsAccount { dms_username }).await?).await
+}
+
+pub async fn unlink_my_dms_account(access_token: &str, system_id: &str) -> Result<(), ApiFailure> {
+    delete(
+        &format!("/api/systems/{system_id}/my-account"),
         access_token,
     )
     .await

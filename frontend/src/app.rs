@@ -6,6 +6,7 @@ use leptos_router::path;
 use stratus_shared::apps::App as PortalApp;
 
 use crate::components::layout::{Footer, Header};
+use crate::components::organization_selector::SelectedOrganization;
 use crate::pages::account::AccountPage;
 use crate::pages::admin::AdminPage;
 use crate::pages::app_page::{AppPage, TeamsBotPage};
@@ -23,6 +24,7 @@ use crate::session::Session;
 #[component]
 pub fn App() -> impl IntoView {
     Session::provide();
+    SelectedOrganization::provide();
     view! {
         <Router>
             <Header />

@@ -221,7 +221,7 @@ impl Overview {
                             .with_value(|rows| !rows.contains_key(&s.system_id))
                     });
                     let listed = snapshot.systems.len() != self.rows.with_untracked(Vec::len);
-                    if unknown || listed {
+                    if snapshot.changed || unknown || listed {
                         let _ = self.reload(token).await;
                     }
                     for state in &snapshot.systems {

@@ -50,6 +50,10 @@ pub enum ErrorCode {
     LastOwner,
     /// Unlinking this identity would leave the account with no way to sign in.
     LastSignInMethod,
+    /// Remote access cannot be switched on for a DMS whose organization has it off.
+    RemoteAccessForcedOff,
+    /// The typed confirmation (e.g. the organization's name) does not match.
+    ConfirmationMismatch,
     /// The request body or query could not be read (bad JSON, wrong types, missing fields).
     InvalidRequest,
     /// The request body is larger than the endpoint accepts.
@@ -84,6 +88,8 @@ impl ErrorCode {
             ErrorCode::InvalidDmsCredentials => "invalid_dms_credentials",
             ErrorCode::LastOwner => "last_owner",
             ErrorCode::LastSignInMethod => "last_sign_in_method",
+            ErrorCode::RemoteAccessForcedOff => "remote_access_forced_off",
+            ErrorCode::ConfirmationMismatch => "confirmation_mismatch",
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::DatabaseUnavailable => "database_unavailable",
@@ -151,6 +157,8 @@ mod tests {
             ErrorCode::InvalidDmsCredentials,
             ErrorCode::LastOwner,
             ErrorCode::LastSignInMethod,
+            ErrorCode::RemoteAccessForcedOff,
+            ErrorCode::ConfirmationMismatch,
             ErrorCode::InvalidRequest,
             ErrorCode::PayloadTooLarge,
             ErrorCode::DatabaseUnavailable,

@@ -208,7 +208,9 @@ impl LiveHub {
         format!("{}-{sequence}", self.epoch)
     }
 
-    /// The organizations of `user_id` changed (joined or created one).
+    /// What `user_id` may see changed beyond states: they joined, created or left an
+    /// organization, or one of its DMSs or the organization itself was renamed. Their streams
+    /// send a fresh snapshot that tells the client to read the list again.
     pub fn membership_changed(&self, user_id: &str) {
         let _ = self.memberships.send(user_id.to_owned());
     }

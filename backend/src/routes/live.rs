@@ -56,7 +56,7 @@ pub async fn live_events(
     let mut pending = VecDeque::new();
     match start {
         StreamStart::Snapshot(sequence, events) => {
-            pending.push_back(snapshot_frame(&hub, sequence, events))
+            pending.push_back(snapshot_frame(&hub, sequence, events, false))
         }
         StreamStart::Resume(events) => {
             pending.extend(events.iter().map(|event| state_frame(&hub, event)))
@@ -141,7 +141,7 @@ async fn next_frame(mut stream: EventStream) -> Option<(Result<Bytes, Infallible
                     let (start, receiver) = stream.hub.subscribe(&stream.organizations, None);
                     stream.receiver = receiver;
                     if let StreamStart::Snapshot(sequence, events) = start {
-                        stream.pending.push_back(snapshot_frame(&stream.hub, sequence, events));
+                        stream.pending.push_back(snapshot_frame(&stream.hub, sequence, events, true));
                     }
                 }
                 Err(broadcast::error::RecvError::Closed) => return None,
@@ -162,7 +162,7 @@ async fn next_frame(mut stream: EventStream) -> Option<(Result<Bytes, Infallible
                         let (start, receiver) = stream.hub.subscribe(&stream.organizations, None);
                         stream.receiver = receiver;
                         if let StreamStart::Snapshot(sequence, events) = start {
-                            stream.pending.push_back(snapshot_frame(&stream.hub, sequence, events));
+                            stream.pending.push_back(snapshot_frame(&stream.hub, sequence, events, true));
                         }
                     }
                     Err(error) => tracing::warn!(%error, "cannot re-read a stream's organizations"),
@@ -176,9 +176,12 @@ async fn next_frame(mut stream: EventStream) -> Option<(Result<Bytes, Infallible
     }
 }
 
-fn snapshot_frame(hub: &LiveHub, sequence: u64, events: Vec<LiveEvent>) -> Bytes {
+/// A snapshot; `changed` tells the client that more than states changed (organizations,
+/// names), so it reads the list again.
+fn snapshot_frame(hub: &LiveHub, sequence: u64, events: Vec<LiveEvent>, changed: bool) -> Bytes {
     let snapshot = Snapshot {
         systems: events.into_iter().map(|event| event.event).collect(),
+        changed,
     };
     frame(hub, "snapshot", sequence, &snapshot)
 }

@@ -12,6 +12,7 @@ use stratus_shared::email::EmailAddress;
 use stratus_shared::ApiError;
 
 use crate::accounts;
+use crate::audit;
 use crate::auth::permissions::Action;
 use crate::auth::CurrentUser;
 use crate::db::schema::{invitations, memberships, organizations, users};
@@ -72,6 +73,30 @@ fn list(conn: &mut AnyConnection, organization_id: &str) -> Result<Members, AppE
         members,
         invitations,
     })
+}
+
+/// Writes an audit entry of a member change made by `user_id` (as a member, not as staff).
+fn record(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    organization_id: &str,
+    action: &str,
+    detail: String,
+) -> Result<(), AppError> {
+    let actor = audit::Actor::load(conn, user_id, false)?;
+    audit::record(conn, &actor, Some(organization_id), action, detail)?;
+    Ok(())
+}
+
+/// Only Owners give the Owner role or take it away: an Admin cannot make themselves Owner, nor
+/// remove or demote one.
+fn ensure_may_touch_owner(caller: Role, involves_owner: bool) -> Result<(), AppError> {
+    if involves_owner && caller != Role::Owner {
+        return Err(AppError::Forbidden(
+            "Only Owners may make someone Owner or change an Owner's role.".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses a change of `member_id` that does not exist, or that takes away (`loses_owner`)
@@ -151,7 +176,9 @@ pub async fn add_member(
         .run_app(move |conn| {
             conn.transaction::<_, AppError, _>(|conn| {
                 crate::db::begin_write(conn)?;
-                authorize(conn, &user.user_id, &organization_id, Action::ManageMembers)?;
+                let caller =
+                    authorize(conn, &user.user_id, &organization_id, Action::ManageMembers)?;
+                ensure_may_touch_owner(caller, role == Role::Owner)?;
                 let now = crate::db::now().naive_utc();
                 let organization_name: String = organizations::table
                     .find(&organization_id)
@@ -173,6 +200,13 @@ pub async fn add_member(
                                 memberships::created_at.eq(now),
                             ))
                             .execute(conn)?;
+                        record(
+                            conn,
+                            &user.user_id,
+                            &organization_id,
+                            "member.added",
+                            format!("Added {email} as {}", role.label()),
+                        )?;
                         let mail = Mail {
                             to: email.to_string(),
                             subject: format!("You now belong to {organization_name} on Stratus"),
@@ -216,6 +250,13 @@ pub async fn add_member(
                                 invitations::created_at.eq(now),
                             ))
                             .execute(conn)?;
+                        record(
+                            conn,
+                            &user.user_id,
+                            &organization_id,
+                            "member.invited",
+                            format!("Invited {email} as {}", role.label()),
+                        )?;
                         let mail = Mail {
                             to: email.to_string(),
                             subject: format!("You are invited to {organization_name} on Stratus"),
@@ -280,7 +321,13 @@ pub async fn change_role(
         .run_app(move |conn| {
             conn.transaction::<_, AppError, _>(|conn| {
                 crate::db::begin_write(conn)?;
-                authorize(conn, &user.user_id, &organization_id, Action::ManageMembers)?;
+                let caller =
+                    authorize(conn, &user.user_id, &organization_id, Action::ManageMembers)?;
+                let current = membership_rules::role_of(conn, &organization_id, &member_id)?;
+                ensure_may_touch_owner(
+                    caller,
+                    role == Role::Owner || current == Some(Role::Owner),
+                )?;
                 check_member_change(conn, &organization_id, &member_id, role != Role::Owner)?;
                 diesel::update(
                     memberships::table
@@ -290,11 +337,19 @@ pub async fn change_role(
                 .set(memberships::role.eq(role.as_str()))
                 .execute(conn)?;
                 let members = list(conn, &organization_id)?;
-                members
+                let member = members
                     .members
                     .into_iter()
                     .find(|m| m.user_id == member_id)
-                    .ok_or_else(|| AppError::NotFound("There is no such member.".into()))
+                    .ok_or_else(|| AppError::NotFound("There is no such member.".into()))?;
+                record(
+                    conn,
+                    &user.user_id,
+                    &organization_id,
+                    "member.role_changed",
+                    format!("Made {} {}", member.email, role.label()),
+                )?;
+                Ok(member)
             })
         })
         .await?;
@@ -336,8 +391,28 @@ pub async fn remove_member(
                 } else {
                     Action::ManageMembers
                 };
-                authorize(conn, &user.user_id, &organization_id, action)?;
+                let caller = authorize(conn, &user.user_id, &organization_id, action)?;
+                if member_id != user.user_id {
+                    let current = membership_rules::role_of(conn, &organization_id, &member_id)?;
+                    ensure_may_touch_owner(caller, current == Some(Role::Owner))?;
+                }
                 check_member_change(conn, &organization_id, &member_id, true)?;
+                let email: String = users::table
+                    .find(&member_id)
+                    .select(users::email)
+                    .first(conn)?;
+                membership_rules::forget_system_access(conn, &organization_id, &member_id)?;
+                record(
+                    conn,
+                    &user.user_id,
+                    &organization_id,
+                    "member.removed",
+                    if member_id == user.user_id {
+                        format!("{email} left the organization")
+                    } else {
+                        format!("Removed {email}")
+                    },
+                )?;
                 diesel::delete(
                     memberships::table
                         .filter(memberships::organization_id.eq(&organization_id))
@@ -376,17 +451,24 @@ pub async fn withdraw_invitation(
     let (organization_id, invitation_id) = path.into_inner();
     database
         .run_app(move |conn| {
-            authorize(conn, &user.user_id, &organization_id, Action::ManageMembers)?;
-            let deleted = diesel::delete(
-                invitations::table
+            conn.transaction(|conn| {
+                authorize(conn, &user.user_id, &organization_id, Action::ManageMembers)?;
+                let email: String = invitations::table
                     .find(&invitation_id)
-                    .filter(invitations::organization_id.eq(&organization_id)),
-            )
-            .execute(conn)?;
-            if deleted == 0 {
-                return Err(AppError::NotFound("There is no such invitation.".into()));
-            }
-            Ok(())
+                    .filter(invitations::organization_id.eq(&organization_id))
+                    .select(invitations::email)
+                    .first(conn)
+                    .optional()?
+                    .ok_or_else(|| AppError::NotFound("There is no such invitation.".into()))?;
+                diesel::delete(invitations::table.find(&invitation_id)).execute(conn)?;
+                record(
+                    conn,
+                    &user.user_id,
+                    &organization_id,
+                    "member.invitation_withdrawn",
+                    format!("Withdrew the invitation of {email}"),
+                )
+            })
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -8,7 +8,9 @@ pub mod me;
 pub mod members;
 pub mod oidc;
 pub mod openapi;
+pub mod organization_settings;
 pub mod organizations;
+pub mod system_access;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use stratus_shared::{ApiError, ErrorCode};

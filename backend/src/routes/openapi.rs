@@ -23,7 +23,8 @@ use utoipa::OpenApi;
         (name = "health", description = "Is the server up"),
         (name = "auth", description = "Sign-up, verification, sign-in, sessions, password reset"),
         (name = "account", description = "The signed-in account"),
-        (name = "organizations", description = "Organizations, their DMSs and connect codes"),
+        (name = "organizations", description = "Organizations, their settings, people, audit log, DMSs and connect codes"),
+        (name = "systems", description = "One DMS's users, DMS-level roles, settings and linked DMS accounts"),
         (name = "gateway", description = "The DMS gateway: credentials and the heartbeat WebSocket"),
         (name = "live", description = "Live DMS states as Server-Sent Events"),
     )

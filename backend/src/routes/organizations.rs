@@ -8,19 +8,21 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use rand::distr::{Alphanumeric, SampleString};
 use stratus_shared::api::organizations::{
-    ConnectCode, CreateOrganization, CreateSystem, CreatedSystem, Organization, Role,
-    StateTransition, System, SystemDetail,
+    ConnectCode, CreateOrganization, CreateSystem, CreatedSystem, Organization, RemoteAccess, Role,
+    StateTransition, System, SystemDetail, SystemUser,
 };
 use stratus_shared::ConnectionState;
 
+use crate::audit::{self, Actor};
 use crate::auth::permissions::{allows, Action};
 use crate::auth::{one_time, CurrentUser};
 use crate::db::schema::{
-    connect_codes, memberships, organizations, system_state_transitions, systems,
+    connect_codes, dms_account_links, memberships, organizations, system_state_transitions, systems,
 };
 use crate::db::{AnyConnection, Database};
 use crate::error::AppError;
 use crate::live::LiveHub;
+use crate::memberships as membership_rules;
 
 /// How long a connect code can be used.
 pub const CONNECT_CODE_TTL: chrono::TimeDelta = chrono::TimeDelta::hours(1);
@@ -28,7 +30,7 @@ pub const CONNECT_CODE_TTL: chrono::TimeDelta = chrono::TimeDelta::hours(1);
 const DETAIL_TRANSITIONS: i64 = 100;
 
 /// Reads a display name at the edge: trimmed, 1–100 characters, no control characters.
-fn parse_name(raw: &str, what: &str) -> Result<String, AppError> {
+pub(crate) fn parse_name(raw: &str, what: &str) -> Result<String, AppError> {
     let name = raw.trim();
     let length = name.chars().count();
     if length == 0 || length > 100 || name.chars().any(char::is_control) {
@@ -47,14 +49,7 @@ pub(crate) fn authorize(
     organization_id: &str,
     action: Action,
 ) -> Result<Role, AppError> {
-    let role: Option<String> = memberships::table
-        .filter(memberships::organization_id.eq(organization_id))
-        .filter(memberships::user_id.eq(user_id))
-        .select(memberships::role)
-        .first(connection)
-        .optional()?;
-    let role = role
-        .and_then(|role| Role::parse(&role))
+    let role = membership_rules::role_of(connection, organization_id, user_id)?
         .ok_or_else(|| AppError::NotFound("There is no such organization.".into()))?;
     if !allows(role, action) {
         return Err(AppError::Forbidden(
@@ -64,25 +59,48 @@ pub(crate) fn authorize(
     Ok(role)
 }
 
-/// The organization of a DMS, when the caller may do `action` there (404 otherwise).
-fn authorize_system(
+/// What the caller may do with one DMS.
+pub(crate) struct SystemAccess {
+    pub organization_id: String,
+    /// The caller's role on the DMS: their DMS-level role when they have one (organization
+    /// Owners excepted), otherwise their organization role.
+    pub role: Role,
+}
+
+/// The caller's access to a DMS when they may do `action` there: 404 when the DMS is not in
+/// one of their organizations, 403 when their role on it does not allow `action`. For actions
+/// about one DMS the DMS-level role decides (see [`SystemUser::effective`]).
+pub(crate) fn authorize_system(
     connection: &mut AnyConnection,
     user_id: &str,
     system_id: &str,
     action: Action,
-) -> Result<String, AppError> {
-    let organization_id: Option<String> = systems::table
+) -> Result<SystemAccess, AppError> {
+    let no_such_system = || AppError::NotFound("There is no such DMS.".into());
+    let organization_id: String = systems::table
         .find(system_id)
         .select(systems::organization_id)
         .first(connection)
-        .optional()?;
-    let organization_id =
-        organization_id.ok_or_else(|| AppError::NotFound("There is no such DMS.".into()))?;
-    authorize(connection, user_id, &organization_id, action).map_err(|error| match error {
-        AppError::NotFound(_) => AppError::NotFound("There is no such DMS.".into()),
-        other => other,
-    })?;
-    Ok(organization_id)
+        .optional()?
+        .ok_or_else(no_such_system)?;
+    let organization_role = membership_rules::role_of(connection, &organization_id, user_id)?
+        .ok_or_else(no_such_system)?;
+    let system_role = membership_rules::system_role_of(connection, system_id, user_id)?;
+    let role = SystemUser::effective(organization_role, system_role);
+    let deciding_role = if action.is_about_one_system() {
+        role
+    } else {
+        organization_role
+    };
+    if !allows(deciding_role, action) {
+        return Err(AppError::Forbidden(
+            "Your role on this DMS does not allow this.".into(),
+        ));
+    }
+    Ok(SystemAccess {
+        organization_id,
+        role,
+    })
 }
 
 /// Refuses a DMS name another DMS of the organization (other than `renamed`) already has.
@@ -260,35 +278,51 @@ pub async fn list_organizations(
     user: CurrentUser,
     database: web::Data<Database>,
 ) -> Result<HttpResponse, AppError> {
-    let rows: Vec<(String, String, String, NaiveDateTime, String)> = database
-        .run_app(move |connection| {
-            Ok(organizations::table
-                .inner_join(memberships::table)
-                .filter(memberships::user_id.eq(&user.user_id))
-                .order(organizations::name.asc())
-                .select((
-                    organizations::id,
-                    organizations::name,
-                    organizations::slug,
-                    organizations::created_at,
-                    memberships::role,
-                ))
-                .load(connection)?)
-        })
+    let organizations = database
+        .run_app(move |connection| Ok(organizations_of(connection, &user.user_id, None)?))
         .await?;
-    let organizations: Vec<Organization> = rows
-        .into_iter()
-        .filter_map(|(id, name, slug, created_at, role)| {
-            Some(Organization {
-                id,
-                name,
-                slug,
-                role: Role::parse(&role)?,
-                created_at: created_at.and_utc(),
-            })
-        })
-        .collect();
     Ok(HttpResponse::Ok().json(organizations))
+}
+
+/// The organizations `user_id` belongs to (only `only` when given), with their role, by name.
+pub(crate) fn organizations_of(
+    connection: &mut AnyConnection,
+    user_id: &str,
+    only: Option<&str>,
+) -> QueryResult<Vec<Organization>> {
+    let mut query = organizations::table
+        .inner_join(memberships::table)
+        .filter(memberships::user_id.eq(user_id))
+        .into_boxed();
+    if let Some(organization_id) = only {
+        query = query.filter(organizations::id.eq(organization_id));
+    }
+    let rows: Vec<(String, String, String, NaiveDateTime, i32, String)> = query
+        .order((organizations::name.asc(), organizations::id.asc()))
+        .select((
+            organizations::id,
+            organizations::name,
+            organizations::slug,
+            organizations::created_at,
+            organizations::remote_access_enabled,
+            memberships::role,
+        ))
+        .load(connection)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(
+            |(id, name, slug, created_at, remote_access_enabled, role)| {
+                Some(Organization {
+                    id,
+                    name,
+                    slug,
+                    role: Role::parse(&role)?,
+                    created_at: created_at.and_utc(),
+                    remote_access_enabled: remote_access_enabled != 0,
+                })
+            },
+        )
+        .collect())
 }
 
 /// Creates an organization; I become its Owner.
@@ -334,12 +368,21 @@ pub async fn create_organization(
                         memberships::created_at.eq(now),
                     ))
                     .execute(connection)?;
+                let actor = Actor::load(connection, &user.user_id, false)?;
+                audit::record(
+                    connection,
+                    &actor,
+                    Some(&id),
+                    "organization.created",
+                    format!("Created the organization {name}"),
+                )?;
                 Ok(Organization {
                     id,
                     name,
                     slug,
                     role: Role::Owner,
                     created_at: now.and_utc(),
+                    remote_access_enabled: true,
                 })
             })
         })
@@ -411,7 +454,17 @@ pub async fn create_system(
                     &organization_id,
                     Action::RegisterSystem,
                 )?;
-                insert_system(connection, &organization_id, &name, Some(&user.user_id))
+                let created =
+                    insert_system(connection, &organization_id, &name, Some(&user.user_id))?;
+                let actor = Actor::load(connection, &user.user_id, false)?;
+                audit::record(
+                    connection,
+                    &actor,
+                    Some(&organization_id),
+                    "system.registered",
+                    format!("Registered the DMS {name}"),
+                )?;
+                Ok(created)
             })
         })
         .await?;
@@ -445,18 +498,29 @@ pub async fn issue_connect_code(
     let system_id = path.into_inner();
     let code = database
         .run_app(move |connection| {
-            authorize_system(
-                connection,
-                &user.user_id,
-                &system_id,
-                Action::IssueConnectCode,
-            )?;
-            Ok(insert_connect_code(
-                connection,
-                &system_id,
-                Some(&user.user_id),
-                crate::db::now().naive_utc(),
-            )?)
+            connection.transaction(|connection| {
+                let access = authorize_system(
+                    connection,
+                    &user.user_id,
+                    &system_id,
+                    Action::IssueConnectCode,
+                )?;
+                let code = insert_connect_code(
+                    connection,
+                    &system_id,
+                    Some(&user.user_id),
+                    crate::db::now().naive_utc(),
+                )?;
+                record_system_change(
+                    connection,
+                    &user.user_id,
+                    &access.organization_id,
+                    &system_id,
+                    "system.connect_code_issued",
+                    "Issued a new connect code for the DMS",
+                )?;
+                Ok(code)
+            })
         })
         .await?;
     Ok(HttpResponse::Created().json(code))
@@ -511,14 +575,27 @@ pub async fn system_detail(
     state: web::Data<crate::startup::AppState>,
 ) -> Result<HttpResponse, AppError> {
     let system_id = path.into_inner();
-    let (row, transitions, organization_slug) = database
+    let (row, transitions, organization_slug, remote_access, my_role, my_dms_account) = database
         .run_app(move |connection| {
-            let organization_id =
-                authorize_system(connection, &user.user_id, &system_id, Action::View)?;
-            let organization_slug: String = organizations::table
-                .find(&organization_id)
-                .select(organizations::slug)
+            let access = authorize_system(connection, &user.user_id, &system_id, Action::View)?;
+            let (organization_slug, organization_remote_access): (String, i32) =
+                organizations::table
+                    .find(&access.organization_id)
+                    .select((organizations::slug, organizations::remote_access_enabled))
+                    .first(connection)?;
+            let system_remote_access: i32 = systems::table
+                .find(&system_id)
+                .select(systems::remote_access_enabled)
                 .first(connection)?;
+            let remote_access = RemoteAccess {
+                enabled_for_system: system_remote_access != 0,
+                forced_off_by_organization: organization_remote_access == 0,
+            };
+            let my_dms_account: Option<String> = dms_account_links::table
+                .find((&system_id, &user.user_id))
+                .select(dms_account_links::dms_username)
+                .first(connection)
+                .optional()?;
             let row: SystemRow = systems::table
                 .find(&system_id)
                 .select(system_columns())
@@ -536,16 +613,30 @@ pub async fn system_detail(
                     system_state_transitions::at,
                 ))
                 .load(connection)?;
-            Ok((row, transitions, organization_slug))
+            Ok((
+                row,
+                transitions,
+                organization_slug,
+                remote_access,
+                access.role,
+                my_dms_account,
+            ))
         })
         .await?;
-    let remote_access_url = stratus_shared::api::organizations::remote_access_url(
-        &row.2,
-        &organization_slug,
-        &state.settings.remote_access_domain,
-    );
+    let remote_access_url = if remote_access.is_on() {
+        stratus_shared::api::organizations::remote_access_url(
+            &row.2,
+            &organization_slug,
+            &state.settings.remote_access_domain,
+        )
+    } else {
+        None
+    };
     let detail = SystemDetail {
         remote_access_url,
+        remote_access,
+        my_role,
+        my_dms_account,
         system: system_of(row, &hub),
         transitions: transitions
             .into_iter()
@@ -587,19 +678,45 @@ pub async fn rename_system(
     let name = parse_name(&body.name, "DMS")?;
     let row = database
         .run_app(move |connection| {
-            let organization_id =
-                authorize_system(connection, &user.user_id, &system_id, Action::RenameSystem)?;
-            ensure_system_name_free(connection, &organization_id, &name, Some(&system_id))?;
-            diesel::update(systems::table.find(&system_id))
-                .set(systems::name.eq(&name))
-                .execute(connection)?;
-            let row: SystemRow = systems::table
-                .find(&system_id)
-                .select(system_columns())
-                .first(connection)?;
-            Ok(row)
+            connection.transaction(|connection| {
+                crate::db::begin_write(connection)?;
+                let access =
+                    authorize_system(connection, &user.user_id, &system_id, Action::RenameSystem)?;
+                ensure_system_name_free(
+                    connection,
+                    &access.organization_id,
+                    &name,
+                    Some(&system_id),
+                )?;
+                let old_name: String = systems::table
+                    .find(&system_id)
+                    .select(systems::name)
+                    .first(connection)?;
+                diesel::update(systems::table.find(&system_id))
+                    .set(systems::name.eq(&name))
+                    .execute(connection)?;
+                record_system_change(
+                    connection,
+                    &user.user_id,
+                    &access.organization_id,
+                    &system_id,
+                    "system.renamed",
+                    &format!("Renamed from {old_name}"),
+                )?;
+                let row: SystemRow = systems::table
+                    .find(&system_id)
+                    .select(system_columns())
+                    .first(connection)?;
+                let members = membership_rules::member_ids(connection, &access.organization_id)?;
+                Ok((row, members))
+            })
         })
         .await?;
+    let (row, members) = row;
+    // Overviews show names from a fresh list: a new snapshot makes them fetch it.
+    for member in &members {
+        hub.membership_changed(member);
+    }
     Ok(HttpResponse::Ok().json(system_of(row, &hub)))
 }
 
@@ -626,11 +743,46 @@ pub async fn remove_system(
     let removed = system_id.clone();
     database
         .run_app(move |connection| {
-            authorize_system(connection, &user.user_id, &system_id, Action::RemoveSystem)?;
-            diesel::delete(systems::table.find(&system_id)).execute(connection)?;
-            Ok(())
+            connection.transaction(|connection| {
+                let access =
+                    authorize_system(connection, &user.user_id, &system_id, Action::RemoveSystem)?;
+                record_system_change(
+                    connection,
+                    &user.user_id,
+                    &access.organization_id,
+                    &system_id,
+                    "system.removed",
+                    "Removed the DMS",
+                )?;
+                diesel::delete(systems::table.find(&system_id)).execute(connection)?;
+                Ok(())
+            })
         })
         .await?;
     hub.remove(&removed);
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Writes an audit entry about one DMS, naming it (entries outlive the DMS).
+pub(crate) fn record_system_change(
+    connection: &mut AnyConnection,
+    user_id: &str,
+    organization_id: &str,
+    system_id: &str,
+    action: &str,
+    what: &str,
+) -> Result<(), AppError> {
+    let name: String = systems::table
+        .find(system_id)
+        .select(systems::name)
+        .first(connection)?;
+    let actor = Actor::load(connection, user_id, false)?;
+    audit::record(
+        connection,
+        &actor,
+        Some(organization_id),
+        action,
+        format!("{what} (DMS {name})"),
+    )?;
+    Ok(())
 }

@@ -116,6 +116,24 @@ impl TestApp {
         request.send().await.expect("the server answers")
     }
 
+    /// Sends `method` to `path` as `token`, with a JSON body when given.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .request(method, format!("{}{}", self.address, path))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.expect("the server answers")
+    }
+
     /// Inserts a person straight into the database (sign-up is another feature) and returns
     /// their id and an access token.
     pub async fn create_user(&self, email: &str) -> (String, String) {

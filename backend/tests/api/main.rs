@@ -11,5 +11,7 @@ mod members;
 mod oidc;
 mod openapi;
 mod organizations;
+mod permissions;
 mod simulator;
+mod system_access;
 mod web_app;

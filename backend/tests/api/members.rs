@@ -216,17 +216,29 @@ async fn the_last_owner_can_be_neither_demoted_nor_removed() {
     for response in [
         patch(
             &app,
+            &owner,
+            &format!("{path}/{owner_id}"),
+            json!({"role": "admin"}),
+        )
+        .await,
+        delete(&app, &owner, &format!("{path}/{owner_id}")).await,
+    ] {
+        assert_eq!(response.status(), 409);
+        let error: ApiError = response.json().await.unwrap();
+        assert_eq!(error.code, ErrorCode::LastOwner);
+    }
+    // Admins may not touch an Owner at all.
+    for response in [
+        patch(
+            &app,
             &admin,
             &format!("{path}/{owner_id}"),
             json!({"role": "admin"}),
         )
         .await,
         delete(&app, &admin, &format!("{path}/{owner_id}")).await,
-        delete(&app, &owner, &format!("{path}/{owner_id}")).await,
     ] {
-        assert_eq!(response.status(), 409);
-        let error: ApiError = response.json().await.unwrap();
-        assert_eq!(error.code, ErrorCode::LastOwner);
+        assert_eq!(response.status(), 403);
     }
 
     // With a second Owner, the first may step down.

@@ -5,6 +5,7 @@ use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
+use crate::components::organization_selector::OrganizationSelector;
 use crate::session::use_session;
 
 /// Top bar: product name (home link), and sign-in links or the signed-in account.
@@ -18,6 +19,7 @@ pub fn Header() -> impl IntoView {
                 <span class="brand-mark" aria-hidden="true"></span>
                 "Stratus"
             </A>
+            <OrganizationSelector />
             <nav aria-label="Account">
                 {move || match session.account() {
                     Some(account) => view! { <SignedInMenu email=account.email /> }.into_any(),

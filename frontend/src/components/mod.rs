@@ -5,6 +5,7 @@ pub mod connect_dms;
 pub mod form;
 pub mod health_status;
 pub mod layout;
+pub mod organization_selector;
 pub mod require_sign_in;
 pub mod state_icon;
 pub mod system_overview;

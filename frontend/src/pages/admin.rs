@@ -1,16 +1,27 @@
-//! `/admin`: the Admin app for Owners and Admins of an organization. Organization › Users:
-//! add people by email (accounts join at once, other addresses are invited), change roles,
-//! remove people, withdraw invitations.
+//! `/admin`: the Admin app for Owners and Admins of the organization chosen in the header.
+//! Users: add people by email (accounts join at once, other addresses are invited), change
+//! roles, remove people, withdraw invitations. Settings: name, remote access, deleting the
+//! organization. DataMiner Systems: each DMS's users (DMS-level roles) and settings. Audit log.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use stratus_shared::api::auth::OrganizationMembership;
 use stratus_shared::api::members::{Added, Members};
-use stratus_shared::api::organizations::{Organization, Role};
+use stratus_shared::api::organizations::Role;
 
 use crate::api;
+use crate::components::organization_selector::use_selected_organization;
 use crate::components::require_sign_in::RequireSignIn;
 use crate::session::use_session;
+
+mod audit_log;
+mod settings;
+mod systems;
+
+use audit_log::AuditLog;
+use settings::OrganizationSettings;
+use systems::OrganizationSystems;
 
 const ROLES: [Role; 3] = [Role::Owner, Role::Admin, Role::Member];
 
@@ -27,60 +38,106 @@ pub fn AdminPage() -> impl IntoView {
 #[component]
 fn AdminApp() -> impl IntoView {
     let session = use_session();
-    let organizations = LocalResource::new(move || async move {
-        let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
-        api::organizations(&token).await
+    let selected = use_selected_organization();
+    let organization = Memo::new(move |_| {
+        let account = session.account()?;
+        selected.among(&account.organizations)
     });
+    let several = move || {
+        session
+            .account()
+            .is_some_and(|account| account.organizations.len() > 1)
+    };
     view! {
         <div class="page">
-            <h1>"Admin"</h1>
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match organizations.await {
-                        Ok(all) => {
-                            let managed: Vec<Organization> = all
-                                .into_iter()
-                                .filter(|o| matches!(o.role, Role::Owner | Role::Admin))
-                                .collect();
-                            if managed.is_empty() {
-                                view! {
-                                    <p>
-                                        "The Admin app is for the Owners and Admins of an organization. "
-                                        "Ask an Owner of yours to make you Admin, or, if your account is not linked to your organization yet, ask them to add you."
-                                    </p>
-                                }
-                                    .into_any()
-                            } else {
-                                view! { <ManagedOrganizations organizations=managed /> }.into_any()
-                            }
-                        }
-                        Err(failure) => {
-                            view! { <p class="form-message form-error">{failure.to_string()}</p> }
-                                .into_any()
-                        }
-                    }
-                })}
-            </Suspense>
+            {move || match organization.get() {
+                None => view! {
+                    <h1>"Admin"</h1>
+                    <p>
+                        "The Admin app is for the Owners and Admins of an organization. Your account is not linked to an organization yet: "
+                        "ask your organization's Owner to add you, or connect a DMS from the home page to start one."
+                    </p>
+                }.into_any(),
+                Some(organization) if organization.role == Role::Member => view! {
+                    <h1>"Admin"</h1>
+                    <p data-testid="admin-not-allowed">
+                        "You are a Member of " <strong>{organization.name}</strong>
+                        ". The Admin app is for its Owners and Admins; ask one of them to change your role."
+                        {several().then_some(" Or choose another organization at the top of the page.")}
+                    </p>
+                }.into_any(),
+                Some(organization) => view! { <OrganizationAdmin organization /> }.into_any(),
+            }}
         </div>
     }
 }
 
+/// The parts of the Admin app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    Users,
+    Settings,
+    Systems,
+    AuditLog,
+}
+
+impl Tab {
+    const ALL: [Tab; 4] = [Tab::Users, Tab::Settings, Tab::Systems, Tab::AuditLog];
+
+    fn label(self) -> &'static str {
+        match self {
+            Tab::Users => "Users",
+            Tab::Settings => "Settings",
+            Tab::Systems => "DataMiner Systems",
+            Tab::AuditLog => "Audit log",
+        }
+    }
+}
+
 #[component]
-fn ManagedOrganizations(organizations: Vec<Organization>) -> impl IntoView {
-    let selected = RwSignal::new(organizations[0].id.clone());
-    let several = organizations.len() > 1;
+fn OrganizationAdmin(organization: OrganizationMembership) -> impl IntoView {
+    let tab = RwSignal::new(Tab::Users);
+    let organization_id = organization.organization_id.clone();
+    let role = organization.role;
     view! {
-        <Show when=move || several>
-            <label for="admin-organization">"Organization "</label>
-            <select id="admin-organization" bind:value=selected>
-                {organizations
-                    .iter()
-                    .map(|o| view! { <option value=o.id.clone()>{o.name.clone()}</option> })
-                    .collect_view()}
-            </select>
-        </Show>
-        <h2>"Users"</h2>
-        {move || view! { <OrganizationUsers organization_id=selected.get() /> }}
+        <h1>"Admin " <span class="muted">"· " {organization.name.clone()}</span></h1>
+        <nav class="tabs" aria-label="Admin sections">
+            {Tab::ALL
+                .map(|each| view! {
+                    <button
+                        type="button"
+                        class="tab"
+                        aria-pressed=move || (tab.get() == each).to_string()
+                        on:click=move |_| tab.set(each)
+                    >
+                        {each.label()}
+                    </button>
+                })
+                .collect_view()}
+        </nav>
+        {move || {
+            let organization_id = organization_id.clone();
+            match tab.get() {
+                Tab::Users => view! { <h2>"Users"</h2><OrganizationUsers organization_id /> }.into_any(),
+                Tab::Settings => view! { <OrganizationSettings organization_id role /> }.into_any(),
+                Tab::Systems => view! { <OrganizationSystems organization_id /> }.into_any(),
+                Tab::AuditLog => view! { <AuditLog organization_id /> }.into_any(),
+            }
+        }}
+    }
+}
+
+/// Shows a message of an admin action: `(is_error, text)`.
+fn message_view(message: RwSignal<Option<(bool, String)>>) -> impl IntoView {
+    move || {
+        message.get().map(|(is_error, text)| {
+            let class = if is_error {
+                "form-message form-error"
+            } else {
+                "form-message form-notice"
+            };
+            view! { <p class=class role="status" data-testid="admin-message">{text}</p> }
+        })
     }
 }
 
@@ -100,14 +157,7 @@ fn OrganizationUsers(organization_id: String) -> impl IntoView {
     let reload = move || version.update(|v| *v += 1);
     view! {
         <AddUser organization_id message on_added=reload />
-        {move || {
-            message
-                .get()
-                .map(|(is_error, text)| {
-                    let class = if is_error { "form-message form-error" } else { "form-message form-notice" };
-                    view! { <p class=class role="status" data-testid="admin-message">{text}</p> }
-                })
-        }}
+        {message_view(message)}
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match members.await {

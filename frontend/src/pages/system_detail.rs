@@ -75,11 +75,11 @@ fn Detail(
         system,
         transitions,
         remote_access_url,
+        remote_access,
+        my_role,
+        my_dms_account,
     } = detail;
-    let role = organizations
-        .iter()
-        .find(|o| o.id == system.organization_id)
-        .map(|o| o.role);
+    let role = Some(my_role);
     let organization_name = organizations
         .iter()
         .find(|o| o.id == system.organization_id)
@@ -121,6 +121,12 @@ fn Detail(
                             {url.clone()}
                         </a>
                     }.into_any(),
+                    None if remote_access.forced_off_by_organization => view! {
+                        <span class="muted" data-testid="remote-access-off">"Off for the whole organization"</span>
+                    }.into_any(),
+                    None if !remote_access.enabled_for_system => view! {
+                        <span class="muted" data-testid="remote-access-off">"Off for this DMS"</span>
+                    }.into_any(),
                     None => view! { <span class="muted">"Not enabled"</span> }.into_any(),
                 }}
             </dd>
@@ -151,13 +157,66 @@ fn Detail(
                     on:click=move |_| page.update(|p| *p += 1)>"Older"</button>
             </nav>
         </Show>
+        <MyDmsAccount system_id=system.id.clone() linked=my_dms_account reload />
         <Actions system_id=system.id.clone() name=system.name.clone() role reload />
     }
 }
 
-/// Rename, new connect code and remove, as far as the role allows.
+/// My user account on the DMS: link it, or unlink it (everyone may unlink their own).
 #[component]
-fn Actions(
+fn MyDmsAccount(system_id: String, linked: Option<String>, reload: RwSignal<u32>) -> impl IntoView {
+    let session = use_session();
+    let id = StoredValue::new(system_id);
+    let username = RwSignal::new(String::new());
+    let message = RwSignal::new(None::<String>);
+    let link = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let Some(token) = session.access_token() else {
+            return;
+        };
+        spawn_local(async move {
+            match api::link_my_dms_account(&token, &id.get_value(), username.get_untracked()).await
+            {
+                Ok(_) => reload.update(|n| *n += 1),
+                Err(failure) => message.set(Some(failure.to_string())),
+            }
+        });
+    };
+    let unlink = move |_| {
+        let Some(token) = session.access_token() else {
+            return;
+        };
+        spawn_local(async move {
+            match api::unlink_my_dms_account(&token, &id.get_value()).await {
+                Ok(()) => reload.update(|n| *n += 1),
+                Err(failure) => message.set(Some(failure.to_string())),
+            }
+        });
+    };
+    view! {
+        <h2>"My DMS account"</h2>
+        {match linked {
+            Some(name) => view! {
+                <p data-testid="my-dms-account">
+                    "Linked to " <strong>{name}</strong> " on this DMS. "
+                    <button type="button" class="button button-quiet" on:click=unlink>"Unlink"</button>
+                </p>
+            }.into_any(),
+            None => view! {
+                <form class="inline-form" on:submit=link>
+                    <label for="dms-username">"Link my user account on this DMS"</label>
+                    <input id="dms-username" bind:value=username required=true maxlength="100" placeholder="DOMAIN\\user" />
+                    <button type="submit" class="button">"Link"</button>
+                </form>
+            }.into_any(),
+        }}
+        {move || message.get().map(|text| view! { <p class="form-message form-error">{text}</p> })}
+    }
+}
+
+/// Rename, new connect code and remove, as far as my role on the DMS allows.
+#[component]
+pub fn Actions(
     system_id: String,
     name: String,
     role: Option<Role>,

@@ -30,4 +30,8 @@ pub struct SystemRemovedEvent {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Snapshot {
     pub systems: Vec<SystemStateEvent>,
+    /// Sent because more than states changed (organizations joined or left, DMSs or
+    /// organizations renamed): the client reads the list of DMSs again.
+    #[serde(default)]
+    pub changed: bool,
 }

@@ -51,6 +51,29 @@ pub struct Organization {
     pub slug: String,
     pub role: Role,
     pub created_at: DateTime<Utc>,
+    /// Whether the organization's DMSs may be reached through remote access. Off forces it
+    /// off for every DMS of the organization.
+    pub remote_access_enabled: bool,
+}
+
+/// `PATCH /api/organizations/{organization_id}`: change the name or settings (Owners and
+/// Admins). Absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateOrganization {
+    /// 1–100 characters, trimmed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_access_enabled: Option<bool>,
+}
+
+/// `DELETE /api/organizations/{organization_id}`: the organization's current name, typed again
+/// so nobody deletes the wrong one by accident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeleteOrganization {
+    pub confirm_name: String,
 }
 
 /// `POST /api/organizations`.
@@ -118,8 +141,82 @@ pub struct SystemDetail {
     pub system: System,
     pub transitions: Vec<StateTransition>,
     /// Where the DMS's web apps are reached through Stratus, when remote access is
-    /// configured (`STRATUS_REMOTE_ACCESS_DOMAIN`).
+    /// configured (`STRATUS_REMOTE_ACCESS_DOMAIN`) and switched on for the DMS and its
+    /// organization.
     pub remote_access_url: Option<String>,
+    /// The remote-access switches that apply to this DMS.
+    pub remote_access: RemoteAccess,
+    /// My role on this DMS: my DMS-level role when I have one, otherwise my organization role.
+    pub my_role: Role,
+    /// My user account on this DMS, when I linked it.
+    pub my_dms_account: Option<String>,
+}
+
+/// Remote access of one DMS: its own switch, and whether its organization forces it off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RemoteAccess {
+    /// The DMS-level switch.
+    pub enabled_for_system: bool,
+    /// The organization switched remote access off, so it is off whatever the DMS-level
+    /// switch says.
+    pub forced_off_by_organization: bool,
+}
+
+impl RemoteAccess {
+    /// Whether remote access is on for the DMS.
+    pub fn is_on(self) -> bool {
+        self.enabled_for_system && !self.forced_off_by_organization
+    }
+}
+
+/// `PATCH /api/systems/{system_id}/settings`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SystemSettings {
+    pub remote_access_enabled: bool,
+}
+
+/// A person of the organization as seen from one DMS (`GET /api/systems/{system_id}/users`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SystemUser {
+    pub user_id: String,
+    pub email: String,
+    pub organization_role: Role,
+    /// The DMS-level role, which replaces the organization role for this DMS.
+    pub system_role: Option<Role>,
+    /// The role that applies on this DMS.
+    pub effective_role: Role,
+    /// Their linked user account on the DMS, if any.
+    pub dms_account: Option<String>,
+}
+
+impl SystemUser {
+    /// The role that applies on a DMS: Owners of the organization keep every right on each
+    /// DMS; anyone else's DMS-level role, when set, replaces their organization role.
+    pub fn effective(organization_role: Role, system_role: Option<Role>) -> Role {
+        match (organization_role, system_role) {
+            (Role::Owner, _) => Role::Owner,
+            (_, Some(role)) => role,
+            (role, None) => role,
+        }
+    }
+}
+
+/// `PUT /api/systems/{system_id}/users/{user_id}`: give a person a DMS-level role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SetSystemRole {
+    pub role: Role,
+}
+
+/// `PUT /api/systems/{system_id}/my-account`: link my user account on the DMS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LinkDmsAccount {
+    /// The user name on the DMS (e.g. `SKYLINE\\jdoe`), 1–100 characters.
+    pub dms_username: String,
 }
 
 /// A DNS label from a name: lower-case ASCII letters and digits, other runs become one `-`.
@@ -160,6 +257,33 @@ pub fn remote_access_url(dms_name: &str, organization_slug: &str, domain: &str) 
 #[cfg(test)]
 mod remote_access_tests {
     use super::*;
+
+    #[test]
+    fn the_effective_role_on_a_dms() {
+        use Role::*;
+        for system_role in [None, Some(Owner), Some(Admin), Some(Member)] {
+            assert_eq!(SystemUser::effective(Owner, system_role), Owner);
+        }
+        assert_eq!(SystemUser::effective(Admin, None), Admin);
+        assert_eq!(SystemUser::effective(Admin, Some(Member)), Member);
+        assert_eq!(SystemUser::effective(Member, Some(Admin)), Admin);
+        assert_eq!(SystemUser::effective(Member, None), Member);
+    }
+
+    #[test]
+    fn the_organization_switch_forces_remote_access_off() {
+        let on = |enabled_for_system, forced_off_by_organization| {
+            RemoteAccess {
+                enabled_for_system,
+                forced_off_by_organization,
+            }
+            .is_on()
+        };
+        assert!(on(true, false));
+        assert!(!on(false, false));
+        assert!(!on(true, true));
+        assert!(!on(false, true));
+    }
 
     #[test]
     fn names_become_dns_labels() {

@@ -1,0 +1,128 @@
+//! Admin › Settings: the organization's name and remote access, and deleting it (Owners).
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_navigate;
+use stratus_shared::api::organizations::{Organization, Role, UpdateOrganization};
+
+use super::message_view;
+use crate::api;
+use crate::session::use_session;
+
+/// The settings of one organization.
+#[component]
+pub fn OrganizationSettings(organization_id: String, role: Role) -> impl IntoView {
+    let session = use_session();
+    let organization_id = StoredValue::new(organization_id);
+    let organization = LocalResource::new(move || async move {
+        let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
+        api::organization(&token, &organization_id.get_value()).await
+    });
+    view! {
+        <h2>"Settings"</h2>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match organization.await {
+                    Ok(organization) => view! {
+                        <SettingsForm organization=organization.clone() />
+                        <Show when=move || role == Role::Owner>
+                            <DeleteOrganization organization=organization.clone() />
+                        </Show>
+                    }.into_any(),
+                    Err(failure) => view! { <p class="form-message form-error">{failure.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn SettingsForm(organization: Organization) -> impl IntoView {
+    let session = use_session();
+    let id = StoredValue::new(organization.id.clone());
+    let name = RwSignal::new(organization.name.clone());
+    let remote_access = RwSignal::new(organization.remote_access_enabled);
+    let message = RwSignal::new(None::<(bool, String)>);
+    let save = move |event: SubmitEvent| {
+        event.prevent_default();
+        let Some(token) = session.access_token() else {
+            return;
+        };
+        let update = UpdateOrganization {
+            name: Some(name.get_untracked()),
+            remote_access_enabled: Some(remote_access.get_untracked()),
+        };
+        spawn_local(async move {
+            match api::update_organization(&token, &id.get_value(), &update).await {
+                Ok(saved) => {
+                    name.set(saved.name);
+                    remote_access.set(saved.remote_access_enabled);
+                    message.set(Some((false, "Saved.".into())));
+                    // The header's organization picker shows the new name.
+                    session.reload_account().await;
+                }
+                Err(failure) => message.set(Some((true, failure.to_string()))),
+            }
+        });
+    };
+    view! {
+        <form on:submit=save data-testid="organization-settings">
+            <div class="field">
+                <label for="organization-name">"Name"</label>
+                <input id="organization-name" bind:value=name required=true maxlength="100" />
+            </div>
+            <label class="checkbox">
+                <input type="checkbox" data-testid="organization-remote-access" bind:checked=remote_access />
+                " Remote access to this organization's DMSs"
+            </label>
+            <p class="muted">
+                "Off switches remote access off for every DMS of the organization, whatever each DMS's own setting says."
+            </p>
+            <div><button type="submit" class="button">"Save settings"</button></div>
+        </form>
+        {message_view(message)}
+    }
+}
+
+#[component]
+fn DeleteOrganization(organization: Organization) -> impl IntoView {
+    let session = use_session();
+    let navigate = StoredValue::new_local(use_navigate());
+    let id = StoredValue::new(organization.id.clone());
+    let name = organization.name.clone();
+    let typed = RwSignal::new(String::new());
+    let message = RwSignal::new(None::<(bool, String)>);
+    let delete = move |event: SubmitEvent| {
+        event.prevent_default();
+        let Some(token) = session.access_token() else {
+            return;
+        };
+        spawn_local(async move {
+            match api::delete_organization(&token, &id.get_value(), typed.get_untracked()).await {
+                Ok(()) => {
+                    session.reload_account().await;
+                    navigate.with_value(|navigate| navigate("/", Default::default()));
+                }
+                Err(failure) => message.set(Some((true, failure.to_string()))),
+            }
+        });
+    };
+    view! {
+        <section class="danger-zone">
+            <h3>"Delete the organization"</h3>
+            <p>
+                "Deletes " <strong>{name.clone()}</strong>
+                " with its DMSs (their gateways are cut off at once), its people's links to it, its projects and shared dashboards. This cannot be undone."
+            </p>
+            <form class="inline-form" on:submit=delete>
+                <label for="confirm-organization-name">"Type the organization's name to confirm"</label>
+                <input id="confirm-organization-name" bind:value=typed autocomplete="off" />
+                <button type="submit" class="button button-danger" disabled=move || typed.get().trim() != name>
+                    "Delete organization"
+                </button>
+            </form>
+            {message_view(message)}
+        </section>
+    }
+}

@@ -1,0 +1,242 @@
+//! Admin › DataMiner Systems: for each DMS of the organization, its users (DMS-level roles)
+//! and its settings (remote access, rename, new connect code, remove).
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use stratus_shared::api::organizations::{Role, SystemDetail, SystemSettings, SystemUser};
+
+use super::{message_view, ROLES};
+use crate::api;
+use crate::pages::system_detail::Actions;
+use crate::session::use_session;
+
+/// The organization's DMSs, one of them opened.
+#[component]
+pub fn OrganizationSystems(organization_id: String) -> impl IntoView {
+    let session = use_session();
+    let organization_id = StoredValue::new(organization_id);
+    let systems = LocalResource::new(move || async move {
+        let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
+        let all = api::systems(&token).await?;
+        Ok::<_, api::ApiFailure>(
+            all.into_iter()
+                .filter(|system| organization_id.with_value(|id| system.organization_id == *id))
+                .collect::<Vec<_>>(),
+        )
+    });
+    let opened = RwSignal::new(None::<String>);
+    view! {
+        <h2>"DataMiner Systems"</h2>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match systems.await {
+                    Ok(systems) if systems.is_empty() => view! {
+                        <p class="muted">"This organization has no DMS yet. Connect one from the home page."</p>
+                    }.into_any(),
+                    Ok(systems) => view! {
+                        <ul class="system-picker">
+                            {systems.into_iter().map(|system| {
+                                let id = system.id.clone();
+                                let is_open = {
+                                    let id = id.clone();
+                                    move || opened.get().as_deref() == Some(id.as_str())
+                                };
+                                view! {
+                                    <li>
+                                        <button
+                                            type="button"
+                                            class="tab"
+                                            data-testid="admin-system"
+                                            aria-pressed=move || is_open().to_string()
+                                            on:click=move |_| opened.set(Some(id.clone()))
+                                        >
+                                            {system.name}
+                                        </button>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                    Err(failure) => view! { <p class="form-message form-error">{failure.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+        {move || opened.get().map(|system_id| view! { <SystemAdmin system_id /> })}
+    }
+}
+
+/// One DMS: settings and users.
+#[component]
+fn SystemAdmin(system_id: String) -> impl IntoView {
+    let session = use_session();
+    let system_id = StoredValue::new(system_id);
+    let version = RwSignal::new(0u32);
+    let detail = LocalResource::new(move || {
+        version.track();
+        async move {
+            let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
+            api::system_detail(&token, &system_id.get_value()).await
+        }
+    });
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(detail) => view! { <SystemPanels detail reload=version /> }.into_any(),
+                    Err(failure) => view! { <p class="form-message form-error">{failure.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn SystemPanels(detail: SystemDetail, reload: RwSignal<u32>) -> impl IntoView {
+    let system = detail.system;
+    let role = detail.my_role;
+    view! {
+        <section class="system-admin" data-testid="system-admin">
+            <h3>{system.name.clone()}</h3>
+            <h4>"Settings"</h4>
+            <RemoteAccessSwitch system_id=system.id.clone() remote_access=detail.remote_access reload />
+            <Actions system_id=system.id.clone() name=system.name.clone() role=Some(role) reload />
+            <h4>"Users"</h4>
+            <SystemUsers system_id=system.id.clone() my_role=role />
+        </section>
+    }
+}
+
+#[component]
+fn RemoteAccessSwitch(
+    system_id: String,
+    remote_access: stratus_shared::api::organizations::RemoteAccess,
+    reload: RwSignal<u32>,
+) -> impl IntoView {
+    let session = use_session();
+    let system_id = StoredValue::new(system_id);
+    let message = RwSignal::new(None::<(bool, String)>);
+    let forced_off = remote_access.forced_off_by_organization;
+    let toggle = move |event: leptos::ev::Event| {
+        let Some(token) = session.access_token() else {
+            return;
+        };
+        let settings = SystemSettings {
+            remote_access_enabled: event_target_checked(&event),
+        };
+        spawn_local(async move {
+            match api::update_system_settings(&token, &system_id.get_value(), settings).await {
+                Ok(_) => reload.update(|n| *n += 1),
+                Err(failure) => message.set(Some((true, failure.to_string()))),
+            }
+        });
+    };
+    view! {
+        <label class="checkbox">
+            <input
+                type="checkbox"
+                data-testid="system-remote-access"
+                prop:checked=remote_access.is_on()
+                disabled=forced_off
+                on:change=toggle
+            />
+            " Remote access"
+        </label>
+        {forced_off.then(|| view! {
+            <p class="muted" data-testid="system-remote-access-forced">
+                "Forced off: remote access is off for the whole organization (Admin › Settings)."
+            </p>
+        })}
+        {message_view(message)}
+    }
+}
+
+#[component]
+fn SystemUsers(system_id: String, my_role: Role) -> impl IntoView {
+    let session = use_session();
+    let system_id = StoredValue::new(system_id);
+    let version = RwSignal::new(0u32);
+    let message = RwSignal::new(None::<(bool, String)>);
+    let users = LocalResource::new(move || {
+        version.track();
+        async move {
+            let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
+            api::system_users(&token, &system_id.get_value()).await
+        }
+    });
+    let set_role = move |user_id: String, choice: String| {
+        let Some(token) = session.access_token() else {
+            return;
+        };
+        // An empty choice means "the organization role applies".
+        let role = Role::parse(&choice);
+        spawn_local(async move {
+            match api::set_system_role(&token, &system_id.get_value(), &user_id, role).await {
+                Ok(_) => message.set(None),
+                Err(failure) => message.set(Some((true, failure.to_string()))),
+            }
+            version.update(|n| *n += 1);
+        });
+    };
+    view! {
+        <p class="muted">
+            "A DMS-level role replaces the person's organization role for this DMS only. Owners of the organization keep every right on each DMS."
+        </p>
+        {message_view(message)}
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match users.await {
+                    Ok(users) => view! { <SystemUserTable users my_role set_role /> }.into_any(),
+                    Err(failure) => view! { <p class="form-message form-error">{failure.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn SystemUserTable(
+    users: Vec<SystemUser>,
+    my_role: Role,
+    set_role: impl Fn(String, String) + Copy + 'static,
+) -> impl IntoView {
+    let may_manage = matches!(my_role, Role::Owner | Role::Admin);
+    view! {
+        <table class="users">
+            <thead>
+                <tr>
+                    <th scope="col">"Email"</th>
+                    <th scope="col">"Organization role"</th>
+                    <th scope="col">"Role on this DMS"</th>
+                    <th scope="col">"DMS account"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {users.into_iter().map(|person| {
+                    let user_id = person.user_id.clone();
+                    let is_organization_owner = person.organization_role == Role::Owner;
+                    view! {
+                        <tr data-testid="system-user-row">
+                            <td>{person.email.clone()}</td>
+                            <td>{person.organization_role.label()}</td>
+                            <td>
+                                <select
+                                    aria-label=format!("Role of {} on this DMS", person.email)
+                                    disabled=!may_manage || is_organization_owner
+                                    on:change=move |event| set_role(user_id.clone(), event_target_value(&event))
+                                >
+                                    <option value="" selected=person.system_role.is_none()>
+                                        {format!("As in the organization ({})", person.organization_role.label())}
+                                    </option>
+                                    {ROLES.map(|r| view! {
+                                        <option value=r.as_str() selected=person.system_role == Some(r)>{r.label()}</option>
+                                    }).collect_view()}
+                                </select>
+                            </td>
+                            <td>{person.dms_account.clone().unwrap_or_else(|| "—".into())}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
