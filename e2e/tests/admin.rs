@@ -1,5 +1,6 @@
-//! Journey: an Owner adds a colleague in the Admin app; the colleague signs in and sees the
-//! organization's DMS.
+//! Journeys of the Admin app: an Owner adds a colleague, who then signs in and sees the
+//! organization's DMS; an Owner with two organizations picks one in the header and switches
+//! its remote access off, which forces every DMS's switch off and lands in the audit log.
 
 use e2e::account::sign_up;
 use e2e::portal::{create_organization, register_dms};
@@ -72,5 +73,84 @@ async fn an_owner_adds_a_colleague_who_then_sees_the_dms() {
             .await?;
         Ok(())
     })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_switches_remote_access_off_for_the_organization_and_every_dms_follows() {
+    journey(
+        "admin-settings",
+        async |server: &Server, browser: &Browser| {
+            let fail = |message: String| WebDriverError::FatalError(message);
+            let owner_email = format!("settings-{}@acme.example", std::process::id());
+            let owner = sign_up(server, &owner_email, PASSWORD)
+                .await
+                .map_err(fail)?;
+            let acme = create_organization(server, &owner, "Acme")
+                .await
+                .map_err(fail)?;
+            register_dms(server, &owner, &acme, "Core DMS")
+                .await
+                .map_err(fail)?;
+            let beta = create_organization(server, &owner, "Beta")
+                .await
+                .map_err(fail)?;
+
+            // Two organizations: the header offers a choice, and the Admin app follows it.
+            sign_in(browser, server, &owner_email).await?;
+            browser.driver.goto(server.url("/admin")).await?;
+            browser
+                .wait_for_text("[data-testid=admin-title]", "Acme")
+                .await?;
+            browser
+                .click(&format!(
+                    "[data-testid=organization-selector] option[value='{beta}']"
+                ))
+                .await?;
+            browser
+                .wait_for_text("[data-testid=admin-title]", "Beta")
+                .await?;
+            browser
+                .click(&format!(
+                    "[data-testid=organization-selector] option[value='{acme}']"
+                ))
+                .await?;
+            browser
+                .wait_for_text("[data-testid=admin-title]", "Acme")
+                .await?;
+
+            // Settings: remote access off for the whole organization.
+            browser.click("[data-testid=tab-settings]").await?;
+            browser
+                .click("[data-testid=organization-remote-access]")
+                .await?;
+            browser
+                .click("[data-testid=organization-settings] button[type=submit]")
+                .await?;
+            browser
+                .wait_for_text("[data-testid=admin-message]", "Saved")
+                .await?;
+
+            // The DMS's own switch shows as forced off and cannot be used.
+            browser.click("[data-testid=tab-systems]").await?;
+            browser.click("[data-testid=admin-system]").await?;
+            browser
+                .wait_for_text("[data-testid=system-remote-access-forced]", "Forced off")
+                .await?;
+            let switch = browser
+                .wait_for("[data-testid=system-remote-access]")
+                .await?;
+            if switch.is_enabled().await? || switch.is_selected().await? {
+                return Err(fail("the DMS switch is not forced off".into()));
+            }
+
+            // And the change is in the audit log.
+            browser.click("[data-testid=tab-audit-log]").await?;
+            browser
+                .wait_for_text("[data-testid=audit-row]", "Switched remote access off")
+                .await?;
+            Ok(())
+        },
+    )
     .await;
 }

@@ -24,8 +24,11 @@ pub fn RequireSignIn(children: ChildrenFn) -> impl IntoView {
             );
         }
     });
+    // Only signing in or out re-renders the page: a refreshed grant or a re-read account must
+    // not reset what the page shows (open tabs, typed text).
+    let signed_in = Memo::new(move |_| session.account().is_some());
     move || {
-        if session.account().is_some() {
+        if signed_in.get() {
             children().into_any()
         } else {
             view! { <p class="muted">"Checking your session…"</p> }.into_any()

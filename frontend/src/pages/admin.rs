@@ -84,6 +84,16 @@ enum Tab {
 impl Tab {
     const ALL: [Tab; 4] = [Tab::Users, Tab::Settings, Tab::Systems, Tab::AuditLog];
 
+    /// For tests and styling.
+    fn slug(self) -> &'static str {
+        match self {
+            Tab::Users => "users",
+            Tab::Settings => "settings",
+            Tab::Systems => "systems",
+            Tab::AuditLog => "audit-log",
+        }
+    }
+
     fn label(self) -> &'static str {
         match self {
             Tab::Users => "Users",
@@ -100,13 +110,14 @@ fn OrganizationAdmin(organization: OrganizationMembership) -> impl IntoView {
     let organization_id = organization.organization_id.clone();
     let role = organization.role;
     view! {
-        <h1>"Admin " <span class="muted">"· " {organization.name.clone()}</span></h1>
+        <h1 data-testid="admin-title">"Admin " <span class="muted">"· " {organization.name.clone()}</span></h1>
         <nav class="tabs" aria-label="Admin sections">
             {Tab::ALL
                 .map(|each| view! {
                     <button
                         type="button"
                         class="tab"
+                        data-testid=format!("tab-{}", each.slug())
                         aria-pressed=move || (tab.get() == each).to_string()
                         on:click=move |_| tab.set(each)
                     >
