@@ -1,6 +1,8 @@
 //! The HTTP API under `/api`, one module per feature.
 
 pub mod auth;
+pub mod catalog;
+pub mod collaboration;
 pub mod gateway;
 pub mod health;
 pub mod live;
@@ -9,6 +11,7 @@ pub mod members;
 pub mod oidc;
 pub mod openapi;
 pub mod organizations;
+pub mod sharing;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use stratus_shared::{ApiError, ErrorCode};

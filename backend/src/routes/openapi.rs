@@ -26,6 +26,9 @@ use utoipa::OpenApi;
         (name = "organizations", description = "Organizations, their DMSs and connect codes"),
         (name = "gateway", description = "The DMS gateway: credentials and the heartbeat WebSocket"),
         (name = "live", description = "Live DMS states as Server-Sent Events"),
+        (name = "collaboration", description = "Project Collaboration: an organization's projects and tasks"),
+        (name = "sharing", description = "Dashboards of an organization's DMSs shared with other people"),
+        (name = "catalog", description = "The public catalog of connectors and apps"),
     )
 )]
 pub struct ApiDoc;

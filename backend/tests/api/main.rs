@@ -4,12 +4,16 @@
 mod helpers;
 
 mod auth;
+mod catalog;
+mod collaboration;
 mod gateway;
 mod health;
 mod live;
 mod members;
 mod oidc;
 mod openapi;
+mod org_apps;
 mod organizations;
+mod sharing;
 mod simulator;
 mod web_app;
