@@ -53,7 +53,7 @@ impl Catalog {
                 bail!("the catalog id {:?} appears twice", item.id);
             }
         }
-        items.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        items.sort_by_cached_key(|item| item.name.to_lowercase());
         let categories: BTreeSet<String> = items.iter().map(|item| item.category.clone()).collect();
         Ok(Self {
             items,

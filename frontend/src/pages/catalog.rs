@@ -127,8 +127,9 @@ fn CatalogResults(items: Vec<CatalogItem>) -> impl IntoView {
             {items
                 .into_iter()
                 .map(|item| {
+                    let category = item.category.clone();
                     view! {
-                        <li class="catalog-item" data-testid="catalog-item" data-category=item.category.clone()>
+                        <li class="catalog-item" data-testid="catalog-item" data-category=category>
                             <h2 class="catalog-name">{item.name}</h2>
                             <p class="muted">
                                 {item.vendor} " · " {item.kind.label()} " · version " {item.version}

@@ -110,8 +110,9 @@ pub fn act<T, F, Fut>(
     let Some(token) = session.access_token() else {
         return;
     };
+    let pending = call(token);
     spawn_local(async move {
-        match call(token).await {
+        match pending.await {
             Ok(_) => message.set(Some((false, success.to_owned()))),
             Err(failure) => message.set(Some((true, failure.to_string()))),
         }
