@@ -79,3 +79,22 @@ pub async fn create_project(
         .map(str::to_owned)
         .ok_or_else(|| format!("no id in {project}"))
 }
+
+/// Adds a person (by email) to the organization with `role` (`owner`, `admin`, `member`); a
+/// verified account joins at once.
+pub async fn add_member(
+    server: &Server,
+    token: &str,
+    organization_id: &str,
+    email: &str,
+    role: &str,
+) -> Result<(), String> {
+    post(
+        server,
+        token,
+        &format!("/api/organizations/{organization_id}/members"),
+        serde_json::json!({ "email": email, "role": role }),
+    )
+    .await
+    .map(|_| ())
+}

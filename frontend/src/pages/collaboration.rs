@@ -124,8 +124,13 @@ fn parse_date(raw: &str) -> Option<NaiveDate> {
     raw.trim().parse().ok()
 }
 
-fn date_text(date: Option<NaiveDate>) -> String {
-    date.map_or_else(|| "—".to_owned(), |date| date.to_string())
+fn dates_text(start: Option<NaiveDate>, due: Option<NaiveDate>) -> String {
+    match (start, due) {
+        (None, None) => "No dates set".to_owned(),
+        (Some(start), None) => format!("Starts {start}"),
+        (None, Some(due)) => format!("Due {due}"),
+        (Some(start), Some(due)) => format!("{start} to {due}"),
+    }
 }
 
 #[component]
@@ -223,7 +228,7 @@ fn ProjectCard(
                 <h3>{name}</h3>
                 <span class=format!("badge badge-{}", status.as_str())>{status.label()}</span>
             </header>
-            <p class="muted">"Start " {date_text(start_date)} " · Due " {date_text(due_date)}</p>
+            <p class="muted">{dates_text(start_date, due_date)}</p>
             <ul class="tasks">
                 {tasks
                     .into_iter()
