@@ -246,7 +246,9 @@ pub async fn list_my_projects(
             let is_staff: i32 = users::table
                 .find(&user.user_id)
                 .select(users::is_staff)
-                .first(connection)?;
+                .first(connection)
+                .optional()?
+                .unwrap_or(0);
             let staff_manage = is_staff == 1 && allows_staff(Action::ManageProjects);
             let visible: Vec<(String, String, Role)> = mine
                 .into_iter()
