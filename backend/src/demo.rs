@@ -1,10 +1,15 @@
 //! Demo data: an organization with DMSs and fresh connect codes, for `stratus serve --demo` and
-//! `stratus simulate --register N`, written straight to the database.
+//! `stratus simulate --register N`, written straight to the database; for the demo, also
+//! example projects and shared dashboards.
 
 use diesel::prelude::*;
 use stratus_shared::api::organizations::Role;
 
-use crate::db::schema::{memberships, organizations, systems, users};
+use stratus_shared::api::collaboration::{ProjectStatus, TaskStatus};
+
+use crate::db::schema::{
+    memberships, organizations, project_tasks, projects, shared_dashboards, systems, users,
+};
 use crate::db::Database;
 use crate::error::AppError;
 use crate::routes::organizations::{insert_connect_code, insert_system, unique_slug};
@@ -105,6 +110,111 @@ pub async fn prepare(
                     });
                 }
                 Ok(prepared)
+            })
+        })
+        .await
+}
+
+/// Example projects (with tasks) and shared dashboards for the demo organization, so the
+/// Collaboration and Sharing apps have something to show. Added once: an organization that
+/// already has projects or shared dashboards keeps what it has.
+pub async fn seed_apps(database: &Database, systems: &[DemoSystem]) -> Result<(), AppError> {
+    let Some(first) = systems.first() else {
+        return Ok(());
+    };
+    let organization_id = first.organization_id.clone();
+    let system_ids: Vec<String> = systems.iter().map(|s| s.system_id.clone()).collect();
+    database
+        .run_app(move |connection| {
+            connection.transaction(|connection| {
+                crate::db::begin_write(connection)?;
+                let now = crate::db::now().naive_utc();
+                let today = now.date();
+                let day = |offset: i64| Some(today + chrono::TimeDelta::days(offset));
+                let has_projects: i64 = projects::table
+                    .filter(projects::organization_id.eq(&organization_id))
+                    .count()
+                    .get_result(connection)?;
+                if has_projects == 0 {
+                    let examples = [
+                        (
+                            "Headend IP migration",
+                            ProjectStatus::Active,
+                            day(-30),
+                            day(45),
+                            &[
+                                ("Inventory the SDI routes", TaskStatus::Done),
+                                ("Install the ST 2110 spine switches", TaskStatus::InProgress),
+                                ("Move the first ten channels", TaskStatus::Todo),
+                            ][..],
+                        ),
+                        (
+                            "Satellite uplink redundancy",
+                            ProjectStatus::Planned,
+                            day(14),
+                            day(90),
+                            &[
+                                ("Choose the backup modem", TaskStatus::Todo),
+                                ("Write the switchover procedure", TaskStatus::Todo),
+                            ][..],
+                        ),
+                    ];
+                    for (name, status, start_date, due_date, tasks) in examples {
+                        let project_id = uuid::Uuid::new_v4().to_string();
+                        diesel::insert_into(projects::table)
+                            .values((
+                                projects::id.eq(&project_id),
+                                projects::organization_id.eq(&organization_id),
+                                projects::name.eq(name),
+                                projects::status.eq(status.as_str()),
+                                projects::start_date.eq(start_date),
+                                projects::due_date.eq(due_date),
+                                projects::created_at.eq(now),
+                                projects::updated_at.eq(now),
+                            ))
+                            .execute(connection)?;
+                        for (position, (title, status)) in (1..).zip(tasks) {
+                            diesel::insert_into(project_tasks::table)
+                                .values((
+                                    project_tasks::id.eq(uuid::Uuid::new_v4().to_string()),
+                                    project_tasks::project_id.eq(&project_id),
+                                    project_tasks::title.eq(*title),
+                                    project_tasks::status.eq(status.as_str()),
+                                    project_tasks::position.eq(position),
+                                ))
+                                .execute(connection)?;
+                        }
+                    }
+                }
+                let has_dashboards: i64 = shared_dashboards::table
+                    .filter(shared_dashboards::organization_id.eq(&organization_id))
+                    .count()
+                    .get_result(connection)?;
+                if has_dashboards == 0 {
+                    let examples = [
+                        (
+                            "Channel availability",
+                            "noc@partner.example, ops@partner.example",
+                        ),
+                        ("Uplink carriers", "Everyone at Demo"),
+                        ("Weekly SLA report", "customer-success@broadcaster.example"),
+                    ];
+                    for ((name, shared_with), system_id) in
+                        examples.into_iter().zip(system_ids.iter().cycle())
+                    {
+                        diesel::insert_into(shared_dashboards::table)
+                            .values((
+                                shared_dashboards::id.eq(uuid::Uuid::new_v4().to_string()),
+                                shared_dashboards::organization_id.eq(&organization_id),
+                                shared_dashboards::system_id.eq(system_id),
+                                shared_dashboards::name.eq(name),
+                                shared_dashboards::shared_with.eq(shared_with),
+                                shared_dashboards::created_at.eq(now),
+                            ))
+                            .execute(connection)?;
+                    }
+                }
+                Ok(())
             })
         })
         .await

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod bench;
+pub mod catalog;
 pub mod config;
 pub mod db;
 pub mod demo;

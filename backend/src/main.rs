@@ -192,6 +192,7 @@ async fn start_demo(application: &Application) -> anyhow::Result<()> {
     .to_vec();
     let systems =
         stratus_backend::demo::prepare(application.database(), "Demo", names, None).await?;
+    stratus_backend::demo::seed_apps(application.database(), &systems).await?;
     let url = format!("http://127.0.0.1:{}", application.port());
     let options = simulator::Options {
         url: url.clone(),

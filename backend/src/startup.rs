@@ -17,6 +17,7 @@ use utoipa_actix_web::AppExt;
 use crate::auth::oidc::IdentityProviders;
 use crate::auth::password::Passwords;
 use crate::auth::{AccessTokens, DmsTokens};
+use crate::catalog::Catalog;
 use crate::config::Settings;
 use crate::db::Database;
 use crate::live::{self, LiveHub};
@@ -189,7 +190,21 @@ fn api_services(config: &mut OpenApiServiceConfig) {
         .service(routes::oidc::callback)
         .service(routes::oidc::link_identity)
         .service(routes::oidc::list_identities)
-        .service(routes::oidc::unlink_identity);
+        .service(routes::oidc::unlink_identity)
+        .service(routes::collaboration::list_my_projects)
+        .service(routes::collaboration::list_projects)
+        .service(routes::collaboration::create_project)
+        .service(routes::collaboration::update_project)
+        .service(routes::collaboration::delete_project)
+        .service(routes::collaboration::create_task)
+        .service(routes::collaboration::update_task)
+        .service(routes::collaboration::delete_task)
+        .service(routes::sharing::list_my_shared_dashboards)
+        .service(routes::sharing::list_shared_dashboards)
+        .service(routes::sharing::share_dashboard)
+        .service(routes::sharing::unshare_dashboard)
+        .service(routes::catalog::search_catalog)
+        .service(routes::catalog::catalog_categories);
 }
 
 /// The OpenAPI document of every service under `/api`.
@@ -230,6 +245,7 @@ fn run(
     )?;
     let mailer = Mailer::from_settings(&settings)?;
     let identity_providers = web::Data::new(IdentityProviders::from_settings(&settings)?);
+    let catalog = web::Data::new(Catalog::bundled().context("the bundled catalog is invalid")?);
     let state = AppState {
         access_tokens,
         passwords,
@@ -270,6 +286,7 @@ fn run(
             .app_data(api_routes.clone())
             .app_data(live.clone())
             .app_data(identity_providers.clone())
+            .app_data(catalog.clone())
             .configure(routes::configure_extractors)
             .service(
                 web::scope("/api")

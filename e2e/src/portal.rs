@@ -59,3 +59,42 @@ pub async fn register_dms(
         .map(str::to_owned)
         .ok_or_else(|| format!("no connect code in {created}"))
 }
+
+/// Creates a Collaboration project in the organization (as an Owner or Admin); returns its id.
+pub async fn create_project(
+    server: &Server,
+    token: &str,
+    organization_id: &str,
+    name: &str,
+) -> Result<String, String> {
+    let project = post(
+        server,
+        token,
+        &format!("/api/organizations/{organization_id}/projects"),
+        serde_json::json!({ "name": name, "status": "active" }),
+    )
+    .await?;
+    project["id"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("no id in {project}"))
+}
+
+/// Adds a person (by email) to the organization with `role` (`owner`, `admin`, `member`); a
+/// verified account joins at once.
+pub async fn add_member(
+    server: &Server,
+    token: &str,
+    organization_id: &str,
+    email: &str,
+    role: &str,
+) -> Result<(), String> {
+    post(
+        server,
+        token,
+        &format!("/api/organizations/{organization_id}/members"),
+        serde_json::json!({ "email": email, "role": role }),
+    )
+    .await
+    .map(|_| ())
+}

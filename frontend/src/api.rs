@@ -8,6 +8,10 @@ use stratus_shared::api::auth::{
     Account, ChangePasswordRequest, EmailRequest, LoginRequest, Notice, ResetPasswordRequest,
     SessionGrant, SessionSummary, SignupRequest, VerifyEmailRequest, CLIENT_HEADER,
 };
+use stratus_shared::api::catalog::CatalogItem;
+use stratus_shared::api::collaboration::{
+    CreateProject, CreateTask, OrganizationProjects, Project, Task, UpdateProject, UpdateTask,
+};
 use stratus_shared::api::health::HealthReport;
 use stratus_shared::api::members::{AddMember, Added, ChangeRole, Member, Members};
 use stratus_shared::api::oidc::{LinkIdentityRequest, LinkedIdentity, ProviderSummary};
@@ -16,6 +20,7 @@ use stratus_shared::api::organizations::{
     LinkDmsAccount, Organization, Role, SetSystemRole, System, SystemDetail, SystemSettings,
     SystemUser, UpdateOrganization,
 };
+use stratus_shared::api::sharing::{OrganizationSharedDashboards, ShareDashboard, SharedDashboard};
 use stratus_shared::{ApiError, ErrorCode};
 
 /// Why an API call gave no result.
@@ -510,4 +515,102 @@ pub async fn link_identity(token: String) -> Result<SessionGrant, ApiFailure> {
         None,
     )
     .await
+}
+
+/// The projects of all my organizations, grouped by organization (empty for a guest).
+pub async fn my_projects(access_token: &str) -> Result<Vec<OrganizationProjects>, ApiFailure> {
+    get("/api/projects", Some(access_token)).await
+}
+
+pub async fn create_project(
+    access_token: &str,
+    organization_id: &str,
+    project: &CreateProject,
+) -> Result<Project, ApiFailure> {
+    post(
+        &format!("/api/organizations/{organization_id}/projects"),
+        project,
+        Some(access_token),
+    )
+    .await
+}
+
+pub async fn update_project(
+    access_token: &str,
+    project_id: &str,
+    change: &UpdateProject,
+) -> Result<Project, ApiFailure> {
+    patch(&format!("/api/projects/{project_id}"), change, access_token).await
+}
+
+pub async fn delete_project(access_token: &str, project_id: &str) -> Result<(), ApiFailure> {
+    delete(&format!("/api/projects/{project_id}"), access_token).await
+}
+
+pub async fn create_task(
+    access_token: &str,
+    project_id: &str,
+    task: &CreateTask,
+) -> Result<Task, ApiFailure> {
+    post(
+        &format!("/api/projects/{project_id}/tasks"),
+        task,
+        Some(access_token),
+    )
+    .await
+}
+
+pub async fn update_task(
+    access_token: &str,
+    task_id: &str,
+    change: &UpdateTask,
+) -> Result<Task, ApiFailure> {
+    patch(&format!("/api/tasks/{task_id}"), change, access_token).await
+}
+
+pub async fn delete_task(access_token: &str, task_id: &str) -> Result<(), ApiFailure> {
+    delete(&format!("/api/tasks/{task_id}"), access_token).await
+}
+
+/// The shared dashboards of all my organizations, grouped by organization.
+pub async fn my_shared_dashboards(
+    access_token: &str,
+) -> Result<Vec<OrganizationSharedDashboards>, ApiFailure> {
+    get("/api/shared-dashboards", Some(access_token)).await
+}
+
+pub async fn share_dashboard(
+    access_token: &str,
+    organization_id: &str,
+    dashboard: &ShareDashboard,
+) -> Result<SharedDashboard, ApiFailure> {
+    post(
+        &format!("/api/organizations/{organization_id}/shared-dashboards"),
+        dashboard,
+        Some(access_token),
+    )
+    .await
+}
+
+pub async fn unshare_dashboard(access_token: &str, dashboard_id: &str) -> Result<(), ApiFailure> {
+    delete(
+        &format!("/api/shared-dashboards/{dashboard_id}"),
+        access_token,
+    )
+    .await
+}
+
+/// The public catalog, searched and filtered (empty strings mean no search, any category).
+pub async fn catalog(search: &str, category: &str) -> Result<Vec<CatalogItem>, ApiFailure> {
+    let path = format!(
+        "/api/catalog?search={}&category={}",
+        js_sys::encode_uri_component(search),
+        js_sys::encode_uri_component(category)
+    );
+    get(&path, None).await
+}
+
+/// The catalog's categories, sorted.
+pub async fn catalog_categories() -> Result<Vec<String>, ApiFailure> {
+    get("/api/catalog/categories", None).await
 }

@@ -3,18 +3,21 @@
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
-use stratus_shared::apps::App as PortalApp;
 
 use crate::components::layout::{Footer, Header};
 use crate::components::organization_selector::SelectedOrganization;
 use crate::pages::account::AccountPage;
 use crate::pages::admin::AdminPage;
-use crate::pages::app_page::{AppPage, TeamsBotPage};
+use crate::pages::app_page::TeamsBotPage;
+use crate::pages::catalog::CatalogPage;
+use crate::pages::collaboration::CollaborationPage;
+use crate::pages::community::CommunityPage;
 use crate::pages::home::Home;
 use crate::pages::login::Login;
 use crate::pages::not_found::NotFound;
 use crate::pages::password_reset::{ForgotPassword, ResetPassword};
 use crate::pages::provider_sign_in::{LinkIdentity, LinkProvider, SignInComplete, SignInError};
+use crate::pages::sharing::SharingPage;
 use crate::pages::signup::Signup;
 use crate::pages::system_detail::SystemDetailPage;
 use crate::pages::verify_email::VerifyEmail;
@@ -43,22 +46,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=AccountPage />
                     <Route path=path!("/systems/:id") view=SystemDetailPage />
                     <Route path=path!("/teams-bot") view=TeamsBotPage />
-                    <Route
-                        path=path!("/collaboration")
-                        view=|| view! { <AppPage app=PortalApp::ProjectCollaboration /> }
-                    />
-                    <Route
-                        path=path!("/catalog")
-                        view=|| view! { <AppPage app=PortalApp::Catalog /> }
-                    />
-                    <Route
-                        path=path!("/sharing")
-                        view=|| view! { <AppPage app=PortalApp::Sharing /> }
-                    />
-                    <Route
-                        path=path!("/community")
-                        view=|| view! { <AppPage app=PortalApp::Community /> }
-                    />
+                    <Route path=path!("/collaboration") view=CollaborationPage />
+                    <Route path=path!("/catalog") view=CatalogPage />
+                    <Route path=path!("/sharing") view=SharingPage />
+                    <Route path=path!("/community") view=CommunityPage />
                     <Route path=path!("/admin") view=AdminPage />
                 </Routes>
             </main>

@@ -49,13 +49,13 @@ impl App {
                 "Follow your organization's projects with Skyline: status, dates and open tasks."
             }
             App::Catalog => {
-                "Find connectors, apps and solutions for DataMiner and deploy them to your systems."
+                "Find connectors and apps for DataMiner by name, vendor or category."
             }
             App::Sharing => {
-                "Share dashboards and low-code apps of your systems with people outside your organization."
+                "See which dashboards of your systems are shared with people outside your organization, and share more."
             }
             App::Community => {
-                "Ask questions, share answers and learn from other DataMiner users."
+                "Meet other DataMiner users: the Dojo, docs, the forum, courses and open source."
             }
             App::Admin => {
                 "Manage your organization: its users, roles, DataMiner Systems and settings."
@@ -64,7 +64,8 @@ impl App {
     }
 
     /// Whether the app shows information that belongs to one organization, so a guest
-    /// (an account not linked to an organization) cannot use it.
+    /// (an account not linked to an organization) cannot use it. The Catalog is public (no
+    /// sign-in needed); Community is open to every signed-in account.
     pub fn is_organization_only(self) -> bool {
         matches!(self, App::ProjectCollaboration | App::Sharing | App::Admin)
     }

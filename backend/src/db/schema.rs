@@ -198,6 +198,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    projects (id) {
+        id -> Text,
+        organization_id -> Text,
+        name -> Text,
+        status -> Text,
+        start_date -> Nullable<Date>,
+        due_date -> Nullable<Date>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    project_tasks (id) {
+        id -> Text,
+        project_id -> Text,
+        title -> Text,
+        status -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    shared_dashboards (id) {
+        id -> Text,
+        organization_id -> Text,
+        system_id -> Text,
+        name -> Text,
+        shared_with -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(system_roles -> systems (system_id));
 diesel::joinable!(system_roles -> users (user_id));
 diesel::joinable!(dms_account_links -> systems (system_id));
@@ -214,6 +249,11 @@ diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(identities -> users (user_id));
 diesel::joinable!(pending_identity_links -> users (user_id));
+diesel::joinable!(projects -> organizations (organization_id));
+diesel::joinable!(project_tasks -> projects (project_id));
+diesel::joinable!(shared_dashboards -> organizations (organization_id));
+diesel::joinable!(shared_dashboards -> systems (system_id));
+diesel::joinable!(shared_dashboards -> users (created_by));
 
 diesel::allow_tables_to_appear_in_same_query!(
     invitations,
@@ -234,4 +274,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     system_roles,
     dms_account_links,
     audit_log,
+    projects,
+    project_tasks,
+    shared_dashboards,
 );

@@ -1,6 +1,8 @@
 //! The HTTP API under `/api`, one module per feature.
 
 pub mod auth;
+pub mod catalog;
+pub mod collaboration;
 pub mod gateway;
 pub mod health;
 pub mod live;
@@ -10,6 +12,7 @@ pub mod oidc;
 pub mod openapi;
 pub mod organization_settings;
 pub mod organizations;
+pub mod sharing;
 pub mod system_access;
 
 use actix_web::{web, HttpRequest, HttpResponse};

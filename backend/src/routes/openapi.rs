@@ -27,6 +27,9 @@ use utoipa::OpenApi;
         (name = "systems", description = "One DMS's users, DMS-level roles, settings and linked DMS accounts"),
         (name = "gateway", description = "The DMS gateway: credentials and the heartbeat WebSocket"),
         (name = "live", description = "Live DMS states as Server-Sent Events"),
+        (name = "collaboration", description = "Project Collaboration: an organization's projects and tasks"),
+        (name = "sharing", description = "Dashboards of an organization's DMSs shared with other people"),
+        (name = "catalog", description = "The public catalog of connectors and apps"),
     )
 )]
 pub struct ApiDoc;

@@ -14,10 +14,11 @@ use stratus_shared::api::organizations::{
 use stratus_shared::ConnectionState;
 
 use crate::audit::{self, Actor};
-use crate::auth::permissions::{allows, Action};
+use crate::auth::permissions::{allows, allows_staff, Action};
 use crate::auth::{one_time, CurrentUser};
 use crate::db::schema::{
-    connect_codes, dms_account_links, memberships, organizations, system_state_transitions, systems,
+    connect_codes, dms_account_links, memberships, organizations, system_state_transitions,
+    systems, users,
 };
 use crate::db::{AnyConnection, Database};
 use crate::error::AppError;
@@ -57,6 +58,46 @@ pub(crate) fn authorize(
         ));
     }
     Ok(role)
+}
+
+/// How the caller may act in an organization: through their role there, or only as platform
+/// staff (who then act `by_staff`, which the audit log records).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Access {
+    /// True when only being staff allows the action (not the caller's role, if any).
+    pub by_staff: bool,
+}
+
+/// Like [`authorize`], but platform staff may also do the actions `allows_staff` grants, in
+/// any organization that exists. Not a member and not staff (or staff where staff may not
+/// act): 404; a member whose role does not allow it and who is not staff: 403.
+pub(crate) fn authorize_or_staff(
+    connection: &mut AnyConnection,
+    user_id: &str,
+    organization_id: &str,
+    action: Action,
+) -> Result<Access, AppError> {
+    let refused = match authorize(connection, user_id, organization_id, action) {
+        Ok(_) => return Ok(Access { by_staff: false }),
+        Err(refused @ (AppError::NotFound(_) | AppError::Forbidden(_))) => refused,
+        Err(other) => return Err(other),
+    };
+    if !allows_staff(action) {
+        return Err(refused);
+    }
+    let is_staff: Option<i32> = users::table
+        .find(user_id)
+        .select(users::is_staff)
+        .first(connection)
+        .optional()?;
+    let organization_exists: i64 = organizations::table
+        .find(organization_id)
+        .count()
+        .get_result(connection)?;
+    if is_staff != Some(1) || organization_exists == 0 {
+        return Err(refused);
+    }
+    Ok(Access { by_staff: true })
 }
 
 /// What the caller may do with one DMS.

@@ -4,14 +4,18 @@
 mod helpers;
 
 mod auth;
+mod catalog;
+mod collaboration;
 mod gateway;
 mod health;
 mod live;
 mod members;
 mod oidc;
 mod openapi;
+mod org_apps;
 mod organizations;
 mod permissions;
+mod sharing;
 mod simulator;
 mod system_access;
 mod web_app;

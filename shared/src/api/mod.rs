@@ -2,9 +2,12 @@
 
 pub mod audit;
 pub mod auth;
+pub mod catalog;
+pub mod collaboration;
 pub mod gateway;
 pub mod health;
 pub mod live;
 pub mod members;
 pub mod oidc;
 pub mod organizations;
+pub mod sharing;

@@ -1,0 +1,3 @@
+DROP TABLE shared_dashboards;
+DROP TABLE project_tasks;
+DROP TABLE projects;

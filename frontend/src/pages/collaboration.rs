@@ -1,0 +1,409 @@
+//! `/collaboration`: Project Collaboration. The projects of each of my organizations with their
+//! tasks; Owners, Admins and staff create and edit them, Members read; a guest gets an
+//! explanation and no data.
+
+use std::future::Future;
+
+use chrono::NaiveDate;
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use stratus_shared::api::collaboration::{
+    CreateProject, CreateTask, OrganizationProjects, Project, ProjectStatus, Task, TaskStatus,
+    UpdateProject, UpdateTask,
+};
+
+use crate::api::{self, ApiFailure};
+use crate::components::require_sign_in::RequireSignIn;
+use crate::session::{use_session, Session};
+
+/// What a person linked to no organization reads instead of projects.
+pub const GUEST_EXPLANATION: &str = "Project Collaboration shows your organization's projects once your account is linked to an organization; ask your organization's admin or Skyline to link you.";
+
+/// A message under the page title: (is an error, text).
+pub type Message = RwSignal<Option<(bool, String)>>;
+
+/// The Project Collaboration app (signed-in users).
+#[component]
+pub fn CollaborationPage() -> impl IntoView {
+    view! {
+        <RequireSignIn>
+            <CollaborationApp />
+        </RequireSignIn>
+    }
+}
+
+#[component]
+fn CollaborationApp() -> impl IntoView {
+    let session = use_session();
+    let version = RwSignal::new(0u32);
+    let groups = LocalResource::new(move || {
+        version.track();
+        async move {
+            let token = session.access_token().ok_or(ApiFailure::Unreachable)?;
+            api::my_projects(&token).await
+        }
+    });
+    let message: Message = RwSignal::new(None);
+    let reload = move || version.update(|v| *v += 1);
+    view! {
+        <div class="page">
+            <h1>"Project Collaboration"</h1>
+            <p class="lead">"Your organization's projects with Skyline: status, dates and tasks."</p>
+            <StatusMessage message />
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match groups.await {
+                        Ok(groups) if groups.is_empty() => {
+                            view! {
+                                <div class="empty-state" data-testid="collaboration-guest">
+                                    <p>{GUEST_EXPLANATION}</p>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                        Ok(groups) => {
+                            groups
+                                .into_iter()
+                                .map(|group| view! { <OrganizationProjectList group message on_change=reload /> })
+                                .collect_view()
+                                .into_any()
+                        }
+                        Err(failure) => {
+                            view! { <p class="form-message form-error">{failure.to_string()}</p> }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+/// The page's success or error line.
+#[component]
+pub fn StatusMessage(message: RwSignal<Option<(bool, String)>>) -> impl IntoView {
+    move || {
+        message.get().map(|(is_error, text)| {
+            let class = if is_error {
+                "form-message form-error"
+            } else {
+                "form-message form-notice"
+            };
+            view! { <p class=class role="status" data-testid="app-message">{text}</p> }
+        })
+    }
+}
+
+/// Runs an API call with the session's token; reports a failure in `message`, and reloads
+/// the page's data either way (a refused change shows what is really stored).
+pub fn act<T, F, Fut>(
+    session: Session,
+    message: Message,
+    on_change: impl Fn() + 'static,
+    success: &'static str,
+    call: F,
+) where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = Result<T, ApiFailure>> + 'static,
+{
+    let Some(token) = session.access_token() else {
+        return;
+    };
+    let pending = call(token);
+    spawn_local(async move {
+        match pending.await {
+            Ok(_) => message.set(Some((false, success.to_owned()))),
+            Err(failure) => message.set(Some((true, failure.to_string()))),
+        }
+        on_change();
+    });
+}
+
+fn parse_date(raw: &str) -> Option<NaiveDate> {
+    raw.trim().parse().ok()
+}
+
+fn dates_text(start: Option<NaiveDate>, due: Option<NaiveDate>) -> String {
+    match (start, due) {
+        (None, None) => "No dates set".to_owned(),
+        (Some(start), None) => format!("Starts {start}"),
+        (None, Some(due)) => format!("Due {due}"),
+        (Some(start), Some(due)) => format!("{start} to {due}"),
+    }
+}
+
+#[component]
+fn OrganizationProjectList(
+    group: OrganizationProjects,
+    message: Message,
+    on_change: impl Fn() + Copy + 'static,
+) -> impl IntoView {
+    let OrganizationProjects {
+        organization_id,
+        organization_name,
+        can_manage,
+        projects,
+        ..
+    } = group;
+    let empty = projects.is_empty();
+    view! {
+        <section class="organization-projects" data-testid="organization-projects">
+            <h2>{organization_name}</h2>
+            {can_manage.then(|| view! { <NewProject organization_id=organization_id.clone() message on_change /> })}
+            {empty.then(|| view! { <p class="muted">"No projects yet."</p> })}
+            {projects
+                .into_iter()
+                .map(|project| view! { <ProjectCard project can_manage message on_change /> })
+                .collect_view()}
+        </section>
+    }
+}
+
+#[component]
+fn NewProject(
+    organization_id: String,
+    message: Message,
+    on_change: impl Fn() + Copy + 'static,
+) -> impl IntoView {
+    let session = use_session();
+    let organization_id = StoredValue::new(organization_id);
+    let name = RwSignal::new(String::new());
+    let start = RwSignal::new(String::new());
+    let due = RwSignal::new(String::new());
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        let project = CreateProject {
+            name: name.get_untracked(),
+            status: Some(ProjectStatus::Planned),
+            start_date: parse_date(&start.get_untracked()),
+            due_date: parse_date(&due.get_untracked()),
+        };
+        name.set(String::new());
+        act(
+            session,
+            message,
+            on_change,
+            "Project created.",
+            move |token| async move {
+                api::create_project(&token, &organization_id.get_value(), &project).await
+            },
+        );
+    };
+    let id = move |field: &str| format!("new-project-{field}-{}", organization_id.get_value());
+    view! {
+        <form class="inline-form" on:submit=submit data-testid="new-project">
+            <label for=id("name")>"New project"</label>
+            <input id=id("name") bind:value=name required=true maxlength="100" />
+            <label for=id("start")>"Start"</label>
+            <input id=id("start") type="date" bind:value=start />
+            <label for=id("due")>"Due"</label>
+            <input id=id("due") type="date" bind:value=due />
+            <button type="submit" class="button">"Create"</button>
+        </form>
+    }
+}
+
+#[component]
+fn ProjectCard(
+    project: Project,
+    can_manage: bool,
+    message: Message,
+    on_change: impl Fn() + Copy + 'static,
+) -> impl IntoView {
+    let Project {
+        id,
+        name,
+        status,
+        start_date,
+        due_date,
+        tasks,
+        ..
+    } = project.clone();
+    let project_id = StoredValue::new(id);
+    let empty = tasks.is_empty();
+    view! {
+        <article class="project" data-testid="project">
+            <header class="project-header">
+                <h3>{name}</h3>
+                <span class=format!("badge badge-{}", status.as_str())>{status.label()}</span>
+            </header>
+            <p class="muted">{dates_text(start_date, due_date)}</p>
+            <ul class="tasks">
+                {tasks
+                    .into_iter()
+                    .map(|task| view! { <TaskRow task can_manage message on_change /> })
+                    .collect_view()}
+            </ul>
+            {empty.then(|| view! { <p class="muted">"No tasks yet."</p> })}
+            {can_manage
+                .then(|| {
+                    view! {
+                        <NewTask project_id message on_change />
+                        <EditProject project message on_change />
+                    }
+                })}
+        </article>
+    }
+}
+
+#[component]
+fn TaskRow(
+    task: Task,
+    can_manage: bool,
+    message: Message,
+    on_change: impl Fn() + Copy + 'static,
+) -> impl IntoView {
+    let session = use_session();
+    let Task {
+        id, title, status, ..
+    } = task;
+    let task_id = StoredValue::new(id);
+    let change_status = move |value: String| {
+        let Some(status) = TaskStatus::parse(&value) else {
+            return;
+        };
+        let change = UpdateTask {
+            status: Some(status),
+            ..Default::default()
+        };
+        act(
+            session,
+            message,
+            on_change,
+            "Task updated.",
+            move |token| async move { api::update_task(&token, &task_id.get_value(), &change).await },
+        );
+    };
+    let remove = move |_| {
+        act(
+            session,
+            message,
+            on_change,
+            "Task deleted.",
+            move |token| async move { api::delete_task(&token, &task_id.get_value()).await },
+        );
+    };
+    let label = format!("Status of {title}");
+    view! {
+        <li class="task" data-testid="task">
+            <span class="task-title">{title}</span>
+            {if can_manage {
+                view! {
+                    <select aria-label=label on:change=move |event| change_status(event_target_value(&event))>
+                        {TaskStatus::ALL
+                            .map(|s| view! { <option value=s.as_str() selected=s == status>{s.label()}</option> })
+                            .collect_view()}
+                    </select>
+                    <button type="button" class="button button-quiet" on:click=remove>"Delete"</button>
+                }
+                    .into_any()
+            } else {
+                view! { <span class=format!("badge badge-{}", status.as_str())>{status.label()}</span> }
+                    .into_any()
+            }}
+        </li>
+    }
+}
+
+#[component]
+fn NewTask(
+    project_id: StoredValue<String>,
+    message: Message,
+    on_change: impl Fn() + Copy + 'static,
+) -> impl IntoView {
+    let session = use_session();
+    let title = RwSignal::new(String::new());
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        let task = CreateTask {
+            title: title.get_untracked(),
+            status: None,
+        };
+        title.set(String::new());
+        act(
+            session,
+            message,
+            on_change,
+            "Task added.",
+            move |token| async move { api::create_task(&token, &project_id.get_value(), &task).await },
+        );
+    };
+    let id = format!("new-task-{}", project_id.get_value());
+    view! {
+        <form class="inline-form" on:submit=submit>
+            <label for=id.clone()>"New task"</label>
+            <input id=id bind:value=title required=true maxlength="200" />
+            <button type="submit" class="button button-quiet">"Add task"</button>
+        </form>
+    }
+}
+
+#[component]
+fn EditProject(
+    project: Project,
+    message: Message,
+    on_change: impl Fn() + Copy + 'static,
+) -> impl IntoView {
+    let session = use_session();
+    let project_id = StoredValue::new(project.id.clone());
+    let name = RwSignal::new(project.name.clone());
+    let current_status = project.status;
+    let status = RwSignal::new(current_status.as_str().to_owned());
+    let start = RwSignal::new(
+        project
+            .start_date
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+    );
+    let due = RwSignal::new(project.due_date.map(|d| d.to_string()).unwrap_or_default());
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        let change = UpdateProject {
+            name: Some(name.get_untracked()),
+            status: ProjectStatus::parse(&status.get_untracked()),
+            start_date: Some(parse_date(&start.get_untracked())),
+            due_date: Some(parse_date(&due.get_untracked())),
+        };
+        act(
+            session,
+            message,
+            on_change,
+            "Project saved.",
+            move |token| async move {
+                api::update_project(&token, &project_id.get_value(), &change).await
+            },
+        );
+    };
+    let remove = move |_| {
+        act(
+            session,
+            message,
+            on_change,
+            "Project deleted.",
+            move |token| async move { api::delete_project(&token, &project_id.get_value()).await },
+        );
+    };
+    let id = move |field: &str| format!("edit-{field}-{}", project_id.get_value());
+    view! {
+        <details class="edit-project">
+            <summary>"Edit project"</summary>
+            <form class="inline-form" on:submit=submit>
+                <label for=id("name")>"Name"</label>
+                <input id=id("name") bind:value=name required=true maxlength="100" />
+                <label for=id("status")>"Status"</label>
+                <select id=id("status") bind:value=status>
+                    {ProjectStatus::ALL
+                        .map(|s| view! { <option value=s.as_str() selected=s == current_status>{s.label()}</option> })
+                        .collect_view()}
+                </select>
+                <label for=id("start")>"Start"</label>
+                <input id=id("start") type="date" bind:value=start />
+                <label for=id("due")>"Due"</label>
+                <input id=id("due") type="date" bind:value=due />
+                <button type="submit" class="button">"Save"</button>
+                <button type="button" class="button button-danger" on:click=remove>"Delete project"</button>
+            </form>
+        </details>
+    }
+}
