@@ -179,7 +179,17 @@ fn api_services(config: &mut OpenApiServiceConfig) {
         .service(routes::oidc::callback)
         .service(routes::oidc::link_identity)
         .service(routes::oidc::list_identities)
-        .service(routes::oidc::unlink_identity);
+        .service(routes::oidc::unlink_identity)
+        .service(routes::staff::staff_search_accounts)
+        .service(routes::staff::staff_list_organizations)
+        .service(routes::staff::staff_create_organization)
+        .service(routes::staff::staff_organization_members)
+        .service(routes::staff::staff_create_link)
+        .service(routes::staff::staff_change_role)
+        .service(routes::staff::staff_remove_member)
+        .service(routes::staff::staff_remove_pending_link)
+        .service(routes::staff::staff_legacy_import)
+        .service(routes::staff::staff_audit_log);
 }
 
 /// The OpenAPI document of every service under `/api`.

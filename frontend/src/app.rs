@@ -15,6 +15,7 @@ use crate::pages::not_found::NotFound;
 use crate::pages::password_reset::{ForgotPassword, ResetPassword};
 use crate::pages::provider_sign_in::{LinkIdentity, LinkProvider, SignInComplete, SignInError};
 use crate::pages::signup::Signup;
+use crate::pages::staff::StaffPage;
 use crate::pages::system_detail::SystemDetailPage;
 use crate::pages::verify_email::VerifyEmail;
 use crate::session::Session;
@@ -58,6 +59,7 @@ pub fn App() -> impl IntoView {
                         view=|| view! { <AppPage app=PortalApp::Community /> }
                     />
                     <Route path=path!("/admin") view=AdminPage />
+                    <Route path=path!("/staff") view=StaffPage />
                 </Routes>
             </main>
             <Footer />

@@ -9,6 +9,7 @@ pub mod members;
 pub mod oidc;
 pub mod openapi;
 pub mod organizations;
+pub mod staff;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use stratus_shared::{ApiError, ErrorCode};

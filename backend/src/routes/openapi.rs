@@ -26,6 +26,7 @@ use utoipa::OpenApi;
         (name = "organizations", description = "Organizations, their DMSs and connect codes"),
         (name = "gateway", description = "The DMS gateway: credentials and the heartbeat WebSocket"),
         (name = "live", description = "Live DMS states as Server-Sent Events"),
+        (name = "staff", description = "The staff console: accounts, organizations, links, legacy import, staff audit log"),
     )
 )]
 pub struct ApiDoc;

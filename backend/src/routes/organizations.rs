@@ -28,7 +28,7 @@ pub const CONNECT_CODE_TTL: chrono::TimeDelta = chrono::TimeDelta::hours(1);
 const DETAIL_TRANSITIONS: i64 = 100;
 
 /// Reads a display name at the edge: trimmed, 1–100 characters, no control characters.
-fn parse_name(raw: &str, what: &str) -> Result<String, AppError> {
+pub(crate) fn parse_name(raw: &str, what: &str) -> Result<String, AppError> {
     let name = raw.trim();
     let length = name.chars().count();
     if length == 0 || length > 100 || name.chars().any(char::is_control) {

@@ -12,4 +12,5 @@ mod oidc;
 mod openapi;
 mod organizations;
 mod simulator;
+mod staff;
 mod web_app;

@@ -10,5 +10,6 @@ pub mod not_found;
 pub mod password_reset;
 pub mod provider_sign_in;
 pub mod signup;
+pub mod staff;
 pub mod system_detail;
 pub mod verify_email;

@@ -8,3 +8,4 @@ pub mod live;
 pub mod members;
 pub mod oidc;
 pub mod organizations;
+pub mod staff;
