@@ -551,7 +551,7 @@ pub async fn staff_create_organization(
                 audit::record(
                     conn,
                     &actor,
-                    Some(&id),
+                    Some(id.as_str()),
                     "staff.organization_created",
                     format!("Created organization {name} with first Owner {owner_email}"),
                 )?;
@@ -664,7 +664,7 @@ pub async fn staff_create_link(
                 audit::record(
                     conn,
                     &actor,
-                    Some(&organization.id),
+                    Some(organization.id.as_str()),
                     "staff.link_created",
                     link_detail(&linked),
                 )?;
@@ -728,7 +728,7 @@ pub async fn staff_change_role(
                 audit::record(
                     conn,
                     &actor,
-                    Some(&organization.id),
+                    Some(organization.id.as_str()),
                     "staff.role_changed",
                     format!(
                         "Changed {email}'s role in {} from {} to {}",
@@ -797,7 +797,7 @@ pub async fn staff_remove_member(
                 audit::record(
                     conn,
                     &actor,
-                    Some(&organization.id),
+                    Some(organization.id.as_str()),
                     "staff.link_removed",
                     format!(
                         "Unlinked {email} ({}) from {}",
@@ -855,7 +855,7 @@ pub async fn staff_remove_pending_link(
                 audit::record(
                     conn,
                     &actor,
-                    Some(&organization_id),
+                    Some(organization_id.as_str()),
                     "staff.pending_link_removed",
                     format!("Removed the pending link of {email} ({role}) to {organization_name}"),
                 )?;
@@ -1123,7 +1123,7 @@ pub async fn staff_legacy_import(
                             audit::record(
                                 conn,
                                 &actor,
-                                Some(&organization.id),
+                                Some(organization.id.as_str()),
                                 "staff.link_created",
                                 format!("{} (legacy import, line {})", link_detail(&linked), row.line),
                             )?;
