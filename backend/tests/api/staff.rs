@@ -331,6 +331,8 @@ async fn staff_create_organizations_with_a_first_owner() {
     assert_eq!(response.status(), 201);
     let created: CreatedStaffOrganization = response.json().await.unwrap();
     assert!(matches!(created.owner, Linked::Pending { ref link } if link.role == Role::Owner));
+    let invitation = app.mailbox.wait_for_message(&future_owner, 1).await.unwrap();
+    assert!(invitation.subject.contains("invited to Globex"), "{}", invitation.subject);
     let token = sign_up_unverified(&app, &future_owner, 2).await;
     let grant = verify(&app, &token).await;
     assert_eq!(grant.account.organizations[0].name, "Globex");
