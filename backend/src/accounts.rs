@@ -174,9 +174,18 @@ pub async fn set_staff(
                     let (action, detail) = if is_staff {
                         ("staff.granted", format!("Made {email} platform staff"))
                     } else {
-                        ("staff.revoked", format!("{email} is no longer platform staff"))
+                        (
+                            "staff.revoked",
+                            format!("{email} is no longer platform staff"),
+                        )
                     };
-                    crate::audit::record(conn, &crate::audit::Actor::command_line(), None, action, detail)?;
+                    crate::audit::record(
+                        conn,
+                        &crate::audit::Actor::command_line(),
+                        None,
+                        action,
+                        detail,
+                    )?;
                 }
                 Ok(changed)
             })

@@ -74,13 +74,25 @@ pub enum Scope<'a> {
 }
 
 /// The newest `limit` entries of `scope`, newest first.
-pub fn list(conn: &mut AnyConnection, scope: Scope<'_>, limit: i64) -> QueryResult<Vec<AuditEntry>> {
+pub fn list(
+    conn: &mut AnyConnection,
+    scope: Scope<'_>,
+    limit: i64,
+) -> QueryResult<Vec<AuditEntry>> {
     let mut query = audit_log::table.into_boxed();
     query = match scope {
         Scope::Organization(id) => query.filter(audit_log::organization_id.eq(id)),
         Scope::Staff => query.filter(audit_log::by_staff.eq(1)),
     };
-    type Row = (String, NaiveDateTime, String, i32, Option<String>, String, String);
+    type Row = (
+        String,
+        NaiveDateTime,
+        String,
+        i32,
+        Option<String>,
+        String,
+        String,
+    );
     let rows: Vec<Row> = query
         .order((audit_log::at.desc(), audit_log::id.desc()))
         .limit(limit)

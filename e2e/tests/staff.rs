@@ -66,7 +66,9 @@ async fn staff_link_an_address_and_see_it_in_the_audit_log() {
                 "#staff-link-organization option[value='{organization_id}']"
             ))
             .await?;
-        browser.click("[data-testid=staff-link-form] button[type=submit]").await?;
+        browser
+            .click("[data-testid=staff-link-form] button[type=submit]")
+            .await?;
         browser
             .wait_for_text("[data-testid=staff-message]", "no verified account yet")
             .await?;
@@ -81,8 +83,12 @@ async fn staff_link_an_address_and_see_it_in_the_audit_log() {
             .await?;
 
         // The search shows the pending link.
-        browser.fill("#staff-search", &format!("newcomer-{id}")).await?;
-        browser.click("section[aria-labelledby=staff-accounts-title] button[type=submit]").await?;
+        browser
+            .fill("#staff-search", &format!("newcomer-{id}"))
+            .await?;
+        browser
+            .click("section[aria-labelledby=staff-accounts-title] button[type=submit]")
+            .await?;
         browser
             .wait_for_text("[data-testid=staff-pending-row]", "Acme")
             .await?;

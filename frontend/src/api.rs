@@ -3,6 +3,7 @@
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use stratus_shared::api::audit::AuditEntry;
 use stratus_shared::api::auth::{
     Account, ChangePasswordRequest, EmailRequest, LoginRequest, Notice, ResetPasswordRequest,
     SessionGrant, SessionSummary, SignupRequest, VerifyEmailRequest, CLIENT_HEADER,
@@ -14,7 +15,6 @@ use stratus_shared::api::organizations::{
     ConnectCode, CreateOrganization, CreateSystem, CreatedSystem, Organization, Role, System,
     SystemDetail,
 };
-use stratus_shared::api::audit::AuditEntry;
 use stratus_shared::api::staff::{
     AccountSearchResult, CreateLink, CreateStaffOrganization, CreatedStaffOrganization,
     ImportReport, Linked, OrganizationSearchResult,
@@ -402,13 +402,18 @@ pub async fn link_identity(token: String) -> Result<SessionGrant, ApiFailure> {
 }
 
 /// Staff console: accounts (and pending links) whose email contains `q`.
-pub async fn staff_accounts(access_token: &str, q: &str) -> Result<AccountSearchResult, ApiFailure> {
+pub async fn staff_accounts(
+    access_token: &str,
+    q: &str,
+) -> Result<AccountSearchResult, ApiFailure> {
     let path = format!("/api/staff/accounts?q={}", js_sys::encode_uri_component(q));
     get(&path, Some(access_token)).await
 }
 
 /// Staff console: every organization, with member counts.
-pub async fn staff_organizations(access_token: &str) -> Result<OrganizationSearchResult, ApiFailure> {
+pub async fn staff_organizations(
+    access_token: &str,
+) -> Result<OrganizationSearchResult, ApiFailure> {
     get("/api/staff/organizations", Some(access_token)).await
 }
 
@@ -474,19 +479,28 @@ pub async fn staff_unlink(
 }
 
 /// Staff console: remove a pending link.
-pub async fn staff_remove_pending_link(access_token: &str, link_id: &str) -> Result<(), ApiFailure> {
+pub async fn staff_remove_pending_link(
+    access_token: &str,
+    link_id: &str,
+) -> Result<(), ApiFailure> {
     delete(&format!("/api/staff/pending-links/{link_id}"), access_token).await
 }
 
 /// Staff console: import legacy accounts from CSV text.
-pub async fn staff_legacy_import(access_token: &str, csv: String) -> Result<ImportReport, ApiFailure> {
-    let response = with_token(Request::post("/api/staff/legacy-import"), Some(access_token))
-        .header("Content-Type", "text/csv; charset=utf-8")
-        .body(csv)
-        .map_err(|_| ApiFailure::Unexpected { status: 0 })?
-        .send()
-        .await
-        .map_err(|_| ApiFailure::Unreachable)?;
+pub async fn staff_legacy_import(
+    access_token: &str,
+    csv: String,
+) -> Result<ImportReport, ApiFailure> {
+    let response = with_token(
+        Request::post("/api/staff/legacy-import"),
+        Some(access_token),
+    )
+    .header("Content-Type", "text/csv; charset=utf-8")
+    .body(csv)
+    .map_err(|_| ApiFailure::Unexpected { status: 0 })?
+    .send()
+    .await
+    .map_err(|_| ApiFailure::Unreachable)?;
     read(response).await
 }
 

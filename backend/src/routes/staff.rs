@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::{delete, dev::Payload, get, patch, post, web, FromRequest, HttpRequest, HttpResponse};
+use actix_web::{
+    delete, dev::Payload, get, patch, post, web, FromRequest, HttpRequest, HttpResponse,
+};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use futures_util::StreamExt;
@@ -273,8 +275,9 @@ fn check_membership_change(
     user_id: &str,
     loses_owner: bool,
 ) -> Result<Role, AppError> {
-    let role = membership_rules::role_of(conn, organization_id, user_id)?
-        .ok_or_else(|| AppError::NotFound("This account does not belong to that organization.".into()))?;
+    let role = membership_rules::role_of(conn, organization_id, user_id)?.ok_or_else(|| {
+        AppError::NotFound("This account does not belong to that organization.".into())
+    })?;
     if loses_owner && membership_rules::would_orphan(conn, organization_id, user_id)? {
         return Err(AppError::LastOwner);
     }
@@ -288,7 +291,15 @@ fn email_of(conn: &mut AnyConnection, user_id: &str) -> Result<String, AppError>
         .first(conn)?)
 }
 
-type PendingRow = (String, String, String, String, String, String, NaiveDateTime);
+type PendingRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    NaiveDateTime,
+);
 
 fn pending_link(row: PendingRow) -> Option<PendingLink> {
     let (id, email, organization_id, organization_name, role, source, created_at) = row;
@@ -875,6 +886,19 @@ struct ImportRow {
     role: String,
 }
 
+/// The 1-based line of the record csv says starts at `offset` (csv's own line count is off
+/// after CRLF line ends, and its offset may point at the line break before the record).
+fn line_at(text: &str, offset: u64) -> u64 {
+    let bytes = text.as_bytes();
+    let mut offset = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(bytes.len());
+    while offset < bytes.len() && matches!(bytes[offset], b'\r' | b'\n') {
+        offset += 1;
+    }
+    1 + bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u64
+}
+
 /// Reads the CSV rows (`email, organization, role`; an optional header row whose first field
 /// is `email`). Lines that cannot be read are reported, not fatal; more than
 /// [`IMPORT_MAX_ROWS`] rows is.
@@ -891,7 +915,9 @@ fn read_import(text: &str) -> Result<(Vec<ImportRow>, Vec<ImportRowError>), AppE
         let record = match record {
             Ok(record) => record,
             Err(error) => {
-                let line = error.position().map_or(0, |position| position.line());
+                let line = error
+                    .position()
+                    .map_or(0, |position| line_at(text, position.byte()));
                 errors.push(ImportRowError {
                     line,
                     reason: format!("This line cannot be read as CSV: {error}"),
@@ -899,8 +925,13 @@ fn read_import(text: &str) -> Result<(Vec<ImportRow>, Vec<ImportRowError>), AppE
                 continue;
             }
         };
-        let line = record.position().map_or(0, |position| position.line());
-        let is_header = first && record.get(0).is_some_and(|f| f.eq_ignore_ascii_case("email"));
+        let line = record
+            .position()
+            .map_or(0, |position| line_at(text, position.byte()));
+        let is_header = first
+            && record
+                .get(0)
+                .is_some_and(|f| f.eq_ignore_ascii_case("email"));
         first = false;
         if is_header {
             continue;
@@ -970,7 +1001,9 @@ impl OrganizationIndex {
             Some(None) => Err(format!(
                 "Several organizations are named \"{key}\": use the slug."
             )),
-            None => Err(format!("There is no organization \"{key}\" (by slug or name).")),
+            None => Err(format!(
+                "There is no organization \"{key}\" (by slug or name)."
+            )),
         }
     }
 }
@@ -1125,7 +1158,11 @@ pub async fn staff_legacy_import(
                                 &actor,
                                 Some(organization.id.as_str()),
                                 "staff.link_created",
-                                format!("{} (legacy import, line {})", link_detail(&linked), row.line),
+                                format!(
+                                    "{} (legacy import, line {})",
+                                    link_detail(&linked),
+                                    row.line
+                                ),
                             )?;
                         }
                     }
@@ -1188,8 +1225,8 @@ mod tests {
         OrganizationIndex::new(vec![
             ("1".into(), "Acme".into(), "acme".into()),
             ("2".into(), "Globex Corp".into(), "globex-corp".into()),
-            ("3".into(), "Twin".into(), "twin".into()),
-            ("4".into(), "Twin".into(), "twin-x7k2q9".into()),
+            ("3".into(), "Twin Co".into(), "twin-co".into()),
+            ("4".into(), "Twin Co".into(), "twin-co-x7k2q9".into()),
         ])
     }
 
@@ -1205,8 +1242,12 @@ mod tests {
         assert!(errors.is_empty());
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].line, 2);
-        let (rows, _) = read_import("\u{feff}a@x.com, acme , Admin\r\n\r\nb@x.com,acme,member").unwrap();
-        assert_eq!(rows.len(), 2);
+        let text = "\u{feff}a@x.com, acme , Admin\r\n\r\nb@x.com,acme,member\r\n\"x\ny\",acme\r\nc@x.com,acme,member";
+        let (rows, errors) = read_import(text).unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].line, 4, "a quoted field may span lines");
+        assert_eq!(rows[2].line, 6);
         assert_eq!(rows[0].line, 1);
         assert_eq!(rows[0].organization, "acme");
         assert_eq!(rows[1].line, 3);
@@ -1237,8 +1278,8 @@ mod tests {
                     b@x.com,Nowhere,member\n\
                     c@x.com,globex corp,boss\n\
                     A@X.com,acme,member\n\
-                    d@x.com,Twin,member\n\
-                    e@x.com,twin-x7k2q9,admin\n";
+                    d@x.com,Twin Co,member\n\
+                    e@x.com,TWIN-CO-x7k2q9,admin\n";
         let (rows, mut errors) = read_import(text).unwrap();
         let good = check_import(rows, &index(), &mut errors);
         let good: Vec<(u64, &str, usize, Role)> = good
@@ -1247,7 +1288,10 @@ mod tests {
             .collect();
         assert_eq!(
             good,
-            vec![(1, "a@x.com", 0, Role::Owner), (7, "e@x.com", 3, Role::Admin)]
+            vec![
+                (1, "a@x.com", 0, Role::Owner),
+                (7, "e@x.com", 3, Role::Admin)
+            ]
         );
         let lines: Vec<u64> = errors.iter().map(|error| error.line).collect();
         assert_eq!(lines, vec![2, 3, 4, 5, 6]);

@@ -24,9 +24,7 @@ async fn send(
     path: &str,
     body: Option<serde_json::Value>,
 ) -> reqwest::Response {
-    let mut request = app
-        .client
-        .request(method, format!("{}{path}", app.address));
+    let mut request = app.client.request(method, format!("{}{path}", app.address));
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
@@ -66,7 +64,10 @@ fn urlencode(text: &str) -> String {
 
 async fn staff_members(app: &TestApp, token: &str, organization: &str) -> Members {
     let response = app
-        .get_as(token, &format!("/api/staff/organizations/{organization}/members"))
+        .get_as(
+            token,
+            &format!("/api/staff/organizations/{organization}/members"),
+        )
         .await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
@@ -109,7 +110,8 @@ async fn sign_up_unverified(app: &TestApp, email: &str, mail_number: usize) -> S
         .wait_for_message(email, mail_number)
         .await
         .unwrap();
-    mail.link_token("/verify-email").expect("a verification link")
+    mail.link_token("/verify-email")
+        .expect("a verification link")
 }
 
 async fn verify(app: &TestApp, token: &str) -> SessionGrant {
@@ -148,9 +150,15 @@ async fn every_staff_endpoint_refuses_non_staff_and_guests() {
         (
             Method::POST,
             "/api/staff/links".into(),
-            Some(json!({ "email": "guest@example.com", "organization_id": organization, "role": "owner" })),
+            Some(
+                json!({ "email": "guest@example.com", "organization_id": organization, "role": "owner" }),
+            ),
         ),
-        (Method::PATCH, member_path.clone(), Some(json!({ "role": "owner" }))),
+        (
+            Method::PATCH,
+            member_path.clone(),
+            Some(json!({ "role": "owner" })),
+        ),
         (Method::DELETE, member_path, None),
         (Method::DELETE, "/api/staff/pending-links/x".into(), None),
         (Method::POST, "/api/staff/legacy-import".into(), None),
@@ -191,7 +199,14 @@ async fn a_staff_link_of_an_unregistered_address_applies_on_verified_sign_up_and
     let organization = app.create_organization(&owner, "Acme").await;
     let newcomer = unique_email("acme.example");
 
-    let response = link(&app, &staff, &newcomer.to_uppercase(), &organization, "admin").await;
+    let response = link(
+        &app,
+        &staff,
+        &newcomer.to_uppercase(),
+        &organization,
+        "admin",
+    )
+    .await;
     assert_eq!(response.status(), 201);
     let linked: Linked = response.json().await.unwrap();
     let Linked::Pending { link: pending } = linked else {
@@ -209,7 +224,13 @@ async fn a_staff_link_of_an_unregistered_address_applies_on_verified_sign_up_and
     assert!(!found.accounts[0].verified);
     assert!(found.accounts[0].links.is_empty());
     assert_eq!(found.pending.len(), 1);
-    assert_eq!(staff_members(&app, &staff, &organization).await.members.len(), 1);
+    assert_eq!(
+        staff_members(&app, &staff, &organization)
+            .await
+            .members
+            .len(),
+        1
+    );
 
     let grant = verify(&app, &token).await;
     assert_eq!(grant.account.organizations.len(), 1);
@@ -237,34 +258,83 @@ async fn staff_link_change_roles_and_unlink_but_keep_an_owner() {
     assert!(matches!(linked, Linked::Member { ref user_id, .. } if *user_id == joiner_id));
     let response = link(&app, &staff, "joiner@example.com", &organization, "admin").await;
     assert_eq!(response.status(), 409);
-    let response = link(&app, &staff, "joiner@example.com", "no-such-organization", "admin").await;
+    let response = link(
+        &app,
+        &staff,
+        "joiner@example.com",
+        "no-such-organization",
+        "admin",
+    )
+    .await;
     assert_eq!(response.status(), 404);
     let response = link(&app, &staff, "not an email", &organization, "admin").await;
     assert_eq!(response.status(), 422);
 
     // The only Owner can be neither demoted nor removed.
     let owner_path = format!("{members_path}/{owner_id}");
-    let response = send(&app, reqwest::Method::PATCH, Some(&staff), &owner_path, Some(json!({"role": "admin"}))).await;
+    let response = send(
+        &app,
+        reqwest::Method::PATCH,
+        Some(&staff),
+        &owner_path,
+        Some(json!({"role": "admin"})),
+    )
+    .await;
     assert_eq!(response.status(), 409);
     let error: ApiError = response.json().await.unwrap();
     assert_eq!(error.code, ErrorCode::LastOwner);
-    let response = send(&app, reqwest::Method::DELETE, Some(&staff), &owner_path, None).await;
+    let response = send(
+        &app,
+        reqwest::Method::DELETE,
+        Some(&staff),
+        &owner_path,
+        None,
+    )
+    .await;
     assert_eq!(response.status(), 409);
 
     // Appoint the joiner Owner; then the first Owner may go.
     let joiner_path = format!("{members_path}/{joiner_id}");
-    let response = send(&app, reqwest::Method::PATCH, Some(&staff), &joiner_path, Some(json!({"role": "owner"}))).await;
+    let response = send(
+        &app,
+        reqwest::Method::PATCH,
+        Some(&staff),
+        &joiner_path,
+        Some(json!({"role": "owner"})),
+    )
+    .await;
     assert_eq!(response.status(), 200);
     let member: Member = response.json().await.unwrap();
     assert_eq!(member.role, Role::Owner);
-    let response = send(&app, reqwest::Method::DELETE, Some(&staff), &owner_path, None).await;
+    let response = send(
+        &app,
+        reqwest::Method::DELETE,
+        Some(&staff),
+        &owner_path,
+        None,
+    )
+    .await;
     assert_eq!(response.status(), 204);
     let members = staff_members(&app, &staff, &organization).await;
     assert_eq!(members.members.len(), 1);
     assert_eq!(members.members[0].user_id, joiner_id);
-    let response = send(&app, reqwest::Method::DELETE, Some(&staff), &owner_path, None).await;
+    let response = send(
+        &app,
+        reqwest::Method::DELETE,
+        Some(&staff),
+        &owner_path,
+        None,
+    )
+    .await;
     assert_eq!(response.status(), 404);
-    let response = send(&app, reqwest::Method::DELETE, Some(&staff), &joiner_path, None).await;
+    let response = send(
+        &app,
+        reqwest::Method::DELETE,
+        Some(&staff),
+        &joiner_path,
+        None,
+    )
+    .await;
     assert_eq!(response.status(), 409, "the joiner is the last Owner now");
 
     // Pending links can be removed too.
@@ -277,7 +347,10 @@ async fn staff_link_change_roles_and_unlink_but_keep_an_owner() {
     assert_eq!(response.status(), 204);
     let response = send(&app, reqwest::Method::DELETE, Some(&staff), &path, None).await;
     assert_eq!(response.status(), 404);
-    assert!(staff_members(&app, &staff, &organization).await.invitations.is_empty());
+    assert!(staff_members(&app, &staff, &organization)
+        .await
+        .invitations
+        .is_empty());
 
     let actions: Vec<String> = audit_log(&app, &staff)
         .await
@@ -314,8 +387,10 @@ async fn staff_create_organizations_with_a_first_owner() {
     let created: CreatedStaffOrganization = response.json().await.unwrap();
     assert_eq!(created.organization.name, "Acme Corp");
     assert_eq!(created.organization.slug, "acme-corp");
-    assert!(matches!(created.owner, Linked::Member { ref user_id, ref link, .. }
-        if *user_id == owner_id && link.role == Role::Owner));
+    assert!(
+        matches!(created.owner, Linked::Member { ref user_id, ref link, .. }
+        if *user_id == owner_id && link.role == Role::Owner)
+    );
     let me: stratus_shared::api::auth::Account =
         app.get_as(&owner, "/api/me").await.json().await.unwrap();
     assert_eq!(me.organizations[0].role, Role::Owner);
@@ -331,8 +406,16 @@ async fn staff_create_organizations_with_a_first_owner() {
     assert_eq!(response.status(), 201);
     let created: CreatedStaffOrganization = response.json().await.unwrap();
     assert!(matches!(created.owner, Linked::Pending { ref link } if link.role == Role::Owner));
-    let invitation = app.mailbox.wait_for_message(&future_owner, 1).await.unwrap();
-    assert!(invitation.subject.contains("invited to Globex"), "{}", invitation.subject);
+    let invitation = app
+        .mailbox
+        .wait_for_message(&future_owner, 1)
+        .await
+        .unwrap();
+    assert!(
+        invitation.subject.contains("invited to Globex"),
+        "{}",
+        invitation.subject
+    );
     let token = sign_up_unverified(&app, &future_owner, 2).await;
     let grant = verify(&app, &token).await;
     assert_eq!(grant.account.organizations[0].name, "Globex");
@@ -402,7 +485,12 @@ async fn the_legacy_import_reports_bad_lines_and_applies_the_good_ones_in_one_go
     assert!(report.errors[3].reason.contains("Duplicate"));
     assert!(report.errors[4].reason.contains("3 columns"));
     assert_eq!(
-        (report.applied, report.linked_now, report.pending, report.already_linked),
+        (
+            report.applied,
+            report.linked_now,
+            report.pending,
+            report.already_linked
+        ),
         (3, 1, 1, 1)
     );
 
@@ -423,7 +511,10 @@ async fn the_legacy_import_reports_bad_lines_and_applies_the_good_ones_in_one_go
     // Bad lines left nothing behind.
     for address in ["ghost@example.com", "boss@example.com", "short@example.com"] {
         let found = search(&app, &staff, address).await;
-        assert!(found.pending.is_empty() && found.accounts.is_empty(), "{address}");
+        assert!(
+            found.pending.is_empty() && found.accounts.is_empty(),
+            "{address}"
+        );
     }
 
     // Legacy links send no mail; verified sign-up applies them.
@@ -440,13 +531,15 @@ async fn the_legacy_import_reports_bad_lines_and_applies_the_good_ones_in_one_go
 
     let log = audit_log(&app, &staff).await;
     assert_eq!(log[0].action, "staff.legacy_import");
-    assert!(log[0].detail.contains("3 rows applied"), "{}", log[0].detail);
-    assert!(log
-        .iter()
-        .any(|entry| entry.action == "staff.link_created"
-            && entry.detail.contains("veteran@example.com")
-            && entry.detail.contains("Admin")
-            && entry.actor_email == "staff@example.com"));
+    assert!(
+        log[0].detail.contains("3 rows applied"),
+        "{}",
+        log[0].detail
+    );
+    assert!(log.iter().any(|entry| entry.action == "staff.link_created"
+        && entry.detail.contains("veteran@example.com")
+        && entry.detail.contains("Admin")
+        && entry.actor_email == "staff@example.com"));
 }
 
 #[tokio::test]

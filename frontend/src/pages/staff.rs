@@ -221,7 +221,12 @@ fn AccountRow(account: StaffAccount, console: Console) -> impl IntoView {
 
 /// One membership: its role can be changed and it can be removed, inline.
 #[component]
-fn LinkItem(user_id: String, email: String, link: OrganizationLink, console: Console) -> impl IntoView {
+fn LinkItem(
+    user_id: String,
+    email: String,
+    link: OrganizationLink,
+    console: Console,
+) -> impl IntoView {
     let session = use_session();
     let target = StoredValue::new((link.organization_id.clone(), user_id));
     let label = format!("Role of {email} in {}", link.organization_name);
@@ -318,7 +323,11 @@ fn PendingRow(link: PendingLink, console: Console) -> impl IntoView {
 
 /// A picker of every organization (re-read after each change).
 #[component]
-fn OrganizationPicker(id: &'static str, selected: RwSignal<String>, console: Console) -> impl IntoView {
+fn OrganizationPicker(
+    id: &'static str,
+    selected: RwSignal<String>,
+    console: Console,
+) -> impl IntoView {
     let session = use_session();
     let organizations = LocalResource::new(move || {
         console.version.track();
@@ -376,7 +385,9 @@ fn LinkForm(console: Console) -> impl IntoView {
         let (address, organization_id) = (email.get_untracked(), organization.get_untracked());
         spawn_local(async move {
             match api::staff_link(&token, address, organization_id, chosen).await {
-                Ok(Linked::Member { email: who, link, .. }) => {
+                Ok(Linked::Member {
+                    email: who, link, ..
+                }) => {
                     email.set(String::new());
                     console.changed(format!(
                         "{who} now belongs to {} as {}.",
@@ -471,7 +482,9 @@ fn read_chosen_file(event: leptos::ev::Event, csv: RwSignal<String>, console: Co
     spawn_local(async move {
         match wasm_bindgen_futures::JsFuture::from(file.text()).await {
             Ok(text) => csv.set(text.as_string().unwrap_or_default()),
-            Err(_) => console.message.set(Some((true, "That file cannot be read.".into()))),
+            Err(_) => console
+                .message
+                .set(Some((true, "That file cannot be read.".into()))),
         }
     });
 }

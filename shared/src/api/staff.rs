@@ -32,9 +32,13 @@ impl LinkSource {
 
     /// Reads the stored form.
     pub fn parse(value: &str) -> Option<Self> {
-        [LinkSource::Invitation, LinkSource::Staff, LinkSource::Legacy]
-            .into_iter()
-            .find(|source| source.as_str() == value)
+        [
+            LinkSource::Invitation,
+            LinkSource::Staff,
+            LinkSource::Legacy,
+        ]
+        .into_iter()
+        .find(|source| source.as_str() == value)
     }
 }
 
