@@ -92,6 +92,7 @@ async fn staff_link_an_address_and_see_it_in_the_audit_log() {
         browser
             .wait_for_text("[data-testid=staff-pending-row]", "Acme")
             .await?;
+        browser.save_artifacts("staff-console").await;
         Ok(())
     })
     .await;

@@ -348,12 +348,11 @@ fn OrganizationPicker(
                                     .organizations
                                     .into_iter()
                                     .map(|o| {
-                                        let text = format!(
-                                            "{} ({}, {} members)",
-                                            o.name,
-                                            o.slug,
-                                            o.member_count,
-                                        );
+                                        let members = match o.member_count {
+                                            1 => "1 member".to_owned(),
+                                            n => format!("{n} members"),
+                                        };
+                                        let text = format!("{} ({}, {members})", o.name, o.slug);
                                         view! { <option value=o.id>{text}</option> }
                                     })
                                     .collect_view()}
