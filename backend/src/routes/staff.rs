@@ -886,17 +886,40 @@ struct ImportRow {
     role: String,
 }
 
-/// The 1-based line of the record csv says starts at `offset` (csv's own line count is off
-/// after CRLF line ends, and its offset may point at the line break before the record).
-fn line_at(text: &str, offset: u64) -> u64 {
-    let bytes = text.as_bytes();
-    let mut offset = usize::try_from(offset)
-        .unwrap_or(usize::MAX)
-        .min(bytes.len());
-    while offset < bytes.len() && matches!(bytes[offset], b'\r' | b'\n') {
-        offset += 1;
+/// Turns csv's byte offsets into 1-based line numbers (csv's own line count is off after CRLF
+/// line ends, and its offset may point at the line break before a record). Offsets only grow,
+/// so each byte is counted once.
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    counted_to: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            bytes: text.as_bytes(),
+            counted_to: 0,
+            line: 1,
+        }
     }
-    1 + bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u64
+
+    /// The line of the record csv says starts at `offset`.
+    fn line_at(&mut self, offset: u64) -> u64 {
+        let bytes = self.bytes;
+        let mut offset = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .clamp(self.counted_to, bytes.len());
+        while offset < bytes.len() && matches!(bytes[offset], b'\r' | b'\n') {
+            offset += 1;
+        }
+        self.line += bytes[self.counted_to..offset]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        self.counted_to = offset;
+        self.line
+    }
 }
 
 /// Reads the CSV rows (`email, organization, role`; an optional header row whose first field
@@ -910,6 +933,7 @@ fn read_import(text: &str) -> Result<(Vec<ImportRow>, Vec<ImportRowError>), AppE
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
     let (mut rows, mut errors) = (Vec::new(), Vec::new());
+    let mut lines = LineCounter::new(text);
     let mut first = true;
     for record in reader.records() {
         let record = match record {
@@ -917,7 +941,7 @@ fn read_import(text: &str) -> Result<(Vec<ImportRow>, Vec<ImportRowError>), AppE
             Err(error) => {
                 let line = error
                     .position()
-                    .map_or(0, |position| line_at(text, position.byte()));
+                    .map_or(0, |position| lines.line_at(position.byte()));
                 errors.push(ImportRowError {
                     line,
                     reason: format!("This line cannot be read as CSV: {error}"),
@@ -927,7 +951,7 @@ fn read_import(text: &str) -> Result<(Vec<ImportRow>, Vec<ImportRowError>), AppE
         };
         let line = record
             .position()
-            .map_or(0, |position| line_at(text, position.byte()));
+            .map_or(0, |position| lines.line_at(position.byte()));
         let is_header = first
             && record
                 .get(0)
@@ -1066,18 +1090,32 @@ fn check_import(
     good
 }
 
+/// How much of a too-large upload is still read (and dropped) before answering, so that the
+/// client, still sending, receives the 413 instead of a reset connection.
+const DRAIN_LIMIT: usize = 8 * 1024 * 1024;
+
 /// Reads the request body, refusing more than `limit` bytes.
 async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, AppError> {
+    let too_large = || {
+        AppError::TooLarge(format!(
+            "A legacy import file may be at most {} KiB: split it.",
+            limit / 1024
+        ))
+    };
     let mut body = Vec::new();
+    let mut received = 0usize;
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|error| AppError::InvalidRequest(error.to_string()))?;
-        if body.len() + chunk.len() > limit {
-            return Err(AppError::TooLarge(format!(
-                "A legacy import file may be at most {} KiB: split it.",
-                limit / 1024
-            )));
+        received = received.saturating_add(chunk.len());
+        if received > DRAIN_LIMIT {
+            return Err(too_large());
         }
-        body.extend_from_slice(&chunk);
+        if received <= limit {
+            body.extend_from_slice(&chunk);
+        }
+    }
+    if received > limit {
+        return Err(too_large());
     }
     Ok(body)
 }

@@ -35,14 +35,16 @@ async fn send(
 }
 
 async fn import(app: &TestApp, token: &str, csv: impl Into<String>) -> reqwest::Response {
+    let csv = csv.into();
+    let size = csv.len();
     app.client
         .post(format!("{}/api/staff/legacy-import", app.address))
         .bearer_auth(token)
         .header("Content-Type", "text/csv")
-        .body(csv.into())
+        .body(csv)
         .send()
         .await
-        .expect("the server answers")
+        .unwrap_or_else(|error| panic!("the server answers ({size} bytes): {error:?}"))
 }
 
 async fn search(app: &TestApp, token: &str, q: &str) -> AccountSearchResult {
