@@ -572,3 +572,24 @@ async fn an_oversized_import_is_refused_and_applies_nothing() {
         .iter()
         .all(|entry| entry.action != "staff.legacy_import"));
 }
+
+#[tokio::test]
+async fn a_full_size_import_applies_every_row_at_once() {
+    let app = spawn_app().await;
+    let (_, staff) = app.create_staff("staff@example.com").await;
+    let (_, owner) = app.create_verified_user("owner@example.com").await;
+    let acme = app.create_organization(&owner, "Acme").await;
+
+    let rows: String = (0..stratus_shared::api::staff::IMPORT_MAX_ROWS)
+        .map(|n| format!("person{n}@legacy.example,acme,member\r\n"))
+        .collect();
+    let response = import(&app, &staff, rows).await;
+    assert_eq!(response.status(), 200);
+    let report: ImportReport = response.json().await.unwrap();
+    assert!(report.errors.is_empty(), "{:?}", &report.errors[..1]);
+    assert_eq!(report.pending, 5_000);
+    assert_eq!(
+        staff_members(&app, &staff, &acme).await.invitations.len(),
+        5_000
+    );
+}
