@@ -59,6 +59,9 @@ pub enum AppError {
     TooManyRequests { retry_after_seconds: i64 },
     #[error("payload too large")]
     PayloadTooLarge,
+    /// An upload over an endpoint's own limit; the message says which limit.
+    #[error("too large: {0}")]
+    TooLarge(String),
     #[error("database unavailable: {0}")]
     DatabaseUnavailable(String),
     /// Anything unexpected; logged in full, answered without detail.
@@ -137,6 +140,9 @@ impl AppError {
                 ErrorCode::PayloadTooLarge,
                 "The request body is larger than this endpoint accepts.",
             ),
+            AppError::TooLarge(message) => {
+                ApiError::new(ErrorCode::PayloadTooLarge, message.clone())
+            }
             AppError::DatabaseUnavailable(_) => ApiError::new(
                 ErrorCode::DatabaseUnavailable,
                 "The database cannot be reached right now. Please try again shortly.",
@@ -181,7 +187,7 @@ impl ResponseError for AppError {
             AppError::LinkInvalid => StatusCode::BAD_REQUEST,
             AppError::LastSignInMethod => StatusCode::CONFLICT,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::PayloadTooLarge | AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -204,7 +204,17 @@ fn api_services(config: &mut OpenApiServiceConfig) {
         .service(routes::sharing::share_dashboard)
         .service(routes::sharing::unshare_dashboard)
         .service(routes::catalog::search_catalog)
-        .service(routes::catalog::catalog_categories);
+        .service(routes::catalog::catalog_categories)
+        .service(routes::staff::staff_search_accounts)
+        .service(routes::staff::staff_list_organizations)
+        .service(routes::staff::staff_create_organization)
+        .service(routes::staff::staff_organization_members)
+        .service(routes::staff::staff_create_link)
+        .service(routes::staff::staff_change_role)
+        .service(routes::staff::staff_remove_member)
+        .service(routes::staff::staff_remove_pending_link)
+        .service(routes::staff::staff_legacy_import)
+        .service(routes::staff::staff_audit_log);
 }
 
 /// The OpenAPI document of every service under `/api`.

@@ -120,6 +120,25 @@ impl Server {
         }
     }
 
+    /// Runs `stratus <args>` with this server's data directory and settings (e.g.
+    /// `staff grant <email>`); the command's error output when it fails.
+    pub fn run_command(&self, args: &[&str]) -> Result<(), String> {
+        let output = Command::new(&self.binary)
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("STRATUS_DATA_DIR", self._data_dir.path())
+            .env("STRATUS_DIST_DIR", &self.dist)
+            .envs(self.extra_env.iter().map(|(name, value)| (name, value)))
+            .output()
+            .map_err(|error| format!("cannot run stratus: {error}"))?;
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&output.stderr).into_owned())
+        }
+    }
+
     /// The absolute URL of `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)

@@ -21,6 +21,10 @@ use stratus_shared::api::organizations::{
     SystemUser, UpdateOrganization,
 };
 use stratus_shared::api::sharing::{OrganizationSharedDashboards, ShareDashboard, SharedDashboard};
+use stratus_shared::api::staff::{
+    AccountSearchResult, CreateLink, CreateStaffOrganization, CreatedStaffOrganization,
+    ImportReport, Linked, OrganizationSearchResult,
+};
 use stratus_shared::{ApiError, ErrorCode};
 
 /// Why an API call gave no result.
@@ -613,4 +617,112 @@ pub async fn catalog(search: &str, category: &str) -> Result<Vec<CatalogItem>, A
 /// The catalog's categories, sorted.
 pub async fn catalog_categories() -> Result<Vec<String>, ApiFailure> {
     get("/api/catalog/categories", None).await
+}
+
+/// Staff console: accounts (and pending links) whose email contains `q`.
+pub async fn staff_accounts(
+    access_token: &str,
+    q: &str,
+) -> Result<AccountSearchResult, ApiFailure> {
+    let path = format!("/api/staff/accounts?q={}", js_sys::encode_uri_component(q));
+    get(&path, Some(access_token)).await
+}
+
+/// Staff console: every organization, with member counts.
+pub async fn staff_organizations(
+    access_token: &str,
+) -> Result<OrganizationSearchResult, ApiFailure> {
+    get("/api/staff/organizations", Some(access_token)).await
+}
+
+/// Staff console: a new organization with its first Owner.
+pub async fn staff_create_organization(
+    access_token: &str,
+    name: String,
+    owner_email: String,
+) -> Result<CreatedStaffOrganization, ApiFailure> {
+    post(
+        "/api/staff/organizations",
+        &CreateStaffOrganization { name, owner_email },
+        Some(access_token),
+    )
+    .await
+}
+
+/// Staff console: link an account or an address to an organization.
+pub async fn staff_link(
+    access_token: &str,
+    email: String,
+    organization_id: String,
+    role: Role,
+) -> Result<Linked, ApiFailure> {
+    post(
+        "/api/staff/links",
+        &CreateLink {
+            email,
+            organization_id,
+            role,
+        },
+        Some(access_token),
+    )
+    .await
+}
+
+/// Staff console: change an account's role in an organization.
+pub async fn staff_change_role(
+    access_token: &str,
+    organization_id: &str,
+    user_id: &str,
+    role: Role,
+) -> Result<Member, ApiFailure> {
+    patch(
+        &format!("/api/staff/organizations/{organization_id}/members/{user_id}"),
+        &ChangeRole { role },
+        access_token,
+    )
+    .await
+}
+
+/// Staff console: remove an account from an organization.
+pub async fn staff_unlink(
+    access_token: &str,
+    organization_id: &str,
+    user_id: &str,
+) -> Result<(), ApiFailure> {
+    delete(
+        &format!("/api/staff/organizations/{organization_id}/members/{user_id}"),
+        access_token,
+    )
+    .await
+}
+
+/// Staff console: remove a pending link.
+pub async fn staff_remove_pending_link(
+    access_token: &str,
+    link_id: &str,
+) -> Result<(), ApiFailure> {
+    delete(&format!("/api/staff/pending-links/{link_id}"), access_token).await
+}
+
+/// Staff console: import legacy accounts from CSV text.
+pub async fn staff_legacy_import(
+    access_token: &str,
+    csv: String,
+) -> Result<ImportReport, ApiFailure> {
+    let response = with_token(
+        Request::post("/api/staff/legacy-import"),
+        Some(access_token),
+    )
+    .header("Content-Type", "text/csv; charset=utf-8")
+    .body(csv)
+    .map_err(|_| ApiFailure::Unexpected { status: 0 })?
+    .send()
+    .await
+    .map_err(|_| ApiFailure::Unreachable)?;
+    read(response).await
+}
+
+/// Staff console: the log of staff actions, newest first.
+pub async fn staff_audit(access_token: &str) -> Result<Vec<AuditEntry>, ApiFailure> {
+    get("/api/staff/audit", Some(access_token)).await
 }

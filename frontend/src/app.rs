@@ -19,6 +19,7 @@ use crate::pages::password_reset::{ForgotPassword, ResetPassword};
 use crate::pages::provider_sign_in::{LinkIdentity, LinkProvider, SignInComplete, SignInError};
 use crate::pages::sharing::SharingPage;
 use crate::pages::signup::Signup;
+use crate::pages::staff::StaffPage;
 use crate::pages::system_detail::SystemDetailPage;
 use crate::pages::verify_email::VerifyEmail;
 use crate::session::Session;
@@ -51,6 +52,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/sharing") view=SharingPage />
                     <Route path=path!("/community") view=CommunityPage />
                     <Route path=path!("/admin") view=AdminPage />
+                    <Route path=path!("/staff") view=StaffPage />
                 </Routes>
             </main>
             <Footer />

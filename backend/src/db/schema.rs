@@ -125,6 +125,7 @@ diesel::table! {
         role -> Text,
         invited_by -> Nullable<Text>,
         created_at -> Timestamp,
+        source -> Text,
     }
 }
 

@@ -25,7 +25,8 @@ use crate::routes::auth::parse_email;
 use crate::routes::organizations::authorize;
 use crate::startup::AppState;
 
-fn list(conn: &mut AnyConnection, organization_id: &str) -> Result<Members, AppError> {
+/// The organization's members and pending invitations.
+pub(crate) fn list(conn: &mut AnyConnection, organization_id: &str) -> Result<Members, AppError> {
     let rows: Vec<(String, String, String, NaiveDateTime)> = memberships::table
         .inner_join(users::table)
         .filter(memberships::organization_id.eq(organization_id))

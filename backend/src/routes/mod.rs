@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod organization_settings;
 pub mod organizations;
 pub mod sharing;
+pub mod staff;
 pub mod system_access;
 
 use actix_web::{web, HttpRequest, HttpResponse};

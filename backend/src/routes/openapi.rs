@@ -30,6 +30,7 @@ use utoipa::OpenApi;
         (name = "collaboration", description = "Project Collaboration: an organization's projects and tasks"),
         (name = "sharing", description = "Dashboards of an organization's DMSs shared with other people"),
         (name = "catalog", description = "The public catalog of connectors and apps"),
+        (name = "staff", description = "The staff console: accounts, organizations, links, legacy import, staff audit log"),
     )
 )]
 pub struct ApiDoc;

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use diesel::{Connection, ExpressionMethods, PgConnection, RunQueryDsl};
+use diesel::{Connection, ExpressionMethods, PgConnection, QueryDsl, RunQueryDsl};
 use e2e::mailbox::Mailbox;
 use rand::distr::{Alphanumeric, SampleString};
 use stratus_backend::auth::AccessTokens;
@@ -155,6 +155,32 @@ impl TestApp {
             .expect("insert a user");
         let (token, _) = self.access_tokens.issue(&id, chrono::Utc::now());
         (id, token)
+    }
+
+    /// Inserts an account whose address is verified (pending links to it apply at once).
+    pub async fn create_verified_user(&self, email: &str) -> (String, String) {
+        use stratus_backend::db::schema::users;
+        let (id, token) = self.create_user(email).await;
+        let user_id = id.clone();
+        self.pool
+            .run(move |connection| {
+                diesel::update(users::table.find(&user_id))
+                    .set(users::email_verified_at.eq(Some(chrono::Utc::now().naive_utc())))
+                    .execute(connection)?;
+                Ok(())
+            })
+            .await
+            .expect("verify a user");
+        (id, token)
+    }
+
+    /// Inserts a verified account and makes it platform staff, as `stratus staff grant` does.
+    pub async fn create_staff(&self, email: &str) -> (String, String) {
+        let created = self.create_verified_user(email).await;
+        stratus_backend::accounts::set_staff(&self.pool, email, true)
+            .await
+            .expect("grant staff");
+        created
     }
 
     /// Makes a person a member of an organization with `role` (`owner`, `admin`, `member`).

@@ -17,5 +17,6 @@ mod organizations;
 mod permissions;
 mod sharing;
 mod simulator;
+mod staff;
 mod system_access;
 mod web_app;

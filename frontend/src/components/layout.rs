@@ -22,7 +22,10 @@ pub fn Header() -> impl IntoView {
             <OrganizationSelector />
             <nav aria-label="Account">
                 {move || match session.account() {
-                    Some(account) => view! { <SignedInMenu email=account.email /> }.into_any(),
+                    Some(account) => {
+                        view! { <SignedInMenu email=account.email is_staff=account.is_staff /> }
+                            .into_any()
+                    }
                     None if session.is_restoring() => ().into_any(),
                     None => {
                         view! {
@@ -38,7 +41,7 @@ pub fn Header() -> impl IntoView {
 }
 
 #[component]
-fn SignedInMenu(email: String) -> impl IntoView {
+fn SignedInMenu(email: String, is_staff: bool) -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
     let sign_out = move |_| {
@@ -49,6 +52,12 @@ fn SignedInMenu(email: String) -> impl IntoView {
         });
     };
     view! {
+        // Platform staff only; the page itself tells anyone else it is not for them.
+        <Show when=move || is_staff>
+            <A href="/staff" attr:class="button button-quiet" attr:data-testid="staff-link">
+                "Staff"
+            </A>
+        </Show>
         <A href="/account" attr:class="account-link" attr:data-testid="signed-in-as">
             {email}
         </A>

@@ -14,5 +14,6 @@ pub mod password_reset;
 pub mod provider_sign_in;
 pub mod sharing;
 pub mod signup;
+pub mod staff;
 pub mod system_detail;
 pub mod verify_email;

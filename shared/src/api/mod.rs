@@ -11,3 +11,4 @@ pub mod members;
 pub mod oidc;
 pub mod organizations;
 pub mod sharing;
+pub mod staff;
