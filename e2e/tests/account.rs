@@ -1,6 +1,7 @@
 //! Journey: a new user signs up, verifies the address from the mail (real SMTP server), is
 //! signed in, stays signed in across a reload, and signs out.
 
+use e2e::account::{sign_out, submit_sign_in_form, submit_sign_up_form, verification_link};
 use e2e::{journey, Browser, Server};
 use thirtyfour::prelude::*;
 
@@ -20,18 +21,10 @@ async fn sign_up_verify_reload_and_sign_out() {
         browser.click("button[type=submit]").await?;
         browser.wait_for_text("#password-error", "at least 10").await?;
         browser.fill("#password", PASSWORD).await?;
-        browser.click("button[type=submit]").await?;
-        browser
-            .wait_for_text("[data-testid=form-message]", "message is on its way")
-            .await?;
+        submit_sign_up_form(browser).await?;
 
         // The mail arrives; its link (token in the fragment) opens the verification page.
-        let mail = server
-            .mailbox
-            .wait_for_message(&email, 1)
-            .await
-            .map_err(WebDriverError::FatalError)?;
-        let link = mail.link("http").expect("a link in the verification mail");
+        let link = verification_link(server, &email).await?;
         assert!(link.starts_with(&server.base_url), "{link}");
         driver.goto(&link).await?;
         browser.wait_for_text("h1", "Verify your email").await?;
@@ -62,17 +55,14 @@ async fn sign_up_verify_reload_and_sign_out() {
         browser.wait_for_text("[data-testid=account-kind]", "Guest").await?;
 
         // Sign out: the header offers sign-in again, and a reload does not bring the session back.
-        driver.find(By::XPath("//button[text()='Sign out']")).await?.click().await?;
-        browser.wait_for_text(".site-header", "Sign in").await?;
+        sign_out(browser).await?;
         driver.refresh().await?;
         browser.wait_for_text(".site-header", "Create account").await?;
 
         // A protected page sends a signed-out visitor to sign in, and back after.
         driver.goto(server.url("/account")).await?;
         browser.wait_for_path("/login").await?;
-        browser.fill("#email", &email).await?;
-        browser.fill("#password", PASSWORD).await?;
-        browser.click("button[type=submit]").await?;
+        submit_sign_in_form(browser, &email, PASSWORD).await?;
         browser.wait_for_path("/account").await?;
         browser.wait_for_text("[data-testid=account-email]", &email).await?;
 

@@ -2,23 +2,12 @@
 //! organization's DMS; an Owner with two organizations picks one in the header and switches
 //! its remote access off, which forces every DMS's switch off and lands in the audit log.
 
-use e2e::account::sign_up;
+use e2e::account::{sign_in, sign_out, sign_up};
 use e2e::portal::{create_organization, register_dms};
 use e2e::{journey, Browser, Server};
 use thirtyfour::prelude::*;
 
 const PASSWORD: &str = "purple stapler orbit";
-
-async fn sign_in(browser: &Browser, server: &Server, email: &str) -> WebDriverResult<()> {
-    browser.driver.goto(server.url("/login")).await?;
-    browser.fill("#email", email).await?;
-    browser.fill("#password", PASSWORD).await?;
-    browser.click("button[type=submit]").await?;
-    browser
-        .wait_for("[data-testid=signed-in-as]")
-        .await
-        .map(|_| ())
-}
 
 // Multi-threaded: thirtyfour cleans up its session on a runtime thread when a step fails.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -42,15 +31,14 @@ async fn an_owner_adds_a_colleague_who_then_sees_the_dms() {
             .map_err(fail)?;
 
         // The colleague is a guest: no organization data yet.
-        sign_in(browser, server, &colleague_email).await?;
+        sign_in(browser, server, &colleague_email, PASSWORD).await?;
         browser
             .wait_for_text(".empty-state", "No DataMiner System")
             .await?;
-        browser.click("button.button-quiet").await?; // Sign out
-        browser.wait_for_text(".site-header", "Sign in").await?;
+        sign_out(browser).await?;
 
         // The Owner adds the colleague in the Admin app.
-        sign_in(browser, server, &owner_email).await?;
+        sign_in(browser, server, &owner_email, PASSWORD).await?;
         browser.driver.goto(server.url("/admin")).await?;
         browser.fill("#add-user-email", &colleague_email).await?;
         browser.click(".inline-form button[type=submit]").await?;
@@ -63,11 +51,10 @@ async fn an_owner_adds_a_colleague_who_then_sees_the_dms() {
         browser
             .wait_for_text("[data-testid=member-row]", &colleague_email)
             .await?;
-        browser.click("button.button-quiet").await?; // Sign out
-        browser.wait_for_text(".site-header", "Sign in").await?;
+        sign_out(browser).await?;
 
         // The colleague now sees the organization's DMS.
-        sign_in(browser, server, &colleague_email).await?;
+        sign_in(browser, server, &colleague_email, PASSWORD).await?;
         browser
             .wait_for_text("[data-testid=system-row]", "Acme main DMS")
             .await?;
@@ -97,7 +84,7 @@ async fn an_owner_switches_remote_access_off_for_the_organization_and_every_dms_
                 .map_err(fail)?;
 
             // Two organizations: the header offers a choice, and the Admin app follows it.
-            sign_in(browser, server, &owner_email).await?;
+            sign_in(browser, server, &owner_email, PASSWORD).await?;
             browser.driver.goto(server.url("/admin")).await?;
             browser
                 .wait_for_text("[data-testid=admin-title]", "Acme")

@@ -3,7 +3,7 @@
 //! explain why it is empty without showing the organization's project, and sees none of the
 //! organization's DMSs. Then the public Catalog filters by category.
 
-use e2e::account::sign_up;
+use e2e::account::{sign_up, sign_up_in_browser};
 use e2e::portal::{create_organization, create_project, register_dms};
 use e2e::{journey, Browser, Server};
 use thirtyfour::components::SelectElement;
@@ -39,28 +39,7 @@ async fn a_guest_sees_open_apps_but_no_organization_data() {
 
         // A guest signs up in the browser and is signed in once the address is verified.
         let guest = format!("guest-{id}@example.org");
-        driver.goto(server.url("/signup")).await?;
-        browser.fill("#email", &guest).await?;
-        browser.fill("#password", PASSWORD).await?;
-        browser.click("button[type=submit]").await?;
-        browser
-            .wait_for_text("[data-testid=form-message]", "message is on its way")
-            .await?;
-        let mail = server
-            .mailbox
-            .wait_for_message(&guest, 1)
-            .await
-            .map_err(fail)?;
-        let link = mail
-            .link("http")
-            .ok_or_else(|| fail("no link in the mail".into()))?;
-        driver.goto(&link).await?;
-        browser.fill("#password", PASSWORD).await?;
-        browser.click("button[type=submit]").await?;
-        browser.wait_for_path("/").await?;
-        browser
-            .wait_for_text("[data-testid=signed-in-as]", &guest)
-            .await?;
+        sign_up_in_browser(browser, server, &guest, PASSWORD).await?;
 
         // The home page shows no DMS of the organization.
         browser

@@ -1,37 +1,13 @@
 //! Journey: an Owner creates a project, adds a task, moves it along and shares a dashboard of
 //! the organization's DMS, all in the browser; a Member then sees all of it, read only.
 
-use e2e::account::sign_up;
+use e2e::account::{sign_in, sign_out, sign_up};
 use e2e::portal::{add_member, create_organization, register_dms};
 use e2e::{journey, Browser, Server};
 use thirtyfour::components::SelectElement;
 use thirtyfour::prelude::*;
 
 const PASSWORD: &str = "purple stapler orbit";
-
-async fn sign_in(browser: &Browser, server: &Server, email: &str) -> WebDriverResult<()> {
-    browser.driver.goto(server.url("/login")).await?;
-    browser.fill("#email", email).await?;
-    browser.fill("#password", PASSWORD).await?;
-    browser.click("button[type=submit]").await?;
-    browser
-        .wait_for("[data-testid=signed-in-as]")
-        .await
-        .map(|_| ())
-}
-
-async fn sign_out(browser: &Browser) -> WebDriverResult<()> {
-    browser
-        .driver
-        .find(By::XPath("//button[text()='Sign out']"))
-        .await?
-        .click()
-        .await?;
-    browser
-        .wait_for_text(".site-header", "Sign in")
-        .await
-        .map(|_| ())
-}
 
 // Multi-threaded: thirtyfour cleans up its session on a runtime thread when a step fails.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -59,7 +35,7 @@ async fn an_owner_plans_and_shares_and_a_member_reads() {
             .map_err(fail)?;
 
         // The Owner creates a project and a task, and starts the task.
-        sign_in(browser, server, &owner_email).await?;
+        sign_in(browser, server, &owner_email, PASSWORD).await?;
         driver.goto(server.url("/collaboration")).await?;
         browser
             .fill(
@@ -119,7 +95,7 @@ async fn an_owner_plans_and_shares_and_a_member_reads() {
         sign_out(browser).await?;
 
         // The Member sees it all, without the means to change it.
-        sign_in(browser, server, &member_email).await?;
+        sign_in(browser, server, &member_email, PASSWORD).await?;
         driver.goto(server.url("/collaboration")).await?;
         browser
             .wait_for_text("[data-testid=project]", "Stadium upgrade")

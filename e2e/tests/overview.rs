@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use e2e::account::sign_up;
+use e2e::account::{sign_in, sign_up};
 use e2e::gateway::Gateway;
 use e2e::portal::register_dms;
 use e2e::{journey, Browser, Server};
@@ -39,10 +39,7 @@ async fn a_dms_goes_green_orange_red_green_live() {
         let email = format!("owner-{}@skyline.be", std::process::id());
         let owner_token = sign_up(server, &email, PASSWORD).await.map_err(fail)?;
 
-        driver.goto(server.url("/login")).await?;
-        browser.fill("#email", &email).await?;
-        browser.fill("#password", PASSWORD).await?;
-        browser.click("button[type=submit]").await?;
+        sign_in(browser, server, &email, PASSWORD).await?;
 
         // The empty overview explains how to connect a DMS, and registers one.
         browser.wait_for_text(".empty-state", "connect code").await?;

@@ -2,23 +2,12 @@
 //! address that has no account yet to an organization, and see it in the audit log; someone
 //! who is not staff is told the console is not for them.
 
-use e2e::account::sign_up;
+use e2e::account::{sign_in, sign_out, sign_up};
 use e2e::portal::create_organization;
 use e2e::{journey, Browser, Server};
 use thirtyfour::prelude::*;
 
 const PASSWORD: &str = "purple stapler orbit";
-
-async fn sign_in(browser: &Browser, server: &Server, email: &str) -> WebDriverResult<()> {
-    browser.driver.goto(server.url("/login")).await?;
-    browser.fill("#email", email).await?;
-    browser.fill("#password", PASSWORD).await?;
-    browser.click("button[type=submit]").await?;
-    browser
-        .wait_for("[data-testid=signed-in-as]")
-        .await
-        .map(|_| ())
-}
 
 // Multi-threaded: thirtyfour cleans up its session on a runtime thread when a step fails.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -40,7 +29,7 @@ async fn staff_link_an_address_and_see_it_in_the_audit_log() {
             .map_err(fail)?;
 
         // Not staff yet: no link in the header, and the page says so.
-        sign_in(browser, server, &owner_email).await?;
+        sign_in(browser, server, &owner_email, PASSWORD).await?;
         browser.driver.goto(server.url("/staff")).await?;
         browser
             .wait_for_text("[data-testid=staff-only]", "platform staff only")
@@ -50,13 +39,12 @@ async fn staff_link_an_address_and_see_it_in_the_audit_log() {
             .find_all(By::Css("[data-testid=staff-link]"))
             .await?
             .is_empty());
-        browser.click("button.button-quiet").await?; // Sign out
-        browser.wait_for_text(".site-header", "Sign in").await?;
+        sign_out(browser).await?;
 
         server
             .run_command(&["staff", "grant", &staff_email])
             .map_err(fail)?;
-        sign_in(browser, server, &staff_email).await?;
+        sign_in(browser, server, &staff_email, PASSWORD).await?;
         browser.click("[data-testid=staff-link]").await?;
         browser.wait_for_path("/staff").await?;
 

@@ -2,7 +2,7 @@
 //! overview shows the warning state instead of the last known colours. Needs a database that
 //! can go away: PostgreSQL (`TEST_DATABASE_URL`, always set by `.ci/run`).
 
-use e2e::account::sign_up;
+use e2e::account::{sign_in, sign_up};
 use e2e::gateway::Gateway;
 use e2e::portal::{create_organization, register_dms};
 use e2e::postgres::TestPostgres;
@@ -52,10 +52,7 @@ async fn journey(
     gateway.open().await.map_err(fail)?;
     gateway.heartbeat(true).await.map_err(fail)?;
 
-    browser.driver.goto(server.url("/login")).await?;
-    browser.fill("#email", &email).await?;
-    browser.fill("#password", PASSWORD).await?;
-    browser.click("button[type=submit]").await?;
+    sign_in(browser, server, &email, PASSWORD).await?;
     browser
         .wait_for(".system-row .state-icon[data-state=connected]")
         .await?;

@@ -9,7 +9,7 @@ use stratus_shared::api::organizations::Role;
 use stratus_shared::ErrorCode;
 
 use crate::helpers::{spawn_app, TestApp};
-use crate::org_apps::{assert_error, audit_log, delete, make_staff, patch};
+use crate::org_apps::{assert_error, audit_log, make_staff};
 
 async fn create_project(
     app: &TestApp,
@@ -60,6 +60,41 @@ async fn my_projects(app: &TestApp, token: &str) -> Vec<OrganizationProjects> {
     response.json().await.unwrap()
 }
 
+/// Tries every write of Project Collaboration as `token`: create a project in `organization`,
+/// edit and delete `project`, add a task to it, edit and delete `task`; returns the answers.
+async fn every_write(
+    app: &TestApp,
+    token: &str,
+    organization: &str,
+    project: &str,
+    task: &str,
+) -> Vec<reqwest::Response> {
+    vec![
+        create_project(app, token, organization, json!({ "name": "Mine" })).await,
+        app.patch_as(
+            token,
+            &format!("/api/projects/{project}"),
+            json!({ "status": "done" }),
+        )
+        .await,
+        app.delete_as(token, &format!("/api/projects/{project}"))
+            .await,
+        app.post_json(
+            Some(token),
+            &format!("/api/projects/{project}/tasks"),
+            &json!({ "title": "x" }),
+        )
+        .await,
+        app.patch_as(
+            token,
+            &format!("/api/tasks/{task}"),
+            json!({ "status": "done" }),
+        )
+        .await,
+        app.delete_as(token, &format!("/api/tasks/{task}")).await,
+    ]
+}
+
 /// An organization with an Owner, an Admin and a Member; returns their tokens and its id.
 async fn organization_with_roles(app: &TestApp, name: &str) -> (String, String, String, String) {
     let (_, owner) = app.create_user(&format!("owner@{name}.example")).await;
@@ -94,13 +129,13 @@ async fn owners_and_admins_manage_projects_that_members_read() {
     let second = task_in(&app, &admin, &project.id, "Move ten channels").await;
     assert_eq!((first.position, second.position), (1, 2));
     assert_eq!(first.status, TaskStatus::Todo);
-    let response = patch(
-        &app,
-        &admin,
-        &format!("/api/tasks/{}", first.id),
-        json!({ "status": "in_progress" }),
-    )
-    .await;
+    let response = app
+        .patch_as(
+            &admin,
+            &format!("/api/tasks/{}", first.id),
+            json!({ "status": "in_progress" }),
+        )
+        .await;
     assert_eq!(response.status(), 200);
     let changed: Task = response.json().await.unwrap();
     assert_eq!(changed.status, TaskStatus::InProgress);
@@ -120,44 +155,20 @@ async fn owners_and_admins_manage_projects_that_members_read() {
     assert_eq!(grouped[0].projects, seen);
     assert!(my_projects(&app, &admin).await[0].can_manage);
 
-    let refused = [
-        create_project(&app, &member, &organization, json!({ "name": "Mine" })).await,
-        patch(
-            &app,
-            &member,
-            &format!("/api/projects/{}", project.id),
-            json!({ "status": "done" }),
-        )
-        .await,
-        delete(&app, &member, &format!("/api/projects/{}", project.id)).await,
-        app.post_json(
-            Some(&member),
-            &format!("/api/projects/{}/tasks", project.id),
-            &json!({ "title": "x" }),
-        )
-        .await,
-        patch(
-            &app,
-            &member,
-            &format!("/api/tasks/{}", first.id),
-            json!({ "status": "done" }),
-        )
-        .await,
-        delete(&app, &member, &format!("/api/tasks/{}", first.id)).await,
-    ];
+    let refused = every_write(&app, &member, &organization, &project.id, &first.id).await;
     for response in refused {
         assert_error(response, 403, ErrorCode::Forbidden).await;
     }
     assert_eq!(projects_of(&app, &member, &organization).await, seen);
 
     // The Owner edits; a date sent as null is cleared.
-    let response = patch(
-        &app,
-        &owner,
-        &format!("/api/projects/{}", project.id),
-        json!({ "name": "IP migration phase 1", "status": "on_hold", "due_date": null }),
-    )
-    .await;
+    let response = app
+        .patch_as(
+            &owner,
+            &format!("/api/projects/{}", project.id),
+            json!({ "name": "IP migration phase 1", "status": "on_hold", "due_date": null }),
+        )
+        .await;
     assert_eq!(response.status(), 200);
     let edited: Project = response.json().await.unwrap();
     assert_eq!(edited.name, "IP migration phase 1");
@@ -166,7 +177,9 @@ async fn owners_and_admins_manage_projects_that_members_read() {
     assert_eq!(edited.due_date, None);
     assert_eq!(edited.tasks.len(), 2);
 
-    let response = delete(&app, &admin, &format!("/api/tasks/{}", second.id)).await;
+    let response = app
+        .delete_as(&admin, &format!("/api/tasks/{}", second.id))
+        .await;
     assert_eq!(response.status(), 204);
     assert_eq!(
         projects_of(&app, &member, &organization).await[0]
@@ -174,16 +187,18 @@ async fn owners_and_admins_manage_projects_that_members_read() {
             .len(),
         1
     );
-    let response = delete(&app, &owner, &format!("/api/projects/{}", project.id)).await;
+    let response = app
+        .delete_as(&owner, &format!("/api/projects/{}", project.id))
+        .await;
     assert_eq!(response.status(), 204);
     assert!(projects_of(&app, &member, &organization).await.is_empty());
-    let response = patch(
-        &app,
-        &owner,
-        &format!("/api/tasks/{}", first.id),
-        json!({ "title": "gone" }),
-    )
-    .await;
+    let response = app
+        .patch_as(
+            &owner,
+            &format!("/api/tasks/{}", first.id),
+            json!({ "title": "gone" }),
+        )
+        .await;
     assert_error(response, 404, ErrorCode::NotFound).await;
 
     // Every change is in the audit log, by who made it, none as staff.
@@ -220,40 +235,20 @@ async fn a_foreign_organizations_projects_answer_404_on_every_path() {
     let (_, outsider) = app.create_user("owner@globex.example").await;
     let own = app.create_organization(&outsider, "Globex").await;
 
-    let answers = [
+    let mut answers = vec![
         app.get_as(
             &outsider,
             &format!("/api/organizations/{organization}/projects"),
         )
         .await,
-        create_project(&app, &outsider, &organization, json!({ "name": "Mine" })).await,
-        patch(
-            &app,
-            &outsider,
-            &format!("/api/projects/{}", project.id),
-            json!({ "name": "Mine" }),
-        )
-        .await,
-        delete(&app, &outsider, &format!("/api/projects/{}", project.id)).await,
-        app.post_json(
-            Some(&outsider),
-            &format!("/api/projects/{}/tasks", project.id),
-            &json!({ "title": "x" }),
-        )
-        .await,
-        patch(
-            &app,
-            &outsider,
-            &format!("/api/tasks/{}", task.id),
-            json!({ "status": "done" }),
-        )
-        .await,
-        delete(&app, &outsider, &format!("/api/tasks/{}", task.id)).await,
-        // Ids that exist nowhere answer the same.
+    ];
+    answers.extend(every_write(&app, &outsider, &organization, &project.id, &task.id).await);
+    // Ids that exist nowhere answer the same.
+    answers.push(
         app.get_as(&outsider, "/api/organizations/no-such-id/projects")
             .await,
-        delete(&app, &outsider, "/api/projects/no-such-id").await,
-    ];
+    );
+    answers.push(app.delete_as(&outsider, "/api/projects/no-such-id").await);
     for response in answers {
         assert_error(response, 404, ErrorCode::NotFound).await;
     }
@@ -283,7 +278,9 @@ async fn a_guest_sees_no_projects_at_all() {
         )
         .await;
     assert_error(response, 404, ErrorCode::NotFound).await;
-    let response = delete(&app, &guest, &format!("/api/projects/{}", project.id)).await;
+    let response = app
+        .delete_as(&guest, &format!("/api/projects/{}", project.id))
+        .await;
     assert_error(response, 404, ErrorCode::NotFound).await;
     let response = app.get("/api/projects").await;
     assert_error(response, 401, ErrorCode::Unauthorized).await;
@@ -317,23 +314,25 @@ async fn staff_may_look_after_any_organizations_projects() {
     assert_eq!(response.status(), 201);
     let created: Project = response.json().await.unwrap();
     let task = task_in(&app, &staff, &created.id, "Check the release notes").await;
-    let response = patch(
-        &app,
-        &staff,
-        &format!("/api/tasks/{}", task.id),
-        json!({ "status": "done" }),
-    )
-    .await;
+    let response = app
+        .patch_as(
+            &staff,
+            &format!("/api/tasks/{}", task.id),
+            json!({ "status": "done" }),
+        )
+        .await;
     assert_eq!(response.status(), 200);
-    let response = patch(
-        &app,
-        &staff,
-        &format!("/api/projects/{}", project.id),
-        json!({ "status": "active" }),
-    )
-    .await;
+    let response = app
+        .patch_as(
+            &staff,
+            &format!("/api/projects/{}", project.id),
+            json!({ "status": "active" }),
+        )
+        .await;
     assert_eq!(response.status(), 200);
-    let response = delete(&app, &staff, &format!("/api/projects/{}", created.id)).await;
+    let response = app
+        .delete_as(&staff, &format!("/api/projects/{}", created.id))
+        .await;
     assert_eq!(response.status(), 204);
     // Staff still see only their own organizations on their page, and unknown ids stay 404.
     assert!(my_projects(&app, &staff).await.is_empty());
@@ -408,12 +407,14 @@ async fn bad_project_and_task_input_is_refused_clearly() {
     // A patch is checked against the dates the project keeps.
     let path = format!("/api/projects/{}", project.id);
     assert_eq!(
-        patch(&app, &owner, &path, json!({ "start_date": "2027-01-10" }))
+        app.patch_as(&owner, &path, json!({ "start_date": "2027-01-10" }))
             .await
             .status(),
         200
     );
-    let response = patch(&app, &owner, &path, json!({ "due_date": "2027-01-09" })).await;
+    let response = app
+        .patch_as(&owner, &path, json!({ "due_date": "2027-01-09" }))
+        .await;
     let message = assert_error(response, 400, ErrorCode::InvalidRequest).await;
     assert!(message.contains("due date"), "{message}");
     for body in [
@@ -421,7 +422,7 @@ async fn bad_project_and_task_input_is_refused_clearly() {
         json!({ "name": "" }),
         json!({ "status": "paused" }),
     ] {
-        let response = patch(&app, &owner, &path, body).await;
+        let response = app.patch_as(&owner, &path, body).await;
         assert_error(response, 400, ErrorCode::InvalidRequest).await;
     }
 
@@ -434,7 +435,9 @@ async fn bad_project_and_task_input_is_refused_clearly() {
         let response = app.post_json(Some(&owner), &tasks, &body).await;
         assert_error(response, 400, ErrorCode::InvalidRequest).await;
     }
-    let response = patch(&app, &owner, &format!("/api/tasks/{}", task.id), json!({})).await;
+    let response = app
+        .patch_as(&owner, &format!("/api/tasks/{}", task.id), json!({}))
+        .await;
     assert_error(response, 400, ErrorCode::InvalidRequest).await;
 
     // Nothing refused was stored.

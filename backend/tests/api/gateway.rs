@@ -290,12 +290,8 @@ async fn removing_a_dms_cuts_its_gateway_off_and_its_tokens_stop_working() {
     assert_eq!(stream.next().await.event, "snapshot");
 
     let response = app
-        .client
-        .delete(format!("{}/api/systems/{system}", app.address))
-        .bearer_auth(&owner)
-        .send()
-        .await
-        .unwrap();
+        .delete_as(&owner, &format!("/api/systems/{system}"))
+        .await;
     assert_eq!(response.status(), 204);
 
     assert_eq!(close_code_of(&mut socket).await, Some(close_code::REVOKED));

@@ -124,10 +124,48 @@ impl TestApp {
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> reqwest::Response {
+        self.send_with(method, Some(token), path, body).await
+    }
+
+    /// Sends `method` to `path` without any `Authorization` header, with a JSON body when given.
+    pub async fn send_anonymously(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> reqwest::Response {
+        self.send_with(method, None, path, body).await
+    }
+
+    /// PATCH JSON to `path` as `token`.
+    pub async fn patch_as(
+        &self,
+        token: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        self.send(reqwest::Method::PATCH, token, path, Some(&body))
+            .await
+    }
+
+    /// DELETE `path` as `token`.
+    pub async fn delete_as(&self, token: &str, path: &str) -> reqwest::Response {
+        self.send(reqwest::Method::DELETE, token, path, None).await
+    }
+
+    async fn send_with(
+        &self,
+        method: reqwest::Method,
+        token: Option<&str>,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> reqwest::Response {
         let mut request = self
             .client
-            .request(method, format!("{}{}", self.address, path))
-            .bearer_auth(token);
+            .request(method, format!("{}{}", self.address, path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
         if let Some(body) = body {
             request = request.json(body);
         }

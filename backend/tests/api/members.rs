@@ -19,30 +19,6 @@ async fn members(app: &TestApp, token: &str, organization: &str) -> Members {
     response.json().await.unwrap()
 }
 
-async fn patch(
-    app: &TestApp,
-    token: &str,
-    path: &str,
-    body: serde_json::Value,
-) -> reqwest::Response {
-    app.client
-        .patch(format!("{}{path}", app.address))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn delete(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
-    app.client
-        .delete(format!("{}{path}", app.address))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn an_invitation_applies_on_verified_sign_up_and_not_before() {
     let app = spawn_app().await;
@@ -174,29 +150,29 @@ async fn members_see_the_list_but_only_owners_and_admins_change_it() {
         )
         .await;
     assert_eq!(by_stranger.status(), 404);
-    let demote = patch(
-        &app,
-        &member,
-        &format!("{path}/{admin_id}"),
-        json!({"role": "member"}),
-    )
-    .await;
+    let demote = app
+        .patch_as(
+            &member,
+            &format!("{path}/{admin_id}"),
+            json!({"role": "member"}),
+        )
+        .await;
     assert_eq!(demote.status(), 403);
 
-    let by_admin = patch(
-        &app,
-        &admin,
-        &format!("{path}/{member_id}"),
-        json!({"role": "admin"}),
-    )
-    .await;
+    let by_admin = app
+        .patch_as(
+            &admin,
+            &format!("{path}/{member_id}"),
+            json!({"role": "admin"}),
+        )
+        .await;
     assert_eq!(by_admin.status(), 200);
     let changed: Member = by_admin.json().await.unwrap();
     assert_eq!(changed.role, Role::Admin);
 
     // Anyone may leave.
     assert_eq!(
-        delete(&app, &member, &format!("{path}/{member_id}"))
+        app.delete_as(&member, &format!("{path}/{member_id}"))
             .await
             .status(),
         204
@@ -214,14 +190,13 @@ async fn the_last_owner_can_be_neither_demoted_nor_removed() {
     let path = format!("/api/organizations/{organization}/members");
 
     for response in [
-        patch(
-            &app,
+        app.patch_as(
             &owner,
             &format!("{path}/{owner_id}"),
             json!({"role": "admin"}),
         )
         .await,
-        delete(&app, &owner, &format!("{path}/{owner_id}")).await,
+        app.delete_as(&owner, &format!("{path}/{owner_id}")).await,
     ] {
         assert_eq!(response.status(), 409);
         let error: ApiError = response.json().await.unwrap();
@@ -229,34 +204,33 @@ async fn the_last_owner_can_be_neither_demoted_nor_removed() {
     }
     // Admins may not touch an Owner at all.
     for response in [
-        patch(
-            &app,
+        app.patch_as(
             &admin,
             &format!("{path}/{owner_id}"),
             json!({"role": "admin"}),
         )
         .await,
-        delete(&app, &admin, &format!("{path}/{owner_id}")).await,
+        app.delete_as(&admin, &format!("{path}/{owner_id}")).await,
     ] {
         assert_eq!(response.status(), 403);
     }
 
     // With a second Owner, the first may step down.
-    let promote = patch(
-        &app,
-        &owner,
-        &format!("{path}/{admin_id}"),
-        json!({"role": "owner"}),
-    )
-    .await;
+    let promote = app
+        .patch_as(
+            &owner,
+            &format!("{path}/{admin_id}"),
+            json!({"role": "owner"}),
+        )
+        .await;
     assert_eq!(promote.status(), 200);
-    let step_down = patch(
-        &app,
-        &owner,
-        &format!("{path}/{owner_id}"),
-        json!({"role": "member"}),
-    )
-    .await;
+    let step_down = app
+        .patch_as(
+            &owner,
+            &format!("{path}/{owner_id}"),
+            json!({"role": "member"}),
+        )
+        .await;
     assert_eq!(step_down.status(), 200);
 }
 

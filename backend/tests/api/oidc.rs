@@ -255,15 +255,11 @@ async fn a_first_sign_in_with_a_verified_email_creates_the_account() {
 
     // The only way in cannot be unlinked.
     let response = app
-        .client
-        .delete(format!(
-            "{}/api/me/identities/{}",
-            app.address, linked[0].id
-        ))
-        .bearer_auth(&grant.access_token)
-        .send()
-        .await
-        .unwrap();
+        .delete_as(
+            &grant.access_token,
+            &format!("/api/me/identities/{}", linked[0].id),
+        )
+        .await;
     assert_eq!(response.status(), 409);
     let error: ApiError = response.json().await.unwrap();
     assert_eq!(error.code, ErrorCode::LastSignInMethod);
@@ -312,15 +308,11 @@ async fn an_existing_password_account_is_linked_only_after_its_owner_signs_in() 
 
     // With a password left, the provider can be unlinked.
     let response = app
-        .client
-        .delete(format!(
-            "{}/api/me/identities/{}",
-            app.address, linked[0].id
-        ))
-        .bearer_auth(&owner.grant.access_token)
-        .send()
-        .await
-        .unwrap();
+        .delete_as(
+            &owner.grant.access_token,
+            &format!("/api/me/identities/{}", linked[0].id),
+        )
+        .await;
     assert_eq!(response.status(), 204);
     assert!(identities(&app, &owner.grant.access_token).await.is_empty());
 }

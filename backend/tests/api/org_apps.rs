@@ -1,5 +1,5 @@
-//! What the organization apps' tests (Collaboration, Sharing) share: requests other than GET
-//! and POST, staff accounts, and a look at the audit log.
+//! What the organization apps' tests (Collaboration, Sharing) share: error assertions, staff
+//! accounts, and a look at the audit log.
 
 use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
 use stratus_backend::audit::{self, Scope};
@@ -7,32 +7,6 @@ use stratus_shared::api::audit::AuditEntry;
 use stratus_shared::{ApiError, ErrorCode};
 
 use crate::helpers::TestApp;
-
-/// PATCH JSON to `path` as `token`.
-pub async fn patch(
-    app: &TestApp,
-    token: &str,
-    path: &str,
-    body: serde_json::Value,
-) -> reqwest::Response {
-    app.client
-        .patch(format!("{}{path}", app.address))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
-/// DELETE `path` as `token`.
-pub async fn delete(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
-    app.client
-        .delete(format!("{}{path}", app.address))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-}
 
 /// Asserts the answer's status and error code; returns the message.
 pub async fn assert_error(response: reqwest::Response, status: u16, code: ErrorCode) -> String {

@@ -7,7 +7,7 @@ use stratus_shared::api::sharing::{OrganizationSharedDashboards, SharedDashboard
 use stratus_shared::ErrorCode;
 
 use crate::helpers::{spawn_app, TestApp};
-use crate::org_apps::{assert_error, audit_log, delete, make_staff};
+use crate::org_apps::{assert_error, audit_log, make_staff};
 
 async fn share(
     app: &TestApp,
@@ -21,6 +21,11 @@ async fn share(
         &body,
     )
     .await
+}
+
+/// A dashboard to share on `system` (for requests expected to be refused).
+fn a_dashboard_on(system: &str) -> serde_json::Value {
+    json!({ "name": "x", "system_id": system, "shared_with": "x" })
 }
 
 async fn dashboards_of(app: &TestApp, token: &str, organization: &str) -> Vec<SharedDashboard> {
@@ -93,21 +98,15 @@ async fn owners_and_admins_share_dashboards_that_members_see() {
     )
     .await;
     assert_error(response, 403, ErrorCode::Forbidden).await;
-    let response = delete(
-        &app,
-        &member,
-        &format!("/api/shared-dashboards/{}", shared.id),
-    )
-    .await;
+    let response = app
+        .delete_as(&member, &format!("/api/shared-dashboards/{}", shared.id))
+        .await;
     assert_error(response, 403, ErrorCode::Forbidden).await;
     assert_eq!(dashboards_of(&app, &member, &organization).await.len(), 2);
 
-    let response = delete(
-        &app,
-        &admin,
-        &format!("/api/shared-dashboards/{}", shared.id),
-    )
-    .await;
+    let response = app
+        .delete_as(&admin, &format!("/api/shared-dashboards/{}", shared.id))
+        .await;
     assert_eq!(response.status(), 204);
     assert_eq!(
         dashboards_of(&app, &member, &organization).await,
@@ -162,35 +161,14 @@ async fn foreign_organizations_and_their_dmss_answer_404() {
             &format!("/api/organizations/{organization}/shared-dashboards"),
         )
         .await,
-        share(
-            &app,
-            &outsider,
-            &organization,
-            json!({ "name": "x", "system_id": system, "shared_with": "x" }),
-        )
-        .await,
+        share(&app, &outsider, &organization, a_dashboard_on(&system)).await,
         // Sharing a DMS of another organization from one's own.
-        share(
-            &app,
-            &outsider,
-            &own,
-            json!({ "name": "x", "system_id": system, "shared_with": "x" }),
-        )
-        .await,
-        share(
-            &app,
-            &outsider,
-            &own,
-            json!({ "name": "x", "system_id": "no-such-dms", "shared_with": "x" }),
-        )
-        .await,
-        delete(
-            &app,
-            &outsider,
-            &format!("/api/shared-dashboards/{}", shared.id),
-        )
-        .await,
-        delete(&app, &outsider, "/api/shared-dashboards/no-such-id").await,
+        share(&app, &outsider, &own, a_dashboard_on(&system)).await,
+        share(&app, &outsider, &own, a_dashboard_on("no-such-dms")).await,
+        app.delete_as(&outsider, &format!("/api/shared-dashboards/{}", shared.id))
+            .await,
+        app.delete_as(&outsider, "/api/shared-dashboards/no-such-id")
+            .await,
     ];
     for response in answers {
         assert_error(response, 404, ErrorCode::NotFound).await;
@@ -218,12 +196,9 @@ async fn foreign_organizations_and_their_dmss_answer_404() {
         )
         .await;
     assert_error(response, 404, ErrorCode::NotFound).await;
-    let response = delete(
-        &app,
-        &guest,
-        &format!("/api/shared-dashboards/{}", shared.id),
-    )
-    .await;
+    let response = app
+        .delete_as(&guest, &format!("/api/shared-dashboards/{}", shared.id))
+        .await;
     assert_error(response, 404, ErrorCode::NotFound).await;
 
     assert_eq!(

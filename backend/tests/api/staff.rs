@@ -17,23 +17,6 @@ use crate::helpers::{spawn_app, unique_email, TestApp};
 
 const PASSWORD: &str = "correct horse battery staple";
 
-async fn send(
-    app: &TestApp,
-    method: reqwest::Method,
-    token: Option<&str>,
-    path: &str,
-    body: Option<serde_json::Value>,
-) -> reqwest::Response {
-    let mut request = app.client.request(method, format!("{}{path}", app.address));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    request.send().await.expect("the server answers")
-}
-
 async fn import(app: &TestApp, token: &str, csv: impl Into<String>) -> reqwest::Response {
     let csv = csv.into();
     let size = csv.len();
@@ -168,13 +151,15 @@ async fn every_staff_endpoint_refuses_non_staff_and_guests() {
     ];
     for (method, path, body) in &endpoints {
         for token in [&owner, &guest] {
-            let response = send(&app, method.clone(), Some(token), path, body.clone()).await;
+            let response = app.send(method.clone(), token, path, body.as_ref()).await;
             assert_eq!(response.status(), 403, "{method} {path}");
             let error: ApiError = response.json().await.unwrap();
             assert_eq!(error.code, ErrorCode::Forbidden);
             assert!(error.message.contains("staff"), "{}", error.message);
         }
-        let response = send(&app, method.clone(), None, path, body.clone()).await;
+        let response = app
+            .send_anonymously(method.clone(), path, body.as_ref())
+            .await;
         assert_eq!(response.status(), 401, "{method} {path} without a token");
     }
     // Nothing of the refused requests happened.
@@ -274,69 +259,31 @@ async fn staff_link_change_roles_and_unlink_but_keep_an_owner() {
 
     // The only Owner can be neither demoted nor removed.
     let owner_path = format!("{members_path}/{owner_id}");
-    let response = send(
-        &app,
-        reqwest::Method::PATCH,
-        Some(&staff),
-        &owner_path,
-        Some(json!({"role": "admin"})),
-    )
-    .await;
+    let response = app
+        .patch_as(&staff, &owner_path, json!({"role": "admin"}))
+        .await;
     assert_eq!(response.status(), 409);
     let error: ApiError = response.json().await.unwrap();
     assert_eq!(error.code, ErrorCode::LastOwner);
-    let response = send(
-        &app,
-        reqwest::Method::DELETE,
-        Some(&staff),
-        &owner_path,
-        None,
-    )
-    .await;
+    let response = app.delete_as(&staff, &owner_path).await;
     assert_eq!(response.status(), 409);
 
     // Appoint the joiner Owner; then the first Owner may go.
     let joiner_path = format!("{members_path}/{joiner_id}");
-    let response = send(
-        &app,
-        reqwest::Method::PATCH,
-        Some(&staff),
-        &joiner_path,
-        Some(json!({"role": "owner"})),
-    )
-    .await;
+    let response = app
+        .patch_as(&staff, &joiner_path, json!({"role": "owner"}))
+        .await;
     assert_eq!(response.status(), 200);
     let member: Member = response.json().await.unwrap();
     assert_eq!(member.role, Role::Owner);
-    let response = send(
-        &app,
-        reqwest::Method::DELETE,
-        Some(&staff),
-        &owner_path,
-        None,
-    )
-    .await;
+    let response = app.delete_as(&staff, &owner_path).await;
     assert_eq!(response.status(), 204);
     let members = staff_members(&app, &staff, &organization).await;
     assert_eq!(members.members.len(), 1);
     assert_eq!(members.members[0].user_id, joiner_id);
-    let response = send(
-        &app,
-        reqwest::Method::DELETE,
-        Some(&staff),
-        &owner_path,
-        None,
-    )
-    .await;
+    let response = app.delete_as(&staff, &owner_path).await;
     assert_eq!(response.status(), 404);
-    let response = send(
-        &app,
-        reqwest::Method::DELETE,
-        Some(&staff),
-        &joiner_path,
-        None,
-    )
-    .await;
+    let response = app.delete_as(&staff, &joiner_path).await;
     assert_eq!(response.status(), 409, "the joiner is the last Owner now");
 
     // Pending links can be removed too.
@@ -345,9 +292,9 @@ async fn staff_link_change_roles_and_unlink_but_keep_an_owner() {
         panic!("pending");
     };
     let path = format!("/api/staff/pending-links/{}", pending.id);
-    let response = send(&app, reqwest::Method::DELETE, Some(&staff), &path, None).await;
+    let response = app.delete_as(&staff, &path).await;
     assert_eq!(response.status(), 204);
-    let response = send(&app, reqwest::Method::DELETE, Some(&staff), &path, None).await;
+    let response = app.delete_as(&staff, &path).await;
     assert_eq!(response.status(), 404);
     assert!(staff_members(&app, &staff, &organization)
         .await
