@@ -96,6 +96,11 @@ async fn expect_empty(response: Response) -> Result<(), ApiFailure> {
     }
 }
 
+/// Sends a request without a body.
+async fn send(request: RequestBuilder) -> Result<Response, ApiFailure> {
+    request.send().await.map_err(|_| ApiFailure::Unreachable)
+}
+
 /// Sends `body` as JSON with the request (token already attached).
 async fn send_json<B: Serialize>(
     request: RequestBuilder,
@@ -125,21 +130,32 @@ async fn patch<B: Serialize, T: DeserializeOwned>(
     read(send_json(with_token(Request::patch(path), Some(access_token)), body).await?).await
 }
 
+async fn put<B: Serialize, T: DeserializeOwned>(
+    path: &str,
+    body: &B,
+    access_token: &str,
+) -> Result<T, ApiFailure> {
+    read(send_json(with_token(Request::put(path), Some(access_token)), body).await?).await
+}
+
 async fn get<T: DeserializeOwned>(path: &str, access_token: Option<&str>) -> Result<T, ApiFailure> {
-    let response = with_token(Request::get(path), access_token)
-        .send()
-        .await
-        .map_err(|_| ApiFailure::Unreachable)?;
-    read(response).await
+    read(send(with_token(Request::get(path), access_token)).await?).await
+}
+
+/// DELETE that answers 204 No Content.
+async fn delete(path: &str, access_token: &str) -> Result<(), ApiFailure> {
+    expect_empty(send(with_token(Request::delete(path), Some(access_token))).await?).await
+}
+
+/// Where a member of an organization is changed: by its own people (`prefix` `/api`) or by
+/// staff (`/api/staff`).
+fn member_path(prefix: &str, organization_id: &str, user_id: &str) -> String {
+    format!("{prefix}/organizations/{organization_id}/members/{user_id}")
 }
 
 /// `GET /api/health`. A 503 still carries a report (database unreachable), so it is read too.
 pub async fn health() -> Result<HealthReport, ApiFailure> {
-    let response = Request::get("/api/health")
-        .header("Accept", "application/json")
-        .send()
-        .await
-        .map_err(|_| ApiFailure::Unreachable)?;
+    let response = send(Request::get("/api/health").header("Accept", "application/json")).await?;
     let status = response.status();
     match response.json::<HealthReport>().await {
         Ok(report) => Ok(report),
@@ -190,23 +206,15 @@ pub async fn reset_password(token: String, password: String) -> Result<Notice, A
 
 /// Exchanges the HttpOnly refresh cookie for a new session grant.
 pub async fn refresh() -> Result<SessionGrant, ApiFailure> {
-    let response = Request::post("/api/auth/refresh")
+    let request = Request::post("/api/auth/refresh")
         .header(CLIENT_HEADER, "web")
-        .header("Accept", "application/json")
-        .send()
-        .await
-        .map_err(|_| ApiFailure::Unreachable)?;
-    read(response).await
+        .header("Accept", "application/json");
+    read(send(request).await?).await
 }
 
 /// Ends this browser's session and removes the refresh cookie.
 pub async fn logout() -> Result<(), ApiFailure> {
-    let response = Request::post("/api/auth/logout")
-        .header(CLIENT_HEADER, "web")
-        .send()
-        .await
-        .map_err(|_| ApiFailure::Unreachable)?;
-    expect_empty(response).await
+    expect_empty(send(Request::post("/api/auth/logout").header(CLIENT_HEADER, "web")).await?).await
 }
 
 pub async fn me(access_token: &str) -> Result<Account, ApiFailure> {
@@ -231,14 +239,11 @@ pub async fn change_password(
 }
 
 pub async fn sign_out_everywhere(access_token: &str) -> Result<(), ApiFailure> {
-    let response = with_token(
+    let request = with_token(
         Request::post("/api/me/sessions/revoke-all"),
         Some(access_token),
-    )
-    .send()
-    .await
-    .map_err(|_| ApiFailure::Unreachable)?;
-    expect_empty(response).await
+    );
+    expect_empty(send(request).await?).await
 }
 
 pub async fn organizations(access_token: &str) -> Result<Vec<Organization>, ApiFailure> {
@@ -339,7 +344,7 @@ pub async fn change_role(
     role: Role,
 ) -> Result<Member, ApiFailure> {
     patch(
-        &format!("/api/organizations/{organization_id}/members/{user_id}"),
+        &member_path("/api", organization_id, user_id),
         &ChangeRole { role },
         access_token,
     )
@@ -351,11 +356,7 @@ pub async fn remove_member(
     organization_id: &str,
     user_id: &str,
 ) -> Result<(), ApiFailure> {
-    delete(
-        &format!("/api/organizations/{organization_id}/members/{user_id}"),
-        access_token,
-    )
-    .await
+    delete(&member_path("/api", organization_id, user_id), access_token).await
 }
 
 pub async fn withdraw_invitation(
@@ -437,17 +438,9 @@ pub async fn set_system_role(
 ) -> Result<SystemUser, ApiFailure> {
     let path = format!("/api/systems/{system_id}/users/{user_id}");
     match role {
-        Some(role) => {
-            let request = with_token(Request::put(&path), Some(access_token));
-            read(send_json(request, &SetSystemRole { role }).await?).await
-        }
-        None => {
-            let response = with_token(Request::delete(&path), Some(access_token))
-                .send()
-                .await
-                .map_err(|_| ApiFailure::Unreachable)?;
-            read(response).await
-        }
+        Some(role) => put(&path, &SetSystemRole { role }, access_token).await,
+        // Taking the role away answers the person as they are now, so the answer is read.
+        None => read(send(with_token(Request::delete(&path), Some(access_token))).await?).await,
     }
 }
 
@@ -469,11 +462,12 @@ pub async fn link_my_dms_account(
     system_id: &str,
     dms_username: String,
 ) -> Result<LinkDmsAccount, ApiFailure> {
-    let request = with_token(
-        Request::put(&format!("/api/systems/{system_id}/my-account")),
-        Some(access_token),
-    );
-    read(send_json(request, &LinkDmsAccount { dms_username }).await?).await
+    put(
+        &format!("/api/systems/{system_id}/my-account"),
+        &LinkDmsAccount { dms_username },
+        access_token,
+    )
+    .await
 }
 
 pub async fn unlink_my_dms_account(access_token: &str, system_id: &str) -> Result<(), ApiFailure> {
@@ -482,14 +476,6 @@ pub async fn unlink_my_dms_account(access_token: &str, system_id: &str) -> Resul
         access_token,
     )
     .await
-}
-
-async fn delete(path: &str, access_token: &str) -> Result<(), ApiFailure> {
-    let response = with_token(Request::delete(path), Some(access_token))
-        .send()
-        .await
-        .map_err(|_| ApiFailure::Unreachable)?;
-    expect_empty(response).await
 }
 
 /// The identity providers shown on the sign-in page.
@@ -676,7 +662,7 @@ pub async fn staff_change_role(
     role: Role,
 ) -> Result<Member, ApiFailure> {
     patch(
-        &format!("/api/staff/organizations/{organization_id}/members/{user_id}"),
+        &member_path("/api/staff", organization_id, user_id),
         &ChangeRole { role },
         access_token,
     )
@@ -690,7 +676,7 @@ pub async fn staff_unlink(
     user_id: &str,
 ) -> Result<(), ApiFailure> {
     delete(
-        &format!("/api/staff/organizations/{organization_id}/members/{user_id}"),
+        &member_path("/api/staff", organization_id, user_id),
         access_token,
     )
     .await
@@ -709,17 +695,14 @@ pub async fn staff_legacy_import(
     access_token: &str,
     csv: String,
 ) -> Result<ImportReport, ApiFailure> {
-    let response = with_token(
+    let request = with_token(
         Request::post("/api/staff/legacy-import"),
         Some(access_token),
     )
     .header("Content-Type", "text/csv; charset=utf-8")
     .body(csv)
-    .map_err(|_| ApiFailure::Unexpected { status: 0 })?
-    .send()
-    .await
-    .map_err(|_| ApiFailure::Unreachable)?;
-    read(response).await
+    .map_err(|_| ApiFailure::Unexpected { status: 0 })?;
+    read(request.send().await.map_err(|_| ApiFailure::Unreachable)?).await
 }
 
 /// Staff console: the log of staff actions, newest first.

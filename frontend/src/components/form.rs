@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::components::feedback::StatusLine;
+
 /// A labelled input bound to `value`, with the error (if any) under it, tied by
 /// `aria-describedby` so screen readers announce it.
 #[component]
@@ -48,18 +50,5 @@ pub fn Field(
 /// A message about the whole form: an error or a notice.
 #[component]
 pub fn FormMessage(#[prop(into)] message: Signal<Option<(bool, String)>>) -> impl IntoView {
-    move || {
-        message.get().map(|(is_error, text)| {
-            let class = if is_error {
-                "form-message form-error"
-            } else {
-                "form-message form-notice"
-            };
-            view! {
-                <p class=class role="status" data-testid="form-message">
-                    {text}
-                </p>
-            }
-        })
-    }
+    view! { <StatusLine message test_id="form-message" /> }
 }

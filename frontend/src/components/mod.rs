@@ -2,6 +2,7 @@
 
 pub mod app_tiles;
 pub mod connect_dms;
+pub mod feedback;
 pub mod form;
 pub mod health_status;
 pub mod layout;

@@ -8,6 +8,7 @@ use stratus_shared::api::auth::{Account, AccountKind};
 
 use crate::api;
 use crate::components::app_tiles::LINK_NEEDED;
+use crate::components::feedback::{LoadFailure, Loading};
 use crate::components::form::{Field, FormMessage};
 use crate::components::require_sign_in::RequireSignIn;
 use crate::pages::forms::FormErrors;
@@ -33,12 +34,12 @@ fn AccountDetails() -> impl IntoView {
     view! {
         <div class="page narrow">
             <h1>"Your account"</h1>
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match account.await {
                         Ok(account) => view! { <AccountSummary account /> }.into_any(),
                         Err(failure) => {
-                            view! { <p class="form-message form-error">{failure.to_string()}</p> }
+                            view! { <LoadFailure failure /> }
                                 .into_any()
                         }
                     }
@@ -155,7 +156,7 @@ fn Sessions() -> impl IntoView {
     };
     view! {
         <h2>"Where you are signed in"</h2>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match sessions.await {
                     Ok(list) => {
@@ -178,7 +179,7 @@ fn Sessions() -> impl IntoView {
                         }
                             .into_any()
                     }
-                    Err(failure) => view! { <p class="form-message form-error">{failure.to_string()}</p> }.into_any(),
+                    Err(failure) => view! { <LoadFailure failure /> }.into_any(),
                 }
             })}
         </Suspense>
@@ -213,7 +214,7 @@ fn LinkedProviders() -> impl IntoView {
     };
     view! {
         <h2>"Sign-in providers"</h2>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match identities.await {
                     Ok(list) if list.is_empty() => {
@@ -252,7 +253,7 @@ fn LinkedProviders() -> impl IntoView {
                             .into_any()
                     }
                     Err(failure) => {
-                        view! { <p class="form-message form-error">{failure.to_string()}</p> }
+                        view! { <LoadFailure failure /> }
                             .into_any()
                     }
                 }

@@ -11,6 +11,7 @@ use stratus_shared::api::members::{Added, Members};
 use stratus_shared::api::organizations::Role;
 
 use crate::api;
+use crate::components::feedback::{LoadFailure, Loading, Outcome, StatusLine};
 use crate::components::organization_selector::use_selected_organization;
 use crate::components::require_sign_in::RequireSignIn;
 use crate::session::use_session;
@@ -139,17 +140,8 @@ fn OrganizationAdmin(organization: OrganizationMembership) -> impl IntoView {
 }
 
 /// Shows a message of an admin action: `(is_error, text)`.
-fn message_view(message: RwSignal<Option<(bool, String)>>) -> impl IntoView {
-    move || {
-        message.get().map(|(is_error, text)| {
-            let class = if is_error {
-                "form-message form-error"
-            } else {
-                "form-message form-notice"
-            };
-            view! { <p class=class role="status" data-testid="admin-message">{text}</p> }
-        })
-    }
+fn message_view(message: RwSignal<Outcome>) -> impl IntoView {
+    view! { <StatusLine message test_id="admin-message" /> }
 }
 
 #[component]
@@ -169,11 +161,11 @@ fn OrganizationUsers(organization_id: String) -> impl IntoView {
     view! {
         <AddUser organization_id message on_added=reload />
         {message_view(message)}
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match members.await {
                     Ok(members) => view! { <UserTable members organization_id message on_change=reload /> }.into_any(),
-                    Err(failure) => view! { <p class="form-message form-error">{failure.to_string()}</p> }.into_any(),
+                    Err(failure) => view! { <LoadFailure failure /> }.into_any(),
                 }
             })}
         </Suspense>

@@ -7,6 +7,7 @@ use leptos_router::NavigateOptions;
 use stratus_shared::api::catalog::CatalogItem;
 
 use crate::api;
+use crate::components::feedback::{LoadFailure, Loading};
 
 /// The catalog URL for a search and a category (empty ones left out).
 fn catalog_url(search: &str, category: &str) -> String {
@@ -91,12 +92,12 @@ pub fn CatalogPage() -> impl IntoView {
                     </Suspense>
                 </select>
             </div>
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match items.await {
                         Ok(items) => view! { <CatalogResults items /> }.into_any(),
                         Err(failure) => {
-                            view! { <p class="form-message form-error">{failure.to_string()}</p> }
+                            view! { <LoadFailure failure /> }
                                 .into_any()
                         }
                     }

@@ -14,6 +14,7 @@ use stratus_shared::api::collaboration::{
 };
 
 use crate::api::{self, ApiFailure};
+use crate::components::feedback::{LoadFailure, Loading, Outcome, StatusLine};
 use crate::components::require_sign_in::RequireSignIn;
 use crate::session::{use_session, Session};
 
@@ -21,7 +22,7 @@ use crate::session::{use_session, Session};
 pub const GUEST_EXPLANATION: &str = "Project Collaboration shows your organization's projects once your account is linked to an organization; ask your organization's admin or Skyline to link you.";
 
 /// A message under the page title: (is an error, text).
-pub type Message = RwSignal<Option<(bool, String)>>;
+pub type Message = RwSignal<Outcome>;
 
 /// The Project Collaboration app (signed-in users).
 #[component]
@@ -51,7 +52,7 @@ fn CollaborationApp() -> impl IntoView {
             <h1>"Project Collaboration"</h1>
             <p class="lead">"Your organization's projects with Skyline: status, dates and tasks."</p>
             <StatusMessage message />
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match groups.await {
                         Ok(groups) if groups.is_empty() => {
@@ -70,7 +71,7 @@ fn CollaborationApp() -> impl IntoView {
                                 .into_any()
                         }
                         Err(failure) => {
-                            view! { <p class="form-message form-error">{failure.to_string()}</p> }
+                            view! { <LoadFailure failure /> }
                                 .into_any()
                         }
                     }
@@ -82,17 +83,8 @@ fn CollaborationApp() -> impl IntoView {
 
 /// The page's success or error line.
 #[component]
-pub fn StatusMessage(message: RwSignal<Option<(bool, String)>>) -> impl IntoView {
-    move || {
-        message.get().map(|(is_error, text)| {
-            let class = if is_error {
-                "form-message form-error"
-            } else {
-                "form-message form-notice"
-            };
-            view! { <p class=class role="status" data-testid="app-message">{text}</p> }
-        })
-    }
+pub fn StatusMessage(message: Message) -> impl IntoView {
+    view! { <StatusLine message test_id="app-message" /> }
 }
 
 /// Runs an API call with the session's token; reports a failure in `message`, and reloads

@@ -8,6 +8,7 @@ use stratus_shared::api::organizations::System;
 use stratus_shared::api::sharing::{OrganizationSharedDashboards, ShareDashboard};
 
 use crate::api::{self, ApiFailure};
+use crate::components::feedback::{LoadFailure, Loading};
 use crate::components::require_sign_in::RequireSignIn;
 use crate::pages::collaboration::{act, Message, StatusMessage};
 use crate::session::use_session;
@@ -50,7 +51,7 @@ fn SharingApp() -> impl IntoView {
             <h1>"DataMiner Sharing"</h1>
             <p class="lead">"Dashboards of your DMSs shared with people outside your organization."</p>
             <StatusMessage message />
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match data.await {
                         Ok((groups, _)) if groups.is_empty() => {
@@ -76,7 +77,7 @@ fn SharingApp() -> impl IntoView {
                                 .into_any()
                         }
                         Err(failure) => {
-                            view! { <p class="form-message form-error">{failure.to_string()}</p> }
+                            view! { <LoadFailure failure /> }
                                 .into_any()
                         }
                     }

@@ -13,6 +13,7 @@ use stratus_shared::api::staff::{
 use wasm_bindgen::JsCast;
 
 use crate::api::{self, ApiFailure};
+use crate::components::feedback::{LoadFailure, Loading, Outcome, StatusLine};
 use crate::components::require_sign_in::RequireSignIn;
 use crate::session::use_session;
 
@@ -23,7 +24,7 @@ const ROLES: [Role; 3] = [Role::Owner, Role::Admin, Role::Member];
 #[derive(Clone, Copy)]
 struct Console {
     version: RwSignal<u32>,
-    message: RwSignal<Option<(bool, String)>>,
+    message: RwSignal<Outcome>,
 }
 
 impl Console {
@@ -76,19 +77,7 @@ fn StaffConsole() -> impl IntoView {
     view! {
         <div class="page staff-console">
             <h1>"Staff console"</h1>
-            {move || {
-                console
-                    .message
-                    .get()
-                    .map(|(is_error, text)| {
-                        let class = if is_error {
-                            "form-message form-error"
-                        } else {
-                            "form-message form-notice"
-                        };
-                        view! { <p class=class role="status" data-testid="staff-message">{text}</p> }
-                    })
-            }}
+            <StatusLine message=console.message test_id="staff-message" />
             <AccountSearch console />
             <LinkForm console />
             <CreateOrganizationForm console />
@@ -132,7 +121,7 @@ fn AccountSearch(console: Console) -> impl IntoView {
                         Ok(Some(found)) => view! { <AccountResults found console /> }.into_any(),
                         Ok(None) => ().into_any(),
                         Err(failure) => {
-                            view! { <p class="form-message form-error">{failure.to_string()}</p> }
+                            view! { <LoadFailure failure /> }
                                 .into_any()
                         }
                     }
@@ -584,7 +573,7 @@ fn AuditLog(console: Console) -> impl IntoView {
     view! {
         <section aria-labelledby="staff-audit-title">
             <h2 id="staff-audit-title">"Staff audit log"</h2>
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match entries.await {
                         Ok(entries) => {
@@ -620,7 +609,7 @@ fn AuditLog(console: Console) -> impl IntoView {
                                 .into_any()
                         }
                         Err(failure) => {
-                            view! { <p class="form-message form-error">{failure.to_string()}</p> }
+                            view! { <LoadFailure failure /> }
                                 .into_any()
                         }
                     }

@@ -8,6 +8,7 @@ use stratus_shared::api::organizations::{Organization, Role, SystemDetail};
 use stratus_shared::time::relative_time;
 
 use crate::api;
+use crate::components::feedback::{LoadFailure, Loading};
 use crate::components::require_sign_in::RequireSignIn;
 use crate::components::state_icon::{state_class, StateGlyph};
 use crate::components::system_overview::local_time;
@@ -45,7 +46,7 @@ fn SystemDetailView() -> impl IntoView {
     });
     view! {
         <div class="page">
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match detail.await {
                         Ok((detail, organizations)) => {
@@ -54,7 +55,7 @@ fn SystemDetailView() -> impl IntoView {
                         Err(failure) => {
                             view! {
                                 <h1>"DataMiner System"</h1>
-                                <p class="form-message form-error">{failure.to_string()}</p>
+                                <LoadFailure failure />
                             }
                                 .into_any()
                         }

@@ -1,5 +1,6 @@
 //! Admin › Audit log: who changed what in the organization, newest first.
 
+use crate::components::feedback::{LoadFailure, Loading};
 use crate::components::system_overview::local_time;
 use leptos::prelude::*;
 
@@ -17,7 +18,7 @@ pub fn AuditLog(organization_id: String) -> impl IntoView {
     });
     view! {
         <h2>"Audit log"</h2>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match entries.await {
                     Ok(entries) if entries.is_empty() => view! { <p class="muted">"Nothing recorded yet."</p> }.into_any(),
@@ -40,7 +41,7 @@ pub fn AuditLog(organization_id: String) -> impl IntoView {
                             </tbody>
                         </table>
                     }.into_any(),
-                    Err(failure) => view! { <p class="form-message form-error">{failure.to_string()}</p> }.into_any(),
+                    Err(failure) => view! { <LoadFailure failure /> }.into_any(),
                 }
             })}
         </Suspense>

@@ -8,6 +8,7 @@ use stratus_shared::api::organizations::{Organization, Role, UpdateOrganization}
 
 use super::message_view;
 use crate::api;
+use crate::components::feedback::{LoadFailure, Loading};
 use crate::session::use_session;
 
 /// The settings of one organization.
@@ -21,7 +22,7 @@ pub fn OrganizationSettings(organization_id: String, role: Role) -> impl IntoVie
     });
     view! {
         <h2>"Settings"</h2>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match organization.await {
                     Ok(organization) => view! {
@@ -30,7 +31,7 @@ pub fn OrganizationSettings(organization_id: String, role: Role) -> impl IntoVie
                             <DeleteOrganization organization=organization.clone() />
                         </Show>
                     }.into_any(),
-                    Err(failure) => view! { <p class="form-message form-error">{failure.to_string()}</p> }.into_any(),
+                    Err(failure) => view! { <LoadFailure failure /> }.into_any(),
                 }
             })}
         </Suspense>

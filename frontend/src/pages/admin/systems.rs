@@ -7,6 +7,7 @@ use stratus_shared::api::organizations::{Role, SystemDetail, SystemSettings, Sys
 
 use super::{message_view, ROLES};
 use crate::api;
+use crate::components::feedback::{LoadFailure, Loading};
 use crate::pages::system_detail::Actions;
 use crate::session::use_session;
 
@@ -27,7 +28,7 @@ pub fn OrganizationSystems(organization_id: String) -> impl IntoView {
     let opened = RwSignal::new(None::<String>);
     view! {
         <h2>"DataMiner Systems"</h2>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match systems.await {
                     Ok(systems) if systems.is_empty() => view! {
@@ -57,7 +58,7 @@ pub fn OrganizationSystems(organization_id: String) -> impl IntoView {
                             }).collect_view()}
                         </ul>
                     }.into_any(),
-                    Err(failure) => view! { <p class="form-message form-error">{failure.to_string()}</p> }.into_any(),
+                    Err(failure) => view! { <LoadFailure failure /> }.into_any(),
                 }
             })}
         </Suspense>
@@ -79,11 +80,11 @@ fn SystemAdmin(system_id: String) -> impl IntoView {
         }
     });
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match detail.await {
                     Ok(detail) => view! { <SystemPanels detail reload=version /> }.into_any(),
-                    Err(failure) => view! { <p class="form-message form-error">{failure.to_string()}</p> }.into_any(),
+                    Err(failure) => view! { <LoadFailure failure /> }.into_any(),
                 }
             })}
         </Suspense>
@@ -182,11 +183,11 @@ fn SystemUsers(system_id: String, my_role: Role) -> impl IntoView {
             "A DMS-level role replaces the person's organization role for this DMS only. Owners of the organization keep every right on each DMS."
         </p>
         {message_view(message)}
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match users.await {
                     Ok(users) => view! { <SystemUserTable users my_role set_role /> }.into_any(),
-                    Err(failure) => view! { <p class="form-message form-error">{failure.to_string()}</p> }.into_any(),
+                    Err(failure) => view! { <LoadFailure failure /> }.into_any(),
                 }
             })}
         </Suspense>

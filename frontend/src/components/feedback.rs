@@ -1,0 +1,45 @@
+//! What pages say back: the outcome of an action (an error or a notice), why data could not be
+//! loaded, and that it is still loading. One look everywhere, one place to change it.
+
+use leptos::prelude::*;
+
+use crate::api::ApiFailure;
+
+/// The outcome of the last action shown to the user: `(is an error, text)`; `None` shows nothing.
+pub type Outcome = Option<(bool, String)>;
+
+/// Shows `message` (an error or a notice) in a status line tagged with `test_id`, so browser
+/// tests can tell one page's line from another's.
+#[component]
+pub fn StatusLine(
+    #[prop(into)] message: Signal<Outcome>,
+    /// The `data-testid` of the line.
+    test_id: &'static str,
+) -> impl IntoView {
+    move || {
+        message.get().map(|(is_error, text)| {
+            let class = if is_error {
+                "form-message form-error"
+            } else {
+                "form-message form-notice"
+            };
+            view! {
+                <p class=class role="status" data-testid=test_id>
+                    {text}
+                </p>
+            }
+        })
+    }
+}
+
+/// Says why data could not be loaded.
+#[component]
+pub fn LoadFailure(failure: ApiFailure) -> impl IntoView {
+    view! { <p class="form-message form-error">{failure.to_string()}</p> }
+}
+
+/// What a `<Suspense>` shows while its data loads: `<Suspense fallback=Loading>`.
+#[component]
+pub fn Loading() -> impl IntoView {
+    view! { <p class="muted">"Loading…"</p> }
+}
