@@ -3,7 +3,6 @@
 
 use e2e::account::{sign_out, submit_sign_in_form, submit_sign_up_form, verification_link};
 use e2e::{journey, Browser, Server};
-use thirtyfour::prelude::*;
 
 const PASSWORD: &str = "purple stapler orbit";
 
