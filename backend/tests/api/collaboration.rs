@@ -44,20 +44,15 @@ async fn task_in(app: &TestApp, token: &str, project: &str, title: &str) -> Task
 }
 
 async fn projects_of(app: &TestApp, token: &str, organization: &str) -> Vec<Project> {
-    let response = app
-        .get_as(
-            token,
-            &format!("/api/organizations/{organization}/projects"),
-        )
-        .await;
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+    app.read_as(
+        token,
+        &format!("/api/organizations/{organization}/projects"),
+    )
+    .await
 }
 
 async fn my_projects(app: &TestApp, token: &str) -> Vec<OrganizationProjects> {
-    let response = app.get_as(token, "/api/projects").await;
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+    app.read_as(token, "/api/projects").await
 }
 
 /// Tries every write of Project Collaboration as `token`: create a project in `organization`,

@@ -116,6 +116,13 @@ impl TestApp {
         request.send().await.expect("the server answers")
     }
 
+    /// GETs `path` as `token`, asserts a 200 and returns the JSON body.
+    pub async fn read_as<T: serde::de::DeserializeOwned>(&self, token: &str, path: &str) -> T {
+        let response = self.get_as(token, path).await;
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.expect("the expected JSON")
+    }
+
     /// Sends `method` to `path` as `token`, with a JSON body when given.
     pub async fn send(
         &self,

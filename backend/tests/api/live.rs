@@ -4,9 +4,7 @@ use stratus_shared::{ApiError, ConnectionState, ErrorCode};
 use crate::helpers::{open_gateway, restart, send_heartbeat, spawn_app, SseReader, TestApp};
 
 async fn detail(app: &TestApp, token: &str, system: &str) -> SystemDetail {
-    let response = app.get_as(token, &format!("/api/systems/{system}")).await;
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+    app.read_as(token, &format!("/api/systems/{system}")).await
 }
 
 /// Waits until the DMS's history holds `count` transitions (they are written in the background).

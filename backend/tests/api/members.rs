@@ -12,11 +12,8 @@ use crate::helpers::{spawn_app, unique_email, TestApp};
 const PASSWORD: &str = "correct horse battery staple";
 
 async fn members(app: &TestApp, token: &str, organization: &str) -> Members {
-    let response = app
-        .get_as(token, &format!("/api/organizations/{organization}/members"))
-        .await;
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+    app.read_as(token, &format!("/api/organizations/{organization}/members"))
+        .await
 }
 
 #[tokio::test]

@@ -23,26 +23,33 @@ async fn share(
     .await
 }
 
+/// Shares a dashboard that must be accepted (201); returns it.
+async fn shared_dashboard(
+    app: &TestApp,
+    token: &str,
+    organization: &str,
+    body: serde_json::Value,
+) -> SharedDashboard {
+    let response = share(app, token, organization, body).await;
+    assert_eq!(response.status(), 201);
+    response.json().await.unwrap()
+}
+
 /// A dashboard to share on `system` (for requests expected to be refused).
 fn a_dashboard_on(system: &str) -> serde_json::Value {
     json!({ "name": "x", "system_id": system, "shared_with": "x" })
 }
 
 async fn dashboards_of(app: &TestApp, token: &str, organization: &str) -> Vec<SharedDashboard> {
-    let response = app
-        .get_as(
-            token,
-            &format!("/api/organizations/{organization}/shared-dashboards"),
-        )
-        .await;
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+    app.read_as(
+        token,
+        &format!("/api/organizations/{organization}/shared-dashboards"),
+    )
+    .await
 }
 
 async fn my_dashboards(app: &TestApp, token: &str) -> Vec<OrganizationSharedDashboards> {
-    let response = app.get_as(token, "/api/shared-dashboards").await;
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+    app.read_as(token, "/api/shared-dashboards").await
 }
 
 #[tokio::test]
@@ -58,27 +65,23 @@ async fn owners_and_admins_share_dashboards_that_members_see() {
     let (member_id, member) = app.create_user("member@acme.example").await;
     app.add_member(&organization, &member_id, "member").await;
 
-    let response = share(
+    let shared = shared_dashboard(
         &app,
         &owner,
         &organization,
         json!({ "name": " Channel availability ", "system_id": system, "shared_with": "noc@partner.example" }),
     )
     .await;
-    assert_eq!(response.status(), 201);
-    let shared: SharedDashboard = response.json().await.unwrap();
     assert_eq!(shared.name, "Channel availability");
     assert_eq!(shared.system_name, "Acme Headend");
     assert_eq!(shared.created_by.as_deref(), Some("owner@acme.example"));
-    let response = share(
+    let second = shared_dashboard(
         &app,
         &admin,
         &organization,
         json!({ "name": "Alarms", "system_id": system, "shared_with": "Everyone at Acme" }),
     )
     .await;
-    assert_eq!(response.status(), 201);
-    let second: SharedDashboard = response.json().await.unwrap();
 
     let seen = dashboards_of(&app, &member, &organization).await;
     let names: Vec<_> = seen.iter().map(|d| d.name.as_str()).collect();
@@ -143,14 +146,13 @@ async fn foreign_organizations_and_their_dmss_answer_404() {
     let (system, _) = app
         .create_system(&owner, &organization, "Acme Headend")
         .await;
-    let response = share(
+    let shared = shared_dashboard(
         &app,
         &owner,
         &organization,
         json!({ "name": "Secret board", "system_id": system, "shared_with": "x@y.example" }),
     )
     .await;
-    let shared: SharedDashboard = response.json().await.unwrap();
 
     let (_, outsider) = app.create_user("owner@globex.example").await;
     let own = app.create_organization(&outsider, "Globex").await;
@@ -176,14 +178,13 @@ async fn foreign_organizations_and_their_dmss_answer_404() {
     let mine = my_dashboards(&app, &outsider).await;
     assert_eq!(mine.len(), 1);
     assert!(mine[0].dashboards.is_empty());
-    let response = share(
+    shared_dashboard(
         &app,
         &outsider,
         &own,
         json!({ "name": "Ours", "system_id": own_system, "shared_with": "x@y.example" }),
     )
     .await;
-    assert_eq!(response.status(), 201);
 
     // A guest sees nothing, and staff have no access to other organizations' dashboards.
     let (guest_id, guest) = app.create_user("guest@example.com").await;

@@ -31,11 +31,8 @@ async fn import(app: &TestApp, token: &str, csv: impl Into<String>) -> reqwest::
 }
 
 async fn search(app: &TestApp, token: &str, q: &str) -> AccountSearchResult {
-    let response = app
-        .get_as(token, &format!("/api/staff/accounts?q={}", urlencode(q)))
-        .await;
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+    app.read_as(token, &format!("/api/staff/accounts?q={}", urlencode(q)))
+        .await
 }
 
 fn urlencode(text: &str) -> String {
@@ -48,14 +45,11 @@ fn urlencode(text: &str) -> String {
 }
 
 async fn staff_members(app: &TestApp, token: &str, organization: &str) -> Members {
-    let response = app
-        .get_as(
-            token,
-            &format!("/api/staff/organizations/{organization}/members"),
-        )
-        .await;
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+    app.read_as(
+        token,
+        &format!("/api/staff/organizations/{organization}/members"),
+    )
+    .await
 }
 
 async fn link(
@@ -74,9 +68,7 @@ async fn link(
 }
 
 async fn audit_log(app: &TestApp, token: &str) -> Vec<AuditEntry> {
-    let response = app.get_as(token, "/api/staff/audit").await;
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+    app.read_as(token, "/api/staff/audit").await
 }
 
 /// Signs up without verifying; returns the verification token from the mail (the mail at

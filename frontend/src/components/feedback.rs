@@ -43,3 +43,29 @@ pub fn LoadFailure(failure: ApiFailure) -> impl IntoView {
 pub fn Loading() -> impl IntoView {
     view! { <p class="muted">"Loading…"</p> }
 }
+
+/// What a `<Suspense>` shows once its data is in: `show` the data, or say why it could not be
+/// loaded.
+pub fn loaded<T, V: IntoView + 'static>(
+    result: Result<T, ApiFailure>,
+    show: impl FnOnce(T) -> V,
+) -> AnyView {
+    match result {
+        Ok(data) => show(data).into_any(),
+        Err(failure) => view! { <LoadFailure failure /> }.into_any(),
+    }
+}
+
+/// The empty state of a page that has nothing to show yet, with why.
+#[component]
+pub fn EmptyState(
+    /// The `data-testid` of the box.
+    test_id: &'static str,
+    text: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="empty-state" data-testid=test_id>
+            <p>{text}</p>
+        </div>
+    }
+}

@@ -8,7 +8,7 @@ use stratus_shared::api::auth::{Account, AccountKind};
 
 use crate::api;
 use crate::components::app_tiles::LINK_NEEDED;
-use crate::components::feedback::{LoadFailure, Loading};
+use crate::components::feedback::{loaded, LoadFailure, Loading};
 use crate::components::form::{Field, FormMessage};
 use crate::components::require_sign_in::RequireSignIn;
 use crate::pages::forms::FormErrors;
@@ -36,13 +36,7 @@ fn AccountDetails() -> impl IntoView {
             <h1>"Your account"</h1>
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
-                    match account.await {
-                        Ok(account) => view! { <AccountSummary account /> }.into_any(),
-                        Err(failure) => {
-                            view! { <LoadFailure failure /> }
-                                .into_any()
-                        }
-                    }
+                    loaded(account.await, |account| view! { <AccountSummary account /> })
                 })}
             </Suspense>
             <LinkedProviders />

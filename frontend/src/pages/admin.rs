@@ -11,7 +11,7 @@ use stratus_shared::api::members::{Added, Members};
 use stratus_shared::api::organizations::Role;
 
 use crate::api;
-use crate::components::feedback::{LoadFailure, Loading, Outcome, StatusLine};
+use crate::components::feedback::{loaded, Loading, Outcome, StatusLine};
 use crate::components::organization_selector::use_selected_organization;
 use crate::components::require_sign_in::RequireSignIn;
 use crate::session::use_session;
@@ -163,10 +163,7 @@ fn OrganizationUsers(organization_id: String) -> impl IntoView {
         {message_view(message)}
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
-                match members.await {
-                    Ok(members) => view! { <UserTable members organization_id message on_change=reload /> }.into_any(),
-                    Err(failure) => view! { <LoadFailure failure /> }.into_any(),
-                }
+                loaded(members.await, |members| view! { <UserTable members organization_id message on_change=reload /> })
             })}
         </Suspense>
     }

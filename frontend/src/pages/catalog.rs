@@ -7,7 +7,7 @@ use leptos_router::NavigateOptions;
 use stratus_shared::api::catalog::CatalogItem;
 
 use crate::api;
-use crate::components::feedback::{LoadFailure, Loading};
+use crate::components::feedback::{loaded, Loading};
 
 /// The catalog URL for a search and a category (empty ones left out).
 fn catalog_url(search: &str, category: &str) -> String {
@@ -94,13 +94,7 @@ pub fn CatalogPage() -> impl IntoView {
             </div>
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
-                    match items.await {
-                        Ok(items) => view! { <CatalogResults items /> }.into_any(),
-                        Err(failure) => {
-                            view! { <LoadFailure failure /> }
-                                .into_any()
-                        }
-                    }
+                    loaded(items.await, |items| view! { <CatalogResults items /> })
                 })}
             </Suspense>
         </div>

@@ -14,7 +14,7 @@ use stratus_shared::api::collaboration::{
 };
 
 use crate::api::{self, ApiFailure};
-use crate::components::feedback::{LoadFailure, Loading, Outcome, StatusLine};
+use crate::components::feedback::{loaded, EmptyState, Loading, Outcome, StatusLine};
 use crate::components::require_sign_in::RequireSignIn;
 use crate::session::{use_session, Session};
 
@@ -54,27 +54,18 @@ fn CollaborationApp() -> impl IntoView {
             <StatusMessage message />
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
-                    match groups.await {
-                        Ok(groups) if groups.is_empty() => {
-                            view! {
-                                <div class="empty-state" data-testid="collaboration-guest">
-                                    <p>{GUEST_EXPLANATION}</p>
-                                </div>
-                            }
+                    loaded(groups.await, move |groups| {
+                        if groups.is_empty() {
+                            view! { <EmptyState test_id="collaboration-guest" text=GUEST_EXPLANATION /> }
                                 .into_any()
-                        }
-                        Ok(groups) => {
+                        } else {
                             groups
                                 .into_iter()
                                 .map(|group| view! { <OrganizationProjectList group message on_change=reload /> })
                                 .collect_view()
                                 .into_any()
                         }
-                        Err(failure) => {
-                            view! { <LoadFailure failure /> }
-                                .into_any()
-                        }
-                    }
+                    })
                 })}
             </Suspense>
         </div>

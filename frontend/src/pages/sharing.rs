@@ -8,7 +8,7 @@ use stratus_shared::api::organizations::System;
 use stratus_shared::api::sharing::{OrganizationSharedDashboards, ShareDashboard};
 
 use crate::api::{self, ApiFailure};
-use crate::components::feedback::{LoadFailure, Loading};
+use crate::components::feedback::{loaded, EmptyState, Loading};
 use crate::components::require_sign_in::RequireSignIn;
 use crate::pages::collaboration::{act, Message, StatusMessage};
 use crate::session::use_session;
@@ -53,16 +53,11 @@ fn SharingApp() -> impl IntoView {
             <StatusMessage message />
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
-                    match data.await {
-                        Ok((groups, _)) if groups.is_empty() => {
-                            view! {
-                                <div class="empty-state" data-testid="sharing-guest">
-                                    <p>{GUEST_EXPLANATION}</p>
-                                </div>
-                            }
+                    loaded(data.await, move |(groups, systems)| {
+                        if groups.is_empty() {
+                            view! { <EmptyState test_id="sharing-guest" text=GUEST_EXPLANATION /> }
                                 .into_any()
-                        }
-                        Ok((groups, systems)) => {
+                        } else {
                             groups
                                 .into_iter()
                                 .map(|group| {
@@ -76,11 +71,7 @@ fn SharingApp() -> impl IntoView {
                                 .collect_view()
                                 .into_any()
                         }
-                        Err(failure) => {
-                            view! { <LoadFailure failure /> }
-                                .into_any()
-                        }
-                    }
+                    })
                 })}
             </Suspense>
         </div>

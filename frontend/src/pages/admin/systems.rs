@@ -7,7 +7,7 @@ use stratus_shared::api::organizations::{Role, SystemDetail, SystemSettings, Sys
 
 use super::{message_view, ROLES};
 use crate::api;
-use crate::components::feedback::{LoadFailure, Loading};
+use crate::components::feedback::{loaded, LoadFailure, Loading};
 use crate::pages::system_detail::Actions;
 use crate::session::use_session;
 
@@ -82,10 +82,7 @@ fn SystemAdmin(system_id: String) -> impl IntoView {
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
-                match detail.await {
-                    Ok(detail) => view! { <SystemPanels detail reload=version /> }.into_any(),
-                    Err(failure) => view! { <LoadFailure failure /> }.into_any(),
-                }
+                loaded(detail.await, |detail| view! { <SystemPanels detail reload=version /> })
             })}
         </Suspense>
     }
@@ -185,10 +182,7 @@ fn SystemUsers(system_id: String, my_role: Role) -> impl IntoView {
         {message_view(message)}
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
-                match users.await {
-                    Ok(users) => view! { <SystemUserTable users my_role set_role /> }.into_any(),
-                    Err(failure) => view! { <LoadFailure failure /> }.into_any(),
-                }
+                loaded(users.await, |users| view! { <SystemUserTable users my_role set_role /> })
             })}
         </Suspense>
     }
