@@ -391,24 +391,14 @@ pub async fn create_organization(
             connection.transaction(|connection| {
                 crate::db::begin_write(connection)?;
                 let now = crate::db::now().naive_utc();
-                let id = uuid::Uuid::new_v4().to_string();
-                let slug = unique_slug(connection, &name)?;
-                diesel::insert_into(organizations::table)
-                    .values((
-                        organizations::id.eq(&id),
-                        organizations::name.eq(&name),
-                        organizations::slug.eq(&slug),
-                        organizations::created_at.eq(now),
-                    ))
-                    .execute(connection)?;
-                diesel::insert_into(memberships::table)
-                    .values((
-                        memberships::organization_id.eq(&id),
-                        memberships::user_id.eq(&user.user_id),
-                        memberships::role.eq(Role::Owner.as_str()),
-                        memberships::created_at.eq(now),
-                    ))
-                    .execute(connection)?;
+                let (id, slug) = insert_organization(connection, &name, now)?;
+                membership_rules::insert_membership(
+                    connection,
+                    &id,
+                    &user.user_id,
+                    Role::Owner,
+                    now,
+                )?;
                 let actor = Actor::load(connection, &user.user_id, false)?;
                 audit::record(
                     connection,
@@ -430,6 +420,26 @@ pub async fn create_organization(
         .await?;
     hub.membership_changed(&user_id);
     Ok(HttpResponse::Created().json(organization))
+}
+
+/// Creates an organization named `name` (with a slug of its own) and returns its id and slug.
+/// Its first Owner is up to the caller.
+pub(crate) fn insert_organization(
+    connection: &mut AnyConnection,
+    name: &str,
+    now: NaiveDateTime,
+) -> Result<(String, String), AppError> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let slug = unique_slug(connection, name)?;
+    diesel::insert_into(organizations::table)
+        .values((
+            organizations::id.eq(&id),
+            organizations::name.eq(name),
+            organizations::slug.eq(&slug),
+            organizations::created_at.eq(now),
+        ))
+        .execute(connection)?;
+    Ok((id, slug))
 }
 
 /// A URL-friendly, unused slug for a name: `acme-corp`, or `acme-corp-x7k2q9` when taken.

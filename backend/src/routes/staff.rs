@@ -33,9 +33,9 @@ use crate::db::{AnyConnection, Database};
 use crate::error::AppError;
 use crate::live::LiveHub;
 use crate::mail::Mail;
-use crate::memberships as membership_rules;
+use crate::memberships::{self as membership_rules, LinkOutcome};
 use crate::routes::auth::parse_email;
-use crate::routes::organizations::{parse_name, unique_slug};
+use crate::routes::organizations::{insert_organization, parse_name};
 use crate::startup::AppState;
 
 /// Most accounts (and, separately, pending links) one account search lists.
@@ -149,9 +149,9 @@ enum LinkEffect {
     AlreadyLinked,
 }
 
-/// Links `email` to `organization` with `role`: a verified account becomes a member at once;
-/// any other address gets a pending link (marked with `source`) that applies when the address
-/// is verified. Writes no audit entry and sends no mail (the callers do).
+/// Links `email` to `organization` with `role` ([`membership_rules::link_email`]) and says
+/// what that did as the staff console shows it. Writes no audit entry and sends no mail (the
+/// callers do).
 fn link_address(
     conn: &mut AnyConnection,
     staff_user_id: &str,
@@ -161,64 +161,39 @@ fn link_address(
     source: LinkSource,
     now: NaiveDateTime,
 ) -> Result<LinkEffect, AppError> {
-    match accounts::find_by_email(conn, email)? {
-        Some(account) if account.is_verified() => {
-            if membership_rules::role_of(conn, &organization.id, &account.id)?.is_some() {
-                return Ok(LinkEffect::AlreadyLinked);
-            }
-            diesel::insert_into(memberships::table)
-                .values((
-                    memberships::organization_id.eq(&organization.id),
-                    memberships::user_id.eq(&account.id),
-                    memberships::role.eq(role.as_str()),
-                    memberships::created_at.eq(now),
-                ))
-                .execute(conn)?;
-            Ok(LinkEffect::Linked(Linked::Member {
-                user_id: account.id,
-                email: account.email,
-                link: OrganizationLink {
-                    organization_id: organization.id.clone(),
-                    organization_name: organization.name.clone(),
-                    role,
-                    since: now.and_utc(),
-                },
-            }))
-        }
-        _ => {
-            let taken: i64 = invitations::table
-                .filter(invitations::organization_id.eq(&organization.id))
-                .filter(invitations::email.eq(email.as_str()))
-                .count()
-                .get_result(conn)?;
-            if taken > 0 {
-                return Ok(LinkEffect::AlreadyLinked);
-            }
-            let id = uuid::Uuid::new_v4().to_string();
-            diesel::insert_into(invitations::table)
-                .values((
-                    invitations::id.eq(&id),
-                    invitations::organization_id.eq(&organization.id),
-                    invitations::email.eq(email.as_str()),
-                    invitations::role.eq(role.as_str()),
-                    invitations::invited_by.eq(staff_user_id),
-                    invitations::created_at.eq(now),
-                    invitations::source.eq(source.as_str()),
-                ))
-                .execute(conn)?;
-            Ok(LinkEffect::Linked(Linked::Pending {
-                link: PendingLink {
-                    id,
-                    email: email.to_string(),
-                    organization_id: organization.id.clone(),
-                    organization_name: organization.name.clone(),
-                    role,
-                    source,
-                    created_at: now.and_utc(),
-                },
-            }))
-        }
-    }
+    let outcome = membership_rules::link_email(
+        conn,
+        &organization.id,
+        email,
+        role,
+        source,
+        staff_user_id,
+        now,
+    )?;
+    Ok(match outcome {
+        LinkOutcome::AlreadyMember | LinkOutcome::AlreadyPending => LinkEffect::AlreadyLinked,
+        LinkOutcome::Member { user_id, email } => LinkEffect::Linked(Linked::Member {
+            user_id,
+            email,
+            link: OrganizationLink {
+                organization_id: organization.id.clone(),
+                organization_name: organization.name.clone(),
+                role,
+                since: now.and_utc(),
+            },
+        }),
+        LinkOutcome::Pending { invitation_id } => LinkEffect::Linked(Linked::Pending {
+            link: PendingLink {
+                id: invitation_id,
+                email: email.to_string(),
+                organization_id: organization.id.clone(),
+                organization_name: organization.name.clone(),
+                role,
+                source,
+                created_at: now.and_utc(),
+            },
+        }),
+    })
 }
 
 /// The audit detail of a link.
@@ -267,22 +242,8 @@ fn link_mail(linked: &Linked, public_url: &str) -> Mail {
     }
 }
 
-/// Refuses a change of `user_id`'s membership that does not exist (404) or that takes away
-/// (`loses_owner`) the organization's last Owner (409 `last_owner`).
-fn check_membership_change(
-    conn: &mut AnyConnection,
-    organization_id: &str,
-    user_id: &str,
-    loses_owner: bool,
-) -> Result<Role, AppError> {
-    let role = membership_rules::role_of(conn, organization_id, user_id)?.ok_or_else(|| {
-        AppError::NotFound("This account does not belong to that organization.".into())
-    })?;
-    if loses_owner && membership_rules::would_orphan(conn, organization_id, user_id)? {
-        return Err(AppError::LastOwner);
-    }
-    Ok(role)
-}
+/// The 404 message of an account that does not belong to the organization.
+const NOT_LINKED: &str = "This account does not belong to that organization.";
 
 fn email_of(conn: &mut AnyConnection, user_id: &str) -> Result<String, AppError> {
     Ok(users::table
@@ -528,16 +489,7 @@ pub async fn staff_create_organization(
             conn.transaction::<_, AppError, _>(|conn| {
                 crate::db::begin_write(conn)?;
                 let now = crate::db::now().naive_utc();
-                let id = uuid::Uuid::new_v4().to_string();
-                let slug = unique_slug(conn, &name)?;
-                diesel::insert_into(organizations::table)
-                    .values((
-                        organizations::id.eq(&id),
-                        organizations::name.eq(&name),
-                        organizations::slug.eq(&slug),
-                        organizations::created_at.eq(now),
-                    ))
-                    .execute(conn)?;
+                let (id, slug) = insert_organization(conn, &name, now)?;
                 let organization = OrganizationRef {
                     id: id.clone(),
                     name: name.clone(),
@@ -725,16 +677,10 @@ pub async fn staff_change_role(
             conn.transaction::<_, AppError, _>(|conn| {
                 crate::db::begin_write(conn)?;
                 let organization = find_organization(conn, &organization_id)?;
-                let before =
-                    check_membership_change(conn, &organization.id, &user_id, role != Role::Owner)?;
-                diesel::update(
-                    memberships::table
-                        .filter(memberships::organization_id.eq(&organization.id))
-                        .filter(memberships::user_id.eq(&user_id)),
-                )
-                .set(memberships::role.eq(role.as_str()))
-                .execute(conn)?;
-                let email = email_of(conn, &user_id)?;
+                let before = membership_rules::change_role(conn, &organization.id, &user_id, role)
+                    .map_err(|refused| refused.into_app_error(NOT_LINKED))?;
+                let member = membership_rules::member(conn, &organization.id, &user_id)?
+                    .ok_or_else(|| AppError::NotFound(NOT_LINKED.into()))?;
                 let actor = Actor::load(conn, &staff.user_id, true)?;
                 audit::record(
                     conn,
@@ -742,23 +688,14 @@ pub async fn staff_change_role(
                     Some(organization.id.as_str()),
                     "staff.role_changed",
                     format!(
-                        "Changed {email}'s role in {} from {} to {}",
+                        "Changed {}'s role in {} from {} to {}",
+                        member.email,
                         organization.name,
                         before.label(),
                         role.label()
                     ),
                 )?;
-                let since: NaiveDateTime = memberships::table
-                    .filter(memberships::organization_id.eq(&organization.id))
-                    .filter(memberships::user_id.eq(&user_id))
-                    .select(memberships::created_at)
-                    .first(conn)?;
-                Ok(Member {
-                    user_id,
-                    email,
-                    role,
-                    since: since.and_utc(),
-                })
+                Ok(member)
             })
         })
         .await?;
@@ -796,13 +733,8 @@ pub async fn staff_remove_member(
             conn.transaction::<_, AppError, _>(|conn| {
                 crate::db::begin_write(conn)?;
                 let organization = find_organization(conn, &organization_id)?;
-                let role = check_membership_change(conn, &organization.id, &user_id, true)?;
-                diesel::delete(
-                    memberships::table
-                        .filter(memberships::organization_id.eq(&organization.id))
-                        .filter(memberships::user_id.eq(&user_id)),
-                )
-                .execute(conn)?;
+                let role = membership_rules::remove_member(conn, &organization.id, &user_id)
+                    .map_err(|refused| refused.into_app_error(NOT_LINKED))?;
                 let email = email_of(conn, &user_id)?;
                 let actor = Actor::load(conn, &staff.user_id, true)?;
                 audit::record(
