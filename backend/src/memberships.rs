@@ -183,7 +183,6 @@ pub enum LinkOutcome {
 /// Links `email` to `organization_id` with `role`: a verified account becomes a member at
 /// once, any other address gets a pending link marked with `source` (and who asked for it).
 /// Writes no audit entry and sends no mail: the callers decide those.
-#[allow(clippy::too_many_arguments)]
 pub fn link_email(
     conn: &mut AnyConnection,
     organization_id: &str,

@@ -11,16 +11,18 @@ use stratus_shared::api::collaboration::{
     CreateProject, CreateTask, OrganizationProjects, Project, ProjectStatus, Task, TaskStatus,
     UpdateProject, UpdateTask,
 };
-use stratus_shared::api::organizations::Role;
 use stratus_shared::ApiError;
 
-use crate::audit::{self, Actor};
+use crate::audit;
 use crate::auth::permissions::{allows, allows_staff, Action};
 use crate::auth::CurrentUser;
-use crate::db::schema::{memberships, organizations, project_tasks, projects, users};
+use crate::db::schema::{project_tasks, projects, users};
 use crate::db::{AnyConnection, Database};
 use crate::error::AppError;
-use crate::routes::organizations::{authorize_or_staff, parse_name, Access};
+use crate::routes::organizations::{
+    authorize_or_staff, authorize_or_staff_for, by_organization, my_organizations_allowing,
+    parse_name, Access,
+};
 
 /// Longest task title.
 const TASK_TITLE_MAX: usize = 200;
@@ -44,6 +46,15 @@ fn check_dates(start: Option<NaiveDate>, due: Option<NaiveDate>) -> Result<(), A
             "The due date ({due}) cannot be before the start date ({start})."
         ))),
         _ => Ok(()),
+    }
+}
+
+/// The audit wording of an edit's list of changes.
+fn summarize(changes: &[String]) -> String {
+    if changes.is_empty() {
+        "nothing changed".to_owned()
+    } else {
+        changes.join(", ")
     }
 }
 
@@ -181,11 +192,7 @@ fn authorize_project(
         .first(connection)
         .optional()?
         .ok_or_else(no_such_project)?;
-    let access =
-        authorize_or_staff(connection, user_id, &row.1, action).map_err(|error| match error {
-            AppError::NotFound(_) => no_such_project(),
-            other => other,
-        })?;
+    let access = authorize_or_staff_for(connection, user_id, &row.1, action, no_such_project)?;
     Ok((row, access))
 }
 
@@ -205,12 +212,7 @@ fn authorize_task(
         .optional()?
         .ok_or_else(no_such_task)?;
     let access =
-        authorize_or_staff(connection, user_id, &organization_id, action).map_err(|error| {
-            match error {
-                AppError::NotFound(_) => no_such_task(),
-                other => other,
-            }
-        })?;
+        authorize_or_staff_for(connection, user_id, &organization_id, action, no_such_task)?;
     Ok((task, organization_id, project_name, access))
 }
 
@@ -237,12 +239,6 @@ pub async fn list_my_projects(
 ) -> Result<HttpResponse, AppError> {
     let grouped = database
         .run_app(move |connection| {
-            let mine: Vec<(String, String, String)> = organizations::table
-                .inner_join(memberships::table)
-                .filter(memberships::user_id.eq(&user.user_id))
-                .order((organizations::name.asc(), organizations::id.asc()))
-                .select((organizations::id, organizations::name, memberships::role))
-                .load(connection)?;
             let is_staff: i32 = users::table
                 .find(&user.user_id)
                 .select(users::is_staff)
@@ -250,23 +246,16 @@ pub async fn list_my_projects(
                 .optional()?
                 .unwrap_or(0);
             let staff_manage = is_staff == 1 && allows_staff(Action::ManageProjects);
-            let visible: Vec<(String, String, Role)> = mine
-                .into_iter()
-                .filter_map(|(id, name, role)| Some((id, name, Role::parse(&role)?)))
-                .filter(|(_, _, role)| allows(*role, Action::ViewProjects))
-                .collect();
+            let visible =
+                my_organizations_allowing(connection, &user.user_id, Action::ViewProjects)?;
             let ids: Vec<String> = visible.iter().map(|(id, _, _)| id.clone()).collect();
-            let mut by_organization: HashMap<String, Vec<Project>> = HashMap::new();
-            for project in projects_of(connection, &ids)? {
-                by_organization
-                    .entry(project.organization_id.clone())
-                    .or_default()
-                    .push(project);
-            }
+            let mut of_organization = by_organization(projects_of(connection, &ids)?, |project| {
+                &project.organization_id
+            });
             Ok(visible
                 .into_iter()
                 .map(|(id, name, role)| OrganizationProjects {
-                    projects: by_organization.remove(&id).unwrap_or_default(),
+                    projects: of_organization.remove(&id).unwrap_or_default(),
                     can_manage: allows(role, Action::ManageProjects) || staff_manage,
                     organization_id: id,
                     organization_name: name,
@@ -365,10 +354,10 @@ pub async fn create_project(
                         projects::updated_at.eq(now),
                     ))
                     .execute(connection)?;
-                let actor = Actor::load(connection, &user.user_id, access.by_staff)?;
-                audit::record(
+                audit::record_as(
                     connection,
-                    &actor,
+                    &user.user_id,
+                    access.by_staff,
                     Some(&organization_id),
                     "project.created",
                     format!("Created the project \"{name}\" ({}).", status.label()),
@@ -456,15 +445,11 @@ pub async fn update_project(
                         projects::updated_at.eq(crate::db::now().naive_utc()),
                     ))
                     .execute(connection)?;
-                let actor = Actor::load(connection, &user.user_id, access.by_staff)?;
-                let summary = if changes.is_empty() {
-                    "nothing changed".to_owned()
-                } else {
-                    changes.join(", ")
-                };
-                audit::record(
+                let summary = summarize(&changes);
+                audit::record_as(
                     connection,
-                    &actor,
+                    &user.user_id,
+                    access.by_staff,
                     Some(&organization_id),
                     "project.updated",
                     format!("Edited the project \"{old_name}\": {summary}."),
@@ -506,10 +491,10 @@ pub async fn delete_project(
                     Action::ManageProjects,
                 )?;
                 diesel::delete(projects::table.find(&project_id)).execute(connection)?;
-                let actor = Actor::load(connection, &user.user_id, access.by_staff)?;
-                audit::record(
+                audit::record_as(
                     connection,
-                    &actor,
+                    &user.user_id,
+                    access.by_staff,
                     Some(&row.1),
                     "project.deleted",
                     format!("Deleted the project \"{}\" and its tasks.", row.2),
@@ -576,10 +561,10 @@ pub async fn create_task(
                     ))
                     .execute(connection)?;
                 touch_project(connection, &project_id)?;
-                let actor = Actor::load(connection, &user.user_id, access.by_staff)?;
-                audit::record(
+                audit::record_as(
                     connection,
-                    &actor,
+                    &user.user_id,
+                    access.by_staff,
                     Some(&row.1),
                     "task.created",
                     format!(
@@ -654,15 +639,11 @@ pub async fn update_task(
                         status.as_str()
                     ));
                 }
-                let summary = if changes.is_empty() {
-                    "nothing changed".to_owned()
-                } else {
-                    changes.join(", ")
-                };
-                let actor = Actor::load(connection, &user.user_id, access.by_staff)?;
-                audit::record(
+                let summary = summarize(&changes);
+                audit::record_as(
                     connection,
-                    &actor,
+                    &user.user_id,
+                    access.by_staff,
                     Some(&organization_id),
                     "task.updated",
                     format!(
@@ -708,10 +689,10 @@ pub async fn delete_task(
                     authorize_task(connection, &user.user_id, &task_id, Action::ManageProjects)?;
                 diesel::delete(project_tasks::table.find(&task_id)).execute(connection)?;
                 touch_project(connection, &row.1)?;
-                let actor = Actor::load(connection, &user.user_id, access.by_staff)?;
-                audit::record(
+                audit::record_as(
                     connection,
-                    &actor,
+                    &user.user_id,
+                    access.by_staff,
                     Some(&organization_id),
                     "task.deleted",
                     format!(

@@ -84,8 +84,7 @@ fn record(
     action: &str,
     detail: String,
 ) -> Result<(), AppError> {
-    let actor = audit::Actor::load(conn, user_id, false)?;
-    audit::record(conn, &actor, Some(organization_id), action, detail)?;
+    audit::record_as(conn, user_id, false, Some(organization_id), action, detail)?;
     Ok(())
 }
 

@@ -195,10 +195,10 @@ pub async fn delete_organization(
                     .select(systems::id)
                     .load(connection)?;
                 let members = membership_rules::member_ids(connection, &organization_id)?;
-                let actor = Actor::load(connection, &user.user_id, false)?;
-                audit::record(
+                audit::record_as(
                     connection,
-                    &actor,
+                    &user.user_id,
+                    false,
                     Some(&organization_id),
                     "organization.deleted",
                     format!(

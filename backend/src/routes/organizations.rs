@@ -3,6 +3,8 @@
 //!
 //! An organization the person does not belong to answers 404, as if it did not exist.
 
+use std::collections::HashMap;
+
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -13,7 +15,7 @@ use stratus_shared::api::organizations::{
 };
 use stratus_shared::ConnectionState;
 
-use crate::audit::{self, Actor};
+use crate::audit;
 use crate::auth::permissions::{allows, allows_staff, Action};
 use crate::auth::{one_time, CurrentUser};
 use crate::db::schema::{
@@ -98,6 +100,56 @@ pub(crate) fn authorize_or_staff(
         return Err(refused);
     }
     Ok(Access { by_staff: true })
+}
+
+/// [`authorize_or_staff`] for something of `organization_id` (a project, a task, a shared
+/// dashboard): where the organization would answer 404, `missing` answers instead, so that a
+/// foreign one reads exactly like one that does not exist.
+pub(crate) fn authorize_or_staff_for(
+    connection: &mut AnyConnection,
+    user_id: &str,
+    organization_id: &str,
+    action: Action,
+    missing: impl FnOnce() -> AppError,
+) -> Result<Access, AppError> {
+    authorize_or_staff(connection, user_id, organization_id, action).map_err(|error| match error {
+        AppError::NotFound(_) => missing(),
+        other => other,
+    })
+}
+
+/// My organizations (by name) where my role allows `action`, each with that role.
+pub(crate) fn my_organizations_allowing(
+    connection: &mut AnyConnection,
+    user_id: &str,
+    action: Action,
+) -> QueryResult<Vec<(String, String, Role)>> {
+    let mine: Vec<(String, String, String)> = organizations::table
+        .inner_join(memberships::table)
+        .filter(memberships::user_id.eq(user_id))
+        .order((organizations::name.asc(), organizations::id.asc()))
+        .select((organizations::id, organizations::name, memberships::role))
+        .load(connection)?;
+    Ok(mine
+        .into_iter()
+        .filter_map(|(id, name, role)| Some((id, name, Role::parse(&role)?)))
+        .filter(|(_, _, role)| allows(*role, action))
+        .collect())
+}
+
+/// `items` by the id of the organization each belongs to (order kept within each).
+pub(crate) fn by_organization<T>(
+    items: Vec<T>,
+    organization_of: impl Fn(&T) -> &str,
+) -> HashMap<String, Vec<T>> {
+    let mut grouped: HashMap<String, Vec<T>> = HashMap::new();
+    for item in items {
+        grouped
+            .entry(organization_of(&item).to_owned())
+            .or_default()
+            .push(item);
+    }
+    grouped
 }
 
 /// What the caller may do with one DMS.
@@ -399,10 +451,10 @@ pub async fn create_organization(
                     Role::Owner,
                     now,
                 )?;
-                let actor = Actor::load(connection, &user.user_id, false)?;
-                audit::record(
+                audit::record_as(
                     connection,
-                    &actor,
+                    &user.user_id,
+                    false,
                     Some(&id),
                     "organization.created",
                     format!("Created the organization {name}"),
@@ -507,10 +559,10 @@ pub async fn create_system(
                 )?;
                 let created =
                     insert_system(connection, &organization_id, &name, Some(&user.user_id))?;
-                let actor = Actor::load(connection, &user.user_id, false)?;
-                audit::record(
+                audit::record_as(
                     connection,
-                    &actor,
+                    &user.user_id,
+                    false,
                     Some(&organization_id),
                     "system.registered",
                     format!("Registered the DMS {name}"),
@@ -827,10 +879,10 @@ pub(crate) fn record_system_change(
         .find(system_id)
         .select(systems::name)
         .first(connection)?;
-    let actor = Actor::load(connection, user_id, false)?;
-    audit::record(
+    audit::record_as(
         connection,
-        &actor,
+        user_id,
+        false,
         Some(organization_id),
         action,
         format!("{what} (DMS {name})"),

@@ -510,10 +510,10 @@ pub async fn staff_create_organization(
                         )))
                     }
                 };
-                let actor = Actor::load(conn, &staff.user_id, true)?;
-                audit::record(
+                audit::record_as(
                     conn,
-                    &actor,
+                    &staff.user_id,
+                    true,
                     Some(id.as_str()),
                     "staff.organization_created",
                     format!("Created organization {name} with first Owner {owner_email}"),
@@ -623,10 +623,10 @@ pub async fn staff_create_link(
                         )))
                     }
                 };
-                let actor = Actor::load(conn, &staff.user_id, true)?;
-                audit::record(
+                audit::record_as(
                     conn,
-                    &actor,
+                    &staff.user_id,
+                    true,
                     Some(organization.id.as_str()),
                     "staff.link_created",
                     link_detail(&linked),
@@ -681,10 +681,10 @@ pub async fn staff_change_role(
                     .map_err(|refused| refused.into_app_error(NOT_LINKED))?;
                 let member = membership_rules::member(conn, &organization.id, &user_id)?
                     .ok_or_else(|| AppError::NotFound(NOT_LINKED.into()))?;
-                let actor = Actor::load(conn, &staff.user_id, true)?;
-                audit::record(
+                audit::record_as(
                     conn,
-                    &actor,
+                    &staff.user_id,
+                    true,
                     Some(organization.id.as_str()),
                     "staff.role_changed",
                     format!(
@@ -736,10 +736,10 @@ pub async fn staff_remove_member(
                 let role = membership_rules::remove_member(conn, &organization.id, &user_id)
                     .map_err(|refused| refused.into_app_error(NOT_LINKED))?;
                 let email = email_of(conn, &user_id)?;
-                let actor = Actor::load(conn, &staff.user_id, true)?;
-                audit::record(
+                audit::record_as(
                     conn,
-                    &actor,
+                    &staff.user_id,
+                    true,
                     Some(organization.id.as_str()),
                     "staff.link_removed",
                     format!(
@@ -794,10 +794,10 @@ pub async fn staff_remove_pending_link(
                     .ok_or_else(|| AppError::NotFound("There is no such pending link.".into()))?;
                 diesel::delete(invitations::table.find(&link_id)).execute(conn)?;
                 let role = Role::parse(&role).map_or(role.clone(), |r| r.label().to_owned());
-                let actor = Actor::load(conn, &staff.user_id, true)?;
-                audit::record(
+                audit::record_as(
                     conn,
-                    &actor,
+                    &staff.user_id,
+                    true,
                     Some(organization_id.as_str()),
                     "staff.pending_link_removed",
                     format!("Removed the pending link of {email} ({role}) to {organization_name}"),
