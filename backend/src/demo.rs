@@ -5,14 +5,14 @@
 use diesel::prelude::*;
 use stratus_shared::api::organizations::Role;
 
-use stratus_shared::api::collaboration::{ProjectStatus, TaskStatus};
+use stratus_shared::api::collaboration::{ProjectStatus, Task, TaskStatus};
 
-use crate::db::schema::{
-    memberships, organizations, project_tasks, projects, shared_dashboards, systems, users,
-};
+use crate::db::schema::{organizations, projects, shared_dashboards, systems, users};
 use crate::db::Database;
 use crate::error::AppError;
-use crate::routes::organizations::{insert_connect_code, insert_system, unique_slug};
+use crate::memberships as membership_rules;
+use crate::routes::collaboration::{insert_project, insert_task};
+use crate::routes::organizations::{insert_connect_code, insert_organization, insert_system};
 
 /// A DMS ready to be played by the simulator.
 #[derive(Debug, Clone)]
@@ -45,19 +45,7 @@ pub async fn prepare(
                     .optional()?;
                 let organization_id = match existing {
                     Some(id) => id,
-                    None => {
-                        let id = uuid::Uuid::new_v4().to_string();
-                        let slug = unique_slug(connection, &organization_name)?;
-                        diesel::insert_into(organizations::table)
-                            .values((
-                                organizations::id.eq(&id),
-                                organizations::name.eq(&organization_name),
-                                organizations::slug.eq(slug),
-                                organizations::created_at.eq(now),
-                            ))
-                            .execute(connection)?;
-                        id
-                    }
+                    None => insert_organization(connection, &organization_name, now)?.0,
                 };
                 let people: Vec<(String, String)> = users::table
                     .select((users::id, users::email))
@@ -68,20 +56,15 @@ pub async fn prepare(
                     } else {
                         Role::Member
                     };
-                    let member: i64 = memberships::table
-                        .filter(memberships::organization_id.eq(&organization_id))
-                        .filter(memberships::user_id.eq(&user_id))
-                        .count()
-                        .get_result(connection)?;
-                    if member == 0 {
-                        diesel::insert_into(memberships::table)
-                            .values((
-                                memberships::organization_id.eq(&organization_id),
-                                memberships::user_id.eq(&user_id),
-                                memberships::role.eq(role.as_str()),
-                                memberships::created_at.eq(now),
-                            ))
-                            .execute(connection)?;
+                    if membership_rules::role_of(connection, &organization_id, &user_id)?.is_none()
+                    {
+                        membership_rules::insert_membership(
+                            connection,
+                            &organization_id,
+                            &user_id,
+                            role,
+                            now,
+                        )?;
                     }
                 }
                 let mut prepared = Vec::with_capacity(names.len());
@@ -160,29 +143,25 @@ pub async fn seed_apps(database: &Database, systems: &[DemoSystem]) -> Result<()
                         ),
                     ];
                     for (name, status, start_date, due_date, tasks) in examples {
-                        let project_id = uuid::Uuid::new_v4().to_string();
-                        diesel::insert_into(projects::table)
-                            .values((
-                                projects::id.eq(&project_id),
-                                projects::organization_id.eq(&organization_id),
-                                projects::name.eq(name),
-                                projects::status.eq(status.as_str()),
-                                projects::start_date.eq(start_date),
-                                projects::due_date.eq(due_date),
-                                projects::created_at.eq(now),
-                                projects::updated_at.eq(now),
-                            ))
-                            .execute(connection)?;
+                        let project_id = insert_project(
+                            connection,
+                            &organization_id,
+                            name,
+                            status,
+                            (start_date, due_date),
+                            now,
+                        )?;
                         for (position, (title, status)) in (1..).zip(tasks) {
-                            diesel::insert_into(project_tasks::table)
-                                .values((
-                                    project_tasks::id.eq(uuid::Uuid::new_v4().to_string()),
-                                    project_tasks::project_id.eq(&project_id),
-                                    project_tasks::title.eq(*title),
-                                    project_tasks::status.eq(status.as_str()),
-                                    project_tasks::position.eq(position),
-                                ))
-                                .execute(connection)?;
+                            insert_task(
+                                connection,
+                                &Task {
+                                    id: uuid::Uuid::new_v4().to_string(),
+                                    project_id: project_id.clone(),
+                                    title: (*title).to_owned(),
+                                    status: *status,
+                                    position,
+                                },
+                            )?;
                         }
                     }
                 }

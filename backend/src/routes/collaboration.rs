@@ -216,6 +216,46 @@ fn authorize_task(
     Ok((task, organization_id, project_name, access))
 }
 
+/// Writes a new project of `organization_id` (checked already) with its `(start, due)` dates;
+/// returns its id.
+pub(crate) fn insert_project(
+    connection: &mut AnyConnection,
+    organization_id: &str,
+    name: &str,
+    status: ProjectStatus,
+    (start_date, due_date): (Option<NaiveDate>, Option<NaiveDate>),
+    now: NaiveDateTime,
+) -> QueryResult<String> {
+    let id = uuid::Uuid::new_v4().to_string();
+    diesel::insert_into(projects::table)
+        .values((
+            projects::id.eq(&id),
+            projects::organization_id.eq(organization_id),
+            projects::name.eq(name),
+            projects::status.eq(status.as_str()),
+            projects::start_date.eq(start_date),
+            projects::due_date.eq(due_date),
+            projects::created_at.eq(now),
+            projects::updated_at.eq(now),
+        ))
+        .execute(connection)?;
+    Ok(id)
+}
+
+/// Writes a new task (checked already).
+pub(crate) fn insert_task(connection: &mut AnyConnection, task: &Task) -> QueryResult<()> {
+    diesel::insert_into(project_tasks::table)
+        .values((
+            project_tasks::id.eq(&task.id),
+            project_tasks::project_id.eq(&task.project_id),
+            project_tasks::title.eq(&task.title),
+            project_tasks::status.eq(task.status.as_str()),
+            project_tasks::position.eq(task.position),
+        ))
+        .execute(connection)?;
+    Ok(())
+}
+
 fn touch_project(connection: &mut AnyConnection, project_id: &str) -> QueryResult<()> {
     diesel::update(projects::table.find(project_id))
         .set(projects::updated_at.eq(crate::db::now().naive_utc()))
@@ -340,20 +380,14 @@ pub async fn create_project(
                     &organization_id,
                     Action::ManageProjects,
                 )?;
-                let now = crate::db::now().naive_utc();
-                let id = uuid::Uuid::new_v4().to_string();
-                diesel::insert_into(projects::table)
-                    .values((
-                        projects::id.eq(&id),
-                        projects::organization_id.eq(&organization_id),
-                        projects::name.eq(&name),
-                        projects::status.eq(status.as_str()),
-                        projects::start_date.eq(start_date),
-                        projects::due_date.eq(due_date),
-                        projects::created_at.eq(now),
-                        projects::updated_at.eq(now),
-                    ))
-                    .execute(connection)?;
+                let id = insert_project(
+                    connection,
+                    &organization_id,
+                    &name,
+                    status,
+                    (start_date, due_date),
+                    crate::db::now().naive_utc(),
+                )?;
                 audit::record_as(
                     connection,
                     &user.user_id,
@@ -551,15 +585,7 @@ pub async fn create_task(
                     status,
                     position: last.unwrap_or(0) + 1,
                 };
-                diesel::insert_into(project_tasks::table)
-                    .values((
-                        project_tasks::id.eq(&task.id),
-                        project_tasks::project_id.eq(&task.project_id),
-                        project_tasks::title.eq(&task.title),
-                        project_tasks::status.eq(task.status.as_str()),
-                        project_tasks::position.eq(task.position),
-                    ))
-                    .execute(connection)?;
+                insert_task(connection, &task)?;
                 touch_project(connection, &project_id)?;
                 audit::record_as(
                     connection,
