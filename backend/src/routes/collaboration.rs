@@ -371,33 +371,30 @@ pub async fn create_project(
     let status = status.unwrap_or(ProjectStatus::Planned);
     check_dates(start_date, due_date)?;
     let project = database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                crate::db::begin_write(connection)?;
-                let access = authorize_or_staff(
-                    connection,
-                    &user.user_id,
-                    &organization_id,
-                    Action::ManageProjects,
-                )?;
-                let id = insert_project(
-                    connection,
-                    &organization_id,
-                    &name,
-                    status,
-                    (start_date, due_date),
-                    crate::db::now().naive_utc(),
-                )?;
-                audit::record_as(
-                    connection,
-                    &user.user_id,
-                    access.by_staff,
-                    Some(&organization_id),
-                    "project.created",
-                    format!("Created the project \"{name}\" ({}).", status.label()),
-                )?;
-                Ok(project_by_id(connection, &id)?)
-            })
+        .run_write(move |connection| {
+            let access = authorize_or_staff(
+                connection,
+                &user.user_id,
+                &organization_id,
+                Action::ManageProjects,
+            )?;
+            let id = insert_project(
+                connection,
+                &organization_id,
+                &name,
+                status,
+                (start_date, due_date),
+                crate::db::now().naive_utc(),
+            )?;
+            audit::record_as(
+                connection,
+                &user.user_id,
+                access.by_staff,
+                Some(&organization_id),
+                "project.created",
+                format!("Created the project \"{name}\" ({}).", status.label()),
+            )?;
+            Ok(project_by_id(connection, &id)?)
         })
         .await?;
     Ok(HttpResponse::Created().json(project))
@@ -438,58 +435,55 @@ pub async fn update_project(
         .map(|name| parse_name(name, "project"))
         .transpose()?;
     let project = database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                crate::db::begin_write(connection)?;
-                let (row, access) = authorize_project(
-                    connection,
-                    &user.user_id,
-                    &project_id,
-                    Action::ManageProjects,
-                )?;
-                let (_, organization_id, old_name, old_status, old_start, old_due, _, _) = row;
-                let name = new_name.unwrap_or_else(|| old_name.clone());
-                let status = change
-                    .status
-                    .map(ProjectStatus::as_str)
-                    .unwrap_or(old_status.as_str())
-                    .to_owned();
-                let start_date = change.start_date.unwrap_or(old_start);
-                let due_date = change.due_date.unwrap_or(old_due);
-                check_dates(start_date, due_date)?;
-                let mut changes = Vec::new();
-                if name != old_name {
-                    changes.push(format!("renamed to \"{name}\""));
-                }
-                if status != old_status {
-                    changes.push(format!("status {old_status} → {status}"));
-                }
-                if start_date != old_start {
-                    changes.push(format!("start date {}", describe_date(start_date)));
-                }
-                if due_date != old_due {
-                    changes.push(format!("due date {}", describe_date(due_date)));
-                }
-                diesel::update(projects::table.find(&project_id))
-                    .set((
-                        projects::name.eq(&name),
-                        projects::status.eq(&status),
-                        projects::start_date.eq(start_date),
-                        projects::due_date.eq(due_date),
-                        projects::updated_at.eq(crate::db::now().naive_utc()),
-                    ))
-                    .execute(connection)?;
-                let summary = summarize(&changes);
-                audit::record_as(
-                    connection,
-                    &user.user_id,
-                    access.by_staff,
-                    Some(&organization_id),
-                    "project.updated",
-                    format!("Edited the project \"{old_name}\": {summary}."),
-                )?;
-                Ok(project_by_id(connection, &project_id)?)
-            })
+        .run_write(move |connection| {
+            let (row, access) = authorize_project(
+                connection,
+                &user.user_id,
+                &project_id,
+                Action::ManageProjects,
+            )?;
+            let (_, organization_id, old_name, old_status, old_start, old_due, _, _) = row;
+            let name = new_name.unwrap_or_else(|| old_name.clone());
+            let status = change
+                .status
+                .map(ProjectStatus::as_str)
+                .unwrap_or(old_status.as_str())
+                .to_owned();
+            let start_date = change.start_date.unwrap_or(old_start);
+            let due_date = change.due_date.unwrap_or(old_due);
+            check_dates(start_date, due_date)?;
+            let mut changes = Vec::new();
+            if name != old_name {
+                changes.push(format!("renamed to \"{name}\""));
+            }
+            if status != old_status {
+                changes.push(format!("status {old_status} → {status}"));
+            }
+            if start_date != old_start {
+                changes.push(format!("start date {}", describe_date(start_date)));
+            }
+            if due_date != old_due {
+                changes.push(format!("due date {}", describe_date(due_date)));
+            }
+            diesel::update(projects::table.find(&project_id))
+                .set((
+                    projects::name.eq(&name),
+                    projects::status.eq(&status),
+                    projects::start_date.eq(start_date),
+                    projects::due_date.eq(due_date),
+                    projects::updated_at.eq(crate::db::now().naive_utc()),
+                ))
+                .execute(connection)?;
+            let summary = summarize(&changes);
+            audit::record_as(
+                connection,
+                &user.user_id,
+                access.by_staff,
+                Some(&organization_id),
+                "project.updated",
+                format!("Edited the project \"{old_name}\": {summary}."),
+            )?;
+            Ok(project_by_id(connection, &project_id)?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(project))
@@ -515,26 +509,23 @@ pub async fn delete_project(
 ) -> Result<HttpResponse, AppError> {
     let project_id = path.into_inner();
     database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                crate::db::begin_write(connection)?;
-                let (row, access) = authorize_project(
-                    connection,
-                    &user.user_id,
-                    &project_id,
-                    Action::ManageProjects,
-                )?;
-                diesel::delete(projects::table.find(&project_id)).execute(connection)?;
-                audit::record_as(
-                    connection,
-                    &user.user_id,
-                    access.by_staff,
-                    Some(&row.1),
-                    "project.deleted",
-                    format!("Deleted the project \"{}\" and its tasks.", row.2),
-                )?;
-                Ok(())
-            })
+        .run_write(move |connection| {
+            let (row, access) = authorize_project(
+                connection,
+                &user.user_id,
+                &project_id,
+                Action::ManageProjects,
+            )?;
+            diesel::delete(projects::table.find(&project_id)).execute(connection)?;
+            audit::record_as(
+                connection,
+                &user.user_id,
+                access.by_staff,
+                Some(&row.1),
+                "project.deleted",
+                format!("Deleted the project \"{}\" and its tasks.", row.2),
+            )?;
+            Ok(())
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -565,41 +556,38 @@ pub async fn create_task(
     let title = parse_text(&body.title, "task title", TASK_TITLE_MAX)?;
     let status = body.status.unwrap_or(TaskStatus::Todo);
     let task = database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                crate::db::begin_write(connection)?;
-                let (row, access) = authorize_project(
-                    connection,
-                    &user.user_id,
-                    &project_id,
-                    Action::ManageProjects,
-                )?;
-                let last: Option<i32> = project_tasks::table
-                    .filter(project_tasks::project_id.eq(&project_id))
-                    .select(diesel::dsl::max(project_tasks::position))
-                    .first(connection)?;
-                let task = Task {
-                    id: uuid::Uuid::new_v4().to_string(),
-                    project_id: project_id.clone(),
-                    title,
-                    status,
-                    position: last.unwrap_or(0) + 1,
-                };
-                insert_task(connection, &task)?;
-                touch_project(connection, &project_id)?;
-                audit::record_as(
-                    connection,
-                    &user.user_id,
-                    access.by_staff,
-                    Some(&row.1),
-                    "task.created",
-                    format!(
-                        "Added the task \"{}\" to the project \"{}\".",
-                        task.title, row.2
-                    ),
-                )?;
-                Ok(task)
-            })
+        .run_write(move |connection| {
+            let (row, access) = authorize_project(
+                connection,
+                &user.user_id,
+                &project_id,
+                Action::ManageProjects,
+            )?;
+            let last: Option<i32> = project_tasks::table
+                .filter(project_tasks::project_id.eq(&project_id))
+                .select(diesel::dsl::max(project_tasks::position))
+                .first(connection)?;
+            let task = Task {
+                id: uuid::Uuid::new_v4().to_string(),
+                project_id: project_id.clone(),
+                title,
+                status,
+                position: last.unwrap_or(0) + 1,
+            };
+            insert_task(connection, &task)?;
+            touch_project(connection, &project_id)?;
+            audit::record_as(
+                connection,
+                &user.user_id,
+                access.by_staff,
+                Some(&row.1),
+                "task.created",
+                format!(
+                    "Added the task \"{}\" to the project \"{}\".",
+                    task.title, row.2
+                ),
+            )?;
+            Ok(task)
         })
         .await?;
     Ok(HttpResponse::Created().json(task))
@@ -639,49 +627,46 @@ pub async fn update_task(
         .map(|title| parse_text(title, "task title", TASK_TITLE_MAX))
         .transpose()?;
     let task = database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                crate::db::begin_write(connection)?;
-                let (row, organization_id, project_name, access) =
-                    authorize_task(connection, &user.user_id, &task_id, Action::ManageProjects)?;
-                let old = task_of(row);
-                let title = new_title.unwrap_or_else(|| old.title.clone());
-                let status = change.status.unwrap_or(old.status);
-                diesel::update(project_tasks::table.find(&task_id))
-                    .set((
-                        project_tasks::title.eq(&title),
-                        project_tasks::status.eq(status.as_str()),
-                    ))
-                    .execute(connection)?;
-                touch_project(connection, &old.project_id)?;
-                let mut changes = Vec::new();
-                if title != old.title {
-                    changes.push(format!("renamed to \"{title}\""));
-                }
-                if status != old.status {
-                    changes.push(format!(
-                        "status {} → {}",
-                        old.status.as_str(),
-                        status.as_str()
-                    ));
-                }
-                let summary = summarize(&changes);
-                audit::record_as(
-                    connection,
-                    &user.user_id,
-                    access.by_staff,
-                    Some(&organization_id),
-                    "task.updated",
-                    format!(
-                        "Edited the task \"{}\" of the project \"{project_name}\": {summary}.",
-                        old.title
-                    ),
-                )?;
-                Ok(Task {
-                    title,
-                    status,
-                    ..old
-                })
+        .run_write(move |connection| {
+            let (row, organization_id, project_name, access) =
+                authorize_task(connection, &user.user_id, &task_id, Action::ManageProjects)?;
+            let old = task_of(row);
+            let title = new_title.unwrap_or_else(|| old.title.clone());
+            let status = change.status.unwrap_or(old.status);
+            diesel::update(project_tasks::table.find(&task_id))
+                .set((
+                    project_tasks::title.eq(&title),
+                    project_tasks::status.eq(status.as_str()),
+                ))
+                .execute(connection)?;
+            touch_project(connection, &old.project_id)?;
+            let mut changes = Vec::new();
+            if title != old.title {
+                changes.push(format!("renamed to \"{title}\""));
+            }
+            if status != old.status {
+                changes.push(format!(
+                    "status {} → {}",
+                    old.status.as_str(),
+                    status.as_str()
+                ));
+            }
+            let summary = summarize(&changes);
+            audit::record_as(
+                connection,
+                &user.user_id,
+                access.by_staff,
+                Some(&organization_id),
+                "task.updated",
+                format!(
+                    "Edited the task \"{}\" of the project \"{project_name}\": {summary}.",
+                    old.title
+                ),
+            )?;
+            Ok(Task {
+                title,
+                status,
+                ..old
             })
         })
         .await?;
@@ -708,26 +693,23 @@ pub async fn delete_task(
 ) -> Result<HttpResponse, AppError> {
     let task_id = path.into_inner();
     database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                crate::db::begin_write(connection)?;
-                let (row, organization_id, project_name, access) =
-                    authorize_task(connection, &user.user_id, &task_id, Action::ManageProjects)?;
-                diesel::delete(project_tasks::table.find(&task_id)).execute(connection)?;
-                touch_project(connection, &row.1)?;
-                audit::record_as(
-                    connection,
-                    &user.user_id,
-                    access.by_staff,
-                    Some(&organization_id),
-                    "task.deleted",
-                    format!(
-                        "Deleted the task \"{}\" of the project \"{project_name}\".",
-                        row.2
-                    ),
-                )?;
-                Ok(())
-            })
+        .run_write(move |connection| {
+            let (row, organization_id, project_name, access) =
+                authorize_task(connection, &user.user_id, &task_id, Action::ManageProjects)?;
+            diesel::delete(project_tasks::table.find(&task_id)).execute(connection)?;
+            touch_project(connection, &row.1)?;
+            audit::record_as(
+                connection,
+                &user.user_id,
+                access.by_staff,
+                Some(&organization_id),
+                "task.deleted",
+                format!(
+                    "Deleted the task \"{}\" of the project \"{project_name}\".",
+                    row.2
+                ),
+            )?;
+            Ok(())
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

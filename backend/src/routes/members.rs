@@ -159,98 +159,94 @@ pub async fn add_member(
     let role = body.role;
     let public_url = state.settings.public_url();
     let (added, mail) = database
-        .run_app(move |conn| {
-            conn.transaction::<_, AppError, _>(|conn| {
-                crate::db::begin_write(conn)?;
-                let caller =
-                    authorize(conn, &user.user_id, &organization_id, Action::ManageMembers)?;
-                ensure_may_touch_owner(caller, role == Role::Owner)?;
-                let now = crate::db::now().naive_utc();
-                let organization_name: String = organizations::table
-                    .find(&organization_id)
-                    .select(organizations::name)
-                    .first(conn)?;
-                let outcome = membership_rules::link_email(
-                    conn,
-                    &organization_id,
-                    &email,
-                    role,
-                    LinkSource::Invitation,
-                    &user.user_id,
-                    now,
-                )?;
-                match outcome {
-                    LinkOutcome::AlreadyMember => Err(AppError::Conflict(
-                        "This person is already a member.".into(),
-                    )),
-                    LinkOutcome::AlreadyPending => Err(AppError::Conflict(
-                        "This address is already invited.".into(),
-                    )),
-                    LinkOutcome::Member {
-                        user_id: member_id,
-                        email: member_email,
-                    } => {
-                        record(
-                            conn,
-                            &user.user_id,
-                            &organization_id,
-                            "member.added",
-                            format!("Added {email} as {}", role.label()),
-                        )?;
-                        let mail = Mail {
-                            to: email.to_string(),
-                            subject: format!("You now belong to {organization_name} on Stratus"),
-                            body: format!(
-                                "You were added to {organization_name} on Stratus as {}.\n\n\
+        .run_write(move |conn| {
+            let caller = authorize(conn, &user.user_id, &organization_id, Action::ManageMembers)?;
+            ensure_may_touch_owner(caller, role == Role::Owner)?;
+            let now = crate::db::now().naive_utc();
+            let organization_name: String = organizations::table
+                .find(&organization_id)
+                .select(organizations::name)
+                .first(conn)?;
+            let outcome = membership_rules::link_email(
+                conn,
+                &organization_id,
+                &email,
+                role,
+                LinkSource::Invitation,
+                &user.user_id,
+                now,
+            )?;
+            match outcome {
+                LinkOutcome::AlreadyMember => Err(AppError::Conflict(
+                    "This person is already a member.".into(),
+                )),
+                LinkOutcome::AlreadyPending => Err(AppError::Conflict(
+                    "This address is already invited.".into(),
+                )),
+                LinkOutcome::Member {
+                    user_id: member_id,
+                    email: member_email,
+                } => {
+                    record(
+                        conn,
+                        &user.user_id,
+                        &organization_id,
+                        "member.added",
+                        format!("Added {email} as {}", role.label()),
+                    )?;
+                    let mail = Mail {
+                        to: email.to_string(),
+                        subject: format!("You now belong to {organization_name} on Stratus"),
+                        body: format!(
+                            "You were added to {organization_name} on Stratus as {}.\n\n\
                                  Sign in at {public_url}/login to see its DataMiner Systems.",
-                                role.label()
-                            ),
-                        };
-                        Ok((
-                            Added::Member {
-                                member: Member {
-                                    user_id: member_id,
-                                    email: member_email,
-                                    role,
-                                    since: now.and_utc(),
-                                },
+                            role.label()
+                        ),
+                    };
+                    Ok((
+                        Added::Member {
+                            member: Member {
+                                user_id: member_id,
+                                email: member_email,
+                                role,
+                                since: now.and_utc(),
                             },
-                            mail,
-                        ))
-                    }
-                    LinkOutcome::Pending { invitation_id } => {
-                        record(
-                            conn,
-                            &user.user_id,
-                            &organization_id,
-                            "member.invited",
-                            format!("Invited {email} as {}", role.label()),
-                        )?;
-                        let mail = Mail {
-                            to: email.to_string(),
-                            subject: format!("You are invited to {organization_name} on Stratus"),
-                            body: format!(
-                                "You are invited to join {organization_name} on Stratus as {}.\n\n\
+                        },
+                        mail,
+                    ))
+                }
+                LinkOutcome::Pending { invitation_id } => {
+                    record(
+                        conn,
+                        &user.user_id,
+                        &organization_id,
+                        "member.invited",
+                        format!("Invited {email} as {}", role.label()),
+                    )?;
+                    let mail = Mail {
+                        to: email.to_string(),
+                        subject: format!("You are invited to {organization_name} on Stratus"),
+                        body: format!(
+                            "You are invited to join {organization_name} on Stratus as {}.\n\n\
                                  Create your account with this address at {public_url}/signup (or \
                                  sign in at {public_url}/login if you have one): once the address \
                                  is verified, you belong to {organization_name}.",
-                                role.label()
-                            ),
-                        };
-                        Ok((
-                            Added::Invited {
-                                invitation: Invitation {
-                                    id: invitation_id,
-                                    email: email.to_string(),
-                                    role,
-                                    created_at: now.and_utc(),
-                                },
+                            role.label()
+                        ),
+                    };
+                    Ok((
+                        Added::Invited {
+                            invitation: Invitation {
+                                id: invitation_id,
+                                email: email.to_string(),
+                                role,
+                                created_at: now.and_utc(),
                             },
-                            mail,
-                        ))
-                    }
+                        },
+                        mail,
+                    ))
                 }
-            })
+            }
         })
         .await?;
     if let Added::Member { member } = &added {
@@ -287,29 +283,22 @@ pub async fn change_role(
     let (organization_id, member_id) = path.into_inner();
     let role = body.role;
     let member = database
-        .run_app(move |conn| {
-            conn.transaction::<_, AppError, _>(|conn| {
-                crate::db::begin_write(conn)?;
-                let caller =
-                    authorize(conn, &user.user_id, &organization_id, Action::ManageMembers)?;
-                let current = membership_rules::role_of(conn, &organization_id, &member_id)?;
-                ensure_may_touch_owner(
-                    caller,
-                    role == Role::Owner || current == Some(Role::Owner),
-                )?;
-                membership_rules::change_role(conn, &organization_id, &member_id, role)
-                    .map_err(|refused| refused.into_app_error(NO_SUCH_MEMBER))?;
-                let member = membership_rules::member(conn, &organization_id, &member_id)?
-                    .ok_or_else(|| AppError::NotFound(NO_SUCH_MEMBER.into()))?;
-                record(
-                    conn,
-                    &user.user_id,
-                    &organization_id,
-                    "member.role_changed",
-                    format!("Made {} {}", member.email, role.label()),
-                )?;
-                Ok(member)
-            })
+        .run_write(move |conn| {
+            let caller = authorize(conn, &user.user_id, &organization_id, Action::ManageMembers)?;
+            let current = membership_rules::role_of(conn, &organization_id, &member_id)?;
+            ensure_may_touch_owner(caller, role == Role::Owner || current == Some(Role::Owner))?;
+            membership_rules::change_role(conn, &organization_id, &member_id, role)
+                .map_err(|refused| refused.into_app_error(NO_SUCH_MEMBER))?;
+            let member = membership_rules::member(conn, &organization_id, &member_id)?
+                .ok_or_else(|| AppError::NotFound(NO_SUCH_MEMBER.into()))?;
+            record(
+                conn,
+                &user.user_id,
+                &organization_id,
+                "member.role_changed",
+                format!("Made {} {}", member.email, role.label()),
+            )?;
+            Ok(member)
         })
         .await?;
     Ok(HttpResponse::Ok().json(member))
@@ -342,40 +331,37 @@ pub async fn remove_member(
     let (organization_id, member_id) = path.into_inner();
     let removed = member_id.clone();
     database
-        .run_app(move |conn| {
-            conn.transaction::<_, AppError, _>(|conn| {
-                crate::db::begin_write(conn)?;
-                let action = if member_id == user.user_id {
-                    Action::ViewMembers
+        .run_write(move |conn| {
+            let action = if member_id == user.user_id {
+                Action::ViewMembers
+            } else {
+                Action::ManageMembers
+            };
+            let caller = authorize(conn, &user.user_id, &organization_id, action)?;
+            if member_id != user.user_id {
+                let current = membership_rules::role_of(conn, &organization_id, &member_id)?;
+                ensure_may_touch_owner(caller, current == Some(Role::Owner))?;
+            }
+            let email: String = users::table
+                .find(&member_id)
+                .select(users::email)
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| AppError::NotFound(NO_SUCH_MEMBER.into()))?;
+            membership_rules::remove_member(conn, &organization_id, &member_id)
+                .map_err(|refused| refused.into_app_error(NO_SUCH_MEMBER))?;
+            record(
+                conn,
+                &user.user_id,
+                &organization_id,
+                "member.removed",
+                if member_id == user.user_id {
+                    format!("{email} left the organization")
                 } else {
-                    Action::ManageMembers
-                };
-                let caller = authorize(conn, &user.user_id, &organization_id, action)?;
-                if member_id != user.user_id {
-                    let current = membership_rules::role_of(conn, &organization_id, &member_id)?;
-                    ensure_may_touch_owner(caller, current == Some(Role::Owner))?;
-                }
-                let email: String = users::table
-                    .find(&member_id)
-                    .select(users::email)
-                    .first(conn)
-                    .optional()?
-                    .ok_or_else(|| AppError::NotFound(NO_SUCH_MEMBER.into()))?;
-                membership_rules::remove_member(conn, &organization_id, &member_id)
-                    .map_err(|refused| refused.into_app_error(NO_SUCH_MEMBER))?;
-                record(
-                    conn,
-                    &user.user_id,
-                    &organization_id,
-                    "member.removed",
-                    if member_id == user.user_id {
-                        format!("{email} left the organization")
-                    } else {
-                        format!("Removed {email}")
-                    },
-                )?;
-                Ok(())
-            })
+                    format!("Removed {email}")
+                },
+            )?;
+            Ok(())
         })
         .await?;
     hub.membership_changed(&removed);

@@ -439,34 +439,25 @@ pub async fn create_organization(
     let name = parse_name(&body.name, "organization")?;
     let user_id = user.user_id.clone();
     let organization = database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                crate::db::begin_write(connection)?;
-                let now = crate::db::now().naive_utc();
-                let (id, slug) = insert_organization(connection, &name, now)?;
-                membership_rules::insert_membership(
-                    connection,
-                    &id,
-                    &user.user_id,
-                    Role::Owner,
-                    now,
-                )?;
-                audit::record_as(
-                    connection,
-                    &user.user_id,
-                    false,
-                    Some(&id),
-                    "organization.created",
-                    format!("Created the organization {name}"),
-                )?;
-                Ok(Organization {
-                    id,
-                    name,
-                    slug,
-                    role: Role::Owner,
-                    created_at: now.and_utc(),
-                    remote_access_enabled: true,
-                })
+        .run_write(move |connection| {
+            let now = crate::db::now().naive_utc();
+            let (id, slug) = insert_organization(connection, &name, now)?;
+            membership_rules::insert_membership(connection, &id, &user.user_id, Role::Owner, now)?;
+            audit::record_as(
+                connection,
+                &user.user_id,
+                false,
+                Some(&id),
+                "organization.created",
+                format!("Created the organization {name}"),
+            )?;
+            Ok(Organization {
+                id,
+                name,
+                slug,
+                role: Role::Owner,
+                created_at: now.and_utc(),
+                remote_access_enabled: true,
             })
         })
         .await?;
@@ -548,27 +539,23 @@ pub async fn create_system(
     let organization_id = path.into_inner();
     let name = parse_name(&body.name, "DMS")?;
     let created = database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                crate::db::begin_write(connection)?;
-                authorize(
-                    connection,
-                    &user.user_id,
-                    &organization_id,
-                    Action::RegisterSystem,
-                )?;
-                let created =
-                    insert_system(connection, &organization_id, &name, Some(&user.user_id))?;
-                audit::record_as(
-                    connection,
-                    &user.user_id,
-                    false,
-                    Some(&organization_id),
-                    "system.registered",
-                    format!("Registered the DMS {name}"),
-                )?;
-                Ok(created)
-            })
+        .run_write(move |connection| {
+            authorize(
+                connection,
+                &user.user_id,
+                &organization_id,
+                Action::RegisterSystem,
+            )?;
+            let created = insert_system(connection, &organization_id, &name, Some(&user.user_id))?;
+            audit::record_as(
+                connection,
+                &user.user_id,
+                false,
+                Some(&organization_id),
+                "system.registered",
+                format!("Registered the DMS {name}"),
+            )?;
+            Ok(created)
         })
         .await?;
     hub.register(
@@ -780,39 +767,31 @@ pub async fn rename_system(
     let system_id = path.into_inner();
     let name = parse_name(&body.name, "DMS")?;
     let row = database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                crate::db::begin_write(connection)?;
-                let access =
-                    authorize_system(connection, &user.user_id, &system_id, Action::RenameSystem)?;
-                ensure_system_name_free(
-                    connection,
-                    &access.organization_id,
-                    &name,
-                    Some(&system_id),
-                )?;
-                let old_name: String = systems::table
-                    .find(&system_id)
-                    .select(systems::name)
-                    .first(connection)?;
-                diesel::update(systems::table.find(&system_id))
-                    .set(systems::name.eq(&name))
-                    .execute(connection)?;
-                record_system_change(
-                    connection,
-                    &user.user_id,
-                    &access.organization_id,
-                    &system_id,
-                    "system.renamed",
-                    &format!("Renamed from {old_name}"),
-                )?;
-                let row: SystemRow = systems::table
-                    .find(&system_id)
-                    .select(system_columns())
-                    .first(connection)?;
-                let members = membership_rules::member_ids(connection, &access.organization_id)?;
-                Ok((row, members))
-            })
+        .run_write(move |connection| {
+            let access =
+                authorize_system(connection, &user.user_id, &system_id, Action::RenameSystem)?;
+            ensure_system_name_free(connection, &access.organization_id, &name, Some(&system_id))?;
+            let old_name: String = systems::table
+                .find(&system_id)
+                .select(systems::name)
+                .first(connection)?;
+            diesel::update(systems::table.find(&system_id))
+                .set(systems::name.eq(&name))
+                .execute(connection)?;
+            record_system_change(
+                connection,
+                &user.user_id,
+                &access.organization_id,
+                &system_id,
+                "system.renamed",
+                &format!("Renamed from {old_name}"),
+            )?;
+            let row: SystemRow = systems::table
+                .find(&system_id)
+                .select(system_columns())
+                .first(connection)?;
+            let members = membership_rules::member_ids(connection, &access.organization_id)?;
+            Ok((row, members))
         })
         .await?;
     let (row, members) = row;

@@ -174,9 +174,7 @@ pub async fn share_dashboard(
     let name = parse_name(&name, "dashboard")?;
     let shared_with = parse_text(&shared_with, "\"shared with\" text", SHARED_WITH_MAX)?;
     let dashboard = database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                crate::db::begin_write(connection)?;
+        .run_write(move |connection| {
                 let access = authorize_or_staff(
                     connection,
                     &user.user_id,
@@ -226,7 +224,6 @@ pub async fn share_dashboard(
                     created_by: Some(actor.email),
                     created_at: now.and_utc(),
                 })
-            })
         })
         .await?;
     Ok(HttpResponse::Created().json(dashboard))
@@ -252,40 +249,37 @@ pub async fn unshare_dashboard(
 ) -> Result<HttpResponse, AppError> {
     let dashboard_id = path.into_inner();
     database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                crate::db::begin_write(connection)?;
-                let no_such_dashboard =
-                    || AppError::NotFound("There is no such shared dashboard.".into());
-                let (organization_id, name, shared_with): (String, String, String) =
-                    shared_dashboards::table
-                        .find(&dashboard_id)
-                        .select((
-                            shared_dashboards::organization_id,
-                            shared_dashboards::name,
-                            shared_dashboards::shared_with,
-                        ))
-                        .first(connection)
-                        .optional()?
-                        .ok_or_else(no_such_dashboard)?;
-                let access = authorize_or_staff_for(
-                    connection,
-                    &user.user_id,
-                    &organization_id,
-                    Action::ManageSharedDashboards,
-                    no_such_dashboard,
-                )?;
-                diesel::delete(shared_dashboards::table.find(&dashboard_id)).execute(connection)?;
-                audit::record_as(
-                    connection,
-                    &user.user_id,
-                    access.by_staff,
-                    Some(&organization_id),
-                    "dashboard.unshared",
-                    format!("Stopped sharing the dashboard \"{name}\" with {shared_with}."),
-                )?;
-                Ok(())
-            })
+        .run_write(move |connection| {
+            let no_such_dashboard =
+                || AppError::NotFound("There is no such shared dashboard.".into());
+            let (organization_id, name, shared_with): (String, String, String) =
+                shared_dashboards::table
+                    .find(&dashboard_id)
+                    .select((
+                        shared_dashboards::organization_id,
+                        shared_dashboards::name,
+                        shared_dashboards::shared_with,
+                    ))
+                    .first(connection)
+                    .optional()?
+                    .ok_or_else(no_such_dashboard)?;
+            let access = authorize_or_staff_for(
+                connection,
+                &user.user_id,
+                &organization_id,
+                Action::ManageSharedDashboards,
+                no_such_dashboard,
+            )?;
+            diesel::delete(shared_dashboards::table.find(&dashboard_id)).execute(connection)?;
+            audit::record_as(
+                connection,
+                &user.user_id,
+                access.by_staff,
+                Some(&organization_id),
+                "dashboard.unshared",
+                format!("Stopped sharing the dashboard \"{name}\" with {shared_with}."),
+            )?;
+            Ok(())
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
