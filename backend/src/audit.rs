@@ -64,6 +64,21 @@ pub fn record(
     Ok(())
 }
 
+/// Writes one entry as the signed-in `user_id`, acting `by_staff` or as a member, and returns
+/// that actor (for a response that names them).
+pub fn record_as(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    by_staff: bool,
+    organization_id: Option<&str>,
+    action: &str,
+    detail: impl Into<String>,
+) -> QueryResult<Actor> {
+    let actor = Actor::load(conn, user_id, by_staff)?;
+    record(conn, &actor, organization_id, action, detail)?;
+    Ok(actor)
+}
+
 /// Which entries to list.
 #[derive(Debug, Clone, Copy)]
 pub enum Scope<'a> {

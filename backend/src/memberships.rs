@@ -1,12 +1,21 @@
 //! Who belongs to which organization: memberships, the last-Owner rule, and invitations that
-//! turn into memberships once their address is verified.
+//! turn into memberships once their address is verified. The one place that adds people by
+//! email, changes roles and removes members: the organization's own member pages and the staff
+//! console both go through it (each with its own permission checks, audit entries and mail).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use stratus_shared::api::members::Member;
 use stratus_shared::api::organizations::Role;
+use stratus_shared::api::staff::LinkSource;
+use stratus_shared::email::EmailAddress;
 
-use crate::db::schema::{dms_account_links, invitations, memberships, system_roles, systems};
+use crate::accounts;
+use crate::db::schema::{
+    dms_account_links, invitations, memberships, system_roles, systems, users,
+};
 use crate::db::AnyConnection;
+use crate::error::AppError;
 
 /// Turns every invitation for `email` into a membership of `user_id` (keeping a membership the
 /// person already has). Call only once the address is verified. Returns how many applied.
@@ -127,4 +136,199 @@ pub fn member_ids(conn: &mut AnyConnection, organization_id: &str) -> QueryResul
         .filter(memberships::organization_id.eq(organization_id))
         .select(memberships::user_id)
         .load(conn)
+}
+
+/// Makes `user_id` a member of `organization_id` with `role` (the caller has checked that they
+/// are not one yet).
+pub fn insert_membership(
+    conn: &mut AnyConnection,
+    organization_id: &str,
+    user_id: &str,
+    role: Role,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(memberships::table)
+        .values((
+            memberships::organization_id.eq(organization_id),
+            memberships::user_id.eq(user_id),
+            memberships::role.eq(role.as_str()),
+            memberships::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// What [`link_email`] did.
+#[derive(Debug)]
+pub enum LinkOutcome {
+    /// The address belongs to a verified account: it is a member now.
+    Member {
+        /// The account's user id.
+        user_id: String,
+        /// The account's email as stored.
+        email: String,
+    },
+    /// Any other address: a pending link (an `invitations` row) with this id, applied once
+    /// the address is verified.
+    Pending {
+        /// The invitation's id.
+        invitation_id: String,
+    },
+    /// The verified account is a member already: nothing changed.
+    AlreadyMember,
+    /// The address has a pending link already: nothing changed.
+    AlreadyPending,
+}
+
+/// Links `email` to `organization_id` with `role`: a verified account becomes a member at
+/// once, any other address gets a pending link marked with `source` (and who asked for it).
+/// Writes no audit entry and sends no mail: the callers decide those.
+pub fn link_email(
+    conn: &mut AnyConnection,
+    organization_id: &str,
+    email: &EmailAddress,
+    role: Role,
+    source: LinkSource,
+    invited_by: &str,
+    now: NaiveDateTime,
+) -> QueryResult<LinkOutcome> {
+    match accounts::find_by_email(conn, email)? {
+        Some(account) if account.is_verified() => {
+            if role_of(conn, organization_id, &account.id)?.is_some() {
+                return Ok(LinkOutcome::AlreadyMember);
+            }
+            insert_membership(conn, organization_id, &account.id, role, now)?;
+            Ok(LinkOutcome::Member {
+                user_id: account.id,
+                email: account.email,
+            })
+        }
+        _ => {
+            let taken: i64 = invitations::table
+                .filter(invitations::organization_id.eq(organization_id))
+                .filter(invitations::email.eq(email.as_str()))
+                .count()
+                .get_result(conn)?;
+            if taken > 0 {
+                return Ok(LinkOutcome::AlreadyPending);
+            }
+            let invitation_id = uuid::Uuid::new_v4().to_string();
+            diesel::insert_into(invitations::table)
+                .values((
+                    invitations::id.eq(&invitation_id),
+                    invitations::organization_id.eq(organization_id),
+                    invitations::email.eq(email.as_str()),
+                    invitations::role.eq(role.as_str()),
+                    invitations::invited_by.eq(invited_by),
+                    invitations::created_at.eq(now),
+                    invitations::source.eq(source.as_str()),
+                ))
+                .execute(conn)?;
+            Ok(LinkOutcome::Pending { invitation_id })
+        }
+    }
+}
+
+/// Why a change of a membership was refused.
+#[derive(Debug)]
+pub enum MembershipError {
+    /// The person does not belong to the organization.
+    NotAMember,
+    /// The change would leave the organization without an Owner.
+    LastOwner,
+    /// The database failed.
+    Database(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for MembershipError {
+    fn from(error: diesel::result::Error) -> Self {
+        MembershipError::Database(error)
+    }
+}
+
+impl MembershipError {
+    /// The API error: 404 with the caller's wording of `not_a_member`, 409 `last_owner`, or
+    /// 500.
+    pub fn into_app_error(self, not_a_member: &str) -> AppError {
+        match self {
+            MembershipError::NotAMember => AppError::NotFound(not_a_member.to_owned()),
+            MembershipError::LastOwner => AppError::LastOwner,
+            MembershipError::Database(error) => error.into(),
+        }
+    }
+}
+
+/// The current role of `user_id`, refusing a change that finds no membership or that takes
+/// away (`loses_owner`) the organization's last Owner.
+fn check_change(
+    conn: &mut AnyConnection,
+    organization_id: &str,
+    user_id: &str,
+    loses_owner: bool,
+) -> Result<Role, MembershipError> {
+    let current = role_of(conn, organization_id, user_id)?.ok_or(MembershipError::NotAMember)?;
+    if loses_owner && would_orphan(conn, organization_id, user_id)? {
+        return Err(MembershipError::LastOwner);
+    }
+    Ok(current)
+}
+
+/// Gives `user_id` the role `role` in `organization_id`; the last Owner keeps the role.
+/// Returns the role they had before.
+pub fn change_role(
+    conn: &mut AnyConnection,
+    organization_id: &str,
+    user_id: &str,
+    role: Role,
+) -> Result<Role, MembershipError> {
+    let before = check_change(conn, organization_id, user_id, role != Role::Owner)?;
+    diesel::update(
+        memberships::table
+            .filter(memberships::organization_id.eq(organization_id))
+            .filter(memberships::user_id.eq(user_id)),
+    )
+    .set(memberships::role.eq(role.as_str()))
+    .execute(conn)?;
+    Ok(before)
+}
+
+/// Takes `user_id` out of `organization_id`, with what they had on its DMSs
+/// ([`forget_system_access`]); the last Owner stays. Returns the role they had.
+pub fn remove_member(
+    conn: &mut AnyConnection,
+    organization_id: &str,
+    user_id: &str,
+) -> Result<Role, MembershipError> {
+    let role = check_change(conn, organization_id, user_id, true)?;
+    forget_system_access(conn, organization_id, user_id)?;
+    diesel::delete(
+        memberships::table
+            .filter(memberships::organization_id.eq(organization_id))
+            .filter(memberships::user_id.eq(user_id)),
+    )
+    .execute(conn)?;
+    Ok(role)
+}
+
+/// `user_id`'s membership of `organization_id` as the API shows it, if they belong to it.
+pub fn member(
+    conn: &mut AnyConnection,
+    organization_id: &str,
+    user_id: &str,
+) -> QueryResult<Option<Member>> {
+    let row: Option<(String, String, NaiveDateTime)> = memberships::table
+        .inner_join(users::table)
+        .filter(memberships::organization_id.eq(organization_id))
+        .filter(memberships::user_id.eq(user_id))
+        .select((users::email, memberships::role, memberships::created_at))
+        .first(conn)
+        .optional()?;
+    Ok(row.and_then(|(email, role, since)| {
+        Some(Member {
+            user_id: user_id.to_owned(),
+            email,
+            role: Role::parse(&role)?,
+            since: since.and_utc(),
+        })
+    }))
 }

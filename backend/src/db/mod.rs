@@ -165,6 +165,22 @@ impl Database {
         self.run(move |connection| Ok(work(connection))).await?
     }
 
+    /// Like [`Database::run_app`], in one transaction that takes the write lock first
+    /// ([`begin_write`]): for a handler that reads, checks and then writes.
+    pub async fn run_write<T, F>(&self, work: F) -> Result<T, crate::error::AppError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, crate::error::AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run_app(move |connection| {
+            connection.transaction(|connection| {
+                begin_write(connection)?;
+                work(connection)
+            })
+        })
+        .await
+    }
+
     /// Whether a trivial query succeeds now.
     pub async fn is_reachable(&self) -> bool {
         match self.run(|connection| Ok(ping(connection)?)).await {

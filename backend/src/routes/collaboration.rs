@@ -11,16 +11,18 @@ use stratus_shared::api::collaboration::{
     CreateProject, CreateTask, OrganizationProjects, Project, ProjectStatus, Task, TaskStatus,
     UpdateProject, UpdateTask,
 };
-use stratus_shared::api::organizations::Role;
 use stratus_shared::ApiError;
 
-use crate::audit::{self, Actor};
+use crate::audit;
 use crate::auth::permissions::{allows, allows_staff, Action};
 use crate::auth::CurrentUser;
-use crate::db::schema::{memberships, organizations, project_tasks, projects, users};
+use crate::db::schema::{project_tasks, projects, users};
 use crate::db::{AnyConnection, Database};
 use crate::error::AppError;
-use crate::routes::organizations::{authorize_or_staff, parse_name, Access};
+use crate::routes::organizations::{
+    authorize_or_staff, authorize_or_staff_for, by_organization, my_organizations_allowing,
+    parse_name, Access,
+};
 
 /// Longest task title.
 const TASK_TITLE_MAX: usize = 200;
@@ -44,6 +46,15 @@ fn check_dates(start: Option<NaiveDate>, due: Option<NaiveDate>) -> Result<(), A
             "The due date ({due}) cannot be before the start date ({start})."
         ))),
         _ => Ok(()),
+    }
+}
+
+/// The audit wording of an edit's list of changes.
+fn summarize(changes: &[String]) -> String {
+    if changes.is_empty() {
+        "nothing changed".to_owned()
+    } else {
+        changes.join(", ")
     }
 }
 
@@ -181,11 +192,7 @@ fn authorize_project(
         .first(connection)
         .optional()?
         .ok_or_else(no_such_project)?;
-    let access =
-        authorize_or_staff(connection, user_id, &row.1, action).map_err(|error| match error {
-            AppError::NotFound(_) => no_such_project(),
-            other => other,
-        })?;
+    let access = authorize_or_staff_for(connection, user_id, &row.1, action, no_such_project)?;
     Ok((row, access))
 }
 
@@ -205,13 +212,48 @@ fn authorize_task(
         .optional()?
         .ok_or_else(no_such_task)?;
     let access =
-        authorize_or_staff(connection, user_id, &organization_id, action).map_err(|error| {
-            match error {
-                AppError::NotFound(_) => no_such_task(),
-                other => other,
-            }
-        })?;
+        authorize_or_staff_for(connection, user_id, &organization_id, action, no_such_task)?;
     Ok((task, organization_id, project_name, access))
+}
+
+/// Writes a new project of `organization_id` (checked already) with its `(start, due)` dates;
+/// returns its id.
+pub(crate) fn insert_project(
+    connection: &mut AnyConnection,
+    organization_id: &str,
+    name: &str,
+    status: ProjectStatus,
+    (start_date, due_date): (Option<NaiveDate>, Option<NaiveDate>),
+    now: NaiveDateTime,
+) -> QueryResult<String> {
+    let id = uuid::Uuid::new_v4().to_string();
+    diesel::insert_into(projects::table)
+        .values((
+            projects::id.eq(&id),
+            projects::organization_id.eq(organization_id),
+            projects::name.eq(name),
+            projects::status.eq(status.as_str()),
+            projects::start_date.eq(start_date),
+            projects::due_date.eq(due_date),
+            projects::created_at.eq(now),
+            projects::updated_at.eq(now),
+        ))
+        .execute(connection)?;
+    Ok(id)
+}
+
+/// Writes a new task (checked already).
+pub(crate) fn insert_task(connection: &mut AnyConnection, task: &Task) -> QueryResult<()> {
+    diesel::insert_into(project_tasks::table)
+        .values((
+            project_tasks::id.eq(&task.id),
+            project_tasks::project_id.eq(&task.project_id),
+            project_tasks::title.eq(&task.title),
+            project_tasks::status.eq(task.status.as_str()),
+            project_tasks::position.eq(task.position),
+        ))
+        .execute(connection)?;
+    Ok(())
 }
 
 fn touch_project(connection: &mut AnyConnection, project_id: &str) -> QueryResult<()> {
@@ -237,12 +279,6 @@ pub async fn list_my_projects(
 ) -> Result<HttpResponse, AppError> {
     let grouped = database
         .run_app(move |connection| {
-            let mine: Vec<(String, String, String)> = organizations::table
-                .inner_join(memberships::table)
-                .filter(memberships::user_id.eq(&user.user_id))
-                .order((organizations::name.asc(), organizations::id.asc()))
-                .select((organizations::id, organizations::name, memberships::role))
-                .load(connection)?;
             let is_staff: i32 = users::table
                 .find(&user.user_id)
                 .select(users::is_staff)
@@ -250,23 +286,16 @@ pub async fn list_my_projects(
                 .optional()?
                 .unwrap_or(0);
             let staff_manage = is_staff == 1 && allows_staff(Action::ManageProjects);
-            let visible: Vec<(String, String, Role)> = mine
-                .into_iter()
-                .filter_map(|(id, name, role)| Some((id, name, Role::parse(&role)?)))
-                .filter(|(_, _, role)| allows(*role, Action::ViewProjects))
-                .collect();
+            let visible =
+                my_organizations_allowing(connection, &user.user_id, Action::ViewProjects)?;
             let ids: Vec<String> = visible.iter().map(|(id, _, _)| id.clone()).collect();
-            let mut by_organization: HashMap<String, Vec<Project>> = HashMap::new();
-            for project in projects_of(connection, &ids)? {
-                by_organization
-                    .entry(project.organization_id.clone())
-                    .or_default()
-                    .push(project);
-            }
+            let mut of_organization = by_organization(projects_of(connection, &ids)?, |project| {
+                &project.organization_id
+            });
             Ok(visible
                 .into_iter()
                 .map(|(id, name, role)| OrganizationProjects {
-                    projects: by_organization.remove(&id).unwrap_or_default(),
+                    projects: of_organization.remove(&id).unwrap_or_default(),
                     can_manage: allows(role, Action::ManageProjects) || staff_manage,
                     organization_id: id,
                     organization_name: name,
@@ -342,39 +371,30 @@ pub async fn create_project(
     let status = status.unwrap_or(ProjectStatus::Planned);
     check_dates(start_date, due_date)?;
     let project = database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                crate::db::begin_write(connection)?;
-                let access = authorize_or_staff(
-                    connection,
-                    &user.user_id,
-                    &organization_id,
-                    Action::ManageProjects,
-                )?;
-                let now = crate::db::now().naive_utc();
-                let id = uuid::Uuid::new_v4().to_string();
-                diesel::insert_into(projects::table)
-                    .values((
-                        projects::id.eq(&id),
-                        projects::organization_id.eq(&organization_id),
-                        projects::name.eq(&name),
-                        projects::status.eq(status.as_str()),
-                        projects::start_date.eq(start_date),
-                        projects::due_date.eq(due_date),
-                        projects::created_at.eq(now),
-                        projects::updated_at.eq(now),
-                    ))
-                    .execute(connection)?;
-                let actor = Actor::load(connection, &user.user_id, access.by_staff)?;
-                audit::record(
-                    connection,
-                    &actor,
-                    Some(&organization_id),
-                    "project.created",
-                    format!("Created the project \"{name}\" ({}).", status.label()),
-                )?;
-                Ok(project_by_id(connection, &id)?)
-            })
+        .run_write(move |connection| {
+            let access = authorize_or_staff(
+                connection,
+                &user.user_id,
+                &organization_id,
+                Action::ManageProjects,
+            )?;
+            let id = insert_project(
+                connection,
+                &organization_id,
+                &name,
+                status,
+                (start_date, due_date),
+                crate::db::now().naive_utc(),
+            )?;
+            audit::record_as(
+                connection,
+                &user.user_id,
+                access.by_staff,
+                Some(&organization_id),
+                "project.created",
+                format!("Created the project \"{name}\" ({}).", status.label()),
+            )?;
+            Ok(project_by_id(connection, &id)?)
         })
         .await?;
     Ok(HttpResponse::Created().json(project))
@@ -415,62 +435,55 @@ pub async fn update_project(
         .map(|name| parse_name(name, "project"))
         .transpose()?;
     let project = database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                crate::db::begin_write(connection)?;
-                let (row, access) = authorize_project(
-                    connection,
-                    &user.user_id,
-                    &project_id,
-                    Action::ManageProjects,
-                )?;
-                let (_, organization_id, old_name, old_status, old_start, old_due, _, _) = row;
-                let name = new_name.unwrap_or_else(|| old_name.clone());
-                let status = change
-                    .status
-                    .map(ProjectStatus::as_str)
-                    .unwrap_or(old_status.as_str())
-                    .to_owned();
-                let start_date = change.start_date.unwrap_or(old_start);
-                let due_date = change.due_date.unwrap_or(old_due);
-                check_dates(start_date, due_date)?;
-                let mut changes = Vec::new();
-                if name != old_name {
-                    changes.push(format!("renamed to \"{name}\""));
-                }
-                if status != old_status {
-                    changes.push(format!("status {old_status} → {status}"));
-                }
-                if start_date != old_start {
-                    changes.push(format!("start date {}", describe_date(start_date)));
-                }
-                if due_date != old_due {
-                    changes.push(format!("due date {}", describe_date(due_date)));
-                }
-                diesel::update(projects::table.find(&project_id))
-                    .set((
-                        projects::name.eq(&name),
-                        projects::status.eq(&status),
-                        projects::start_date.eq(start_date),
-                        projects::due_date.eq(due_date),
-                        projects::updated_at.eq(crate::db::now().naive_utc()),
-                    ))
-                    .execute(connection)?;
-                let actor = Actor::load(connection, &user.user_id, access.by_staff)?;
-                let summary = if changes.is_empty() {
-                    "nothing changed".to_owned()
-                } else {
-                    changes.join(", ")
-                };
-                audit::record(
-                    connection,
-                    &actor,
-                    Some(&organization_id),
-                    "project.updated",
-                    format!("Edited the project \"{old_name}\": {summary}."),
-                )?;
-                Ok(project_by_id(connection, &project_id)?)
-            })
+        .run_write(move |connection| {
+            let (row, access) = authorize_project(
+                connection,
+                &user.user_id,
+                &project_id,
+                Action::ManageProjects,
+            )?;
+            let (_, organization_id, old_name, old_status, old_start, old_due, _, _) = row;
+            let name = new_name.unwrap_or_else(|| old_name.clone());
+            let status = change
+                .status
+                .map(ProjectStatus::as_str)
+                .unwrap_or(old_status.as_str())
+                .to_owned();
+            let start_date = change.start_date.unwrap_or(old_start);
+            let due_date = change.due_date.unwrap_or(old_due);
+            check_dates(start_date, due_date)?;
+            let mut changes = Vec::new();
+            if name != old_name {
+                changes.push(format!("renamed to \"{name}\""));
+            }
+            if status != old_status {
+                changes.push(format!("status {old_status} → {status}"));
+            }
+            if start_date != old_start {
+                changes.push(format!("start date {}", describe_date(start_date)));
+            }
+            if due_date != old_due {
+                changes.push(format!("due date {}", describe_date(due_date)));
+            }
+            diesel::update(projects::table.find(&project_id))
+                .set((
+                    projects::name.eq(&name),
+                    projects::status.eq(&status),
+                    projects::start_date.eq(start_date),
+                    projects::due_date.eq(due_date),
+                    projects::updated_at.eq(crate::db::now().naive_utc()),
+                ))
+                .execute(connection)?;
+            let summary = summarize(&changes);
+            audit::record_as(
+                connection,
+                &user.user_id,
+                access.by_staff,
+                Some(&organization_id),
+                "project.updated",
+                format!("Edited the project \"{old_name}\": {summary}."),
+            )?;
+            Ok(project_by_id(connection, &project_id)?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(project))
@@ -496,26 +509,23 @@ pub async fn delete_project(
 ) -> Result<HttpResponse, AppError> {
     let project_id = path.into_inner();
     database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                crate::db::begin_write(connection)?;
-                let (row, access) = authorize_project(
-                    connection,
-                    &user.user_id,
-                    &project_id,
-                    Action::ManageProjects,
-                )?;
-                diesel::delete(projects::table.find(&project_id)).execute(connection)?;
-                let actor = Actor::load(connection, &user.user_id, access.by_staff)?;
-                audit::record(
-                    connection,
-                    &actor,
-                    Some(&row.1),
-                    "project.deleted",
-                    format!("Deleted the project \"{}\" and its tasks.", row.2),
-                )?;
-                Ok(())
-            })
+        .run_write(move |connection| {
+            let (row, access) = authorize_project(
+                connection,
+                &user.user_id,
+                &project_id,
+                Action::ManageProjects,
+            )?;
+            diesel::delete(projects::table.find(&project_id)).execute(connection)?;
+            audit::record_as(
+                connection,
+                &user.user_id,
+                access.by_staff,
+                Some(&row.1),
+                "project.deleted",
+                format!("Deleted the project \"{}\" and its tasks.", row.2),
+            )?;
+            Ok(())
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -546,49 +556,38 @@ pub async fn create_task(
     let title = parse_text(&body.title, "task title", TASK_TITLE_MAX)?;
     let status = body.status.unwrap_or(TaskStatus::Todo);
     let task = database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                crate::db::begin_write(connection)?;
-                let (row, access) = authorize_project(
-                    connection,
-                    &user.user_id,
-                    &project_id,
-                    Action::ManageProjects,
-                )?;
-                let last: Option<i32> = project_tasks::table
-                    .filter(project_tasks::project_id.eq(&project_id))
-                    .select(diesel::dsl::max(project_tasks::position))
-                    .first(connection)?;
-                let task = Task {
-                    id: uuid::Uuid::new_v4().to_string(),
-                    project_id: project_id.clone(),
-                    title,
-                    status,
-                    position: last.unwrap_or(0) + 1,
-                };
-                diesel::insert_into(project_tasks::table)
-                    .values((
-                        project_tasks::id.eq(&task.id),
-                        project_tasks::project_id.eq(&task.project_id),
-                        project_tasks::title.eq(&task.title),
-                        project_tasks::status.eq(task.status.as_str()),
-                        project_tasks::position.eq(task.position),
-                    ))
-                    .execute(connection)?;
-                touch_project(connection, &project_id)?;
-                let actor = Actor::load(connection, &user.user_id, access.by_staff)?;
-                audit::record(
-                    connection,
-                    &actor,
-                    Some(&row.1),
-                    "task.created",
-                    format!(
-                        "Added the task \"{}\" to the project \"{}\".",
-                        task.title, row.2
-                    ),
-                )?;
-                Ok(task)
-            })
+        .run_write(move |connection| {
+            let (row, access) = authorize_project(
+                connection,
+                &user.user_id,
+                &project_id,
+                Action::ManageProjects,
+            )?;
+            let last: Option<i32> = project_tasks::table
+                .filter(project_tasks::project_id.eq(&project_id))
+                .select(diesel::dsl::max(project_tasks::position))
+                .first(connection)?;
+            let task = Task {
+                id: uuid::Uuid::new_v4().to_string(),
+                project_id: project_id.clone(),
+                title,
+                status,
+                position: last.unwrap_or(0) + 1,
+            };
+            insert_task(connection, &task)?;
+            touch_project(connection, &project_id)?;
+            audit::record_as(
+                connection,
+                &user.user_id,
+                access.by_staff,
+                Some(&row.1),
+                "task.created",
+                format!(
+                    "Added the task \"{}\" to the project \"{}\".",
+                    task.title, row.2
+                ),
+            )?;
+            Ok(task)
         })
         .await?;
     Ok(HttpResponse::Created().json(task))
@@ -628,53 +627,46 @@ pub async fn update_task(
         .map(|title| parse_text(title, "task title", TASK_TITLE_MAX))
         .transpose()?;
     let task = database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                crate::db::begin_write(connection)?;
-                let (row, organization_id, project_name, access) =
-                    authorize_task(connection, &user.user_id, &task_id, Action::ManageProjects)?;
-                let old = task_of(row);
-                let title = new_title.unwrap_or_else(|| old.title.clone());
-                let status = change.status.unwrap_or(old.status);
-                diesel::update(project_tasks::table.find(&task_id))
-                    .set((
-                        project_tasks::title.eq(&title),
-                        project_tasks::status.eq(status.as_str()),
-                    ))
-                    .execute(connection)?;
-                touch_project(connection, &old.project_id)?;
-                let mut changes = Vec::new();
-                if title != old.title {
-                    changes.push(format!("renamed to \"{title}\""));
-                }
-                if status != old.status {
-                    changes.push(format!(
-                        "status {} → {}",
-                        old.status.as_str(),
-                        status.as_str()
-                    ));
-                }
-                let summary = if changes.is_empty() {
-                    "nothing changed".to_owned()
-                } else {
-                    changes.join(", ")
-                };
-                let actor = Actor::load(connection, &user.user_id, access.by_staff)?;
-                audit::record(
-                    connection,
-                    &actor,
-                    Some(&organization_id),
-                    "task.updated",
-                    format!(
-                        "Edited the task \"{}\" of the project \"{project_name}\": {summary}.",
-                        old.title
-                    ),
-                )?;
-                Ok(Task {
-                    title,
-                    status,
-                    ..old
-                })
+        .run_write(move |connection| {
+            let (row, organization_id, project_name, access) =
+                authorize_task(connection, &user.user_id, &task_id, Action::ManageProjects)?;
+            let old = task_of(row);
+            let title = new_title.unwrap_or_else(|| old.title.clone());
+            let status = change.status.unwrap_or(old.status);
+            diesel::update(project_tasks::table.find(&task_id))
+                .set((
+                    project_tasks::title.eq(&title),
+                    project_tasks::status.eq(status.as_str()),
+                ))
+                .execute(connection)?;
+            touch_project(connection, &old.project_id)?;
+            let mut changes = Vec::new();
+            if title != old.title {
+                changes.push(format!("renamed to \"{title}\""));
+            }
+            if status != old.status {
+                changes.push(format!(
+                    "status {} → {}",
+                    old.status.as_str(),
+                    status.as_str()
+                ));
+            }
+            let summary = summarize(&changes);
+            audit::record_as(
+                connection,
+                &user.user_id,
+                access.by_staff,
+                Some(&organization_id),
+                "task.updated",
+                format!(
+                    "Edited the task \"{}\" of the project \"{project_name}\": {summary}.",
+                    old.title
+                ),
+            )?;
+            Ok(Task {
+                title,
+                status,
+                ..old
             })
         })
         .await?;
@@ -701,26 +693,23 @@ pub async fn delete_task(
 ) -> Result<HttpResponse, AppError> {
     let task_id = path.into_inner();
     database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                crate::db::begin_write(connection)?;
-                let (row, organization_id, project_name, access) =
-                    authorize_task(connection, &user.user_id, &task_id, Action::ManageProjects)?;
-                diesel::delete(project_tasks::table.find(&task_id)).execute(connection)?;
-                touch_project(connection, &row.1)?;
-                let actor = Actor::load(connection, &user.user_id, access.by_staff)?;
-                audit::record(
-                    connection,
-                    &actor,
-                    Some(&organization_id),
-                    "task.deleted",
-                    format!(
-                        "Deleted the task \"{}\" of the project \"{project_name}\".",
-                        row.2
-                    ),
-                )?;
-                Ok(())
-            })
+        .run_write(move |connection| {
+            let (row, organization_id, project_name, access) =
+                authorize_task(connection, &user.user_id, &task_id, Action::ManageProjects)?;
+            diesel::delete(project_tasks::table.find(&task_id)).execute(connection)?;
+            touch_project(connection, &row.1)?;
+            audit::record_as(
+                connection,
+                &user.user_id,
+                access.by_staff,
+                Some(&organization_id),
+                "task.deleted",
+                format!(
+                    "Deleted the task \"{}\" of the project \"{project_name}\".",
+                    row.2
+                ),
+            )?;
+            Ok(())
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -132,30 +132,27 @@ pub async fn exchange_connect_code(
     let code_hash = one_time::hash(check_secret(&body.connect_code)?);
     let now = crate::db::now();
     let (system_id, organization_id, generation, refresh) = database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                crate::db::begin_write(connection)?;
-                let found: Option<(String, String)> = connect_codes::table
-                    .inner_join(systems::table)
-                    .filter(connect_codes::code_hash.eq(&code_hash))
-                    .filter(connect_codes::used_at.is_null())
-                    .filter(connect_codes::expires_at.gt(now.naive_utc()))
-                    .select((systems::id, systems::organization_id))
-                    .first(connection)
-                    .optional()?;
-                let (system_id, organization_id) = found.ok_or(AppError::InvalidConnectCode)?;
-                // Conditional on still unused: of two racing requests, one wins.
-                let claimed = diesel::update(connect_codes::table.find(&code_hash))
-                    .filter(connect_codes::used_at.is_null())
-                    .set(connect_codes::used_at.eq(Some(now.naive_utc())))
-                    .execute(connection)?;
-                if claimed != 1 {
-                    return Err(AppError::InvalidConnectCode);
-                }
-                let generation = revoke_credentials(connection, &system_id)?;
-                let refresh = insert_refresh_key(connection, &system_id, now)?;
-                Ok((system_id, organization_id, generation, refresh))
-            })
+        .run_write(move |connection| {
+            let found: Option<(String, String)> = connect_codes::table
+                .inner_join(systems::table)
+                .filter(connect_codes::code_hash.eq(&code_hash))
+                .filter(connect_codes::used_at.is_null())
+                .filter(connect_codes::expires_at.gt(now.naive_utc()))
+                .select((systems::id, systems::organization_id))
+                .first(connection)
+                .optional()?;
+            let (system_id, organization_id) = found.ok_or(AppError::InvalidConnectCode)?;
+            // Conditional on still unused: of two racing requests, one wins.
+            let claimed = diesel::update(connect_codes::table.find(&code_hash))
+                .filter(connect_codes::used_at.is_null())
+                .set(connect_codes::used_at.eq(Some(now.naive_utc())))
+                .execute(connection)?;
+            if claimed != 1 {
+                return Err(AppError::InvalidConnectCode);
+            }
+            let generation = revoke_credentials(connection, &system_id)?;
+            let refresh = insert_refresh_key(connection, &system_id, now)?;
+            Ok((system_id, organization_id, generation, refresh))
         })
         .await?;
     // A gateway still connected with the old credentials is cut off.
@@ -202,77 +199,72 @@ pub async fn refresh_credentials(
     let key_hash = one_time::hash(check_secret(&body.refresh_key)?);
     let now = crate::db::now();
     let outcome = database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                crate::db::begin_write(connection)?;
-                let owner: Option<String> = gateway_refresh_keys::table
-                    .find(&key_hash)
-                    .select(gateway_refresh_keys::system_id)
-                    .first(connection)
-                    .optional()?;
-                let Some(owner) = owner else {
-                    return Ok(Refresh::Refused);
-                };
-                // Lock the DMS's row before reading its keys: a renewal and a revocation of
-                // the same DMS run one after the other, so a revocation cannot miss a key a
-                // concurrent renewal is inserting (PostgreSQL reads committed data per
-                // statement; SQLite already serializes writers).
-                lock_system(connection, &owner)?;
-                let found: Option<(
-                    String,
-                    String,
-                    chrono::NaiveDateTime,
-                    Option<chrono::NaiveDateTime>,
-                    i32,
-                )> = gateway_refresh_keys::table
-                    .inner_join(systems::table)
-                    .filter(gateway_refresh_keys::key_hash.eq(&key_hash))
-                    .select((
-                        systems::id,
-                        systems::organization_id,
-                        gateway_refresh_keys::expires_at,
-                        gateway_refresh_keys::used_at,
-                        systems::token_generation,
-                    ))
-                    .first(connection)
-                    .optional()?;
-                let Some((system_id, organization_id, expires_at, used_at, generation)) = found
-                else {
-                    return Ok(Refresh::Refused);
-                };
-                if used_at.is_some() {
-                    let generation = revoke_credentials(connection, &system_id)?;
-                    return Ok(Refresh::Reused(system_id, generation));
-                }
-                if expires_at <= now.naive_utc() {
-                    diesel::delete(gateway_refresh_keys::table.find(&key_hash))
-                        .execute(connection)?;
-                    return Ok(Refresh::Refused);
-                }
-                let claimed = diesel::update(gateway_refresh_keys::table.find(&key_hash))
-                    .filter(gateway_refresh_keys::used_at.is_null())
-                    .set(gateway_refresh_keys::used_at.eq(Some(now.naive_utc())))
-                    .execute(connection)?;
-                if claimed != 1 {
-                    let generation = revoke_credentials(connection, &system_id)?;
-                    return Ok(Refresh::Reused(system_id, generation));
-                }
-                // Spent keys are kept to recognise their reuse, until they would have expired.
-                diesel::delete(
-                    gateway_refresh_keys::table
-                        .filter(gateway_refresh_keys::system_id.eq(&system_id))
-                        .filter(gateway_refresh_keys::used_at.is_not_null())
-                        .filter(gateway_refresh_keys::expires_at.le(now.naive_utc())),
-                )
-                .execute(connection)?;
-                let refresh = insert_refresh_key(connection, &system_id, now)?;
-                Ok(Refresh::Renewed(
-                    system_id,
-                    organization_id,
-                    generation,
-                    refresh,
+        .run_write(move |connection| {
+            let owner: Option<String> = gateway_refresh_keys::table
+                .find(&key_hash)
+                .select(gateway_refresh_keys::system_id)
+                .first(connection)
+                .optional()?;
+            let Some(owner) = owner else {
+                return Ok(Refresh::Refused);
+            };
+            // Lock the DMS's row before reading its keys: a renewal and a revocation of
+            // the same DMS run one after the other, so a revocation cannot miss a key a
+            // concurrent renewal is inserting (PostgreSQL reads committed data per
+            // statement; SQLite already serializes writers).
+            lock_system(connection, &owner)?;
+            let found: Option<(
+                String,
+                String,
+                chrono::NaiveDateTime,
+                Option<chrono::NaiveDateTime>,
+                i32,
+            )> = gateway_refresh_keys::table
+                .inner_join(systems::table)
+                .filter(gateway_refresh_keys::key_hash.eq(&key_hash))
+                .select((
+                    systems::id,
+                    systems::organization_id,
+                    gateway_refresh_keys::expires_at,
+                    gateway_refresh_keys::used_at,
+                    systems::token_generation,
                 ))
-            })
+                .first(connection)
+                .optional()?;
+            let Some((system_id, organization_id, expires_at, used_at, generation)) = found else {
+                return Ok(Refresh::Refused);
+            };
+            if used_at.is_some() {
+                let generation = revoke_credentials(connection, &system_id)?;
+                return Ok(Refresh::Reused(system_id, generation));
+            }
+            if expires_at <= now.naive_utc() {
+                diesel::delete(gateway_refresh_keys::table.find(&key_hash)).execute(connection)?;
+                return Ok(Refresh::Refused);
+            }
+            let claimed = diesel::update(gateway_refresh_keys::table.find(&key_hash))
+                .filter(gateway_refresh_keys::used_at.is_null())
+                .set(gateway_refresh_keys::used_at.eq(Some(now.naive_utc())))
+                .execute(connection)?;
+            if claimed != 1 {
+                let generation = revoke_credentials(connection, &system_id)?;
+                return Ok(Refresh::Reused(system_id, generation));
+            }
+            // Spent keys are kept to recognise their reuse, until they would have expired.
+            diesel::delete(
+                gateway_refresh_keys::table
+                    .filter(gateway_refresh_keys::system_id.eq(&system_id))
+                    .filter(gateway_refresh_keys::used_at.is_not_null())
+                    .filter(gateway_refresh_keys::expires_at.le(now.naive_utc())),
+            )
+            .execute(connection)?;
+            let refresh = insert_refresh_key(connection, &system_id, now)?;
+            Ok(Refresh::Renewed(
+                system_id,
+                organization_id,
+                generation,
+                refresh,
+            ))
         })
         .await?;
     match outcome {

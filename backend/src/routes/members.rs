@@ -8,10 +8,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use stratus_shared::api::members::{AddMember, Added, ChangeRole, Invitation, Member, Members};
 use stratus_shared::api::organizations::Role;
+use stratus_shared::api::staff::LinkSource;
 use stratus_shared::email::EmailAddress;
 use stratus_shared::ApiError;
 
-use crate::accounts;
 use crate::audit;
 use crate::auth::permissions::Action;
 use crate::auth::CurrentUser;
@@ -20,7 +20,7 @@ use crate::db::{AnyConnection, Database};
 use crate::error::AppError;
 use crate::live::LiveHub;
 use crate::mail::Mail;
-use crate::memberships as membership_rules;
+use crate::memberships::{self as membership_rules, LinkOutcome};
 use crate::routes::auth::parse_email;
 use crate::routes::organizations::authorize;
 use crate::startup::AppState;
@@ -84,10 +84,12 @@ fn record(
     action: &str,
     detail: String,
 ) -> Result<(), AppError> {
-    let actor = audit::Actor::load(conn, user_id, false)?;
-    audit::record(conn, &actor, Some(organization_id), action, detail)?;
+    audit::record_as(conn, user_id, false, Some(organization_id), action, detail)?;
     Ok(())
 }
+
+/// The 404 message of a member id that is not one of the organization's members.
+const NO_SUCH_MEMBER: &str = "There is no such member.";
 
 /// Only Owners give the Owner role or take it away: an Admin cannot make themselves Owner, nor
 /// remove or demote one.
@@ -96,23 +98,6 @@ fn ensure_may_touch_owner(caller: Role, involves_owner: bool) -> Result<(), AppE
         return Err(AppError::Forbidden(
             "Only Owners may make someone Owner or change an Owner's role.".into(),
         ));
-    }
-    Ok(())
-}
-
-/// Refuses a change of `member_id` that does not exist, or that takes away (`loses_owner`)
-/// the organization's last Owner.
-fn check_member_change(
-    conn: &mut AnyConnection,
-    organization_id: &str,
-    member_id: &str,
-    loses_owner: bool,
-) -> Result<(), AppError> {
-    if membership_rules::role_of(conn, organization_id, member_id)?.is_none() {
-        return Err(AppError::NotFound("There is no such member.".into()));
-    }
-    if loses_owner && membership_rules::would_orphan(conn, organization_id, member_id)? {
-        return Err(AppError::LastOwner);
     }
     Ok(())
 }
@@ -174,115 +159,94 @@ pub async fn add_member(
     let role = body.role;
     let public_url = state.settings.public_url();
     let (added, mail) = database
-        .run_app(move |conn| {
-            conn.transaction::<_, AppError, _>(|conn| {
-                crate::db::begin_write(conn)?;
-                let caller =
-                    authorize(conn, &user.user_id, &organization_id, Action::ManageMembers)?;
-                ensure_may_touch_owner(caller, role == Role::Owner)?;
-                let now = crate::db::now().naive_utc();
-                let organization_name: String = organizations::table
-                    .find(&organization_id)
-                    .select(organizations::name)
-                    .first(conn)?;
-                match accounts::find_by_email(conn, &email)? {
-                    Some(account) if account.is_verified() => {
-                        if membership_rules::role_of(conn, &organization_id, &account.id)?.is_some()
-                        {
-                            return Err(AppError::Conflict(
-                                "This person is already a member.".into(),
-                            ));
-                        }
-                        diesel::insert_into(memberships::table)
-                            .values((
-                                memberships::organization_id.eq(&organization_id),
-                                memberships::user_id.eq(&account.id),
-                                memberships::role.eq(role.as_str()),
-                                memberships::created_at.eq(now),
-                            ))
-                            .execute(conn)?;
-                        record(
-                            conn,
-                            &user.user_id,
-                            &organization_id,
-                            "member.added",
-                            format!("Added {email} as {}", role.label()),
-                        )?;
-                        let mail = Mail {
-                            to: email.to_string(),
-                            subject: format!("You now belong to {organization_name} on Stratus"),
-                            body: format!(
-                                "You were added to {organization_name} on Stratus as {}.\n\n\
+        .run_write(move |conn| {
+            let caller = authorize(conn, &user.user_id, &organization_id, Action::ManageMembers)?;
+            ensure_may_touch_owner(caller, role == Role::Owner)?;
+            let now = crate::db::now().naive_utc();
+            let organization_name: String = organizations::table
+                .find(&organization_id)
+                .select(organizations::name)
+                .first(conn)?;
+            let outcome = membership_rules::link_email(
+                conn,
+                &organization_id,
+                &email,
+                role,
+                LinkSource::Invitation,
+                &user.user_id,
+                now,
+            )?;
+            match outcome {
+                LinkOutcome::AlreadyMember => Err(AppError::Conflict(
+                    "This person is already a member.".into(),
+                )),
+                LinkOutcome::AlreadyPending => Err(AppError::Conflict(
+                    "This address is already invited.".into(),
+                )),
+                LinkOutcome::Member {
+                    user_id: member_id,
+                    email: member_email,
+                } => {
+                    record(
+                        conn,
+                        &user.user_id,
+                        &organization_id,
+                        "member.added",
+                        format!("Added {email} as {}", role.label()),
+                    )?;
+                    let mail = Mail {
+                        to: email.to_string(),
+                        subject: format!("You now belong to {organization_name} on Stratus"),
+                        body: format!(
+                            "You were added to {organization_name} on Stratus as {}.\n\n\
                                  Sign in at {public_url}/login to see its DataMiner Systems.",
-                                role.label()
-                            ),
-                        };
-                        Ok((
-                            Added::Member {
-                                member: Member {
-                                    user_id: account.id,
-                                    email: account.email,
-                                    role,
-                                    since: now.and_utc(),
-                                },
+                            role.label()
+                        ),
+                    };
+                    Ok((
+                        Added::Member {
+                            member: Member {
+                                user_id: member_id,
+                                email: member_email,
+                                role,
+                                since: now.and_utc(),
                             },
-                            mail,
-                        ))
-                    }
-                    _ => {
-                        let taken: i64 = invitations::table
-                            .filter(invitations::organization_id.eq(&organization_id))
-                            .filter(invitations::email.eq(email.as_str()))
-                            .count()
-                            .get_result(conn)?;
-                        if taken > 0 {
-                            return Err(AppError::Conflict(
-                                "This address is already invited.".into(),
-                            ));
-                        }
-                        let id = uuid::Uuid::new_v4().to_string();
-                        diesel::insert_into(invitations::table)
-                            .values((
-                                invitations::id.eq(&id),
-                                invitations::organization_id.eq(&organization_id),
-                                invitations::email.eq(email.as_str()),
-                                invitations::role.eq(role.as_str()),
-                                invitations::invited_by.eq(&user.user_id),
-                                invitations::created_at.eq(now),
-                            ))
-                            .execute(conn)?;
-                        record(
-                            conn,
-                            &user.user_id,
-                            &organization_id,
-                            "member.invited",
-                            format!("Invited {email} as {}", role.label()),
-                        )?;
-                        let mail = Mail {
-                            to: email.to_string(),
-                            subject: format!("You are invited to {organization_name} on Stratus"),
-                            body: format!(
-                                "You are invited to join {organization_name} on Stratus as {}.\n\n\
+                        },
+                        mail,
+                    ))
+                }
+                LinkOutcome::Pending { invitation_id } => {
+                    record(
+                        conn,
+                        &user.user_id,
+                        &organization_id,
+                        "member.invited",
+                        format!("Invited {email} as {}", role.label()),
+                    )?;
+                    let mail = Mail {
+                        to: email.to_string(),
+                        subject: format!("You are invited to {organization_name} on Stratus"),
+                        body: format!(
+                            "You are invited to join {organization_name} on Stratus as {}.\n\n\
                                  Create your account with this address at {public_url}/signup (or \
                                  sign in at {public_url}/login if you have one): once the address \
                                  is verified, you belong to {organization_name}.",
-                                role.label()
-                            ),
-                        };
-                        Ok((
-                            Added::Invited {
-                                invitation: Invitation {
-                                    id,
-                                    email: email.to_string(),
-                                    role,
-                                    created_at: now.and_utc(),
-                                },
+                            role.label()
+                        ),
+                    };
+                    Ok((
+                        Added::Invited {
+                            invitation: Invitation {
+                                id: invitation_id,
+                                email: email.to_string(),
+                                role,
+                                created_at: now.and_utc(),
                             },
-                            mail,
-                        ))
-                    }
+                        },
+                        mail,
+                    ))
                 }
-            })
+            }
         })
         .await?;
     if let Added::Member { member } = &added {
@@ -319,39 +283,22 @@ pub async fn change_role(
     let (organization_id, member_id) = path.into_inner();
     let role = body.role;
     let member = database
-        .run_app(move |conn| {
-            conn.transaction::<_, AppError, _>(|conn| {
-                crate::db::begin_write(conn)?;
-                let caller =
-                    authorize(conn, &user.user_id, &organization_id, Action::ManageMembers)?;
-                let current = membership_rules::role_of(conn, &organization_id, &member_id)?;
-                ensure_may_touch_owner(
-                    caller,
-                    role == Role::Owner || current == Some(Role::Owner),
-                )?;
-                check_member_change(conn, &organization_id, &member_id, role != Role::Owner)?;
-                diesel::update(
-                    memberships::table
-                        .filter(memberships::organization_id.eq(&organization_id))
-                        .filter(memberships::user_id.eq(&member_id)),
-                )
-                .set(memberships::role.eq(role.as_str()))
-                .execute(conn)?;
-                let members = list(conn, &organization_id)?;
-                let member = members
-                    .members
-                    .into_iter()
-                    .find(|m| m.user_id == member_id)
-                    .ok_or_else(|| AppError::NotFound("There is no such member.".into()))?;
-                record(
-                    conn,
-                    &user.user_id,
-                    &organization_id,
-                    "member.role_changed",
-                    format!("Made {} {}", member.email, role.label()),
-                )?;
-                Ok(member)
-            })
+        .run_write(move |conn| {
+            let caller = authorize(conn, &user.user_id, &organization_id, Action::ManageMembers)?;
+            let current = membership_rules::role_of(conn, &organization_id, &member_id)?;
+            ensure_may_touch_owner(caller, role == Role::Owner || current == Some(Role::Owner))?;
+            membership_rules::change_role(conn, &organization_id, &member_id, role)
+                .map_err(|refused| refused.into_app_error(NO_SUCH_MEMBER))?;
+            let member = membership_rules::member(conn, &organization_id, &member_id)?
+                .ok_or_else(|| AppError::NotFound(NO_SUCH_MEMBER.into()))?;
+            record(
+                conn,
+                &user.user_id,
+                &organization_id,
+                "member.role_changed",
+                format!("Made {} {}", member.email, role.label()),
+            )?;
+            Ok(member)
         })
         .await?;
     Ok(HttpResponse::Ok().json(member))
@@ -384,44 +331,37 @@ pub async fn remove_member(
     let (organization_id, member_id) = path.into_inner();
     let removed = member_id.clone();
     database
-        .run_app(move |conn| {
-            conn.transaction::<_, AppError, _>(|conn| {
-                crate::db::begin_write(conn)?;
-                let action = if member_id == user.user_id {
-                    Action::ViewMembers
+        .run_write(move |conn| {
+            let action = if member_id == user.user_id {
+                Action::ViewMembers
+            } else {
+                Action::ManageMembers
+            };
+            let caller = authorize(conn, &user.user_id, &organization_id, action)?;
+            if member_id != user.user_id {
+                let current = membership_rules::role_of(conn, &organization_id, &member_id)?;
+                ensure_may_touch_owner(caller, current == Some(Role::Owner))?;
+            }
+            let email: String = users::table
+                .find(&member_id)
+                .select(users::email)
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| AppError::NotFound(NO_SUCH_MEMBER.into()))?;
+            membership_rules::remove_member(conn, &organization_id, &member_id)
+                .map_err(|refused| refused.into_app_error(NO_SUCH_MEMBER))?;
+            record(
+                conn,
+                &user.user_id,
+                &organization_id,
+                "member.removed",
+                if member_id == user.user_id {
+                    format!("{email} left the organization")
                 } else {
-                    Action::ManageMembers
-                };
-                let caller = authorize(conn, &user.user_id, &organization_id, action)?;
-                if member_id != user.user_id {
-                    let current = membership_rules::role_of(conn, &organization_id, &member_id)?;
-                    ensure_may_touch_owner(caller, current == Some(Role::Owner))?;
-                }
-                check_member_change(conn, &organization_id, &member_id, true)?;
-                let email: String = users::table
-                    .find(&member_id)
-                    .select(users::email)
-                    .first(conn)?;
-                membership_rules::forget_system_access(conn, &organization_id, &member_id)?;
-                record(
-                    conn,
-                    &user.user_id,
-                    &organization_id,
-                    "member.removed",
-                    if member_id == user.user_id {
-                        format!("{email} left the organization")
-                    } else {
-                        format!("Removed {email}")
-                    },
-                )?;
-                diesel::delete(
-                    memberships::table
-                        .filter(memberships::organization_id.eq(&organization_id))
-                        .filter(memberships::user_id.eq(&member_id)),
-                )
-                .execute(conn)?;
-                Ok(())
-            })
+                    format!("Removed {email}")
+                },
+            )?;
+            Ok(())
         })
         .await?;
     hub.membership_changed(&removed);

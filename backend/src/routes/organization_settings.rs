@@ -89,52 +89,48 @@ pub async fn update_organization(
         .transpose()?;
     let remote_access_enabled = body.remote_access_enabled;
     let (organization, members) = database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                crate::db::begin_write(connection)?;
-                authorize(
+        .run_write(move |connection| {
+            authorize(
+                connection,
+                &user.user_id,
+                &organization_id,
+                Action::EditOrganizationSettings,
+            )?;
+            let before = organization_for(connection, &user.user_id, &organization_id)?;
+            let actor = Actor::load(connection, &user.user_id, false)?;
+            if let Some(name) = name.filter(|name| *name != before.name) {
+                diesel::update(organizations::table.find(&organization_id))
+                    .set(organizations::name.eq(&name))
+                    .execute(connection)?;
+                audit::record(
                     connection,
-                    &user.user_id,
-                    &organization_id,
-                    Action::EditOrganizationSettings,
+                    &actor,
+                    Some(&organization_id),
+                    "organization.renamed",
+                    format!("Renamed the organization from {} to {name}", before.name),
                 )?;
-                let before = organization_for(connection, &user.user_id, &organization_id)?;
-                let actor = Actor::load(connection, &user.user_id, false)?;
-                if let Some(name) = name.filter(|name| *name != before.name) {
-                    diesel::update(organizations::table.find(&organization_id))
-                        .set(organizations::name.eq(&name))
-                        .execute(connection)?;
-                    audit::record(
-                        connection,
-                        &actor,
-                        Some(&organization_id),
-                        "organization.renamed",
-                        format!("Renamed the organization from {} to {name}", before.name),
-                    )?;
-                }
-                if let Some(enabled) =
-                    remote_access_enabled.filter(|enabled| *enabled != before.remote_access_enabled)
-                {
-                    diesel::update(organizations::table.find(&organization_id))
-                        .set(organizations::remote_access_enabled.eq(i32::from(enabled)))
-                        .execute(connection)?;
-                    audit::record(
-                        connection,
-                        &actor,
-                        Some(&organization_id),
-                        "organization.remote_access_changed",
-                        if enabled {
-                            "Switched remote access on for the organization".to_owned()
-                        } else {
-                            "Switched remote access off for every DMS of the organization"
-                                .to_owned()
-                        },
-                    )?;
-                }
-                let organization = organization_for(connection, &user.user_id, &organization_id)?;
-                let members = membership_rules::member_ids(connection, &organization_id)?;
-                Ok((organization, members))
-            })
+            }
+            if let Some(enabled) =
+                remote_access_enabled.filter(|enabled| *enabled != before.remote_access_enabled)
+            {
+                diesel::update(organizations::table.find(&organization_id))
+                    .set(organizations::remote_access_enabled.eq(i32::from(enabled)))
+                    .execute(connection)?;
+                audit::record(
+                    connection,
+                    &actor,
+                    Some(&organization_id),
+                    "organization.remote_access_changed",
+                    if enabled {
+                        "Switched remote access on for the organization".to_owned()
+                    } else {
+                        "Switched remote access off for every DMS of the organization".to_owned()
+                    },
+                )?;
+            }
+            let organization = organization_for(connection, &user.user_id, &organization_id)?;
+            let members = membership_rules::member_ids(connection, &organization_id)?;
+            Ok((organization, members))
         })
         .await?;
     // The overview groups DMSs under the organization's name: a fresh snapshot shows the new one.
@@ -171,46 +167,43 @@ pub async fn delete_organization(
     let organization_id = path.into_inner();
     let confirm_name = body.into_inner().confirm_name;
     let (system_ids, members) = database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                crate::db::begin_write(connection)?;
-                authorize(
-                    connection,
-                    &user.user_id,
-                    &organization_id,
-                    Action::DeleteOrganization,
-                )?;
-                let name: String = organizations::table
-                    .find(&organization_id)
-                    .select(organizations::name)
-                    .first(connection)?;
-                if confirm_name.trim() != name {
-                    return Err(AppError::Validation {
-                        code: ErrorCode::ConfirmationMismatch,
-                        message: "Type the organization's name exactly to delete it.".into(),
-                    });
-                }
-                let system_ids: Vec<String> = systems::table
-                    .filter(systems::organization_id.eq(&organization_id))
-                    .select(systems::id)
-                    .load(connection)?;
-                let members = membership_rules::member_ids(connection, &organization_id)?;
-                let actor = Actor::load(connection, &user.user_id, false)?;
-                audit::record(
-                    connection,
-                    &actor,
-                    Some(&organization_id),
-                    "organization.deleted",
-                    format!(
-                        "Deleted the organization {name} with its {} DMS(s)",
-                        system_ids.len()
-                    ),
-                )?;
-                // Memberships, DMSs, their codes, keys, roles and history go with it (ON DELETE
-                // CASCADE); the audit log keeps its entries.
-                diesel::delete(organizations::table.find(&organization_id)).execute(connection)?;
-                Ok((system_ids, members))
-            })
+        .run_write(move |connection| {
+            authorize(
+                connection,
+                &user.user_id,
+                &organization_id,
+                Action::DeleteOrganization,
+            )?;
+            let name: String = organizations::table
+                .find(&organization_id)
+                .select(organizations::name)
+                .first(connection)?;
+            if confirm_name.trim() != name {
+                return Err(AppError::Validation {
+                    code: ErrorCode::ConfirmationMismatch,
+                    message: "Type the organization's name exactly to delete it.".into(),
+                });
+            }
+            let system_ids: Vec<String> = systems::table
+                .filter(systems::organization_id.eq(&organization_id))
+                .select(systems::id)
+                .load(connection)?;
+            let members = membership_rules::member_ids(connection, &organization_id)?;
+            audit::record_as(
+                connection,
+                &user.user_id,
+                false,
+                Some(&organization_id),
+                "organization.deleted",
+                format!(
+                    "Deleted the organization {name} with its {} DMS(s)",
+                    system_ids.len()
+                ),
+            )?;
+            // Memberships, DMSs, their codes, keys, roles and history go with it (ON DELETE
+            // CASCADE); the audit log keeps its entries.
+            diesel::delete(organizations::table.find(&organization_id)).execute(connection)?;
+            Ok((system_ids, members))
         })
         .await?;
     for system_id in &system_ids {

@@ -3,6 +3,8 @@
 //!
 //! An organization the person does not belong to answers 404, as if it did not exist.
 
+use std::collections::HashMap;
+
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -13,7 +15,7 @@ use stratus_shared::api::organizations::{
 };
 use stratus_shared::ConnectionState;
 
-use crate::audit::{self, Actor};
+use crate::audit;
 use crate::auth::permissions::{allows, allows_staff, Action};
 use crate::auth::{one_time, CurrentUser};
 use crate::db::schema::{
@@ -98,6 +100,56 @@ pub(crate) fn authorize_or_staff(
         return Err(refused);
     }
     Ok(Access { by_staff: true })
+}
+
+/// [`authorize_or_staff`] for something of `organization_id` (a project, a task, a shared
+/// dashboard): where the organization would answer 404, `missing` answers instead, so that a
+/// foreign one reads exactly like one that does not exist.
+pub(crate) fn authorize_or_staff_for(
+    connection: &mut AnyConnection,
+    user_id: &str,
+    organization_id: &str,
+    action: Action,
+    missing: impl FnOnce() -> AppError,
+) -> Result<Access, AppError> {
+    authorize_or_staff(connection, user_id, organization_id, action).map_err(|error| match error {
+        AppError::NotFound(_) => missing(),
+        other => other,
+    })
+}
+
+/// My organizations (by name) where my role allows `action`, each with that role.
+pub(crate) fn my_organizations_allowing(
+    connection: &mut AnyConnection,
+    user_id: &str,
+    action: Action,
+) -> QueryResult<Vec<(String, String, Role)>> {
+    let mine: Vec<(String, String, String)> = organizations::table
+        .inner_join(memberships::table)
+        .filter(memberships::user_id.eq(user_id))
+        .order((organizations::name.asc(), organizations::id.asc()))
+        .select((organizations::id, organizations::name, memberships::role))
+        .load(connection)?;
+    Ok(mine
+        .into_iter()
+        .filter_map(|(id, name, role)| Some((id, name, Role::parse(&role)?)))
+        .filter(|(_, _, role)| allows(*role, action))
+        .collect())
+}
+
+/// `items` by the id of the organization each belongs to (order kept within each).
+pub(crate) fn by_organization<T>(
+    items: Vec<T>,
+    organization_of: impl Fn(&T) -> &str,
+) -> HashMap<String, Vec<T>> {
+    let mut grouped: HashMap<String, Vec<T>> = HashMap::new();
+    for item in items {
+        grouped
+            .entry(organization_of(&item).to_owned())
+            .or_default()
+            .push(item);
+    }
+    grouped
 }
 
 /// What the caller may do with one DMS.
@@ -387,49 +439,50 @@ pub async fn create_organization(
     let name = parse_name(&body.name, "organization")?;
     let user_id = user.user_id.clone();
     let organization = database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                crate::db::begin_write(connection)?;
-                let now = crate::db::now().naive_utc();
-                let id = uuid::Uuid::new_v4().to_string();
-                let slug = unique_slug(connection, &name)?;
-                diesel::insert_into(organizations::table)
-                    .values((
-                        organizations::id.eq(&id),
-                        organizations::name.eq(&name),
-                        organizations::slug.eq(&slug),
-                        organizations::created_at.eq(now),
-                    ))
-                    .execute(connection)?;
-                diesel::insert_into(memberships::table)
-                    .values((
-                        memberships::organization_id.eq(&id),
-                        memberships::user_id.eq(&user.user_id),
-                        memberships::role.eq(Role::Owner.as_str()),
-                        memberships::created_at.eq(now),
-                    ))
-                    .execute(connection)?;
-                let actor = Actor::load(connection, &user.user_id, false)?;
-                audit::record(
-                    connection,
-                    &actor,
-                    Some(&id),
-                    "organization.created",
-                    format!("Created the organization {name}"),
-                )?;
-                Ok(Organization {
-                    id,
-                    name,
-                    slug,
-                    role: Role::Owner,
-                    created_at: now.and_utc(),
-                    remote_access_enabled: true,
-                })
+        .run_write(move |connection| {
+            let now = crate::db::now().naive_utc();
+            let (id, slug) = insert_organization(connection, &name, now)?;
+            membership_rules::insert_membership(connection, &id, &user.user_id, Role::Owner, now)?;
+            audit::record_as(
+                connection,
+                &user.user_id,
+                false,
+                Some(&id),
+                "organization.created",
+                format!("Created the organization {name}"),
+            )?;
+            Ok(Organization {
+                id,
+                name,
+                slug,
+                role: Role::Owner,
+                created_at: now.and_utc(),
+                remote_access_enabled: true,
             })
         })
         .await?;
     hub.membership_changed(&user_id);
     Ok(HttpResponse::Created().json(organization))
+}
+
+/// Creates an organization named `name` (with a slug of its own) and returns its id and slug.
+/// Its first Owner is up to the caller.
+pub(crate) fn insert_organization(
+    connection: &mut AnyConnection,
+    name: &str,
+    now: NaiveDateTime,
+) -> Result<(String, String), AppError> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let slug = unique_slug(connection, name)?;
+    diesel::insert_into(organizations::table)
+        .values((
+            organizations::id.eq(&id),
+            organizations::name.eq(name),
+            organizations::slug.eq(&slug),
+            organizations::created_at.eq(now),
+        ))
+        .execute(connection)?;
+    Ok((id, slug))
 }
 
 /// A URL-friendly, unused slug for a name: `acme-corp`, or `acme-corp-x7k2q9` when taken.
@@ -486,27 +539,23 @@ pub async fn create_system(
     let organization_id = path.into_inner();
     let name = parse_name(&body.name, "DMS")?;
     let created = database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                crate::db::begin_write(connection)?;
-                authorize(
-                    connection,
-                    &user.user_id,
-                    &organization_id,
-                    Action::RegisterSystem,
-                )?;
-                let created =
-                    insert_system(connection, &organization_id, &name, Some(&user.user_id))?;
-                let actor = Actor::load(connection, &user.user_id, false)?;
-                audit::record(
-                    connection,
-                    &actor,
-                    Some(&organization_id),
-                    "system.registered",
-                    format!("Registered the DMS {name}"),
-                )?;
-                Ok(created)
-            })
+        .run_write(move |connection| {
+            authorize(
+                connection,
+                &user.user_id,
+                &organization_id,
+                Action::RegisterSystem,
+            )?;
+            let created = insert_system(connection, &organization_id, &name, Some(&user.user_id))?;
+            audit::record_as(
+                connection,
+                &user.user_id,
+                false,
+                Some(&organization_id),
+                "system.registered",
+                format!("Registered the DMS {name}"),
+            )?;
+            Ok(created)
         })
         .await?;
     hub.register(
@@ -718,39 +767,31 @@ pub async fn rename_system(
     let system_id = path.into_inner();
     let name = parse_name(&body.name, "DMS")?;
     let row = database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                crate::db::begin_write(connection)?;
-                let access =
-                    authorize_system(connection, &user.user_id, &system_id, Action::RenameSystem)?;
-                ensure_system_name_free(
-                    connection,
-                    &access.organization_id,
-                    &name,
-                    Some(&system_id),
-                )?;
-                let old_name: String = systems::table
-                    .find(&system_id)
-                    .select(systems::name)
-                    .first(connection)?;
-                diesel::update(systems::table.find(&system_id))
-                    .set(systems::name.eq(&name))
-                    .execute(connection)?;
-                record_system_change(
-                    connection,
-                    &user.user_id,
-                    &access.organization_id,
-                    &system_id,
-                    "system.renamed",
-                    &format!("Renamed from {old_name}"),
-                )?;
-                let row: SystemRow = systems::table
-                    .find(&system_id)
-                    .select(system_columns())
-                    .first(connection)?;
-                let members = membership_rules::member_ids(connection, &access.organization_id)?;
-                Ok((row, members))
-            })
+        .run_write(move |connection| {
+            let access =
+                authorize_system(connection, &user.user_id, &system_id, Action::RenameSystem)?;
+            ensure_system_name_free(connection, &access.organization_id, &name, Some(&system_id))?;
+            let old_name: String = systems::table
+                .find(&system_id)
+                .select(systems::name)
+                .first(connection)?;
+            diesel::update(systems::table.find(&system_id))
+                .set(systems::name.eq(&name))
+                .execute(connection)?;
+            record_system_change(
+                connection,
+                &user.user_id,
+                &access.organization_id,
+                &system_id,
+                "system.renamed",
+                &format!("Renamed from {old_name}"),
+            )?;
+            let row: SystemRow = systems::table
+                .find(&system_id)
+                .select(system_columns())
+                .first(connection)?;
+            let members = membership_rules::member_ids(connection, &access.organization_id)?;
+            Ok((row, members))
         })
         .await?;
     let (row, members) = row;
@@ -817,10 +858,10 @@ pub(crate) fn record_system_change(
         .find(system_id)
         .select(systems::name)
         .first(connection)?;
-    let actor = Actor::load(connection, user_id, false)?;
-    audit::record(
+    audit::record_as(
         connection,
-        &actor,
+        user_id,
+        false,
         Some(organization_id),
         action,
         format!("{what} (DMS {name})"),

@@ -2,23 +2,23 @@
 //! them; Owners and Admins share and stop sharing, each in the audit log. A dashboard or DMS
 //! of an organization the caller does not belong to answers 404.
 
-use std::collections::HashMap;
-
 use actix_web::{delete, get, post, web, HttpResponse};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use stratus_shared::api::organizations::Role;
 use stratus_shared::api::sharing::{OrganizationSharedDashboards, ShareDashboard, SharedDashboard};
 use stratus_shared::ApiError;
 
-use crate::audit::{self, Actor};
+use crate::audit;
 use crate::auth::permissions::{allows, Action};
 use crate::auth::CurrentUser;
-use crate::db::schema::{memberships, organizations, shared_dashboards, systems, users};
+use crate::db::schema::{shared_dashboards, systems, users};
 use crate::db::{AnyConnection, Database};
 use crate::error::AppError;
 use crate::routes::collaboration::parse_text;
-use crate::routes::organizations::{authorize_or_staff, parse_name};
+use crate::routes::organizations::{
+    authorize_or_staff, authorize_or_staff_for, by_organization, my_organizations_allowing,
+    parse_name,
+};
 
 /// Longest "shared with" text (a list of addresses fits).
 const SHARED_WITH_MAX: usize = 500;
@@ -90,29 +90,17 @@ pub async fn list_my_shared_dashboards(
 ) -> Result<HttpResponse, AppError> {
     let grouped = database
         .run_app(move |connection| {
-            let mine: Vec<(String, String, String)> = organizations::table
-                .inner_join(memberships::table)
-                .filter(memberships::user_id.eq(&user.user_id))
-                .order((organizations::name.asc(), organizations::id.asc()))
-                .select((organizations::id, organizations::name, memberships::role))
-                .load(connection)?;
-            let visible: Vec<(String, String, Role)> = mine
-                .into_iter()
-                .filter_map(|(id, name, role)| Some((id, name, Role::parse(&role)?)))
-                .filter(|(_, _, role)| allows(*role, Action::ViewSharedDashboards))
-                .collect();
+            let visible =
+                my_organizations_allowing(connection, &user.user_id, Action::ViewSharedDashboards)?;
             let ids: Vec<String> = visible.iter().map(|(id, _, _)| id.clone()).collect();
-            let mut by_organization: HashMap<String, Vec<SharedDashboard>> = HashMap::new();
-            for dashboard in dashboards_of(connection, &ids)? {
-                by_organization
-                    .entry(dashboard.organization_id.clone())
-                    .or_default()
-                    .push(dashboard);
-            }
+            let mut of_organization =
+                by_organization(dashboards_of(connection, &ids)?, |dashboard| {
+                    &dashboard.organization_id
+                });
             Ok(visible
                 .into_iter()
                 .map(|(id, name, role)| OrganizationSharedDashboards {
-                    dashboards: by_organization.remove(&id).unwrap_or_default(),
+                    dashboards: of_organization.remove(&id).unwrap_or_default(),
                     can_manage: allows(role, Action::ManageSharedDashboards),
                     organization_id: id,
                     organization_name: name,
@@ -186,9 +174,7 @@ pub async fn share_dashboard(
     let name = parse_name(&name, "dashboard")?;
     let shared_with = parse_text(&shared_with, "\"shared with\" text", SHARED_WITH_MAX)?;
     let dashboard = database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                crate::db::begin_write(connection)?;
+        .run_write(move |connection| {
                 let access = authorize_or_staff(
                     connection,
                     &user.user_id,
@@ -218,10 +204,10 @@ pub async fn share_dashboard(
                         shared_dashboards::created_at.eq(now),
                     ))
                     .execute(connection)?;
-                let actor = Actor::load(connection, &user.user_id, access.by_staff)?;
-                audit::record(
+                let actor = audit::record_as(
                     connection,
-                    &actor,
+                    &user.user_id,
+                    access.by_staff,
                     Some(&organization_id),
                     "dashboard.shared",
                     format!(
@@ -238,7 +224,6 @@ pub async fn share_dashboard(
                     created_by: Some(actor.email),
                     created_at: now.and_utc(),
                 })
-            })
         })
         .await?;
     Ok(HttpResponse::Created().json(dashboard))
@@ -264,43 +249,37 @@ pub async fn unshare_dashboard(
 ) -> Result<HttpResponse, AppError> {
     let dashboard_id = path.into_inner();
     database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                crate::db::begin_write(connection)?;
-                let no_such_dashboard =
-                    || AppError::NotFound("There is no such shared dashboard.".into());
-                let (organization_id, name, shared_with): (String, String, String) =
-                    shared_dashboards::table
-                        .find(&dashboard_id)
-                        .select((
-                            shared_dashboards::organization_id,
-                            shared_dashboards::name,
-                            shared_dashboards::shared_with,
-                        ))
-                        .first(connection)
-                        .optional()?
-                        .ok_or_else(no_such_dashboard)?;
-                let access = authorize_or_staff(
-                    connection,
-                    &user.user_id,
-                    &organization_id,
-                    Action::ManageSharedDashboards,
-                )
-                .map_err(|error| match error {
-                    AppError::NotFound(_) => no_such_dashboard(),
-                    other => other,
-                })?;
-                diesel::delete(shared_dashboards::table.find(&dashboard_id)).execute(connection)?;
-                let actor = Actor::load(connection, &user.user_id, access.by_staff)?;
-                audit::record(
-                    connection,
-                    &actor,
-                    Some(&organization_id),
-                    "dashboard.unshared",
-                    format!("Stopped sharing the dashboard \"{name}\" with {shared_with}."),
-                )?;
-                Ok(())
-            })
+        .run_write(move |connection| {
+            let no_such_dashboard =
+                || AppError::NotFound("There is no such shared dashboard.".into());
+            let (organization_id, name, shared_with): (String, String, String) =
+                shared_dashboards::table
+                    .find(&dashboard_id)
+                    .select((
+                        shared_dashboards::organization_id,
+                        shared_dashboards::name,
+                        shared_dashboards::shared_with,
+                    ))
+                    .first(connection)
+                    .optional()?
+                    .ok_or_else(no_such_dashboard)?;
+            let access = authorize_or_staff_for(
+                connection,
+                &user.user_id,
+                &organization_id,
+                Action::ManageSharedDashboards,
+                no_such_dashboard,
+            )?;
+            diesel::delete(shared_dashboards::table.find(&dashboard_id)).execute(connection)?;
+            audit::record_as(
+                connection,
+                &user.user_id,
+                access.by_staff,
+                Some(&organization_id),
+                "dashboard.unshared",
+                format!("Stopped sharing the dashboard \"{name}\" with {shared_with}."),
+            )?;
+            Ok(())
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -33,9 +33,9 @@ use crate::db::{AnyConnection, Database};
 use crate::error::AppError;
 use crate::live::LiveHub;
 use crate::mail::Mail;
-use crate::memberships as membership_rules;
+use crate::memberships::{self as membership_rules, LinkOutcome};
 use crate::routes::auth::parse_email;
-use crate::routes::organizations::{parse_name, unique_slug};
+use crate::routes::organizations::{insert_organization, parse_name};
 use crate::startup::AppState;
 
 /// Most accounts (and, separately, pending links) one account search lists.
@@ -149,9 +149,9 @@ enum LinkEffect {
     AlreadyLinked,
 }
 
-/// Links `email` to `organization` with `role`: a verified account becomes a member at once;
-/// any other address gets a pending link (marked with `source`) that applies when the address
-/// is verified. Writes no audit entry and sends no mail (the callers do).
+/// Links `email` to `organization` with `role` ([`membership_rules::link_email`]) and says
+/// what that did as the staff console shows it. Writes no audit entry and sends no mail (the
+/// callers do).
 fn link_address(
     conn: &mut AnyConnection,
     staff_user_id: &str,
@@ -161,64 +161,39 @@ fn link_address(
     source: LinkSource,
     now: NaiveDateTime,
 ) -> Result<LinkEffect, AppError> {
-    match accounts::find_by_email(conn, email)? {
-        Some(account) if account.is_verified() => {
-            if membership_rules::role_of(conn, &organization.id, &account.id)?.is_some() {
-                return Ok(LinkEffect::AlreadyLinked);
-            }
-            diesel::insert_into(memberships::table)
-                .values((
-                    memberships::organization_id.eq(&organization.id),
-                    memberships::user_id.eq(&account.id),
-                    memberships::role.eq(role.as_str()),
-                    memberships::created_at.eq(now),
-                ))
-                .execute(conn)?;
-            Ok(LinkEffect::Linked(Linked::Member {
-                user_id: account.id,
-                email: account.email,
-                link: OrganizationLink {
-                    organization_id: organization.id.clone(),
-                    organization_name: organization.name.clone(),
-                    role,
-                    since: now.and_utc(),
-                },
-            }))
-        }
-        _ => {
-            let taken: i64 = invitations::table
-                .filter(invitations::organization_id.eq(&organization.id))
-                .filter(invitations::email.eq(email.as_str()))
-                .count()
-                .get_result(conn)?;
-            if taken > 0 {
-                return Ok(LinkEffect::AlreadyLinked);
-            }
-            let id = uuid::Uuid::new_v4().to_string();
-            diesel::insert_into(invitations::table)
-                .values((
-                    invitations::id.eq(&id),
-                    invitations::organization_id.eq(&organization.id),
-                    invitations::email.eq(email.as_str()),
-                    invitations::role.eq(role.as_str()),
-                    invitations::invited_by.eq(staff_user_id),
-                    invitations::created_at.eq(now),
-                    invitations::source.eq(source.as_str()),
-                ))
-                .execute(conn)?;
-            Ok(LinkEffect::Linked(Linked::Pending {
-                link: PendingLink {
-                    id,
-                    email: email.to_string(),
-                    organization_id: organization.id.clone(),
-                    organization_name: organization.name.clone(),
-                    role,
-                    source,
-                    created_at: now.and_utc(),
-                },
-            }))
-        }
-    }
+    let outcome = membership_rules::link_email(
+        conn,
+        &organization.id,
+        email,
+        role,
+        source,
+        staff_user_id,
+        now,
+    )?;
+    Ok(match outcome {
+        LinkOutcome::AlreadyMember | LinkOutcome::AlreadyPending => LinkEffect::AlreadyLinked,
+        LinkOutcome::Member { user_id, email } => LinkEffect::Linked(Linked::Member {
+            user_id,
+            email,
+            link: OrganizationLink {
+                organization_id: organization.id.clone(),
+                organization_name: organization.name.clone(),
+                role,
+                since: now.and_utc(),
+            },
+        }),
+        LinkOutcome::Pending { invitation_id } => LinkEffect::Linked(Linked::Pending {
+            link: PendingLink {
+                id: invitation_id,
+                email: email.to_string(),
+                organization_id: organization.id.clone(),
+                organization_name: organization.name.clone(),
+                role,
+                source,
+                created_at: now.and_utc(),
+            },
+        }),
+    })
 }
 
 /// The audit detail of a link.
@@ -267,22 +242,8 @@ fn link_mail(linked: &Linked, public_url: &str) -> Mail {
     }
 }
 
-/// Refuses a change of `user_id`'s membership that does not exist (404) or that takes away
-/// (`loses_owner`) the organization's last Owner (409 `last_owner`).
-fn check_membership_change(
-    conn: &mut AnyConnection,
-    organization_id: &str,
-    user_id: &str,
-    loses_owner: bool,
-) -> Result<Role, AppError> {
-    let role = membership_rules::role_of(conn, organization_id, user_id)?.ok_or_else(|| {
-        AppError::NotFound("This account does not belong to that organization.".into())
-    })?;
-    if loses_owner && membership_rules::would_orphan(conn, organization_id, user_id)? {
-        return Err(AppError::LastOwner);
-    }
-    Ok(role)
-}
+/// The 404 message of an account that does not belong to the organization.
+const NOT_LINKED: &str = "This account does not belong to that organization.";
 
 fn email_of(conn: &mut AnyConnection, user_id: &str) -> Result<String, AppError> {
     Ok(users::table
@@ -524,60 +485,48 @@ pub async fn staff_create_organization(
     let name = parse_name(&body.name, "organization")?;
     let owner_email = parse_email(&body.owner_email)?;
     let created = database
-        .run_app(move |conn| {
-            conn.transaction::<_, AppError, _>(|conn| {
-                crate::db::begin_write(conn)?;
-                let now = crate::db::now().naive_utc();
-                let id = uuid::Uuid::new_v4().to_string();
-                let slug = unique_slug(conn, &name)?;
-                diesel::insert_into(organizations::table)
-                    .values((
-                        organizations::id.eq(&id),
-                        organizations::name.eq(&name),
-                        organizations::slug.eq(&slug),
-                        organizations::created_at.eq(now),
-                    ))
-                    .execute(conn)?;
-                let organization = OrganizationRef {
-                    id: id.clone(),
-                    name: name.clone(),
-                };
-                let owner = match link_address(
-                    conn,
-                    &staff.user_id,
-                    &organization,
-                    &owner_email,
-                    Role::Owner,
-                    LinkSource::Staff,
-                    now,
-                )? {
-                    LinkEffect::Linked(linked) => linked,
-                    LinkEffect::AlreadyLinked => {
-                        return Err(AppError::Internal(anyhow::anyhow!(
-                            "a new organization already had a link"
-                        )))
-                    }
-                };
-                let actor = Actor::load(conn, &staff.user_id, true)?;
-                audit::record(
-                    conn,
-                    &actor,
-                    Some(id.as_str()),
-                    "staff.organization_created",
-                    format!("Created organization {name} with first Owner {owner_email}"),
-                )?;
-                let pending_count = i64::from(matches!(owner, Linked::Pending { .. }));
-                Ok(CreatedStaffOrganization {
-                    organization: StaffOrganization {
-                        id,
-                        name,
-                        slug,
-                        member_count: 1 - pending_count,
-                        pending_count,
-                        created_at: now.and_utc(),
-                    },
-                    owner,
-                })
+        .run_write(move |conn| {
+            let now = crate::db::now().naive_utc();
+            let (id, slug) = insert_organization(conn, &name, now)?;
+            let organization = OrganizationRef {
+                id: id.clone(),
+                name: name.clone(),
+            };
+            let owner = match link_address(
+                conn,
+                &staff.user_id,
+                &organization,
+                &owner_email,
+                Role::Owner,
+                LinkSource::Staff,
+                now,
+            )? {
+                LinkEffect::Linked(linked) => linked,
+                LinkEffect::AlreadyLinked => {
+                    return Err(AppError::Internal(anyhow::anyhow!(
+                        "a new organization already had a link"
+                    )))
+                }
+            };
+            audit::record_as(
+                conn,
+                &staff.user_id,
+                true,
+                Some(id.as_str()),
+                "staff.organization_created",
+                format!("Created organization {name} with first Owner {owner_email}"),
+            )?;
+            let pending_count = i64::from(matches!(owner, Linked::Pending { .. }));
+            Ok(CreatedStaffOrganization {
+                organization: StaffOrganization {
+                    id,
+                    name,
+                    slug,
+                    member_count: 1 - pending_count,
+                    pending_count,
+                    created_at: now.and_utc(),
+                },
+                owner,
             })
         })
         .await?;
@@ -649,38 +598,35 @@ pub async fn staff_create_link(
     } = body.into_inner();
     let email = parse_email(&email)?;
     let linked = database
-        .run_app(move |conn| {
-            conn.transaction::<_, AppError, _>(|conn| {
-                crate::db::begin_write(conn)?;
-                let organization = find_organization(conn, &organization_id)?;
-                let now = crate::db::now().naive_utc();
-                let linked = match link_address(
-                    conn,
-                    &staff.user_id,
-                    &organization,
-                    &email,
-                    role,
-                    LinkSource::Staff,
-                    now,
-                )? {
-                    LinkEffect::Linked(linked) => linked,
-                    LinkEffect::AlreadyLinked => {
-                        return Err(AppError::Conflict(format!(
-                            "{email} is already linked to {}.",
-                            organization.name
-                        )))
-                    }
-                };
-                let actor = Actor::load(conn, &staff.user_id, true)?;
-                audit::record(
-                    conn,
-                    &actor,
-                    Some(organization.id.as_str()),
-                    "staff.link_created",
-                    link_detail(&linked),
-                )?;
-                Ok(linked)
-            })
+        .run_write(move |conn| {
+            let organization = find_organization(conn, &organization_id)?;
+            let now = crate::db::now().naive_utc();
+            let linked = match link_address(
+                conn,
+                &staff.user_id,
+                &organization,
+                &email,
+                role,
+                LinkSource::Staff,
+                now,
+            )? {
+                LinkEffect::Linked(linked) => linked,
+                LinkEffect::AlreadyLinked => {
+                    return Err(AppError::Conflict(format!(
+                        "{email} is already linked to {}.",
+                        organization.name
+                    )))
+                }
+            };
+            audit::record_as(
+                conn,
+                &staff.user_id,
+                true,
+                Some(organization.id.as_str()),
+                "staff.link_created",
+                link_detail(&linked),
+            )?;
+            Ok(linked)
         })
         .await?;
     if let Linked::Member { user_id, .. } = &linked {
@@ -721,45 +667,27 @@ pub async fn staff_change_role(
     let (organization_id, user_id) = path.into_inner();
     let role = body.role;
     let member = database
-        .run_app(move |conn| {
-            conn.transaction::<_, AppError, _>(|conn| {
-                crate::db::begin_write(conn)?;
-                let organization = find_organization(conn, &organization_id)?;
-                let before =
-                    check_membership_change(conn, &organization.id, &user_id, role != Role::Owner)?;
-                diesel::update(
-                    memberships::table
-                        .filter(memberships::organization_id.eq(&organization.id))
-                        .filter(memberships::user_id.eq(&user_id)),
-                )
-                .set(memberships::role.eq(role.as_str()))
-                .execute(conn)?;
-                let email = email_of(conn, &user_id)?;
-                let actor = Actor::load(conn, &staff.user_id, true)?;
-                audit::record(
-                    conn,
-                    &actor,
-                    Some(organization.id.as_str()),
-                    "staff.role_changed",
-                    format!(
-                        "Changed {email}'s role in {} from {} to {}",
-                        organization.name,
-                        before.label(),
-                        role.label()
-                    ),
-                )?;
-                let since: NaiveDateTime = memberships::table
-                    .filter(memberships::organization_id.eq(&organization.id))
-                    .filter(memberships::user_id.eq(&user_id))
-                    .select(memberships::created_at)
-                    .first(conn)?;
-                Ok(Member {
-                    user_id,
-                    email,
-                    role,
-                    since: since.and_utc(),
-                })
-            })
+        .run_write(move |conn| {
+            let organization = find_organization(conn, &organization_id)?;
+            let before = membership_rules::change_role(conn, &organization.id, &user_id, role)
+                .map_err(|refused| refused.into_app_error(NOT_LINKED))?;
+            let member = membership_rules::member(conn, &organization.id, &user_id)?
+                .ok_or_else(|| AppError::NotFound(NOT_LINKED.into()))?;
+            audit::record_as(
+                conn,
+                &staff.user_id,
+                true,
+                Some(organization.id.as_str()),
+                "staff.role_changed",
+                format!(
+                    "Changed {}'s role in {} from {} to {}",
+                    member.email,
+                    organization.name,
+                    before.label(),
+                    role.label()
+                ),
+            )?;
+            Ok(member)
         })
         .await?;
     hub.membership_changed(&member.user_id);
@@ -792,32 +720,24 @@ pub async fn staff_remove_member(
     let (organization_id, user_id) = path.into_inner();
     let removed = user_id.clone();
     database
-        .run_app(move |conn| {
-            conn.transaction::<_, AppError, _>(|conn| {
-                crate::db::begin_write(conn)?;
-                let organization = find_organization(conn, &organization_id)?;
-                let role = check_membership_change(conn, &organization.id, &user_id, true)?;
-                diesel::delete(
-                    memberships::table
-                        .filter(memberships::organization_id.eq(&organization.id))
-                        .filter(memberships::user_id.eq(&user_id)),
-                )
-                .execute(conn)?;
-                let email = email_of(conn, &user_id)?;
-                let actor = Actor::load(conn, &staff.user_id, true)?;
-                audit::record(
-                    conn,
-                    &actor,
-                    Some(organization.id.as_str()),
-                    "staff.link_removed",
-                    format!(
-                        "Unlinked {email} ({}) from {}",
-                        role.label(),
-                        organization.name
-                    ),
-                )?;
-                Ok(())
-            })
+        .run_write(move |conn| {
+            let organization = find_organization(conn, &organization_id)?;
+            let role = membership_rules::remove_member(conn, &organization.id, &user_id)
+                .map_err(|refused| refused.into_app_error(NOT_LINKED))?;
+            let email = email_of(conn, &user_id)?;
+            audit::record_as(
+                conn,
+                &staff.user_id,
+                true,
+                Some(organization.id.as_str()),
+                "staff.link_removed",
+                format!(
+                    "Unlinked {email} ({}) from {}",
+                    role.label(),
+                    organization.name
+                ),
+            )?;
+            Ok(())
         })
         .await?;
     hub.membership_changed(&removed);
@@ -844,34 +764,31 @@ pub async fn staff_remove_pending_link(
 ) -> Result<HttpResponse, AppError> {
     let link_id = path.into_inner();
     database
-        .run_app(move |conn| {
-            conn.transaction::<_, AppError, _>(|conn| {
-                crate::db::begin_write(conn)?;
-                let link: Option<(String, String, String, String)> = invitations::table
-                    .inner_join(organizations::table)
-                    .filter(invitations::id.eq(&link_id))
-                    .select((
-                        invitations::email,
-                        invitations::role,
-                        organizations::id,
-                        organizations::name,
-                    ))
-                    .first(conn)
-                    .optional()?;
-                let (email, role, organization_id, organization_name) = link
-                    .ok_or_else(|| AppError::NotFound("There is no such pending link.".into()))?;
-                diesel::delete(invitations::table.find(&link_id)).execute(conn)?;
-                let role = Role::parse(&role).map_or(role.clone(), |r| r.label().to_owned());
-                let actor = Actor::load(conn, &staff.user_id, true)?;
-                audit::record(
-                    conn,
-                    &actor,
-                    Some(organization_id.as_str()),
-                    "staff.pending_link_removed",
-                    format!("Removed the pending link of {email} ({role}) to {organization_name}"),
-                )?;
-                Ok(())
-            })
+        .run_write(move |conn| {
+            let link: Option<(String, String, String, String)> = invitations::table
+                .inner_join(organizations::table)
+                .filter(invitations::id.eq(&link_id))
+                .select((
+                    invitations::email,
+                    invitations::role,
+                    organizations::id,
+                    organizations::name,
+                ))
+                .first(conn)
+                .optional()?;
+            let (email, role, organization_id, organization_name) =
+                link.ok_or_else(|| AppError::NotFound("There is no such pending link.".into()))?;
+            diesel::delete(invitations::table.find(&link_id)).execute(conn)?;
+            let role = Role::parse(&role).map_or(role.clone(), |r| r.label().to_owned());
+            audit::record_as(
+                conn,
+                &staff.user_id,
+                true,
+                Some(organization_id.as_str()),
+                "staff.pending_link_removed",
+                format!("Removed the pending link of {email} ({role}) to {organization_name}"),
+            )?;
+            Ok(())
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -1151,78 +1068,75 @@ pub async fn staff_legacy_import(
     })?;
     let (rows, mut errors) = read_import(&text)?;
     let (report, linked_users) = database
-        .run_app(move |conn| {
-            conn.transaction::<_, AppError, _>(|conn| {
-                crate::db::begin_write(conn)?;
-                let organizations: Vec<(String, String, String)> = organizations::table
-                    .select((organizations::id, organizations::name, organizations::slug))
-                    .load(conn)?;
-                let index = OrganizationIndex::new(organizations);
-                let good = check_import(rows, &index, &mut errors);
-                errors.sort_by_key(|error| error.line);
-                let actor = Actor::load(conn, &staff.user_id, true)?;
-                let now = crate::db::now().naive_utc();
-                let mut report = ImportReport {
-                    applied: 0,
-                    linked_now: 0,
-                    pending: 0,
-                    already_linked: 0,
-                    errors: Vec::new(),
-                };
-                let mut linked_users = Vec::new();
-                for row in good {
-                    let organization = &index.organizations[row.organization];
-                    report.applied += 1;
-                    match link_address(
-                        conn,
-                        &staff.user_id,
-                        organization,
-                        &row.email,
-                        row.role,
-                        LinkSource::Legacy,
-                        now,
-                    )? {
-                        LinkEffect::AlreadyLinked => report.already_linked += 1,
-                        LinkEffect::Linked(linked) => {
-                            match &linked {
-                                Linked::Member { user_id, .. } => {
-                                    report.linked_now += 1;
-                                    linked_users.push(user_id.clone());
-                                }
-                                Linked::Pending { .. } => report.pending += 1,
+        .run_write(move |conn| {
+            let organizations: Vec<(String, String, String)> = organizations::table
+                .select((organizations::id, organizations::name, organizations::slug))
+                .load(conn)?;
+            let index = OrganizationIndex::new(organizations);
+            let good = check_import(rows, &index, &mut errors);
+            errors.sort_by_key(|error| error.line);
+            let actor = Actor::load(conn, &staff.user_id, true)?;
+            let now = crate::db::now().naive_utc();
+            let mut report = ImportReport {
+                applied: 0,
+                linked_now: 0,
+                pending: 0,
+                already_linked: 0,
+                errors: Vec::new(),
+            };
+            let mut linked_users = Vec::new();
+            for row in good {
+                let organization = &index.organizations[row.organization];
+                report.applied += 1;
+                match link_address(
+                    conn,
+                    &staff.user_id,
+                    organization,
+                    &row.email,
+                    row.role,
+                    LinkSource::Legacy,
+                    now,
+                )? {
+                    LinkEffect::AlreadyLinked => report.already_linked += 1,
+                    LinkEffect::Linked(linked) => {
+                        match &linked {
+                            Linked::Member { user_id, .. } => {
+                                report.linked_now += 1;
+                                linked_users.push(user_id.clone());
                             }
-                            audit::record(
-                                conn,
-                                &actor,
-                                Some(organization.id.as_str()),
-                                "staff.link_created",
-                                format!(
-                                    "{} (legacy import, line {})",
-                                    link_detail(&linked),
-                                    row.line
-                                ),
-                            )?;
+                            Linked::Pending { .. } => report.pending += 1,
                         }
+                        audit::record(
+                            conn,
+                            &actor,
+                            Some(organization.id.as_str()),
+                            "staff.link_created",
+                            format!(
+                                "{} (legacy import, line {})",
+                                link_detail(&linked),
+                                row.line
+                            ),
+                        )?;
                     }
                 }
-                audit::record(
-                    conn,
-                    &actor,
-                    None,
-                    "staff.legacy_import",
-                    format!(
-                        "Legacy import: {} rows applied ({} linked now, {} pending, {} already \
+            }
+            audit::record(
+                conn,
+                &actor,
+                None,
+                "staff.legacy_import",
+                format!(
+                    "Legacy import: {} rows applied ({} linked now, {} pending, {} already \
                          linked), {} lines refused",
-                        report.applied,
-                        report.linked_now,
-                        report.pending,
-                        report.already_linked,
-                        errors.len()
-                    ),
-                )?;
-                report.errors = errors;
-                Ok((report, linked_users))
-            })
+                    report.applied,
+                    report.linked_now,
+                    report.pending,
+                    report.already_linked,
+                    errors.len()
+                ),
+            )?;
+            report.errors = errors;
+            Ok((report, linked_users))
         })
         .await?;
     for user_id in &linked_users {

@@ -133,49 +133,45 @@ pub async fn set_system_role(
     let (system_id, person_id) = path.into_inner();
     let role = body.role;
     let person = database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                crate::db::begin_write(connection)?;
-                let access = authorize_system(
-                    connection,
-                    &user.user_id,
-                    &system_id,
-                    Action::ManageSystemRoles,
-                )?;
-                if role == Role::Owner && access.role != Role::Owner {
-                    return Err(AppError::Forbidden(
-                        "Only an Owner of the DMS may make someone its Owner.".into(),
-                    ));
-                }
-                let person =
-                    system_user(connection, &access.organization_id, &system_id, &person_id)?;
-                if person.organization_role == Role::Owner {
-                    return Err(AppError::Conflict(
-                        "Owners of the organization have every right on each of its DMSs; \
+        .run_write(move |connection| {
+            let access = authorize_system(
+                connection,
+                &user.user_id,
+                &system_id,
+                Action::ManageSystemRoles,
+            )?;
+            if role == Role::Owner && access.role != Role::Owner {
+                return Err(AppError::Forbidden(
+                    "Only an Owner of the DMS may make someone its Owner.".into(),
+                ));
+            }
+            let person = system_user(connection, &access.organization_id, &system_id, &person_id)?;
+            if person.organization_role == Role::Owner {
+                return Err(AppError::Conflict(
+                    "Owners of the organization have every right on each of its DMSs; \
                          change their organization role first."
-                            .into(),
-                    ));
-                }
-                diesel::delete(system_roles::table.find((&system_id, &person_id)))
-                    .execute(connection)?;
-                diesel::insert_into(system_roles::table)
-                    .values((
-                        system_roles::system_id.eq(&system_id),
-                        system_roles::user_id.eq(&person_id),
-                        system_roles::role.eq(role.as_str()),
-                        system_roles::created_at.eq(crate::db::now().naive_utc()),
-                    ))
-                    .execute(connection)?;
-                record_system_change(
-                    connection,
-                    &user.user_id,
-                    &access.organization_id,
-                    &system_id,
-                    "system.role_set",
-                    &format!("Made {} {} of the DMS", person.email, role.label()),
-                )?;
-                system_user(connection, &access.organization_id, &system_id, &person_id)
-            })
+                        .into(),
+                ));
+            }
+            diesel::delete(system_roles::table.find((&system_id, &person_id)))
+                .execute(connection)?;
+            diesel::insert_into(system_roles::table)
+                .values((
+                    system_roles::system_id.eq(&system_id),
+                    system_roles::user_id.eq(&person_id),
+                    system_roles::role.eq(role.as_str()),
+                    system_roles::created_at.eq(crate::db::now().naive_utc()),
+                ))
+                .execute(connection)?;
+            record_system_change(
+                connection,
+                &user.user_id,
+                &access.organization_id,
+                &system_id,
+                "system.role_set",
+                &format!("Made {} {} of the DMS", person.email, role.label()),
+            )?;
+            system_user(connection, &access.organization_id, &system_id, &person_id)
         })
         .await?;
     Ok(HttpResponse::Ok().json(person))
@@ -204,40 +200,36 @@ pub async fn clear_system_role(
 ) -> Result<HttpResponse, AppError> {
     let (system_id, person_id) = path.into_inner();
     let person = database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                crate::db::begin_write(connection)?;
-                let access = authorize_system(
+        .run_write(move |connection| {
+            let access = authorize_system(
+                connection,
+                &user.user_id,
+                &system_id,
+                Action::ManageSystemRoles,
+            )?;
+            let person = system_user(connection, &access.organization_id, &system_id, &person_id)?;
+            // Taking an Owner role away is as strong as giving one.
+            if person.system_role == Some(Role::Owner) && access.role != Role::Owner {
+                return Err(AppError::Forbidden(
+                    "Only an Owner of the DMS may change another Owner's role on it.".into(),
+                ));
+            }
+            let removed = diesel::delete(system_roles::table.find((&system_id, &person_id)))
+                .execute(connection)?;
+            if removed > 0 {
+                record_system_change(
                     connection,
                     &user.user_id,
+                    &access.organization_id,
                     &system_id,
-                    Action::ManageSystemRoles,
+                    "system.role_cleared",
+                    &format!(
+                        "{} has their organization role on the DMS again",
+                        person.email
+                    ),
                 )?;
-                let person =
-                    system_user(connection, &access.organization_id, &system_id, &person_id)?;
-                // Taking an Owner role away is as strong as giving one.
-                if person.system_role == Some(Role::Owner) && access.role != Role::Owner {
-                    return Err(AppError::Forbidden(
-                        "Only an Owner of the DMS may change another Owner's role on it.".into(),
-                    ));
-                }
-                let removed = diesel::delete(system_roles::table.find((&system_id, &person_id)))
-                    .execute(connection)?;
-                if removed > 0 {
-                    record_system_change(
-                        connection,
-                        &user.user_id,
-                        &access.organization_id,
-                        &system_id,
-                        "system.role_cleared",
-                        &format!(
-                            "{} has their organization role on the DMS again",
-                            person.email
-                        ),
-                    )?;
-                }
-                system_user(connection, &access.organization_id, &system_id, &person_id)
-            })
+            }
+            system_user(connection, &access.organization_id, &system_id, &person_id)
         })
         .await?;
     Ok(HttpResponse::Ok().json(person))
@@ -268,48 +260,45 @@ pub async fn update_system_settings(
     let system_id = path.into_inner();
     let settings = body.into_inner();
     database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                crate::db::begin_write(connection)?;
-                let access = authorize_system(
+        .run_write(move |connection| {
+            let access = authorize_system(
+                connection,
+                &user.user_id,
+                &system_id,
+                Action::EditSystemSettings,
+            )?;
+            let organization_allows: i32 = organizations::table
+                .find(&access.organization_id)
+                .select(organizations::remote_access_enabled)
+                .first(connection)?;
+            if settings.remote_access_enabled && organization_allows == 0 {
+                return Err(AppError::RemoteAccessForcedOff);
+            }
+            let current: i32 = systems::table
+                .find(&system_id)
+                .select(systems::remote_access_enabled)
+                .first(connection)?;
+            if (current != 0) != settings.remote_access_enabled {
+                diesel::update(systems::table.find(&system_id))
+                    .set(
+                        systems::remote_access_enabled
+                            .eq(i32::from(settings.remote_access_enabled)),
+                    )
+                    .execute(connection)?;
+                record_system_change(
                     connection,
                     &user.user_id,
+                    &access.organization_id,
                     &system_id,
-                    Action::EditSystemSettings,
+                    "system.remote_access_changed",
+                    if settings.remote_access_enabled {
+                        "Switched remote access on"
+                    } else {
+                        "Switched remote access off"
+                    },
                 )?;
-                let organization_allows: i32 = organizations::table
-                    .find(&access.organization_id)
-                    .select(organizations::remote_access_enabled)
-                    .first(connection)?;
-                if settings.remote_access_enabled && organization_allows == 0 {
-                    return Err(AppError::RemoteAccessForcedOff);
-                }
-                let current: i32 = systems::table
-                    .find(&system_id)
-                    .select(systems::remote_access_enabled)
-                    .first(connection)?;
-                if (current != 0) != settings.remote_access_enabled {
-                    diesel::update(systems::table.find(&system_id))
-                        .set(
-                            systems::remote_access_enabled
-                                .eq(i32::from(settings.remote_access_enabled)),
-                        )
-                        .execute(connection)?;
-                    record_system_change(
-                        connection,
-                        &user.user_id,
-                        &access.organization_id,
-                        &system_id,
-                        "system.remote_access_changed",
-                        if settings.remote_access_enabled {
-                            "Switched remote access on"
-                        } else {
-                            "Switched remote access off"
-                        },
-                    )?;
-                }
-                Ok(())
-            })
+            }
+            Ok(())
         })
         .await?;
     Ok(HttpResponse::Ok().json(settings))

@@ -6,7 +6,7 @@ use serde_json::json;
 use stratus_shared::api::audit::AuditEntry;
 use stratus_shared::api::auth::SessionGrant;
 use stratus_shared::api::members::{Member, Members};
-use stratus_shared::api::organizations::Role;
+use stratus_shared::api::organizations::{Role, SystemDetail};
 use stratus_shared::api::staff::{
     AccountSearchResult, CreatedStaffOrganization, ImportReport, LinkSource, Linked,
     OrganizationSearchResult,
@@ -227,7 +227,7 @@ async fn staff_link_change_roles_and_unlink_but_keep_an_owner() {
     let (_, staff) = app.create_staff("staff@example.com").await;
     let (owner_id, owner) = app.create_verified_user("owner@example.com").await;
     let organization = app.create_organization(&owner, "Acme").await;
-    let (joiner_id, _) = app.create_verified_user("joiner@example.com").await;
+    let (joiner_id, joiner) = app.create_verified_user("joiner@example.com").await;
     let members_path = format!("/api/staff/organizations/{organization}/members");
 
     // A verified account is a member at once.
@@ -268,6 +268,32 @@ async fn staff_link_change_roles_and_unlink_but_keep_an_owner() {
     assert_eq!(response.status(), 200);
     let member: Member = response.json().await.unwrap();
     assert_eq!(member.role, Role::Owner);
+
+    // What the first Owner has on the organization's DMSs (a DMS-level role, a linked DMS
+    // account) must not outlive the unlink.
+    let (system, _) = app.create_system(&owner, &organization, "First DMS").await;
+    let response = app
+        .patch_as(&staff, &owner_path, json!({"role": "member"}))
+        .await;
+    assert_eq!(response.status(), 200);
+    let response = app
+        .send(
+            reqwest::Method::PUT,
+            &joiner,
+            &format!("/api/systems/{system}/users/{owner_id}"),
+            Some(&json!({"role": "admin"})),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let response = app
+        .send(
+            reqwest::Method::PUT,
+            &owner,
+            &format!("/api/systems/{system}/my-account"),
+            Some(&json!({ "dms_username": "ACME\\owner" })),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
     let response = app.delete_as(&staff, &owner_path).await;
     assert_eq!(response.status(), 204);
     let members = staff_members(&app, &staff, &organization).await;
@@ -275,6 +301,16 @@ async fn staff_link_change_roles_and_unlink_but_keep_an_owner() {
     assert_eq!(members.members[0].user_id, joiner_id);
     let response = app.delete_as(&staff, &owner_path).await;
     assert_eq!(response.status(), 404);
+    let response = link(&app, &staff, "owner@example.com", &organization, "member").await;
+    assert_eq!(response.status(), 201);
+    let response = app.get_as(&owner, &format!("/api/systems/{system}")).await;
+    assert_eq!(response.status(), 200);
+    let back: SystemDetail = response.json().await.unwrap();
+    assert_eq!(back.my_role, Role::Member, "the old DMS role is gone");
+    assert_eq!(
+        back.my_dms_account, None,
+        "the old DMS account link is gone"
+    );
     let response = app.delete_as(&staff, &joiner_path).await;
     assert_eq!(response.status(), 409, "the joiner is the last Owner now");
 
@@ -303,7 +339,9 @@ async fn staff_link_change_roles_and_unlink_but_keep_an_owner() {
         [
             "staff.pending_link_removed",
             "staff.link_created",
+            "staff.link_created",
             "staff.link_removed",
+            "staff.role_changed",
             "staff.role_changed",
             "staff.link_created",
             "staff.granted",
