@@ -1,9 +1,10 @@
 //! Journey: platform staff (granted at the command line) open the staff console, link an
 //! address that has no account yet to an organization, and see it in the audit log; someone
-//! who is not staff is told the console is not for them.
+//! who is not staff is told the console is not for them. Staff also look after every
+//! organization's projects in Project Collaboration.
 
 use e2e::account::{sign_in, sign_out, sign_up};
-use e2e::portal::create_organization;
+use e2e::portal::{create_organization, create_project};
 use e2e::{journey, Browser, Server};
 use thirtyfour::prelude::*;
 
@@ -25,6 +26,9 @@ async fn staff_link_an_address_and_see_it_in_the_audit_log() {
             .await
             .map_err(fail)?;
         let organization_id = create_organization(server, &owner, "Acme")
+            .await
+            .map_err(fail)?;
+        create_project(server, &owner, &organization_id, "Headend refresh")
             .await
             .map_err(fail)?;
 
@@ -81,6 +85,17 @@ async fn staff_link_an_address_and_see_it_in_the_audit_log() {
             .wait_for_text("[data-testid=staff-pending-row]", "Acme")
             .await?;
         browser.save_artifacts("staff-console").await;
+
+        // Project Collaboration: staff belong to no organization, yet may look after every
+        // organization's projects.
+        browser.driver.goto(server.url("/collaboration")).await?;
+        browser
+            .wait_for("[data-testid=collaboration-guest]")
+            .await?;
+        browser.click("[data-testid=every-organization]").await?;
+        browser
+            .wait_for_text("[data-testid=organization-projects]", "Headend refresh")
+            .await?;
         Ok(())
     })
     .await;

@@ -507,9 +507,18 @@ pub async fn link_identity(token: String) -> Result<SessionGrant, ApiFailure> {
     .await
 }
 
-/// The projects of all my organizations, grouped by organization (empty for a guest).
-pub async fn my_projects(access_token: &str) -> Result<Vec<OrganizationProjects>, ApiFailure> {
-    get("/api/projects", Some(access_token)).await
+/// The projects of all my organizations, grouped by organization (empty for a guest); with
+/// `every_organization` (platform staff only), of every organization.
+pub async fn my_projects(
+    access_token: &str,
+    every_organization: bool,
+) -> Result<Vec<OrganizationProjects>, ApiFailure> {
+    let path = if every_organization {
+        "/api/projects?every_organization=true"
+    } else {
+        "/api/projects"
+    };
+    get(path, Some(access_token)).await
 }
 
 pub async fn create_project(

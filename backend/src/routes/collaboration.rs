@@ -11,12 +11,13 @@ use stratus_shared::api::collaboration::{
     CreateProject, CreateTask, OrganizationProjects, Project, ProjectStatus, Task, TaskStatus,
     UpdateProject, UpdateTask,
 };
+use stratus_shared::api::organizations::Role;
 use stratus_shared::ApiError;
 
 use crate::audit;
 use crate::auth::permissions::{allows, allows_staff, Action};
 use crate::auth::CurrentUser;
-use crate::db::schema::{project_tasks, projects, users};
+use crate::db::schema::{organizations, project_tasks, projects, users};
 use crate::db::{AnyConnection, Database};
 use crate::error::AppError;
 use crate::routes::organizations::{
@@ -263,20 +264,65 @@ fn touch_project(connection: &mut AnyConnection, project_id: &str) -> QueryResul
     Ok(())
 }
 
-/// The projects of all my organizations, grouped by organization (by name).
+/// `GET /api/projects?every_organization=true`: platform staff look after every
+/// organization's projects, not only those of their own organizations.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProjectsQuery {
+    /// Every organization instead of mine (platform staff only).
+    #[serde(default)]
+    every_organization: bool,
+}
+
+/// The organizations whose projects the caller sees, by name, with their role in each (`None`
+/// for an organization they see only as staff).
+fn visible_organizations(
+    connection: &mut AnyConnection,
+    user_id: &str,
+    every_organization: bool,
+) -> Result<Vec<(String, String, Option<Role>)>, AppError> {
+    let mine = my_organizations_allowing(connection, user_id, Action::ViewProjects)?;
+    if !every_organization {
+        return Ok(mine
+            .into_iter()
+            .map(|(id, name, role)| (id, name, Some(role)))
+            .collect());
+    }
+    let all: Vec<(String, String)> = organizations::table
+        .order((organizations::name.asc(), organizations::id.asc()))
+        .select((organizations::id, organizations::name))
+        .load(connection)?;
+    Ok(all
+        .into_iter()
+        .map(|(id, name)| {
+            let role = mine
+                .iter()
+                .find(|(mine_id, _, _)| *mine_id == id)
+                .map(|(_, _, role)| *role);
+            (id, name, role)
+        })
+        .collect())
+}
+
+/// The projects of all my organizations (or, for platform staff who ask, of every
+/// organization), grouped by organization (by name).
 #[utoipa::path(
     tag = "collaboration",
     security(("access_token" = [])),
+    params(ProjectsQuery),
     responses(
-        (status = 200, description = "My organizations' projects; empty for a guest", body = [OrganizationProjects]),
+        (status = 200, description = "The organizations' projects; empty for a guest", body = [OrganizationProjects]),
         (status = 401, description = "Not signed in", body = ApiError),
+        (status = 403, description = "every_organization is for platform staff only", body = ApiError),
     )
 )]
 #[get("/projects")]
 pub async fn list_my_projects(
     user: CurrentUser,
+    query: web::Query<ProjectsQuery>,
     database: web::Data<Database>,
 ) -> Result<HttpResponse, AppError> {
+    let every_organization = query.every_organization;
     let grouped = database
         .run_app(move |connection| {
             let is_staff: i32 = users::table
@@ -285,9 +331,14 @@ pub async fn list_my_projects(
                 .first(connection)
                 .optional()?
                 .unwrap_or(0);
-            let staff_manage = is_staff == 1 && allows_staff(Action::ManageProjects);
-            let visible =
-                my_organizations_allowing(connection, &user.user_id, Action::ViewProjects)?;
+            let is_staff = is_staff == 1;
+            if every_organization && !(is_staff && allows_staff(Action::ViewProjects)) {
+                return Err(AppError::Forbidden(
+                    "Only platform staff see every organization's projects.".into(),
+                ));
+            }
+            let staff_manage = is_staff && allows_staff(Action::ManageProjects);
+            let visible = visible_organizations(connection, &user.user_id, every_organization)?;
             let ids: Vec<String> = visible.iter().map(|(id, _, _)| id.clone()).collect();
             let mut of_organization = by_organization(projects_of(connection, &ids)?, |project| {
                 &project.organization_id
@@ -296,7 +347,8 @@ pub async fn list_my_projects(
                 .into_iter()
                 .map(|(id, name, role)| OrganizationProjects {
                     projects: of_organization.remove(&id).unwrap_or_default(),
-                    can_manage: allows(role, Action::ManageProjects) || staff_manage,
+                    can_manage: role.is_some_and(|role| allows(role, Action::ManageProjects))
+                        || staff_manage,
                     organization_id: id,
                     organization_name: name,
                     role,

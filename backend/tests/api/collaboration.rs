@@ -145,7 +145,7 @@ async fn owners_and_admins_manage_projects_that_members_read() {
     let grouped = my_projects(&app, &member).await;
     assert_eq!(grouped.len(), 1);
     assert_eq!(grouped[0].organization_name, "acme");
-    assert_eq!(grouped[0].role, Role::Member);
+    assert_eq!(grouped[0].role, Some(Role::Member));
     assert!(!grouped[0].can_manage);
     assert_eq!(grouped[0].projects, seen);
     assert!(my_projects(&app, &admin).await[0].can_manage);
@@ -296,7 +296,21 @@ async fn staff_may_look_after_any_organizations_projects() {
         )
         .await;
     assert_error(response, 404, ErrorCode::NotFound).await;
+    let response = app
+        .get_as(&staff, "/api/projects?every_organization=true")
+        .await;
+    assert_error(response, 403, ErrorCode::Forbidden).await;
     make_staff(&app, &staff_id).await;
+
+    // As staff, the page can list every organization, with no role of theirs in it.
+    let every: Vec<OrganizationProjects> = app
+        .read_as(&staff, "/api/projects?every_organization=true")
+        .await;
+    assert_eq!(every.len(), 1);
+    assert_eq!(every[0].organization_id, organization);
+    assert_eq!(every[0].role, None);
+    assert!(every[0].can_manage);
+    assert_eq!(every[0].projects.len(), 1);
 
     assert_eq!(projects_of(&app, &staff, &organization).await.len(), 1);
     let response = create_project(

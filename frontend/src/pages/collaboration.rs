@@ -38,11 +38,15 @@ pub fn CollaborationPage() -> impl IntoView {
 fn CollaborationApp() -> impl IntoView {
     let session = use_session();
     let version = RwSignal::new(0u32);
+    // Platform staff may look after every organization's projects, not only their own.
+    let every_organization = RwSignal::new(false);
+    let is_staff = move || session.account().is_some_and(|account| account.is_staff);
     let groups = LocalResource::new(move || {
         version.track();
+        let every = every_organization.get();
         async move {
             let token = session.access_token().ok_or(ApiFailure::Unreachable)?;
-            api::my_projects(&token).await
+            api::my_projects(&token, every).await
         }
     });
     let message: Message = RwSignal::new(None);
@@ -52,6 +56,12 @@ fn CollaborationApp() -> impl IntoView {
             <h1>"Project Collaboration"</h1>
             <p class="lead">"Your organization's projects with Skyline: status, dates and tasks."</p>
             <StatusMessage message />
+            <Show when=is_staff>
+                <label class="checkbox">
+                    <input type="checkbox" data-testid="every-organization" bind:checked=every_organization />
+                    " Every organization (platform staff)"
+                </label>
+            </Show>
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     loaded(groups.await, move |groups| {

@@ -127,8 +127,8 @@ pub struct Project {
 pub struct OrganizationProjects {
     pub organization_id: String,
     pub organization_name: String,
-    /// My role in the organization.
-    pub role: Role,
+    /// My role in the organization; `None` when I see it only as platform staff.
+    pub role: Option<Role>,
     /// Whether I may create, edit and delete its projects and tasks.
     pub can_manage: bool,
     pub projects: Vec<Project>,
