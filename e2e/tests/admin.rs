@@ -130,6 +130,7 @@ async fn an_owner_switches_remote_access_off_for_the_organization_and_every_dms_
             if switch.is_enabled().await? || switch.is_selected().await? {
                 return Err(fail("the DMS switch is not forced off".into()));
             }
+            browser.save_artifacts("admin-systems").await;
 
             // And the change is in the audit log.
             browser.click("[data-testid=tab-audit-log]").await?;

@@ -116,6 +116,7 @@ async fn a_guest_sees_open_apps_but_no_organization_data() {
         }
         let url = driver.current_url().await?;
         assert_eq!(url.query(), Some("category=Cloud"), "{url}");
+        browser.save_artifacts("catalog-cloud").await;
         browser
             .wait_for_text(
                 "[data-testid=catalog-count]",

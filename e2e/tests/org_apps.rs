@@ -112,6 +112,7 @@ async fn an_owner_plans_and_shares_and_a_member_reads() {
             .await?
             .is_empty());
         assert!(driver.find_all(By::Css(".edit-project")).await?.is_empty());
+        browser.save_artifacts("collaboration-member").await;
         driver.goto(server.url("/sharing")).await?;
         browser
             .wait_for_text("[data-testid=shared-dashboard]", "Everyone at Acme")
