@@ -45,6 +45,16 @@ pub fn find_by_id(conn: &mut AnyConnection, user_id: &str) -> QueryResult<Option
         .optional()
 }
 
+/// Whether the account with this id is platform staff (false when there is no such account).
+pub fn is_staff(conn: &mut AnyConnection, user_id: &str) -> QueryResult<bool> {
+    let flag: Option<i32> = users::table
+        .find(user_id)
+        .select(users::is_staff)
+        .first(conn)
+        .optional()?;
+    Ok(flag == Some(1))
+}
+
 /// Creates an unverified password account; returns its id.
 pub fn create(
     conn: &mut AnyConnection,

@@ -17,7 +17,7 @@ use stratus_shared::ApiError;
 use crate::audit;
 use crate::auth::permissions::{allows, allows_staff, Action};
 use crate::auth::CurrentUser;
-use crate::db::schema::{organizations, project_tasks, projects, users};
+use crate::db::schema::{organizations, project_tasks, projects};
 use crate::db::{AnyConnection, Database};
 use crate::error::AppError;
 use crate::routes::organizations::{
@@ -325,13 +325,7 @@ pub async fn list_my_projects(
     let every_organization = query.every_organization;
     let grouped = database
         .run_app(move |connection| {
-            let is_staff: i32 = users::table
-                .find(&user.user_id)
-                .select(users::is_staff)
-                .first(connection)
-                .optional()?
-                .unwrap_or(0);
-            let is_staff = is_staff == 1;
+            let is_staff = crate::accounts::is_staff(connection, &user.user_id)?;
             if every_organization && !(is_staff && allows_staff(Action::ViewProjects)) {
                 return Err(AppError::Forbidden(
                     "Only platform staff see every organization's projects.".into(),

@@ -98,7 +98,7 @@ pub async fn update_organization(
             )?;
             let before = organization_for(connection, &user.user_id, &organization_id)?;
             let actor = Actor::load(connection, &user.user_id, false)?;
-            if let Some(name) = name.filter(|name| *name != before.name) {
+            if let Some(name) = name.as_ref().filter(|name| **name != before.name) {
                 diesel::update(organizations::table.find(&organization_id))
                     .set(organizations::name.eq(&name))
                     .execute(connection)?;
@@ -128,7 +128,13 @@ pub async fn update_organization(
                     },
                 )?;
             }
-            let organization = organization_for(connection, &user.user_id, &organization_id)?;
+            // What was written is known: no need to read the organization again.
+            let organization = Organization {
+                name: name.unwrap_or_else(|| before.name.clone()),
+                remote_access_enabled: remote_access_enabled
+                    .unwrap_or(before.remote_access_enabled),
+                ..before
+            };
             let members = membership_rules::member_ids(connection, &organization_id)?;
             Ok((organization, members))
         })

@@ -19,8 +19,7 @@ use crate::audit;
 use crate::auth::permissions::{allows, allows_staff, Action};
 use crate::auth::{one_time, CurrentUser};
 use crate::db::schema::{
-    connect_codes, dms_account_links, memberships, organizations, system_state_transitions,
-    systems, users,
+    connect_codes, dms_account_links, memberships, organizations, system_state_transitions, systems,
 };
 use crate::db::{AnyConnection, Database};
 use crate::error::AppError;
@@ -87,16 +86,12 @@ pub(crate) fn authorize_or_staff(
     if !allows_staff(action) {
         return Err(refused);
     }
-    let is_staff: Option<i32> = users::table
-        .find(user_id)
-        .select(users::is_staff)
-        .first(connection)
-        .optional()?;
+    let is_staff = crate::accounts::is_staff(connection, user_id)?;
     let organization_exists: i64 = organizations::table
         .find(organization_id)
         .count()
         .get_result(connection)?;
-    if is_staff != Some(1) || organization_exists == 0 {
+    if !is_staff || organization_exists == 0 {
         return Err(refused);
     }
     Ok(Access { by_staff: true })
