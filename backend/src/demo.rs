@@ -9,10 +9,10 @@ use stratus_shared::api::collaboration::{ProjectStatus, Task, TaskStatus};
 
 use crate::db::schema::{organizations, projects, shared_dashboards, systems, users};
 use crate::db::Database;
+use crate::domain::memberships as membership_rules;
+use crate::domain::{connect_codes, organizations as organization_rules, systems as system_rules};
 use crate::error::AppError;
-use crate::memberships as membership_rules;
 use crate::routes::collaboration::{insert_project, insert_task};
-use crate::routes::organizations::{insert_connect_code, insert_organization, insert_system};
 
 /// A DMS ready to be played by the simulator.
 #[derive(Debug, Clone)]
@@ -43,7 +43,7 @@ pub async fn prepare(
                 .optional()?;
             let organization_id = match existing {
                 Some(id) => id,
-                None => insert_organization(connection, &organization_name, now)?.0,
+                None => organization_rules::insert(connection, &organization_name, now)?.0,
             };
             let people: Vec<(String, String)> = users::table
                 .select((users::id, users::email))
@@ -74,11 +74,12 @@ pub async fn prepare(
                     .optional()?;
                 let (system_id, code) = match existing {
                     Some(id) => {
-                        let code = insert_connect_code(connection, &id, None, now)?;
+                        let code = connect_codes::insert(connection, &id, None, now)?;
                         (id, code.code)
                     }
                     None => {
-                        let created = insert_system(connection, &organization_id, &name, None)?;
+                        let created =
+                            system_rules::insert(connection, &organization_id, &name, None)?;
                         (created.system.id, created.connect_code.code)
                     }
                 };

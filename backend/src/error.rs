@@ -2,9 +2,12 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+use stratus_shared::email::EmailError;
+use stratus_shared::password::PasswordError;
 use stratus_shared::{ApiError, ErrorCode};
 
 use crate::db::DatabaseError;
+use crate::domain::memberships::MembershipError;
 
 /// What a handler can fail with. Each variant maps to one status and one stable code.
 #[derive(Debug, thiserror::Error)]
@@ -160,6 +163,44 @@ impl From<DatabaseError> for AppError {
         match error {
             DatabaseError::Unavailable(detail) => AppError::DatabaseUnavailable(detail),
             DatabaseError::Query(error) => AppError::Internal(error.into()),
+        }
+    }
+}
+
+/// An email address that is not one: 422 `email_invalid`.
+impl From<EmailError> for AppError {
+    fn from(error: EmailError) -> Self {
+        AppError::Validation {
+            code: ErrorCode::EmailInvalid,
+            message: error.to_string(),
+        }
+    }
+}
+
+/// A new password that breaks the policy: 422 with the rule's own code.
+impl From<PasswordError> for AppError {
+    fn from(error: PasswordError) -> Self {
+        AppError::Validation {
+            code: match error {
+                PasswordError::TooShort => ErrorCode::PasswordTooShort,
+                PasswordError::TooLong => ErrorCode::PasswordTooLong,
+                PasswordError::SameAsEmail => ErrorCode::PasswordSameAsEmail,
+                PasswordError::TooCommon => ErrorCode::PasswordTooCommon,
+            },
+            message: error.to_string(),
+        }
+    }
+}
+
+/// A refused membership change: 404 for someone who is not a member, 409 `last_owner`.
+impl From<MembershipError> for AppError {
+    fn from(error: MembershipError) -> Self {
+        match error {
+            MembershipError::NotAMember => {
+                AppError::NotFound("This person does not belong to that organization.".into())
+            }
+            MembershipError::LastOwner => AppError::LastOwner,
+            MembershipError::Database(error) => error.into(),
         }
     }
 }

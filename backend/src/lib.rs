@@ -1,20 +1,18 @@
 //! The Stratus server as a library, so the binary and the black-box tests start it the same way.
 
-pub mod accounts;
-pub mod audit;
 pub mod auth;
 pub mod bench;
-pub mod catalog;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod domain;
 pub mod error;
 pub mod live;
 pub mod mail;
-pub mod memberships;
 pub mod routes;
 pub mod secrets;
 pub mod simulator;
 pub mod spa;
 pub mod startup;
+pub mod state;
 pub mod telemetry;

@@ -118,7 +118,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Openapi => {
             println!(
                 "{}",
-                stratus_backend::startup::openapi_document().to_pretty_json()?
+                stratus_backend::routes::openapi_document().to_pretty_json()?
             );
             Ok(())
         }
@@ -149,7 +149,7 @@ async fn main() -> anyhow::Result<()> {
                 .database()
                 .map_err(|error| anyhow::anyhow!("STRATUS_DATABASE_URL: {error}"))?;
             let database = stratus_backend::db::Database::connect(&url, 1)?;
-            stratus_backend::accounts::set_staff(&database, &email, is_staff).await?;
+            stratus_backend::domain::accounts::set_staff(&database, &email, is_staff).await?;
             println!(
                 "{email} is {} platform staff",
                 if is_staff { "now" } else { "no longer" }

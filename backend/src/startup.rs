@@ -10,37 +10,21 @@ use actix_web::middleware::{from_fn, Compress, DefaultHeaders};
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
-use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig as OpenApiServiceConfig;
-use utoipa_actix_web::AppExt;
 
 use crate::auth::oidc::IdentityProviders;
 use crate::auth::password::Passwords;
 use crate::auth::{AccessTokens, DmsTokens};
-use crate::catalog::Catalog;
 use crate::config::Settings;
 use crate::db::Database;
+use crate::domain::catalog::Catalog;
 use crate::live::{self, LiveHub};
 use crate::mail::Mailer;
 use crate::routes;
 use crate::secrets::Secrets;
 use crate::spa::{self, WebApp};
+use crate::state::{AppState, OpenApiDocument};
 use crate::telemetry::RequestSpan;
-
-/// Everything a request handler may need, shared by all workers.
-#[derive(Clone)]
-pub struct AppState {
-    pub settings: Arc<Settings>,
-    pub secrets: Arc<Secrets>,
-    /// Issues and checks people's access tokens.
-    pub access_tokens: AccessTokens,
-    /// Hashes and checks passwords.
-    pub passwords: Passwords,
-    /// Sends mail.
-    pub mailer: Mailer,
-    /// Issues and checks DMS tokens.
-    pub dms_tokens: DmsTokens,
-}
 
 /// The running server.
 pub struct Application {
@@ -51,10 +35,6 @@ pub struct Application {
     access_tokens: AccessTokens,
     live: LiveHub,
 }
-
-/// The serialized OpenAPI document, built once at start-up.
-#[derive(Clone)]
-pub struct OpenApiDocument(pub Arc<str>);
 
 impl Application {
     /// Prepares the data dir, opens (and migrates) the database and binds the listener.
@@ -140,95 +120,6 @@ impl Application {
     }
 }
 
-/// The API's services, registered both in the server and in the OpenAPI document.
-fn api_services(config: &mut OpenApiServiceConfig) {
-    config
-        .service(routes::health::health)
-        .service(routes::openapi::openapi_json)
-        .service(routes::auth::signup)
-        .service(routes::auth::resend_verification)
-        .service(routes::auth::verify_email)
-        .service(routes::auth::login)
-        .service(routes::auth::refresh)
-        .service(routes::auth::logout)
-        .service(routes::auth::forgot_password)
-        .service(routes::auth::reset_password)
-        .service(routes::me::me)
-        .service(routes::me::change_password)
-        .service(routes::me::list_sessions)
-        .service(routes::me::revoke_session)
-        .service(routes::me::revoke_all_sessions)
-        .service(routes::organizations::list_organizations)
-        .service(routes::organizations::create_organization)
-        .service(routes::organizations::create_system)
-        .service(routes::organizations::issue_connect_code)
-        .service(routes::organizations::list_systems)
-        .service(routes::organizations::system_detail)
-        .service(routes::members::list_members)
-        .service(routes::members::add_member)
-        .service(routes::members::change_role)
-        .service(routes::members::remove_member)
-        .service(routes::members::withdraw_invitation)
-        .service(routes::organizations::rename_system)
-        .service(routes::organizations::remove_system)
-        .service(routes::organization_settings::get_organization)
-        .service(routes::organization_settings::update_organization)
-        .service(routes::organization_settings::delete_organization)
-        .service(routes::organization_settings::organization_audit_log)
-        .service(routes::system_access::list_system_users)
-        .service(routes::system_access::set_system_role)
-        .service(routes::system_access::clear_system_role)
-        .service(routes::system_access::update_system_settings)
-        .service(routes::system_access::link_my_dms_account)
-        .service(routes::system_access::unlink_my_dms_account)
-        .service(routes::gateway::exchange_connect_code)
-        .service(routes::gateway::refresh_credentials)
-        .service(routes::gateway::gateway_ws)
-        .service(routes::live::live_events)
-        .service(routes::oidc::list_providers)
-        .service(routes::oidc::start)
-        .service(routes::oidc::callback)
-        .service(routes::oidc::link_identity)
-        .service(routes::oidc::list_identities)
-        .service(routes::oidc::unlink_identity)
-        .service(routes::collaboration::list_my_projects)
-        .service(routes::collaboration::list_projects)
-        .service(routes::collaboration::create_project)
-        .service(routes::collaboration::update_project)
-        .service(routes::collaboration::delete_project)
-        .service(routes::collaboration::create_task)
-        .service(routes::collaboration::update_task)
-        .service(routes::collaboration::delete_task)
-        .service(routes::sharing::list_my_shared_dashboards)
-        .service(routes::sharing::list_shared_dashboards)
-        .service(routes::sharing::share_dashboard)
-        .service(routes::sharing::unshare_dashboard)
-        .service(routes::catalog::search_catalog)
-        .service(routes::catalog::catalog_categories)
-        .service(routes::staff::staff_search_accounts)
-        .service(routes::staff::staff_list_organizations)
-        .service(routes::staff::staff_create_organization)
-        .service(routes::staff::staff_organization_members)
-        .service(routes::staff::staff_create_link)
-        .service(routes::staff::staff_change_role)
-        .service(routes::staff::staff_remove_member)
-        .service(routes::staff::staff_remove_pending_link)
-        .service(routes::staff::staff_legacy_import)
-        .service(routes::staff::staff_audit_log);
-}
-
-/// The OpenAPI document of every service under `/api`.
-pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    let (_, document) = App::new()
-        .into_utoipa_app()
-        .openapi(routes::openapi::ApiDoc::openapi())
-        .service(utoipa_actix_web::scope("/api").configure(api_services))
-        .split_for_parts();
-    let mut document = document;
-    utoipa::Modify::modify(&routes::openapi::UnreadableBodies, &mut document);
-    document
-}
-
 fn run(
     listener: TcpListener,
     settings: Settings,
@@ -238,7 +129,7 @@ fn run(
     live: LiveHub,
     web_app: WebApp,
 ) -> anyhow::Result<Server> {
-    let document = openapi_document();
+    let document = routes::openapi_document();
     let api_routes = web::Data::new(routes::ApiRoutes::from_openapi(&document));
     let openapi = OpenApiDocument(
         document
@@ -300,7 +191,9 @@ fn run(
             .configure(routes::configure_extractors)
             .service(
                 web::scope("/api")
-                    .configure(|config| api_services(&mut OpenApiServiceConfig::new(config)))
+                    .configure(|config| {
+                        routes::api_services(&mut OpenApiServiceConfig::new(config))
+                    })
                     .default_service(web::to(routes::api_not_found)),
             )
             .configure(|config| web_app.configure(config))

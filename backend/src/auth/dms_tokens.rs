@@ -5,9 +5,9 @@
 //! new connect code cuts its tokens off at once.
 
 use chrono::{DateTime, Duration, Utc};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use super::jwt::Hs256;
 use crate::secrets::SecretKey;
 
 /// How long a DMS token is valid.
@@ -37,24 +37,14 @@ pub struct DmsClaims {
 /// Issues and verifies DMS tokens with the gateway key.
 #[derive(Clone)]
 pub struct DmsTokens {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    validation: Validation,
-    issuer: String,
+    signer: Hs256,
 }
 
 impl DmsTokens {
+    /// Uses `key` (the gateway key) to sign and `issuer` (the public URL) as `iss`.
     pub fn new(key: &SecretKey, issuer: &str) -> Self {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_issuer(&[issuer]);
-        validation.set_audience(&[DMS_TOKEN_AUDIENCE]);
-        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
-        validation.leeway = 5;
         Self {
-            encoding: EncodingKey::from_secret(key.expose()),
-            decoding: DecodingKey::from_secret(key.expose()),
-            validation,
-            issuer: issuer.to_owned(),
+            signer: Hs256::new(key, issuer, DMS_TOKEN_AUDIENCE),
         }
     }
 
@@ -68,7 +58,7 @@ impl DmsTokens {
     ) -> (String, DateTime<Utc>) {
         let expires_at = now + DMS_TOKEN_TTL;
         let claims = DmsClaims {
-            iss: self.issuer.clone(),
+            iss: self.signer.issuer().to_owned(),
             aud: DMS_TOKEN_AUDIENCE.to_owned(),
             sub: system_id.to_owned(),
             org: organization_id.to_owned(),
@@ -77,15 +67,12 @@ impl DmsTokens {
             iat: now.timestamp(),
             jti: uuid::Uuid::new_v4().to_string(),
         };
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            // HS256 with an in-memory key over plain claims cannot fail to encode.
-            .expect("encoding HS256 claims");
-        (token, expires_at)
+        (self.signer.sign(&claims), expires_at)
     }
 
     /// Checks signature, algorithm, issuer, audience and expiry (not yet the database).
     pub fn verify(&self, token: &str) -> Result<DmsClaims, jsonwebtoken::errors::Error> {
-        Ok(jsonwebtoken::decode::<DmsClaims>(token, &self.decoding, &self.validation)?.claims)
+        self.signer.verify(token)
     }
 }
 

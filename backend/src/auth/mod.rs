@@ -2,10 +2,12 @@
 //! people's access tokens, DMS tokens, mailed one-time links, rate limits on guessing, and
 //! what each role may do.
 
+pub mod access;
 pub mod dms_tokens;
 pub mod email_tokens;
 pub mod extractor;
 pub mod identities;
+pub mod jwt;
 pub mod oidc;
 pub mod one_time;
 pub mod password;
@@ -15,5 +17,5 @@ pub mod throttle;
 pub mod tokens;
 
 pub use dms_tokens::DmsTokens;
-pub use extractor::CurrentUser;
+pub use extractor::{AuthenticatedDms, CurrentUser, StaffUser};
 pub use tokens::AccessTokens;

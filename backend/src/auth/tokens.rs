@@ -4,9 +4,9 @@
 //! long-lived part of a session is the single-use refresh token, which is stored and revocable.
 
 use chrono::{DateTime, Duration, Utc};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use super::jwt::Hs256;
 use crate::secrets::SecretKey;
 
 /// How long an access token is valid.
@@ -44,27 +44,14 @@ pub struct InvalidToken(#[from] jsonwebtoken::errors::Error);
 /// Issues and verifies access tokens with the session key.
 #[derive(Clone)]
 pub struct AccessTokens {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    validation: Validation,
-    issuer: String,
+    signer: Hs256,
 }
 
 impl AccessTokens {
     /// Uses `key` to sign and `issuer` (the public URL) as `iss`.
     pub fn new(key: &SecretKey, issuer: &str) -> Self {
-        // The algorithm is fixed here, never read from the token: `alg: none` or an
-        // RS/HS confusion cannot get through.
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_issuer(&[issuer]);
-        validation.set_audience(&[ACCESS_TOKEN_AUDIENCE]);
-        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
-        validation.leeway = 5;
         Self {
-            encoding: EncodingKey::from_secret(key.expose()),
-            decoding: DecodingKey::from_secret(key.expose()),
-            validation,
-            issuer: issuer.to_owned(),
+            signer: Hs256::new(key, issuer, ACCESS_TOKEN_AUDIENCE),
         }
     }
 
@@ -83,7 +70,7 @@ impl AccessTokens {
     ) -> (String, DateTime<Utc>) {
         let expires_at = now + ACCESS_TOKEN_TTL;
         let claims = AccessClaims {
-            iss: self.issuer.clone(),
+            iss: self.signer.issuer().to_owned(),
             aud: ACCESS_TOKEN_AUDIENCE.to_owned(),
             sub: user_id.to_owned(),
             exp: expires_at.timestamp(),
@@ -91,20 +78,17 @@ impl AccessTokens {
             jti: uuid::Uuid::new_v4().to_string(),
             sid: session_id.map(str::to_owned),
         };
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            // HS256 with an in-memory key over plain claims cannot fail to encode.
-            .expect("encoding HS256 claims");
-        (token, expires_at)
+        (self.signer.sign(&claims), expires_at)
     }
 
     /// The `iss` this server puts in and expects.
     pub fn issuer(&self) -> &str {
-        &self.issuer
+        self.signer.issuer()
     }
 
     /// Checks signature, algorithm, issuer, audience and expiry.
     pub fn verify(&self, token: &str) -> Result<AccessClaims, InvalidToken> {
-        Ok(jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)?.claims)
+        Ok(self.signer.verify(token)?)
     }
 }
 

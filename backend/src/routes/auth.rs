@@ -14,16 +14,16 @@ use stratus_shared::email::{EmailAddress, EmailError};
 use stratus_shared::password::{NewPassword, PasswordError};
 use stratus_shared::{ApiError, ErrorCode};
 
-use crate::accounts::{self, User};
 use crate::auth::email_tokens::{self, Purpose};
 use crate::auth::identities;
 use crate::auth::sessions::{self, IssuedRefresh, Refresh};
 use crate::auth::throttle::{self, Limit};
 use crate::db::{AnyConnection, Database, DatabaseError};
+use crate::domain::accounts::{self, User};
 use crate::error::AppError;
 use crate::live::LiveHub;
 use crate::mail::Mail;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Mails about one address: at most this many an hour (sign-up, resend, reset together).
 pub(crate) const MAILS_PER_ADDRESS: Limit = Limit {
@@ -96,7 +96,7 @@ pub async fn signup(
     database: web::Data<Database>,
     body: web::Json<SignupRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let email = parse_email(&body.email)?;
+    let email = EmailAddress::parse(&body.email)?;
     let password = parse_new_password(&body.password, email.as_str())?;
     let passwords = state.passwords.clone();
     let password_hash = blocking(move || passwords.hash(&password)).await??;
@@ -197,7 +197,7 @@ pub async fn resend_verification(
     database: web::Data<Database>,
     body: web::Json<EmailRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let email = parse_email(&body.email)?;
+    let email = EmailAddress::parse(&body.email)?;
     let state_for_db = state.clone();
     let mail = database
         .run(move |conn| {
@@ -252,7 +252,7 @@ pub async fn verify_email(
         })
         .await?
         .ok_or(AppError::LinkInvalid)?;
-    let email = parse_email(&user.email)?;
+    let email = EmailAddress::parse(&user.email)?;
     check_password(
         &request,
         &state,
@@ -378,7 +378,7 @@ pub async fn login(
     database: web::Data<Database>,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let email = parse_email(&body.email)?;
+    let email = EmailAddress::parse(&body.email)?;
     let user = check_password(&request, &state, &database, &email, &body.password, None).await?;
     if !user.is_verified() {
         return Err(AppError::EmailNotVerified);
@@ -489,7 +489,7 @@ pub async fn forgot_password(
     database: web::Data<Database>,
     body: web::Json<EmailRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let email = parse_email(&body.email)?;
+    let email = EmailAddress::parse(&body.email)?;
     let state_for_db = state.clone();
     let mail = database
         .run(move |conn| {

@@ -3,7 +3,7 @@
 use actix_web::{get, web, HttpResponse};
 use stratus_shared::api::catalog::{CatalogItem, CatalogQuery};
 
-use crate::catalog::Catalog;
+use crate::domain::catalog::Catalog;
 
 /// The catalog items matching a search and a category, by name. An unknown category gives an
 /// empty list.

@@ -14,16 +14,17 @@ use stratus_shared::api::collaboration::{
 use stratus_shared::api::organizations::Role;
 use stratus_shared::ApiError;
 
-use crate::audit;
+use crate::auth::access::{
+    authorize_or_staff, authorize_or_staff_for, my_organizations_allowing, Access,
+};
 use crate::auth::permissions::{allows, allows_staff, Action};
 use crate::auth::CurrentUser;
 use crate::db::schema::{organizations, project_tasks, projects};
 use crate::db::{AnyConnection, Database};
+use crate::domain::audit;
+use crate::domain::organizations::group_by_organization as by_organization;
+use crate::domain::text::NAME_MAX;
 use crate::error::AppError;
-use crate::routes::organizations::{
-    authorize_or_staff, authorize_or_staff_for, by_organization, my_organizations_allowing,
-    parse_name, Access,
-};
 
 /// Longest task title.
 const TASK_TITLE_MAX: usize = 200;
@@ -325,7 +326,7 @@ pub async fn list_my_projects(
     let every_organization = query.every_organization;
     let grouped = database
         .run_app(move |connection| {
-            let is_staff = crate::accounts::is_staff(connection, &user.user_id)?;
+            let is_staff = crate::domain::accounts::is_staff(connection, &user.user_id)?;
             if every_organization && !(is_staff && allows_staff(Action::ViewProjects)) {
                 return Err(AppError::Forbidden(
                     "Only platform staff see every organization's projects.".into(),
@@ -413,7 +414,7 @@ pub async fn create_project(
         start_date,
         due_date,
     } = body.into_inner();
-    let name = parse_name(&name, "project")?;
+    let name = parse_text(&name, "project name", NAME_MAX)?;
     let status = status.unwrap_or(ProjectStatus::Planned);
     check_dates(start_date, due_date)?;
     let project = database
@@ -478,7 +479,7 @@ pub async fn update_project(
     let new_name = change
         .name
         .as_deref()
-        .map(|name| parse_name(name, "project"))
+        .map(|name| parse_text(name, "project name", NAME_MAX))
         .transpose()?;
     let project = database
         .run_write(move |connection| {

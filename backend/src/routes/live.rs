@@ -14,9 +14,9 @@ use tokio::sync::broadcast;
 
 use crate::auth::CurrentUser;
 use crate::db::Database;
+use crate::domain::organizations;
 use crate::error::AppError;
 use crate::live::{LiveEvent, LiveHub, StreamStart};
-use crate::routes::organizations::organization_ids_of;
 
 /// A comment line this often keeps proxies from closing a quiet stream.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -40,12 +40,11 @@ pub async fn live_events(
     user: CurrentUser,
     database: web::Data<Database>,
     hub: web::Data<LiveHub>,
-    state: web::Data<crate::startup::AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let ends_at = token_expiry(&request, &state);
+    let ends_at = instant_of(user.expires_at);
     // Listen before reading the organizations, so no change falls in between.
     let memberships = hub.membership_changes();
-    let organizations = organizations_of(&database, user.user_id.clone()).await?;
+    let organizations = organizations_of_member(&database, user.user_id.clone()).await?;
     let last_event_id = request
         .headers()
         .get("Last-Event-ID")
@@ -82,12 +81,12 @@ pub async fn live_events(
         .streaming(futures_util::stream::unfold(stream, next_frame)))
 }
 
-async fn organizations_of(
+async fn organizations_of_member(
     database: &Database,
     user_id: String,
 ) -> Result<HashSet<String>, crate::db::DatabaseError> {
     Ok(database
-        .run(move |connection| Ok(organization_ids_of(connection, &user_id)?))
+        .run(move |connection| Ok(organizations::ids_of(connection, &user_id)?))
         .await?
         .into_iter()
         .collect())
@@ -108,19 +107,9 @@ struct EventStream {
     ends_at: tokio::time::Instant,
 }
 
-/// When the request's (already verified) access token expires.
-fn token_expiry(request: &HttpRequest, state: &crate::startup::AppState) -> tokio::time::Instant {
-    let expires_at = request
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|header| header.get(7..))
-        .and_then(|token| state.access_tokens.verify(token.trim()).ok())
-        .and_then(|claims| chrono::DateTime::from_timestamp(claims.exp, 0))
-        .unwrap_or_else(chrono::Utc::now);
-    let left = (expires_at - chrono::Utc::now())
-        .to_std()
-        .unwrap_or(Duration::ZERO);
+/// The monotonic instant of a wall-clock time (now, when it has passed).
+fn instant_of(at: chrono::DateTime<chrono::Utc>) -> tokio::time::Instant {
+    let left = (at - crate::db::now()).to_std().unwrap_or(Duration::ZERO);
     tokio::time::Instant::now() + left
 }
 
@@ -156,7 +145,7 @@ async fn next_frame(mut stream: EventStream) -> Option<(Result<Bytes, Infallible
                     continue;
                 }
                 // My organizations changed: follow the new set, from a fresh snapshot.
-                match organizations_of(&stream.database, stream.user_id.clone()).await {
+                match organizations_of_member(&stream.database, stream.user_id.clone()).await {
                     Ok(organizations) => {
                         stream.organizations = organizations;
                         let (start, receiver) = stream.hub.subscribe(&stream.organizations, None);

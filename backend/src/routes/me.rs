@@ -5,13 +5,13 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use stratus_shared::api::auth::{Account, ChangePasswordRequest, SessionSummary};
 use stratus_shared::ApiError;
 
-use crate::accounts;
 use crate::auth::sessions;
 use crate::auth::CurrentUser;
 use crate::db::Database;
+use crate::domain::accounts;
 use crate::error::AppError;
 use crate::routes::auth::{blocking, parse_new_password};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 fn utc(time: NaiveDateTime) -> DateTime<Utc> {
     time.and_utc()

@@ -4,7 +4,6 @@
 //! organization always keeps an Owner.
 
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use stratus_shared::api::members::{AddMember, Added, ChangeRole, Invitation, Member, Members};
 use stratus_shared::api::organizations::Role;
@@ -12,69 +11,17 @@ use stratus_shared::api::staff::LinkSource;
 use stratus_shared::email::EmailAddress;
 use stratus_shared::ApiError;
 
-use crate::audit;
+use crate::auth::access::authorize;
 use crate::auth::permissions::Action;
 use crate::auth::CurrentUser;
-use crate::db::schema::{invitations, memberships, organizations, users};
+use crate::db::schema::{invitations, organizations, users};
 use crate::db::{AnyConnection, Database};
+use crate::domain::audit;
+use crate::domain::memberships::{self as membership_rules, LinkOutcome};
 use crate::error::AppError;
 use crate::live::LiveHub;
 use crate::mail::Mail;
-use crate::memberships::{self as membership_rules, LinkOutcome};
-use crate::routes::auth::parse_email;
-use crate::routes::organizations::authorize;
-use crate::startup::AppState;
-
-/// The organization's members and pending invitations.
-pub(crate) fn list(conn: &mut AnyConnection, organization_id: &str) -> Result<Members, AppError> {
-    let rows: Vec<(String, String, String, NaiveDateTime)> = memberships::table
-        .inner_join(users::table)
-        .filter(memberships::organization_id.eq(organization_id))
-        .order(users::email.asc())
-        .select((
-            users::id,
-            users::email,
-            memberships::role,
-            memberships::created_at,
-        ))
-        .load(conn)?;
-    let members = rows
-        .into_iter()
-        .filter_map(|(user_id, email, role, since)| {
-            Some(Member {
-                user_id,
-                email,
-                role: Role::parse(&role)?,
-                since: since.and_utc(),
-            })
-        })
-        .collect();
-    let pending: Vec<(String, String, String, NaiveDateTime)> = invitations::table
-        .filter(invitations::organization_id.eq(organization_id))
-        .order(invitations::email.asc())
-        .select((
-            invitations::id,
-            invitations::email,
-            invitations::role,
-            invitations::created_at,
-        ))
-        .load(conn)?;
-    let invitations = pending
-        .into_iter()
-        .filter_map(|(id, email, role, created_at)| {
-            Some(Invitation {
-                id,
-                email,
-                role: Role::parse(&role)?,
-                created_at: created_at.and_utc(),
-            })
-        })
-        .collect();
-    Ok(Members {
-        members,
-        invitations,
-    })
-}
+use crate::state::AppState;
 
 /// Writes an audit entry of a member change made by `user_id` (as a member, not as staff).
 fn record(
@@ -123,7 +70,7 @@ pub async fn list_members(
     let members = database
         .run_app(move |conn| {
             authorize(conn, &user.user_id, &organization_id, Action::ViewMembers)?;
-            list(conn, &organization_id)
+            Ok(membership_rules::people(conn, &organization_id)?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(members))
@@ -155,7 +102,7 @@ pub async fn add_member(
     hub: web::Data<LiveHub>,
 ) -> Result<HttpResponse, AppError> {
     let organization_id = path.into_inner();
-    let email: EmailAddress = parse_email(&body.email)?;
+    let email: EmailAddress = EmailAddress::parse(&body.email)?;
     let role = body.role;
     let public_url = state.settings.public_url();
     let (added, mail) = database
@@ -287,8 +234,7 @@ pub async fn change_role(
             let caller = authorize(conn, &user.user_id, &organization_id, Action::ManageMembers)?;
             let current = membership_rules::role_of(conn, &organization_id, &member_id)?;
             ensure_may_touch_owner(caller, role == Role::Owner || current == Some(Role::Owner))?;
-            membership_rules::change_role(conn, &organization_id, &member_id, role)
-                .map_err(|refused| refused.into_app_error(NO_SUCH_MEMBER))?;
+            membership_rules::change_role(conn, &organization_id, &member_id, role)?;
             let member = membership_rules::member(conn, &organization_id, &member_id)?
                 .ok_or_else(|| AppError::NotFound(NO_SUCH_MEMBER.into()))?;
             record(
@@ -348,8 +294,7 @@ pub async fn remove_member(
                 .first(conn)
                 .optional()?
                 .ok_or_else(|| AppError::NotFound(NO_SUCH_MEMBER.into()))?;
-            membership_rules::remove_member(conn, &organization_id, &member_id)
-                .map_err(|refused| refused.into_app_error(NO_SUCH_MEMBER))?;
+            membership_rules::remove_member(conn, &organization_id, &member_id)?;
             record(
                 conn,
                 &user.user_id,

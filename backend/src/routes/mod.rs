@@ -15,9 +15,102 @@ pub mod organizations;
 pub mod sharing;
 pub mod staff;
 pub mod system_access;
+pub mod systems;
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, App, HttpRequest, HttpResponse};
 use stratus_shared::{ApiError, ErrorCode};
+use utoipa::OpenApi;
+use utoipa_actix_web::service_config::ServiceConfig as OpenApiServiceConfig;
+use utoipa_actix_web::AppExt;
+
+/// The API's services, registered both in the server and in the OpenAPI document.
+pub fn api_services(config: &mut OpenApiServiceConfig) {
+    config
+        .service(health::health)
+        .service(openapi::openapi_json)
+        .service(auth::signup)
+        .service(auth::resend_verification)
+        .service(auth::verify_email)
+        .service(auth::login)
+        .service(auth::refresh)
+        .service(auth::logout)
+        .service(auth::forgot_password)
+        .service(auth::reset_password)
+        .service(me::me)
+        .service(me::change_password)
+        .service(me::list_sessions)
+        .service(me::revoke_session)
+        .service(me::revoke_all_sessions)
+        .service(organizations::list_organizations)
+        .service(organizations::create_organization)
+        .service(systems::create_system)
+        .service(systems::issue_connect_code)
+        .service(systems::list_systems)
+        .service(systems::system_detail)
+        .service(members::list_members)
+        .service(members::add_member)
+        .service(members::change_role)
+        .service(members::remove_member)
+        .service(members::withdraw_invitation)
+        .service(systems::rename_system)
+        .service(systems::remove_system)
+        .service(organization_settings::get_organization)
+        .service(organization_settings::update_organization)
+        .service(organization_settings::delete_organization)
+        .service(organization_settings::organization_audit_log)
+        .service(system_access::list_system_users)
+        .service(system_access::set_system_role)
+        .service(system_access::clear_system_role)
+        .service(system_access::update_system_settings)
+        .service(system_access::link_my_dms_account)
+        .service(system_access::unlink_my_dms_account)
+        .service(gateway::exchange_connect_code)
+        .service(gateway::refresh_credentials)
+        .service(gateway::gateway_ws)
+        .service(live::live_events)
+        .service(oidc::list_providers)
+        .service(oidc::start)
+        .service(oidc::callback)
+        .service(oidc::link_identity)
+        .service(oidc::list_identities)
+        .service(oidc::unlink_identity)
+        .service(collaboration::list_my_projects)
+        .service(collaboration::list_projects)
+        .service(collaboration::create_project)
+        .service(collaboration::update_project)
+        .service(collaboration::delete_project)
+        .service(collaboration::create_task)
+        .service(collaboration::update_task)
+        .service(collaboration::delete_task)
+        .service(sharing::list_my_shared_dashboards)
+        .service(sharing::list_shared_dashboards)
+        .service(sharing::share_dashboard)
+        .service(sharing::unshare_dashboard)
+        .service(catalog::search_catalog)
+        .service(catalog::catalog_categories)
+        .service(staff::staff_search_accounts)
+        .service(staff::staff_list_organizations)
+        .service(staff::staff_create_organization)
+        .service(staff::staff_organization_members)
+        .service(staff::staff_create_link)
+        .service(staff::staff_change_role)
+        .service(staff::staff_remove_member)
+        .service(staff::staff_remove_pending_link)
+        .service(staff::staff_legacy_import)
+        .service(staff::staff_audit_log);
+}
+
+/// The OpenAPI document of every service under `/api`.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_, document) = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::ApiDoc::openapi())
+        .service(utoipa_actix_web::scope("/api").configure(api_services))
+        .split_for_parts();
+    let mut document = document;
+    utoipa::Modify::modify(&openapi::UnreadableBodies, &mut document);
+    document
+}
 
 /// The API's paths and their methods, read from the OpenAPI document (the one list of
 /// endpoints), so an unclaimed request can be told apart: unknown path (404) or known path with
@@ -127,7 +220,7 @@ mod tests {
 
     #[test]
     fn known_paths_are_matched_with_their_parameters() {
-        let routes = ApiRoutes::from_openapi(&crate::startup::openapi_document());
+        let routes = ApiRoutes::from_openapi(&openapi_document());
         assert_eq!(routes.methods_of("/api/health"), Some(&["GET"][..]));
         let system = routes.methods_of("/api/systems/abc").unwrap();
         assert!(system.contains(&"GET") && system.contains(&"PATCH") && system.contains(&"DELETE"));

@@ -17,17 +17,17 @@ use stratus_shared::api::oidc::{
 };
 use stratus_shared::ApiError;
 
-use crate::accounts;
 use crate::auth::identities::{self, Unlink, LOGIN_LIFETIME, PENDING_LINK_LIFETIME};
 use crate::auth::oidc::{FlowError, IdentityProviders, ProviderIdentity};
 use crate::auth::sessions::{self, IssuedRefresh};
 use crate::auth::throttle;
 use crate::auth::{one_time, CurrentUser};
 use crate::db::{Database, DatabaseError};
+use crate::domain::accounts;
 use crate::error::AppError;
 use crate::mail::Mail;
 use crate::routes::auth::{grant_session, now, session_cookie, user_agent, MAILS_PER_ADDRESS};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const LOGIN_COOKIE_PATH: &str = "/api/auth/oidc";
 
@@ -295,7 +295,7 @@ fn sign_in_with(
                 let user_id =
                     accounts::create_verified_without_password(conn, &identity.email, now)?;
                 // The provider verified the address: links waiting for it apply now.
-                crate::memberships::apply_invitations(
+                crate::domain::memberships::apply_invitations(
                     conn,
                     &user_id,
                     identity.email.as_str(),

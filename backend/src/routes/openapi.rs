@@ -108,7 +108,7 @@ impl utoipa::Modify for UnreadableBodies {
 )]
 #[get("/openapi.json")]
 pub async fn openapi_json(
-    document: actix_web::web::Data<crate::startup::OpenApiDocument>,
+    document: actix_web::web::Data<crate::state::OpenApiDocument>,
 ) -> actix_web::HttpResponse {
     actix_web::HttpResponse::Ok()
         .content_type("application/json")

@@ -8,17 +8,16 @@ use diesel::prelude::*;
 use stratus_shared::api::sharing::{OrganizationSharedDashboards, ShareDashboard, SharedDashboard};
 use stratus_shared::ApiError;
 
-use crate::audit;
+use crate::auth::access::{authorize_or_staff, authorize_or_staff_for, my_organizations_allowing};
 use crate::auth::permissions::{allows, Action};
 use crate::auth::CurrentUser;
 use crate::db::schema::{shared_dashboards, systems, users};
 use crate::db::{AnyConnection, Database};
+use crate::domain::audit;
+use crate::domain::organizations::group_by_organization as by_organization;
+use crate::domain::text::parse_text;
+use crate::domain::text::NAME_MAX;
 use crate::error::AppError;
-use crate::routes::collaboration::parse_text;
-use crate::routes::organizations::{
-    authorize_or_staff, authorize_or_staff_for, by_organization, my_organizations_allowing,
-    parse_name,
-};
 
 /// Longest "shared with" text (a list of addresses fits).
 const SHARED_WITH_MAX: usize = 500;
@@ -171,7 +170,7 @@ pub async fn share_dashboard(
         system_id,
         shared_with,
     } = body.into_inner();
-    let name = parse_name(&name, "dashboard")?;
+    let name = parse_text(&name, "dashboard name", NAME_MAX)?;
     let shared_with = parse_text(&shared_with, "\"shared with\" text", SHARED_WITH_MAX)?;
     let dashboard = database
         .run_write(move |connection| {

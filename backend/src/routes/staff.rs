@@ -25,18 +25,18 @@ use stratus_shared::api::staff::{
 use stratus_shared::email::EmailAddress;
 use stratus_shared::ApiError;
 
-use crate::accounts;
-use crate::audit::{self, Actor};
 use crate::auth::CurrentUser;
 use crate::db::schema::{invitations, memberships, organizations, users};
 use crate::db::{AnyConnection, Database};
+use crate::domain::accounts;
+use crate::domain::audit::{self, Actor};
+use crate::domain::memberships::{self as membership_rules, LinkOutcome};
+use crate::domain::organizations::insert as insert_organization;
+use crate::domain::text::{parse_text, NAME_MAX};
 use crate::error::AppError;
 use crate::live::LiveHub;
 use crate::mail::Mail;
-use crate::memberships::{self as membership_rules, LinkOutcome};
-use crate::routes::auth::parse_email;
-use crate::routes::organizations::{insert_organization, parse_name};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Most accounts (and, separately, pending links) one account search lists.
 const ACCOUNT_SEARCH_LIMIT: i64 = 50;
@@ -482,8 +482,8 @@ pub async fn staff_create_organization(
     database: web::Data<Database>,
     hub: web::Data<LiveHub>,
 ) -> Result<HttpResponse, AppError> {
-    let name = parse_name(&body.name, "organization")?;
-    let owner_email = parse_email(&body.owner_email)?;
+    let name = parse_text(&body.name, "organization name", NAME_MAX)?;
+    let owner_email = EmailAddress::parse(&body.owner_email)?;
     let created = database
         .run_write(move |conn| {
             let now = crate::db::now().naive_utc();
@@ -561,7 +561,7 @@ pub async fn staff_organization_members(
     let members = database
         .run_app(move |conn| {
             find_organization(conn, &organization_id)?;
-            crate::routes::members::list(conn, &organization_id)
+            Ok(membership_rules::people(conn, &organization_id)?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(members))
@@ -596,7 +596,7 @@ pub async fn staff_create_link(
         organization_id,
         role,
     } = body.into_inner();
-    let email = parse_email(&email)?;
+    let email = EmailAddress::parse(&email)?;
     let linked = database
         .run_write(move |conn| {
             let organization = find_organization(conn, &organization_id)?;
@@ -669,8 +669,7 @@ pub async fn staff_change_role(
     let member = database
         .run_write(move |conn| {
             let organization = find_organization(conn, &organization_id)?;
-            let before = membership_rules::change_role(conn, &organization.id, &user_id, role)
-                .map_err(|refused| refused.into_app_error(NOT_LINKED))?;
+            let before = membership_rules::change_role(conn, &organization.id, &user_id, role)?;
             let member = membership_rules::member(conn, &organization.id, &user_id)?
                 .ok_or_else(|| AppError::NotFound(NOT_LINKED.into()))?;
             audit::record_as(
@@ -722,8 +721,7 @@ pub async fn staff_remove_member(
     database
         .run_write(move |conn| {
             let organization = find_organization(conn, &organization_id)?;
-            let role = membership_rules::remove_member(conn, &organization.id, &user_id)
-                .map_err(|refused| refused.into_app_error(NOT_LINKED))?;
+            let role = membership_rules::remove_member(conn, &organization.id, &user_id)?;
             let email = email_of(conn, &user_id)?;
             audit::record_as(
                 conn,

@@ -3,78 +3,18 @@
 //! account on the DMS.
 
 use actix_web::{delete, get, patch, put, web, HttpResponse};
-use chrono::NaiveDateTime;
-use diesel::prelude::*;
 use stratus_shared::api::organizations::{
-    LinkDmsAccount, Role, SetSystemRole, SystemSettings, SystemUser,
+    LinkDmsAccount, SetSystemRole, SystemSettings, SystemUser,
 };
 use stratus_shared::ApiError;
 
+use crate::auth::access::authorize_system;
 use crate::auth::permissions::Action;
 use crate::auth::CurrentUser;
-use crate::db::schema::{
-    dms_account_links, memberships, organizations, system_roles, systems, users,
-};
-use crate::db::{AnyConnection, Database};
+use crate::db::Database;
+use crate::domain::system_access;
+use crate::domain::text::{parse_text, NAME_MAX};
 use crate::error::AppError;
-use crate::routes::organizations::{authorize_system, record_system_change};
-
-/// The people of the DMS's organization with their roles on the DMS, by email.
-fn system_users(
-    connection: &mut AnyConnection,
-    organization_id: &str,
-    system_id: &str,
-) -> Result<Vec<SystemUser>, AppError> {
-    let people: Vec<(String, String, String)> = memberships::table
-        .inner_join(users::table)
-        .filter(memberships::organization_id.eq(organization_id))
-        .order(users::email.asc())
-        .select((users::id, users::email, memberships::role))
-        .load(connection)?;
-    let roles: Vec<(String, String)> = system_roles::table
-        .filter(system_roles::system_id.eq(system_id))
-        .select((system_roles::user_id, system_roles::role))
-        .load(connection)?;
-    let accounts: Vec<(String, String)> = dms_account_links::table
-        .filter(dms_account_links::system_id.eq(system_id))
-        .select((dms_account_links::user_id, dms_account_links::dms_username))
-        .load(connection)?;
-    Ok(people
-        .into_iter()
-        .filter_map(|(user_id, email, organization_role)| {
-            let organization_role = Role::parse(&organization_role)?;
-            let system_role = roles
-                .iter()
-                .find(|(id, _)| *id == user_id)
-                .and_then(|(_, role)| Role::parse(role));
-            let dms_account = accounts
-                .iter()
-                .find(|(id, _)| *id == user_id)
-                .map(|(_, name)| name.clone());
-            Some(SystemUser {
-                effective_role: SystemUser::effective(organization_role, system_role),
-                user_id,
-                email,
-                organization_role,
-                system_role,
-                dms_account,
-            })
-        })
-        .collect())
-}
-
-/// One person of the DMS's organization, or 404.
-fn system_user(
-    connection: &mut AnyConnection,
-    organization_id: &str,
-    system_id: &str,
-    user_id: &str,
-) -> Result<SystemUser, AppError> {
-    system_users(connection, organization_id, system_id)?
-        .into_iter()
-        .find(|person| person.user_id == user_id)
-        .ok_or_else(|| AppError::NotFound("This person is not in the DMS's organization.".into()))
-}
 
 /// Everyone of the DMS's organization with their role on the DMS and their linked DMS account.
 #[utoipa::path(
@@ -98,7 +38,7 @@ pub async fn list_system_users(
         .run_app(move |connection| {
             let access =
                 authorize_system(connection, &user.user_id, &system_id, Action::ViewMembers)?;
-            system_users(connection, &access.organization_id, &system_id)
+            system_access::users(connection, &access.organization_id, &system_id)
         })
         .await?;
     Ok(HttpResponse::Ok().json(people))
@@ -140,38 +80,14 @@ pub async fn set_system_role(
                 &system_id,
                 Action::ManageSystemRoles,
             )?;
-            if role == Role::Owner && access.role != Role::Owner {
-                return Err(AppError::Forbidden(
-                    "Only an Owner of the DMS may make someone its Owner.".into(),
-                ));
-            }
-            let person = system_user(connection, &access.organization_id, &system_id, &person_id)?;
-            if person.organization_role == Role::Owner {
-                return Err(AppError::Conflict(
-                    "Owners of the organization have every right on each of its DMSs; \
-                         change their organization role first."
-                        .into(),
-                ));
-            }
-            diesel::delete(system_roles::table.find((&system_id, &person_id)))
-                .execute(connection)?;
-            diesel::insert_into(system_roles::table)
-                .values((
-                    system_roles::system_id.eq(&system_id),
-                    system_roles::user_id.eq(&person_id),
-                    system_roles::role.eq(role.as_str()),
-                    system_roles::created_at.eq(crate::db::now().naive_utc()),
-                ))
-                .execute(connection)?;
-            record_system_change(
+            system_access::set_role(
                 connection,
                 &user.user_id,
-                &access.organization_id,
+                &access,
                 &system_id,
-                "system.role_set",
-                &format!("Made {} {} of the DMS", person.email, role.label()),
-            )?;
-            system_user(connection, &access.organization_id, &system_id, &person_id)
+                &person_id,
+                role,
+            )
         })
         .await?;
     Ok(HttpResponse::Ok().json(person))
@@ -207,29 +123,7 @@ pub async fn clear_system_role(
                 &system_id,
                 Action::ManageSystemRoles,
             )?;
-            let person = system_user(connection, &access.organization_id, &system_id, &person_id)?;
-            // Taking an Owner role away is as strong as giving one.
-            if person.system_role == Some(Role::Owner) && access.role != Role::Owner {
-                return Err(AppError::Forbidden(
-                    "Only an Owner of the DMS may change another Owner's role on it.".into(),
-                ));
-            }
-            let removed = diesel::delete(system_roles::table.find((&system_id, &person_id)))
-                .execute(connection)?;
-            if removed > 0 {
-                record_system_change(
-                    connection,
-                    &user.user_id,
-                    &access.organization_id,
-                    &system_id,
-                    "system.role_cleared",
-                    &format!(
-                        "{} has their organization role on the DMS again",
-                        person.email
-                    ),
-                )?;
-            }
-            system_user(connection, &access.organization_id, &system_id, &person_id)
+            system_access::clear_role(connection, &user.user_id, &access, &system_id, &person_id)
         })
         .await?;
     Ok(HttpResponse::Ok().json(person))
@@ -259,6 +153,7 @@ pub async fn update_system_settings(
 ) -> Result<HttpResponse, AppError> {
     let system_id = path.into_inner();
     let settings = body.into_inner();
+    let enabled = settings.remote_access_enabled;
     database
         .run_write(move |connection| {
             let access = authorize_system(
@@ -267,38 +162,13 @@ pub async fn update_system_settings(
                 &system_id,
                 Action::EditSystemSettings,
             )?;
-            let organization_allows: i32 = organizations::table
-                .find(&access.organization_id)
-                .select(organizations::remote_access_enabled)
-                .first(connection)?;
-            if settings.remote_access_enabled && organization_allows == 0 {
-                return Err(AppError::RemoteAccessForcedOff);
-            }
-            let current: i32 = systems::table
-                .find(&system_id)
-                .select(systems::remote_access_enabled)
-                .first(connection)?;
-            if (current != 0) != settings.remote_access_enabled {
-                diesel::update(systems::table.find(&system_id))
-                    .set(
-                        systems::remote_access_enabled
-                            .eq(i32::from(settings.remote_access_enabled)),
-                    )
-                    .execute(connection)?;
-                record_system_change(
-                    connection,
-                    &user.user_id,
-                    &access.organization_id,
-                    &system_id,
-                    "system.remote_access_changed",
-                    if settings.remote_access_enabled {
-                        "Switched remote access on"
-                    } else {
-                        "Switched remote access off"
-                    },
-                )?;
-            }
-            Ok(())
+            system_access::set_remote_access(
+                connection,
+                &user.user_id,
+                &access.organization_id,
+                &system_id,
+                enabled,
+            )
         })
         .await?;
     Ok(HttpResponse::Ok().json(settings))
@@ -325,39 +195,25 @@ pub async fn link_my_dms_account(
     database: web::Data<Database>,
 ) -> Result<HttpResponse, AppError> {
     let system_id = path.into_inner();
-    let dms_username = crate::routes::organizations::parse_name(&body.dms_username, "DMS user")?;
+    let dms_username = parse_text(&body.dms_username, "DMS user name", NAME_MAX)?;
     let linked = LinkDmsAccount {
         dms_username: dms_username.clone(),
     };
     database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                let access = authorize_system(
-                    connection,
-                    &user.user_id,
-                    &system_id,
-                    Action::LinkOwnDmsAccount,
-                )?;
-                let now: NaiveDateTime = crate::db::now().naive_utc();
-                diesel::delete(dms_account_links::table.find((&system_id, &user.user_id)))
-                    .execute(connection)?;
-                diesel::insert_into(dms_account_links::table)
-                    .values((
-                        dms_account_links::system_id.eq(&system_id),
-                        dms_account_links::user_id.eq(&user.user_id),
-                        dms_account_links::dms_username.eq(&dms_username),
-                        dms_account_links::linked_at.eq(now),
-                    ))
-                    .execute(connection)?;
-                record_system_change(
-                    connection,
-                    &user.user_id,
-                    &access.organization_id,
-                    &system_id,
-                    "system.account_linked",
-                    &format!("Linked their DMS account {dms_username}"),
-                )
-            })
+        .run_write(move |connection| {
+            let access = authorize_system(
+                connection,
+                &user.user_id,
+                &system_id,
+                Action::LinkOwnDmsAccount,
+            )?;
+            Ok(system_access::link_account(
+                connection,
+                &user.user_id,
+                &access.organization_id,
+                &system_id,
+                &dms_username,
+            )?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(linked))
@@ -382,29 +238,19 @@ pub async fn unlink_my_dms_account(
 ) -> Result<HttpResponse, AppError> {
     let system_id = path.into_inner();
     database
-        .run_app(move |connection| {
-            connection.transaction(|connection| {
-                let access = authorize_system(
-                    connection,
-                    &user.user_id,
-                    &system_id,
-                    Action::LinkOwnDmsAccount,
-                )?;
-                let removed =
-                    diesel::delete(dms_account_links::table.find((&system_id, &user.user_id)))
-                        .execute(connection)?;
-                if removed > 0 {
-                    record_system_change(
-                        connection,
-                        &user.user_id,
-                        &access.organization_id,
-                        &system_id,
-                        "system.account_unlinked",
-                        "Unlinked their DMS account",
-                    )?;
-                }
-                Ok(())
-            })
+        .run_write(move |connection| {
+            let access = authorize_system(
+                connection,
+                &user.user_id,
+                &system_id,
+                Action::LinkOwnDmsAccount,
+            )?;
+            Ok(system_access::unlink_account(
+                connection,
+                &user.user_id,
+                &access.organization_id,
+                &system_id,
+            )?)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -222,7 +222,7 @@ impl TestApp {
     /// Inserts a verified account and makes it platform staff, as `stratus staff grant` does.
     pub async fn create_staff(&self, email: &str) -> (String, String) {
         let created = self.create_verified_user(email).await;
-        stratus_backend::accounts::set_staff(&self.pool, email, true)
+        stratus_backend::domain::accounts::set_staff(&self.pool, email, true)
             .await
             .expect("grant staff");
         created

@@ -238,7 +238,7 @@ async fn staff_is_given_outside_the_api_and_shows_on_the_account() {
     let signed_in = app.signed_up(&email, PASSWORD).await;
     assert!(!signed_in.grant.account.is_staff);
 
-    stratus_backend::accounts::set_staff(&app.pool, &email, true)
+    stratus_backend::domain::accounts::set_staff(&app.pool, &email, true)
         .await
         .unwrap();
 
@@ -250,7 +250,7 @@ async fn staff_is_given_outside_the_api_and_shows_on_the_account() {
         .unwrap();
     assert!(me.is_staff);
     assert!(
-        stratus_backend::accounts::set_staff(&app.pool, "nobody@example.com", true)
+        stratus_backend::domain::accounts::set_staff(&app.pool, "nobody@example.com", true)
             .await
             .is_err()
     );

@@ -2,7 +2,7 @@
 //! accounts, and a look at the audit log.
 
 use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
-use stratus_backend::audit::{self, Scope};
+use stratus_backend::domain::audit::{self, Scope};
 use stratus_shared::api::audit::AuditEntry;
 use stratus_shared::{ApiError, ErrorCode};
 

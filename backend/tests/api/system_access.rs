@@ -444,9 +444,9 @@ async fn the_owner_deletes_the_organization_after_typing_its_name() {
     let entries = app
         .pool
         .run(move |connection| {
-            Ok(stratus_backend::audit::list(
+            Ok(stratus_backend::domain::audit::list(
                 connection,
-                stratus_backend::audit::Scope::Organization(&organization_id),
+                stratus_backend::domain::audit::Scope::Organization(&organization_id),
                 50,
             )?)
         })

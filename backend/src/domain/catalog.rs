@@ -7,7 +7,7 @@ use anyhow::{bail, Context};
 use stratus_shared::api::catalog::CatalogItem;
 
 /// The catalog file, as shipped.
-const CATALOG_JSON: &str = include_str!("../data/catalog.json");
+const CATALOG_JSON: &str = include_str!("../../data/catalog.json");
 
 /// The catalog, sorted by name.
 #[derive(Debug, Clone)]

@@ -1,6 +1,8 @@
 //! Outgoing mail through lettre: SMTP when configured, otherwise one `.eml` file a message in
 //! `<data_dir>/outbox/`, so the embedded default needs no mail server.
 
+pub mod templates;
+
 use std::path::PathBuf;
 
 use anyhow::Context;

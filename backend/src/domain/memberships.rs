@@ -5,17 +5,16 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use stratus_shared::api::members::Member;
+use stratus_shared::api::members::{Invitation, Member, Members};
 use stratus_shared::api::organizations::Role;
 use stratus_shared::api::staff::LinkSource;
 use stratus_shared::email::EmailAddress;
 
-use crate::accounts;
 use crate::db::schema::{
     dms_account_links, invitations, memberships, system_roles, systems, users,
 };
 use crate::db::AnyConnection;
-use crate::error::AppError;
+use crate::domain::accounts;
 
 /// Turns every invitation for `email` into a membership of `user_id` (keeping a membership the
 /// person already has). Call only once the address is verified. Returns how many applied.
@@ -246,18 +245,6 @@ impl From<diesel::result::Error> for MembershipError {
     }
 }
 
-impl MembershipError {
-    /// The API error: 404 with the caller's wording of `not_a_member`, 409 `last_owner`, or
-    /// 500.
-    pub fn into_app_error(self, not_a_member: &str) -> AppError {
-        match self {
-            MembershipError::NotAMember => AppError::NotFound(not_a_member.to_owned()),
-            MembershipError::LastOwner => AppError::LastOwner,
-            MembershipError::Database(error) => error.into(),
-        }
-    }
-}
-
 /// The current role of `user_id`, refusing a change that finds no membership or that takes
 /// away (`loses_owner`) the organization's last Owner.
 fn check_change(
@@ -331,4 +318,55 @@ pub fn member(
             since: since.and_utc(),
         })
     }))
+}
+
+/// The organization's members and pending invitations.
+pub fn people(conn: &mut AnyConnection, organization_id: &str) -> QueryResult<Members> {
+    let rows: Vec<(String, String, String, NaiveDateTime)> = memberships::table
+        .inner_join(users::table)
+        .filter(memberships::organization_id.eq(organization_id))
+        .order(users::email.asc())
+        .select((
+            users::id,
+            users::email,
+            memberships::role,
+            memberships::created_at,
+        ))
+        .load(conn)?;
+    let members = rows
+        .into_iter()
+        .filter_map(|(user_id, email, role, since)| {
+            Some(Member {
+                user_id,
+                email,
+                role: Role::parse(&role)?,
+                since: since.and_utc(),
+            })
+        })
+        .collect();
+    let pending: Vec<(String, String, String, NaiveDateTime)> = invitations::table
+        .filter(invitations::organization_id.eq(organization_id))
+        .order(invitations::email.asc())
+        .select((
+            invitations::id,
+            invitations::email,
+            invitations::role,
+            invitations::created_at,
+        ))
+        .load(conn)?;
+    let invitations = pending
+        .into_iter()
+        .filter_map(|(id, email, role, created_at)| {
+            Some(Invitation {
+                id,
+                email,
+                role: Role::parse(&role)?,
+                created_at: created_at.and_utc(),
+            })
+        })
+        .collect();
+    Ok(Members {
+        members,
+        invitations,
+    })
 }

@@ -125,7 +125,7 @@ pub fn mark_verified(conn: &mut AnyConnection, user: &User, now: NaiveDateTime) 
     )
     .set(users::email_verified_at.eq(now))
     .execute(conn)?;
-    crate::memberships::apply_invitations(conn, &user.id, &user.email, now)?;
+    crate::domain::memberships::apply_invitations(conn, &user.id, &user.email, now)?;
     Ok(())
 }
 
@@ -189,9 +189,9 @@ pub async fn set_staff(
                             format!("{email} is no longer platform staff"),
                         )
                     };
-                    crate::audit::record(
+                    crate::domain::audit::record(
                         conn,
-                        &crate::audit::Actor::command_line(),
+                        &crate::domain::audit::Actor::command_line(),
                         None,
                         action,
                         detail,
