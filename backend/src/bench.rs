@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::auth::AccessTokens;
+use crate::auth::tokens::AccessTokens;
 use crate::config::Settings;
 use crate::db::schema::users;
 use crate::db::Database;

@@ -6,8 +6,16 @@ use stratus_shared::email::EmailError;
 use stratus_shared::password::PasswordError;
 use stratus_shared::{ApiError, ErrorCode};
 
-use crate::db::DatabaseError;
-use crate::domain::memberships::MembershipError;
+/// Why the database could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum DatabaseError {
+    /// No connection could be had (server down, pool exhausted, file unreadable).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A query failed.
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+}
 
 /// What a handler can fail with. Each variant maps to one status and one stable code.
 #[derive(Debug, thiserror::Error)]
@@ -188,19 +196,6 @@ impl From<PasswordError> for AppError {
                 PasswordError::TooCommon => ErrorCode::PasswordTooCommon,
             },
             message: error.to_string(),
-        }
-    }
-}
-
-/// A refused membership change: 404 for someone who is not a member, 409 `last_owner`.
-impl From<MembershipError> for AppError {
-    fn from(error: MembershipError) -> Self {
-        match error {
-            MembershipError::NotAMember => {
-                AppError::NotFound("This person does not belong to that organization.".into())
-            }
-            MembershipError::LastOwner => AppError::LastOwner,
-            MembershipError::Database(error) => error.into(),
         }
     }
 }

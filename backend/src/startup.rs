@@ -12,9 +12,10 @@ use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::service_config::ServiceConfig as OpenApiServiceConfig;
 
+use crate::auth::dms_tokens::DmsTokens;
 use crate::auth::oidc::IdentityProviders;
 use crate::auth::password::Passwords;
-use crate::auth::{AccessTokens, DmsTokens};
+use crate::auth::tokens::AccessTokens;
 use crate::config::Settings;
 use crate::db::Database;
 use crate::domain::catalog::Catalog;

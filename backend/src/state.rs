@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
+use crate::auth::dms_tokens::DmsTokens;
 use crate::auth::password::Passwords;
-use crate::auth::{AccessTokens, DmsTokens};
+use crate::auth::tokens::AccessTokens;
 use crate::config::Settings;
 use crate::mail::Mailer;
 use crate::secrets::Secrets;

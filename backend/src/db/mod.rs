@@ -15,6 +15,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use stratus_shared::api::health::DatabaseBackend;
 
 use crate::config::DatabaseUrl;
+pub use crate::error::DatabaseError;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -79,17 +80,6 @@ fn ping(connection: &mut AnyConnection) -> QueryResult<()> {
     diesel::sql_query("SELECT 1")
         .execute(connection)
         .map(|_| ())
-}
-
-/// Why the database could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum DatabaseError {
-    /// No connection could be had (server down, pool exhausted, file unreadable).
-    #[error("database unavailable: {0}")]
-    Unavailable(String),
-    /// A query failed.
-    #[error(transparent)]
-    Query(#[from] diesel::result::Error),
 }
 
 /// The connection pool, cheap to clone and share between workers.

@@ -14,7 +14,7 @@ use crate::db::schema::{
     dms_account_links, invitations, memberships, system_roles, systems, users,
 };
 use crate::db::AnyConnection;
-use crate::domain::accounts;
+use crate::error::AppError;
 
 /// Turns every invitation for `email` into a membership of `user_id` (keeping a membership the
 /// person already has). Call only once the address is verified. Returns how many applied.
@@ -191,18 +191,25 @@ pub fn link_email(
     invited_by: &str,
     now: NaiveDateTime,
 ) -> QueryResult<LinkOutcome> {
-    match accounts::find_by_email(conn, email)? {
-        Some(account) if account.is_verified() => {
-            if role_of(conn, organization_id, &account.id)?.is_some() {
+    // Only a verified account joins at once: its owner has proven the address is theirs.
+    let verified: Option<(String, String)> = users::table
+        .filter(users::email.eq(email.as_str()))
+        .filter(users::email_verified_at.is_not_null())
+        .select((users::id, users::email))
+        .first(conn)
+        .optional()?;
+    match verified {
+        Some((account_id, account_email)) => {
+            if role_of(conn, organization_id, &account_id)?.is_some() {
                 return Ok(LinkOutcome::AlreadyMember);
             }
-            insert_membership(conn, organization_id, &account.id, role, now)?;
+            insert_membership(conn, organization_id, &account_id, role, now)?;
             Ok(LinkOutcome::Member {
-                user_id: account.id,
-                email: account.email,
+                user_id: account_id,
+                email: account_email,
             })
         }
-        _ => {
+        None => {
             let taken: i64 = invitations::table
                 .filter(invitations::organization_id.eq(organization_id))
                 .filter(invitations::email.eq(email.as_str()))
@@ -242,6 +249,19 @@ pub enum MembershipError {
 impl From<diesel::result::Error> for MembershipError {
     fn from(error: diesel::result::Error) -> Self {
         MembershipError::Database(error)
+    }
+}
+
+/// A refused membership change: 404 for someone who is not a member, 409 `last_owner`.
+impl From<MembershipError> for AppError {
+    fn from(error: MembershipError) -> Self {
+        match error {
+            MembershipError::NotAMember => {
+                AppError::NotFound("This person does not belong to that organization.".into())
+            }
+            MembershipError::LastOwner => AppError::LastOwner,
+            MembershipError::Database(error) => error.into(),
+        }
     }
 }
 

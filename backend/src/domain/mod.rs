@@ -8,6 +8,7 @@ pub mod audit;
 pub mod catalog;
 pub mod connect_codes;
 pub mod dms_credentials;
+pub mod members;
 pub mod memberships;
 pub mod organizations;
 pub mod system_access;

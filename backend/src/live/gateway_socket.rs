@@ -9,7 +9,7 @@ use futures_util::StreamExt;
 use stratus_shared::api::gateway::{close_code, Heartbeat};
 
 use super::LiveHub;
-use crate::auth::AuthenticatedDms;
+use crate::auth::extractor::AuthenticatedDms;
 
 /// The largest frame (or message of continuation frames) a gateway may send. A heartbeat is
 /// about 120 bytes.

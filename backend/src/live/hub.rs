@@ -12,6 +12,7 @@ use stratus_shared::state::{connection_state, DmsReport, GatewayObservation, Obs
 use stratus_shared::ConnectionState;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+pub use super::events::{KnownSystem, LiveEvent, StreamStart, SystemView};
 use super::persist::PersistOp;
 
 /// How many recent events are kept for streams that resume with `Last-Event-ID`.
@@ -19,48 +20,6 @@ const RECENT_EVENTS: usize = 4096;
 /// `last_online_at` of a connected DMS is written at most this often (and on every change of
 /// state), so that 10,000 DMSs cost a few hundred writes per second, not one per heartbeat.
 const LAST_ONLINE_WRITE_INTERVAL: TimeDelta = TimeDelta::seconds(30);
-
-/// A state change as published: a sequence number for `Last-Event-ID`, and the event.
-#[derive(Debug, Clone)]
-pub struct LiveEvent {
-    pub sequence: u64,
-    pub event: SystemStateEvent,
-    /// The DMS was removed (`event` is its last state).
-    pub removed: bool,
-}
-
-/// What the hub knows of one DMS when it starts (from the database).
-#[derive(Debug, Clone)]
-pub struct KnownSystem {
-    pub id: String,
-    pub organization_id: String,
-    pub stored_state: Option<ConnectionState>,
-    /// When the stored state began (its last transition).
-    pub state_since: Option<DateTime<Utc>>,
-    pub ever_connected: bool,
-    pub last_online_at: Option<DateTime<Utc>>,
-    pub dms_version: Option<String>,
-    pub agent_count: Option<i32>,
-    pub token_generation: i32,
-}
-
-/// The live view of one DMS.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SystemView {
-    pub state: ConnectionState,
-    pub since: DateTime<Utc>,
-    pub last_online_at: Option<DateTime<Utc>>,
-    pub dms_version: Option<String>,
-    pub agent_count: Option<i32>,
-}
-
-/// What a new subscriber starts with.
-pub enum StreamStart {
-    /// Everything the subscriber may see now, as of the given sequence number.
-    Snapshot(u64, Vec<LiveEvent>),
-    /// The events the subscriber missed since its `Last-Event-ID`.
-    Resume(Vec<LiveEvent>),
-}
 
 struct Connection {
     id: u64,
@@ -566,115 +525,5 @@ fn close(connection: &mut Option<Connection>, code: u16) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn hub() -> (LiveHub, mpsc::UnboundedReceiver<PersistOp>) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let hub = LiveHub::new(vec![], std::time::Duration::from_secs(30), tx, Utc::now());
-        (hub, rx)
-    }
-
-    fn heartbeat(responding: bool) -> Heartbeat {
-        Heartbeat {
-            dms_responding: responding,
-            dms_version: "10.5".into(),
-            agent_count: 3,
-            timestamp: Utc::now(),
-        }
-    }
-
-    #[test]
-    fn a_dms_goes_through_its_states_and_each_change_is_published_once() {
-        let (hub, _persist) = hub();
-        let orgs: HashSet<String> = ["org".to_owned()].into();
-        let now = Utc::now();
-        hub.register("sys", "org", now);
-        let (_, mut events) = hub.subscribe(&orgs, None);
-        let (connection, _close) = hub.connect("sys", "org", 0, now).unwrap();
-        hub.heartbeat("sys", connection, &heartbeat(true), now);
-        hub.heartbeat("sys", connection, &heartbeat(true), now);
-        hub.heartbeat("sys", connection, &heartbeat(false), now);
-        hub.tick(now + TimeDelta::seconds(31));
-        hub.disconnect("sys", connection, now + TimeDelta::seconds(32));
-        let mut states = vec![];
-        while let Ok(event) = events.try_recv() {
-            states.push(event.event.state);
-        }
-        use ConnectionState::*;
-        assert_eq!(
-            states,
-            vec![DmsNotResponding, Connected, DmsNotResponding, Disconnected]
-        );
-        assert_eq!(hub.view("sys").unwrap().last_online_at, Some(now));
-    }
-
-    #[test]
-    fn revoked_or_removed_dmss_cannot_connect_with_older_tokens() {
-        let (hub, _persist) = hub();
-        let now = Utc::now();
-        hub.register("sys", "org", now);
-        hub.revoke("sys", 2, now);
-        assert!(hub.connect("sys", "org", 1, now).is_none());
-        assert!(hub.connect("sys", "org", 2, now).is_some());
-        hub.remove("sys");
-        assert!(hub.connect("sys", "org", 2, now).is_none());
-        assert!(hub.view("sys").is_none());
-    }
-
-    #[test]
-    fn a_return_from_unknown_records_no_transition_twice() {
-        let (hub, mut persist) = hub();
-        let now = Utc::now();
-        hub.register("sys", "org", now);
-        let (connection, _close) = hub.connect("sys", "org", 0, now).unwrap();
-        hub.heartbeat("sys", connection, &heartbeat(true), now);
-        hub.set_source_healthy(false, now);
-        assert_eq!(hub.view("sys").unwrap().state, ConnectionState::Unknown);
-        hub.set_source_healthy(true, now);
-        let mut recorded = vec![];
-        while let Ok(operation) = persist.try_recv() {
-            if let PersistOp::Transition { state, .. } = operation {
-                recorded.push(state);
-            }
-        }
-        use ConnectionState::*;
-        assert_eq!(recorded, vec![DmsNotResponding, Connected]);
-    }
-
-    #[test]
-    fn a_new_connection_replaces_the_old_one() {
-        let (hub, _persist) = hub();
-        let now = Utc::now();
-        let (first, mut first_close) = hub.connect("sys", "org", 0, now).unwrap();
-        let (second, _) = hub.connect("sys", "org", 0, now).unwrap();
-        assert_eq!(
-            first_close.try_recv(),
-            Ok(stratus_shared::api::gateway::close_code::REPLACED)
-        );
-        // The old socket's late goodbye does not disconnect the new one.
-        hub.disconnect("sys", first, now);
-        hub.heartbeat("sys", second, &heartbeat(true), now);
-        assert_eq!(hub.view("sys").unwrap().state, ConnectionState::Connected);
-    }
-
-    #[test]
-    fn resuming_replays_only_missed_events_of_my_organizations() {
-        let (hub, _persist) = hub();
-        let now = Utc::now();
-        let mine: HashSet<String> = ["mine".to_owned()].into();
-        hub.register("a", "mine", now);
-        hub.register("b", "theirs", now);
-        let last = hub.last_sequence();
-        hub.connect("a", "mine", 0, now);
-        hub.connect("b", "theirs", 0, now);
-        let (start, _) = hub.subscribe(&mine, Some(&hub.event_id(last)));
-        let StreamStart::Resume(events) = start else {
-            panic!("expected a resume");
-        };
-        assert_eq!(events.len(), 1);
-        assert_eq!(events[0].event.system_id, "a");
-        let (start, _) = hub.subscribe(&mine, Some("other-epoch-1"));
-        assert!(matches!(start, StreamStart::Snapshot(_, events) if events.len() == 1));
-    }
-}
+#[path = "hub_tests.rs"]
+mod tests;

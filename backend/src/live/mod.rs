@@ -1,6 +1,7 @@
 //! Live DMS states: the in-process hub, its database writer, and the tasks that keep it
 //! current (timeouts, database health).
 
+pub mod events;
 pub mod gateway_socket;
 pub mod hub;
 pub mod persist;

@@ -4,50 +4,18 @@
 //! organization always keeps an Owner.
 
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use diesel::prelude::*;
-use stratus_shared::api::members::{AddMember, Added, ChangeRole, Invitation, Member, Members};
-use stratus_shared::api::organizations::Role;
-use stratus_shared::api::staff::LinkSource;
+use stratus_shared::api::members::{AddMember, Added, ChangeRole, Member, Members};
 use stratus_shared::email::EmailAddress;
 use stratus_shared::ApiError;
 
 use crate::auth::access::authorize;
 use crate::auth::permissions::Action;
 use crate::auth::CurrentUser;
-use crate::db::schema::{invitations, organizations, users};
-use crate::db::{AnyConnection, Database};
-use crate::domain::audit;
-use crate::domain::memberships::{self as membership_rules, LinkOutcome};
+use crate::db::Database;
+use crate::domain::{members, memberships};
 use crate::error::AppError;
 use crate::live::LiveHub;
-use crate::mail::Mail;
 use crate::state::AppState;
-
-/// Writes an audit entry of a member change made by `user_id` (as a member, not as staff).
-fn record(
-    conn: &mut AnyConnection,
-    user_id: &str,
-    organization_id: &str,
-    action: &str,
-    detail: String,
-) -> Result<(), AppError> {
-    audit::record_as(conn, user_id, false, Some(organization_id), action, detail)?;
-    Ok(())
-}
-
-/// The 404 message of a member id that is not one of the organization's members.
-const NO_SUCH_MEMBER: &str = "There is no such member.";
-
-/// Only Owners give the Owner role or take it away: an Admin cannot make themselves Owner, nor
-/// remove or demote one.
-fn ensure_may_touch_owner(caller: Role, involves_owner: bool) -> Result<(), AppError> {
-    if involves_owner && caller != Role::Owner {
-        return Err(AppError::Forbidden(
-            "Only Owners may make someone Owner or change an Owner's role.".into(),
-        ));
-    }
-    Ok(())
-}
 
 /// The organization's members and pending invitations.
 #[utoipa::path(
@@ -70,7 +38,7 @@ pub async fn list_members(
     let members = database
         .run_app(move |conn| {
             authorize(conn, &user.user_id, &organization_id, Action::ViewMembers)?;
-            Ok(membership_rules::people(conn, &organization_id)?)
+            Ok(memberships::people(conn, &organization_id)?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(members))
@@ -102,98 +70,21 @@ pub async fn add_member(
     hub: web::Data<LiveHub>,
 ) -> Result<HttpResponse, AppError> {
     let organization_id = path.into_inner();
-    let email: EmailAddress = EmailAddress::parse(&body.email)?;
+    let email = EmailAddress::parse(&body.email)?;
     let role = body.role;
     let public_url = state.settings.public_url();
     let (added, mail) = database
         .run_write(move |conn| {
             let caller = authorize(conn, &user.user_id, &organization_id, Action::ManageMembers)?;
-            ensure_may_touch_owner(caller, role == Role::Owner)?;
-            let now = crate::db::now().naive_utc();
-            let organization_name: String = organizations::table
-                .find(&organization_id)
-                .select(organizations::name)
-                .first(conn)?;
-            let outcome = membership_rules::link_email(
+            members::add(
                 conn,
+                &user.user_id,
+                caller,
                 &organization_id,
                 &email,
                 role,
-                LinkSource::Invitation,
-                &user.user_id,
-                now,
-            )?;
-            match outcome {
-                LinkOutcome::AlreadyMember => Err(AppError::Conflict(
-                    "This person is already a member.".into(),
-                )),
-                LinkOutcome::AlreadyPending => Err(AppError::Conflict(
-                    "This address is already invited.".into(),
-                )),
-                LinkOutcome::Member {
-                    user_id: member_id,
-                    email: member_email,
-                } => {
-                    record(
-                        conn,
-                        &user.user_id,
-                        &organization_id,
-                        "member.added",
-                        format!("Added {email} as {}", role.label()),
-                    )?;
-                    let mail = Mail {
-                        to: email.to_string(),
-                        subject: format!("You now belong to {organization_name} on Stratus"),
-                        body: format!(
-                            "You were added to {organization_name} on Stratus as {}.\n\n\
-                                 Sign in at {public_url}/login to see its DataMiner Systems.",
-                            role.label()
-                        ),
-                    };
-                    Ok((
-                        Added::Member {
-                            member: Member {
-                                user_id: member_id,
-                                email: member_email,
-                                role,
-                                since: now.and_utc(),
-                            },
-                        },
-                        mail,
-                    ))
-                }
-                LinkOutcome::Pending { invitation_id } => {
-                    record(
-                        conn,
-                        &user.user_id,
-                        &organization_id,
-                        "member.invited",
-                        format!("Invited {email} as {}", role.label()),
-                    )?;
-                    let mail = Mail {
-                        to: email.to_string(),
-                        subject: format!("You are invited to {organization_name} on Stratus"),
-                        body: format!(
-                            "You are invited to join {organization_name} on Stratus as {}.\n\n\
-                                 Create your account with this address at {public_url}/signup (or \
-                                 sign in at {public_url}/login if you have one): once the address \
-                                 is verified, you belong to {organization_name}.",
-                            role.label()
-                        ),
-                    };
-                    Ok((
-                        Added::Invited {
-                            invitation: Invitation {
-                                id: invitation_id,
-                                email: email.to_string(),
-                                role,
-                                created_at: now.and_utc(),
-                            },
-                        },
-                        mail,
-                    ))
-                }
-            }
+                &public_url,
+            )
         })
         .await?;
     if let Added::Member { member } = &added {
@@ -232,19 +123,14 @@ pub async fn change_role(
     let member = database
         .run_write(move |conn| {
             let caller = authorize(conn, &user.user_id, &organization_id, Action::ManageMembers)?;
-            let current = membership_rules::role_of(conn, &organization_id, &member_id)?;
-            ensure_may_touch_owner(caller, role == Role::Owner || current == Some(Role::Owner))?;
-            membership_rules::change_role(conn, &organization_id, &member_id, role)?;
-            let member = membership_rules::member(conn, &organization_id, &member_id)?
-                .ok_or_else(|| AppError::NotFound(NO_SUCH_MEMBER.into()))?;
-            record(
+            members::change_role(
                 conn,
                 &user.user_id,
+                caller,
                 &organization_id,
-                "member.role_changed",
-                format!("Made {} {}", member.email, role.label()),
-            )?;
-            Ok(member)
+                &member_id,
+                role,
+            )
         })
         .await?;
     Ok(HttpResponse::Ok().json(member))
@@ -278,35 +164,14 @@ pub async fn remove_member(
     let removed = member_id.clone();
     database
         .run_write(move |conn| {
+            // Anyone may leave; removing someone else takes managing members.
             let action = if member_id == user.user_id {
                 Action::ViewMembers
             } else {
                 Action::ManageMembers
             };
             let caller = authorize(conn, &user.user_id, &organization_id, action)?;
-            if member_id != user.user_id {
-                let current = membership_rules::role_of(conn, &organization_id, &member_id)?;
-                ensure_may_touch_owner(caller, current == Some(Role::Owner))?;
-            }
-            let email: String = users::table
-                .find(&member_id)
-                .select(users::email)
-                .first(conn)
-                .optional()?
-                .ok_or_else(|| AppError::NotFound(NO_SUCH_MEMBER.into()))?;
-            membership_rules::remove_member(conn, &organization_id, &member_id)?;
-            record(
-                conn,
-                &user.user_id,
-                &organization_id,
-                "member.removed",
-                if member_id == user.user_id {
-                    format!("{email} left the organization")
-                } else {
-                    format!("Removed {email}")
-                },
-            )?;
-            Ok(())
+            members::remove(conn, &user.user_id, caller, &organization_id, &member_id)
         })
         .await?;
     hub.membership_changed(&removed);
@@ -336,25 +201,9 @@ pub async fn withdraw_invitation(
 ) -> Result<HttpResponse, AppError> {
     let (organization_id, invitation_id) = path.into_inner();
     database
-        .run_app(move |conn| {
-            conn.transaction(|conn| {
-                authorize(conn, &user.user_id, &organization_id, Action::ManageMembers)?;
-                let email: String = invitations::table
-                    .find(&invitation_id)
-                    .filter(invitations::organization_id.eq(&organization_id))
-                    .select(invitations::email)
-                    .first(conn)
-                    .optional()?
-                    .ok_or_else(|| AppError::NotFound("There is no such invitation.".into()))?;
-                diesel::delete(invitations::table.find(&invitation_id)).execute(conn)?;
-                record(
-                    conn,
-                    &user.user_id,
-                    &organization_id,
-                    "member.invitation_withdrawn",
-                    format!("Withdrew the invitation of {email}"),
-                )
-            })
+        .run_write(move |conn| {
+            authorize(conn, &user.user_id, &organization_id, Action::ManageMembers)?;
+            members::withdraw_invitation(conn, &user.user_id, &organization_id, &invitation_id)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod catalog;
 mod collaboration;
+mod concurrency;
 mod gateway;
 mod health;
 mod live;
