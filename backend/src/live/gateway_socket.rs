@@ -30,18 +30,8 @@ pub async fn run(
         .heartbeat_timeout()
         .to_std()
         .unwrap_or(Duration::from_secs(30));
-    run_socket(dms, session, messages, hub, timeout).await
-}
-
-async fn run_socket(
-    dms: AuthenticatedDms,
-    mut session: actix_ws::Session,
-    mut messages: actix_ws::AggregatedMessageStream,
-    hub: LiveHub,
-    timeout: Duration,
-) {
     let system_id = dms.system_id.as_str();
-    let Some((connection_id, mut close_order)) = hub.connect(
+    let Some((connection_id, close_order)) = hub.connect(
         system_id,
         &dms.organization_id,
         dms.generation,
@@ -51,98 +41,29 @@ async fn run_socket(
             system_id,
             "DMS removed or re-keyed while its gateway connected"
         );
-        let _ = session
-            .close(Some(CloseReason {
-                code: CloseCode::from(close_code::REVOKED),
-                description: Some("credentials revoked".into()),
-            }))
-            .await;
+        close(session, Some((close_code::REVOKED, "credentials revoked"))).await;
         return;
     };
     tracing::info!(system_id, connection_id, "gateway connected");
-    let token_left = (dms.token_expires_at - crate::db::now())
-        .to_std()
-        .unwrap_or(Duration::ZERO);
-    let token_expiry = tokio::time::sleep(token_left);
-    tokio::pin!(token_expiry);
-    let idle = tokio::time::sleep(timeout);
-    tokio::pin!(idle);
-
-    let close: Option<(u16, &str)> = loop {
-        tokio::select! {
-            message = messages.next() => {
-                let now = crate::db::now();
-                match message {
-                    None => break None,
-                    Some(Ok(AggregatedMessage::Text(text))) => {
-                        match parse_heartbeat(&text) {
-                            Ok(heartbeat) => {
-                                idle.as_mut().reset(tokio::time::Instant::now() + timeout);
-                                hub.heartbeat(system_id, connection_id, &heartbeat, now);
-                            }
-                            Err(error) => {
-                                tracing::warn!(system_id, %error, "malformed heartbeat: closing the gateway socket");
-                                break Some((close_code::MALFORMED, "malformed heartbeat"));
-                            }
-                        }
-                    }
-                    Some(Ok(AggregatedMessage::Binary(_))) => {
-                        tracing::warn!(system_id, "binary frame from a gateway: closing its socket");
-                        break Some((close_code::MALFORMED, "binary frames are not accepted"));
-                    }
-                    Some(Ok(AggregatedMessage::Ping(bytes))) => {
-                        idle.as_mut().reset(tokio::time::Instant::now() + timeout);
-                        hub.seen(system_id, connection_id, now);
-                        if session.pong(&bytes).await.is_err() {
-                            break None;
-                        }
-                    }
-                    Some(Ok(AggregatedMessage::Pong(_))) => {
-                        idle.as_mut().reset(tokio::time::Instant::now() + timeout);
-                        hub.seen(system_id, connection_id, now);
-                    }
-                    Some(Ok(AggregatedMessage::Close(reason))) => {
-                        tracing::info!(system_id, ?reason, "gateway closed its socket");
-                        break Some((1000, "goodbye"));
-                    }
-                    Some(Err(ProtocolError::Overflow)) => {
-                        tracing::warn!(system_id, "oversized frame from a gateway: closing its socket");
-                        break Some((close_code::TOO_LARGE, "frame too large"));
-                    }
-                    Some(Err(ProtocolError::Io(error))) => {
-                        tracing::info!(system_id, %error, "gateway connection dropped");
-                        break None;
-                    }
-                    Some(Err(error)) => {
-                        tracing::warn!(system_id, %error, "WebSocket protocol error from a gateway: closing its socket");
-                        break Some((close_code::MALFORMED, "protocol error"));
-                    }
-                }
-            }
-            code = &mut close_order => {
-                match code {
-                    Ok(close_code::REPLACED) => {
-                        tracing::info!(system_id, connection_id, "gateway connection replaced by a newer one");
-                        break Some((close_code::REPLACED, "replaced by a newer connection"));
-                    }
-                    _ => {
-                        tracing::info!(system_id, connection_id, "gateway credentials revoked");
-                        break Some((close_code::REVOKED, "credentials revoked"));
-                    }
-                }
-            }
-            () = &mut idle => {
-                tracing::info!(system_id, "gateway silent past the heartbeat timeout: closing its socket");
-                break Some((close_code::IDLE, "no heartbeat within the timeout"));
-            }
-            () = &mut token_expiry => {
-                tracing::info!(system_id, "DMS token expired: closing the gateway socket");
-                break Some((close_code::REVOKED, "DMS token expired"));
-            }
-        }
+    let socket = Socket {
+        system_id,
+        connection_id,
+        hub: &hub,
     };
+    let ending = socket
+        .serve(session.clone(), messages, close_order, &dms, timeout)
+        .await;
     hub.disconnect(system_id, connection_id, crate::db::now());
-    if let Some((code, description)) = close {
+    close(session, ending).await;
+    tracing::info!(system_id, connection_id, "gateway disconnected");
+}
+
+/// How a socket ends: with a close frame of this code and reason, or none (the peer is gone).
+type Ending = Option<(u16, &'static str)>;
+
+/// Sends the close frame, if any (the peer may be gone already: nothing to do then).
+async fn close(session: actix_ws::Session, ending: Ending) {
+    if let Some((code, description)) = ending {
         let _ = session
             .close(Some(CloseReason {
                 code: CloseCode::from(code),
@@ -150,7 +71,129 @@ async fn run_socket(
             }))
             .await;
     }
-    tracing::info!(system_id, connection_id, "gateway disconnected");
+}
+
+/// One connected gateway of one DMS.
+struct Socket<'a> {
+    system_id: &'a str,
+    connection_id: u64,
+    hub: &'a LiveHub,
+}
+
+impl Socket<'_> {
+    /// Reads frames until the socket must end: the peer leaves, breaks the protocol, falls
+    /// silent, is replaced or revoked, or its token expires.
+    async fn serve(
+        &self,
+        mut session: actix_ws::Session,
+        mut messages: actix_ws::AggregatedMessageStream,
+        mut close_order: tokio::sync::oneshot::Receiver<u16>,
+        dms: &AuthenticatedDms,
+        timeout: Duration,
+    ) -> Ending {
+        let system_id = self.system_id;
+        let token_left = (dms.token_expires_at - crate::db::now())
+            .to_std()
+            .unwrap_or(Duration::ZERO);
+        let token_expiry = tokio::time::sleep(token_left);
+        tokio::pin!(token_expiry);
+        let idle = tokio::time::sleep(timeout);
+        tokio::pin!(idle);
+        loop {
+            tokio::select! {
+                message = messages.next() => match self.receive(message, &mut session).await {
+                    Received::Alive => idle.as_mut().reset(tokio::time::Instant::now() + timeout),
+                    Received::End(ending) => return ending,
+                },
+                code = &mut close_order => {
+                    return if code == Ok(close_code::REPLACED) {
+                        tracing::info!(system_id, connection_id = self.connection_id, "gateway connection replaced by a newer one");
+                        Some((close_code::REPLACED, "replaced by a newer connection"))
+                    } else {
+                        tracing::info!(system_id, connection_id = self.connection_id, "gateway credentials revoked");
+                        Some((close_code::REVOKED, "credentials revoked"))
+                    };
+                }
+                () = &mut idle => {
+                    tracing::info!(system_id, "gateway silent past the heartbeat timeout: closing its socket");
+                    return Some((close_code::IDLE, "no heartbeat within the timeout"));
+                }
+                () = &mut token_expiry => {
+                    tracing::info!(system_id, "DMS token expired: closing the gateway socket");
+                    return Some((close_code::REVOKED, "DMS token expired"));
+                }
+            }
+        }
+    }
+
+    /// Handles one frame (or the end of the stream).
+    async fn receive(
+        &self,
+        message: Option<Result<AggregatedMessage, ProtocolError>>,
+        session: &mut actix_ws::Session,
+    ) -> Received {
+        let (system_id, connection_id) = (self.system_id, self.connection_id);
+        let now = crate::db::now();
+        match message {
+            None => Received::End(None),
+            Some(Ok(AggregatedMessage::Text(text))) => match parse_heartbeat(&text) {
+                Ok(heartbeat) => {
+                    self.hub
+                        .heartbeat(system_id, connection_id, &heartbeat, now);
+                    Received::Alive
+                }
+                Err(error) => {
+                    tracing::warn!(system_id, %error, "malformed heartbeat: closing the gateway socket");
+                    Received::End(Some((close_code::MALFORMED, "malformed heartbeat")))
+                }
+            },
+            Some(Ok(AggregatedMessage::Binary(_))) => {
+                tracing::warn!(system_id, "binary frame from a gateway: closing its socket");
+                Received::End(Some((
+                    close_code::MALFORMED,
+                    "binary frames are not accepted",
+                )))
+            }
+            Some(Ok(AggregatedMessage::Ping(bytes))) => {
+                self.hub.seen(system_id, connection_id, now);
+                if session.pong(&bytes).await.is_err() {
+                    return Received::End(None);
+                }
+                Received::Alive
+            }
+            Some(Ok(AggregatedMessage::Pong(_))) => {
+                self.hub.seen(system_id, connection_id, now);
+                Received::Alive
+            }
+            Some(Ok(AggregatedMessage::Close(reason))) => {
+                tracing::info!(system_id, ?reason, "gateway closed its socket");
+                Received::End(Some((1000, "goodbye")))
+            }
+            Some(Err(ProtocolError::Overflow)) => {
+                tracing::warn!(
+                    system_id,
+                    "oversized frame from a gateway: closing its socket"
+                );
+                Received::End(Some((close_code::TOO_LARGE, "frame too large")))
+            }
+            Some(Err(ProtocolError::Io(error))) => {
+                tracing::info!(system_id, %error, "gateway connection dropped");
+                Received::End(None)
+            }
+            Some(Err(error)) => {
+                tracing::warn!(system_id, %error, "WebSocket protocol error from a gateway: closing its socket");
+                Received::End(Some((close_code::MALFORMED, "protocol error")))
+            }
+        }
+    }
+}
+
+/// What a frame did to the socket.
+enum Received {
+    /// A sign of life: the silence timer starts again.
+    Alive,
+    /// The socket ends.
+    End(Ending),
 }
 
 /// The longest DMS version string accepted in a heartbeat.
