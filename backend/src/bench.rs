@@ -205,7 +205,7 @@ async fn send(
         dms_responding,
         dms_version: "bench".into(),
         agent_count: 1,
-        timestamp: chrono::Utc::now(),
+        timestamp: crate::db::now(),
     };
     socket
         .send(Message::text(serde_json::to_string(&heartbeat)?))

@@ -277,7 +277,7 @@ pub async fn run_dms(
                 dms_responding: phase == Phase::Responding,
                 dms_version: "10.5.0.0-16046".into(),
                 agent_count: 1 + (index % 4) as u32,
-                timestamp: chrono::Utc::now(),
+                timestamp: crate::db::now(),
             };
             let Ok(text) = serde_json::to_string(&heartbeat) else {
                 break;
