@@ -3,16 +3,16 @@
 //! example projects and shared dashboards.
 
 use diesel::prelude::*;
-use stratus_shared::api::organizations::Role;
-
 use stratus_shared::api::collaboration::{ProjectStatus, Task, TaskStatus};
+use stratus_shared::api::organizations::Role;
 
 use crate::db::schema::{organizations, projects, shared_dashboards, systems, users};
 use crate::db::Database;
+use crate::domain::dashboards::{self, NewShare};
 use crate::domain::memberships as membership_rules;
+use crate::domain::projects::{self as project_rules, tasks as task_rules};
 use crate::domain::{connect_codes, organizations as organization_rules, systems as system_rules};
 use crate::error::AppError;
-use crate::routes::collaboration::{insert_project, insert_task};
 
 /// A DMS ready to be played by the simulator.
 #[derive(Debug, Clone)]
@@ -138,7 +138,7 @@ pub async fn seed_apps(database: &Database, systems: &[DemoSystem]) -> Result<()
                     ),
                 ];
                 for (name, status, start_date, due_date, tasks) in examples {
-                    let project_id = insert_project(
+                    let project_id = project_rules::insert(
                         connection,
                         &organization_id,
                         name,
@@ -147,7 +147,7 @@ pub async fn seed_apps(database: &Database, systems: &[DemoSystem]) -> Result<()
                         now,
                     )?;
                     for (position, (title, status)) in (1..).zip(tasks) {
-                        insert_task(
+                        task_rules::insert(
                             connection,
                             &Task {
                                 id: uuid::Uuid::new_v4().to_string(),
@@ -176,16 +176,12 @@ pub async fn seed_apps(database: &Database, systems: &[DemoSystem]) -> Result<()
                 for ((name, shared_with), system_id) in
                     examples.into_iter().zip(system_ids.iter().cycle())
                 {
-                    diesel::insert_into(shared_dashboards::table)
-                        .values((
-                            shared_dashboards::id.eq(uuid::Uuid::new_v4().to_string()),
-                            shared_dashboards::organization_id.eq(&organization_id),
-                            shared_dashboards::system_id.eq(system_id),
-                            shared_dashboards::name.eq(name),
-                            shared_dashboards::shared_with.eq(shared_with),
-                            shared_dashboards::created_at.eq(now),
-                        ))
-                        .execute(connection)?;
+                    let share = NewShare {
+                        name: name.to_owned(),
+                        system_id: system_id.clone(),
+                        shared_with: shared_with.to_owned(),
+                    };
+                    dashboards::insert(connection, &organization_id, &share, None, now)?;
                 }
             }
             Ok(())
