@@ -48,29 +48,7 @@ pub fn sign_in(
         }
         None => match accounts::find_by_email(conn, &identity.email)? {
             Some(user) if user.is_verified() => {
-                // Never link silently: a provider that lets people set any address would
-                // otherwise hand them someone else's account.
-                let pending = identities::record_pending_link(
-                    conn,
-                    &user.id,
-                    provider_id,
-                    subject,
-                    address,
-                    now,
-                )?;
-                // Someone could make a provider send this address again and again.
-                let mail = mail_allowance::take(conn, address, now)?.then(|| {
-                    templates::link_identity(
-                        address,
-                        &provider.name,
-                        public_url,
-                        &pending.mail_token,
-                    )
-                });
-                return Ok(Outcome::ProveControl {
-                    cookie: pending.cookie,
-                    mail,
-                });
+                return prove_control(conn, &user.id, provider, identity, public_url, now);
             }
             Some(user) => {
                 // Signed up but never verified: the provider just proved the mailbox, and the
@@ -92,6 +70,36 @@ pub fn sign_in(
         },
     };
     sessions::start(conn, &user_id, user_agent, now).map(Outcome::SignedIn)
+}
+
+/// Remembers the identity for the owner of the account with its address, who must prove
+/// control first: never link silently, or a provider that lets people set any address would
+/// hand them someone else's account.
+fn prove_control(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    provider: &OidcProviderSettings,
+    identity: &ProviderIdentity,
+    public_url: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Outcome> {
+    let address = identity.email.as_str();
+    let pending = identities::record_pending_link(
+        conn,
+        user_id,
+        &provider.id,
+        &identity.subject,
+        address,
+        now,
+    )?;
+    // Someone could make a provider send this address again and again.
+    let mail = mail_allowance::take(conn, address, now)?.then(|| {
+        templates::link_identity(address, &provider.name, public_url, &pending.mail_token)
+    });
+    Ok(Outcome::ProveControl {
+        cookie: pending.cookie,
+        mail,
+    })
 }
 
 /// Links the identity waiting in this browser (`cookie`) with its mailed token, and signs in

@@ -140,9 +140,17 @@ pub async fn callback(
             )?)
         })
         .await?;
-    let mut response = match outcome {
+    let mut response = outcome_answer(&state, outcome, &provider_id);
+    let _ = response.add_removal_cookie(&browser::login_cookie(&state, String::new()));
+    Ok(response)
+}
+
+/// Signed in: the refresh cookie and on to `/login/complete`. An existing account: the
+/// pending-link cookie (and the mail, if due) and on to `/login/link`.
+fn outcome_answer(state: &AppState, outcome: Outcome, provider_id: &str) -> HttpResponse {
+    match outcome {
         Outcome::SignedIn(session) => HttpResponse::SeeOther()
-            .cookie(browser::refresh_cookie(&state, &session))
+            .cookie(browser::refresh_cookie(state, &session))
             .insert_header(("Location", COMPLETE_PAGE))
             .insert_header(("Cache-Control", "no-store"))
             .finish(),
@@ -151,14 +159,12 @@ pub async fn callback(
                 state.mailer.send_in_background(mail);
             }
             HttpResponse::SeeOther()
-                .cookie(browser::pending_link_cookie(&state, cookie))
+                .cookie(browser::pending_link_cookie(state, cookie))
                 .insert_header(("Location", format!("{LINK_PAGE}?provider={provider_id}")))
                 .insert_header(("Cache-Control", "no-store"))
                 .finish()
         }
-    };
-    let _ = response.add_removal_cookie(&browser::login_cookie(&state, String::new()));
-    Ok(response)
+    }
 }
 
 /// The identity in the provider's answer to the sign-in this browser started, or why there is

@@ -197,15 +197,8 @@ impl IdentityProviders {
         let code = AuthorizationCode::new(code);
         let pkce_verifier = PkceCodeVerifier::new(pkce_verifier);
         if settings.is_oauth2_profile() {
-            let response = oauth2_client(settings)?
-                .set_redirect_uri(redirect)
-                .exchange_code(code)
-                .set_pkce_verifier(pkce_verifier)
-                .request_async(&self.http)
-                .await
-                .map_err(token_error)?;
             return self
-                .profile(settings, response.access_token().secret())
+                .finish_oauth2(settings, redirect, code, pkce_verifier)
                 .await;
         }
         let discovered = self.discovered(provider).await?;
@@ -282,6 +275,25 @@ impl IdentityProviders {
                 other => other,
             },
         )
+    }
+
+    /// An OAuth 2.0 provider: the code buys an access token, which reads the profile.
+    async fn finish_oauth2(
+        &self,
+        settings: &OidcProviderSettings,
+        redirect: RedirectUrl,
+        code: AuthorizationCode,
+        pkce_verifier: PkceCodeVerifier,
+    ) -> Result<ProviderIdentity, FlowError> {
+        let response = oauth2_client(settings)?
+            .set_redirect_uri(redirect)
+            .exchange_code(code)
+            .set_pkce_verifier(pkce_verifier)
+            .request_async(&self.http)
+            .await
+            .map_err(token_error)?;
+        self.profile(settings, response.access_token().secret())
+            .await
     }
 
     async fn profile(
