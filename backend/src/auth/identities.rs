@@ -1,5 +1,7 @@
 //! Provider identities in the database: sign-ins in flight (bound to one browser's cookie,
 //! single use), identities linked to accounts, and links waiting for the owner's proof.
+//! What reads before it writes (taking a sign-in, completing a link, unlinking) runs in the
+//! caller's write transaction (`Database::run_write`).
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -54,21 +56,19 @@ pub fn record_login(
 /// race on the delete, and only one wins).
 pub fn take_login(conn: &mut AnyConnection, cookie: &str) -> QueryResult<Option<StartedLogin>> {
     let cookie_hash = one_time::hash(cookie);
-    conn.transaction(|conn| {
-        let found: Option<StartedLogin> = provider_logins::table
-            .find(&cookie_hash)
-            .select((
-                provider_logins::provider_id,
-                provider_logins::state_hash,
-                provider_logins::nonce,
-                provider_logins::pkce_verifier,
-                provider_logins::expires_at,
-            ))
-            .first(conn)
-            .optional()?;
-        let deleted = diesel::delete(provider_logins::table.find(&cookie_hash)).execute(conn)?;
-        Ok(found.filter(|_| deleted == 1))
-    })
+    let found: Option<StartedLogin> = provider_logins::table
+        .find(&cookie_hash)
+        .select((
+            provider_logins::provider_id,
+            provider_logins::state_hash,
+            provider_logins::nonce,
+            provider_logins::pkce_verifier,
+            provider_logins::expires_at,
+        ))
+        .first(conn)
+        .optional()?;
+    let deleted = diesel::delete(provider_logins::table.find(&cookie_hash)).execute(conn)?;
+    Ok(found.filter(|_| deleted == 1))
 }
 
 /// The account linked to this provider identity, if any.
@@ -171,31 +171,28 @@ pub fn complete_pending_link_by_mail(
     now: NaiveDateTime,
 ) -> QueryResult<Option<String>> {
     let cookie_hash = one_time::hash(cookie);
-    conn.transaction(|conn| {
-        let found: Option<(String, String, String, String, NaiveDateTime)> =
-            pending_identity_links::table
-                .find(&cookie_hash)
-                .filter(pending_identity_links::mail_token_hash.eq(one_time::hash(mail_token)))
-                .select((
-                    pending_identity_links::user_id,
-                    pending_identity_links::provider_id,
-                    pending_identity_links::subject,
-                    pending_identity_links::email,
-                    pending_identity_links::expires_at,
-                ))
-                .first(conn)
-                .optional()?;
-        let Some((user_id, provider_id, subject, email, expires_at)) = found else {
-            return Ok(None);
-        };
-        let deleted =
-            diesel::delete(pending_identity_links::table.find(&cookie_hash)).execute(conn)?;
-        if deleted != 1 || expires_at <= now || find_user(conn, &provider_id, &subject)?.is_some() {
-            return Ok(None);
-        }
-        link(conn, &user_id, &provider_id, &subject, &email, now)?;
-        Ok(Some(user_id))
-    })
+    let found: Option<(String, String, String, String, NaiveDateTime)> =
+        pending_identity_links::table
+            .find(&cookie_hash)
+            .filter(pending_identity_links::mail_token_hash.eq(one_time::hash(mail_token)))
+            .select((
+                pending_identity_links::user_id,
+                pending_identity_links::provider_id,
+                pending_identity_links::subject,
+                pending_identity_links::email,
+                pending_identity_links::expires_at,
+            ))
+            .first(conn)
+            .optional()?;
+    let Some((user_id, provider_id, subject, email, expires_at)) = found else {
+        return Ok(None);
+    };
+    let deleted = diesel::delete(pending_identity_links::table.find(&cookie_hash)).execute(conn)?;
+    if deleted != 1 || expires_at <= now || find_user(conn, &provider_id, &subject)?.is_some() {
+        return Ok(None);
+    }
+    link(conn, &user_id, &provider_id, &subject, &email, now)?;
+    Ok(Some(user_id))
 }
 
 /// Links the identity waiting under `cookie` when it belongs to `user_id` (who just proved
@@ -207,28 +204,26 @@ pub fn complete_pending_link(
     now: NaiveDateTime,
 ) -> QueryResult<Option<String>> {
     let cookie_hash = one_time::hash(cookie);
-    conn.transaction(|conn| {
-        let found: Option<(String, String, String, NaiveDateTime)> = pending_identity_links::table
-            .find(&cookie_hash)
-            .filter(pending_identity_links::user_id.eq(user_id))
-            .select((
-                pending_identity_links::provider_id,
-                pending_identity_links::subject,
-                pending_identity_links::email,
-                pending_identity_links::expires_at,
-            ))
-            .first(conn)
-            .optional()?;
-        let Some((provider_id, subject, email, expires_at)) = found else {
-            return Ok(None);
-        };
-        diesel::delete(pending_identity_links::table.find(&cookie_hash)).execute(conn)?;
-        if expires_at <= now || find_user(conn, &provider_id, &subject)?.is_some() {
-            return Ok(None);
-        }
-        link(conn, user_id, &provider_id, &subject, &email, now)?;
-        Ok(Some(provider_id))
-    })
+    let found: Option<(String, String, String, NaiveDateTime)> = pending_identity_links::table
+        .find(&cookie_hash)
+        .filter(pending_identity_links::user_id.eq(user_id))
+        .select((
+            pending_identity_links::provider_id,
+            pending_identity_links::subject,
+            pending_identity_links::email,
+            pending_identity_links::expires_at,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((provider_id, subject, email, expires_at)) = found else {
+        return Ok(None);
+    };
+    diesel::delete(pending_identity_links::table.find(&cookie_hash)).execute(conn)?;
+    if expires_at <= now || find_user(conn, &provider_id, &subject)?.is_some() {
+        return Ok(None);
+    }
+    link(conn, user_id, &provider_id, &subject, &email, now)?;
+    Ok(Some(provider_id))
 }
 
 /// A linked identity as the account page lists it.
@@ -267,29 +262,27 @@ pub enum Unlink {
 
 /// Unlinks one of the account's identities while another way in remains.
 pub fn unlink(conn: &mut AnyConnection, user_id: &str, identity_id: &str) -> QueryResult<Unlink> {
-    conn.transaction(|conn| {
-        let owned: i64 = identities::table
-            .filter(identities::user_id.eq(user_id))
-            .filter(identities::id.eq(identity_id))
-            .count()
-            .get_result(conn)?;
-        if owned == 0 {
-            return Ok(Unlink::NotFound);
-        }
-        let others: i64 = identities::table
-            .filter(identities::user_id.eq(user_id))
-            .filter(identities::id.ne(identity_id))
-            .count()
-            .get_result(conn)?;
-        let has_password: Option<Option<String>> = users::table
-            .find(user_id)
-            .select(users::password_hash)
-            .first(conn)
-            .optional()?;
-        if others == 0 && !matches!(has_password, Some(Some(_))) {
-            return Ok(Unlink::LastWayIn);
-        }
-        diesel::delete(identities::table.find(identity_id)).execute(conn)?;
-        Ok(Unlink::Done)
-    })
+    let owned: i64 = identities::table
+        .filter(identities::user_id.eq(user_id))
+        .filter(identities::id.eq(identity_id))
+        .count()
+        .get_result(conn)?;
+    if owned == 0 {
+        return Ok(Unlink::NotFound);
+    }
+    let others: i64 = identities::table
+        .filter(identities::user_id.eq(user_id))
+        .filter(identities::id.ne(identity_id))
+        .count()
+        .get_result(conn)?;
+    let has_password: Option<Option<String>> = users::table
+        .find(user_id)
+        .select(users::password_hash)
+        .first(conn)
+        .optional()?;
+    if others == 0 && !matches!(has_password, Some(Some(_))) {
+        return Ok(Unlink::LastWayIn);
+    }
+    diesel::delete(identities::table.find(identity_id)).execute(conn)?;
+    Ok(Unlink::Done)
 }

@@ -3,6 +3,7 @@
 //! what each role may do.
 
 pub mod access;
+pub mod browser;
 pub mod dms_tokens;
 pub mod email_tokens;
 pub mod extractor;

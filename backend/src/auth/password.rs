@@ -1,9 +1,13 @@
 //! Password hashing with argon2id. Parameters come from the configuration (tests lower them).
+//! Hashing takes tens of milliseconds by design: the `_off_executor` forms run it on the
+//! blocking pool, away from both the async executor and any database connection.
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
 use stratus_shared::password::NewPassword;
+
+use crate::error::AppError;
 
 /// Hashes and verifies passwords; cheap to clone.
 #[derive(Clone)]
@@ -55,6 +59,30 @@ impl Passwords {
             .is_ok();
         matches && exists
     }
+
+    /// [`Passwords::hash`] on the blocking pool.
+    pub async fn hash_off_executor(&self, password: NewPassword) -> Result<String, AppError> {
+        let passwords = self.clone();
+        Ok(off_executor(move || passwords.hash(&password)).await??)
+    }
+
+    /// [`Passwords::verify`] on the blocking pool.
+    pub async fn verify_off_executor(
+        &self,
+        candidate: String,
+        stored: Option<String>,
+    ) -> Result<bool, AppError> {
+        let passwords = self.clone();
+        off_executor(move || passwords.verify(&candidate, stored.as_deref())).await
+    }
+}
+
+async fn off_executor<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    actix_web::web::block(work)
+        .await
+        .map_err(|error| AppError::Internal(anyhow::anyhow!("blocking pool: {error}")))
 }
 
 #[cfg(test)]

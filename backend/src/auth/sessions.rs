@@ -83,61 +83,59 @@ fn insert_refresh_token(
     Ok(token)
 }
 
-/// Exchanges a refresh token for a new one (see the module docs for reuse).
+/// Exchanges a refresh token for a new one (see the module docs for reuse). It reads the token
+/// before it spends it: call it in a write transaction (`Database::run_write`).
 pub fn rotate(
     conn: &mut AnyConnection,
     presented: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Refresh> {
     let token_hash = one_time::hash(presented);
-    conn.transaction(|conn| {
-        crate::db::begin_write(conn)?;
-        let found: Option<(String, Option<NaiveDateTime>)> = refresh_tokens::table
+    let found: Option<(String, Option<NaiveDateTime>)> = refresh_tokens::table
+        .find(&token_hash)
+        .select((refresh_tokens::session_id, refresh_tokens::used_at))
+        .first(conn)
+        .optional()?;
+    let Some((session_id, used_at)) = found else {
+        return Ok(Refresh::Invalid);
+    };
+    if used_at.is_some() {
+        revoke(conn, &session_id, now)?;
+        tracing::warn!(%session_id, "refresh token reused: session revoked");
+        return Ok(Refresh::Reused);
+    }
+    let session: Option<(String, NaiveDateTime)> = sessions::table
+        .find(&session_id)
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .select((sessions::user_id, sessions::expires_at))
+        .first(conn)
+        .optional()?;
+    let Some((user_id, session_expires_at)) = session else {
+        return Ok(Refresh::Invalid);
+    };
+    // Only one of two concurrent exchanges of the same token may win.
+    let claimed = diesel::update(
+        refresh_tokens::table
             .find(&token_hash)
-            .select((refresh_tokens::session_id, refresh_tokens::used_at))
-            .first(conn)
-            .optional()?;
-        let Some((session_id, used_at)) = found else {
-            return Ok(Refresh::Invalid);
-        };
-        if used_at.is_some() {
-            revoke(conn, &session_id, now)?;
-            tracing::warn!(%session_id, "refresh token reused: session revoked");
-            return Ok(Refresh::Reused);
-        }
-        let session: Option<(String, NaiveDateTime)> = sessions::table
-            .find(&session_id)
-            .filter(sessions::revoked_at.is_null())
-            .filter(sessions::expires_at.gt(now))
-            .select((sessions::user_id, sessions::expires_at))
-            .first(conn)
-            .optional()?;
-        let Some((user_id, session_expires_at)) = session else {
-            return Ok(Refresh::Invalid);
-        };
-        // Only one of two concurrent exchanges of the same token may win.
-        let claimed = diesel::update(
-            refresh_tokens::table
-                .find(&token_hash)
-                .filter(refresh_tokens::used_at.is_null()),
-        )
-        .set(refresh_tokens::used_at.eq(now))
+            .filter(refresh_tokens::used_at.is_null()),
+    )
+    .set(refresh_tokens::used_at.eq(now))
+    .execute(conn)?;
+    if claimed != 1 {
+        revoke(conn, &session_id, now)?;
+        return Ok(Refresh::Reused);
+    }
+    diesel::update(sessions::table.find(&session_id))
+        .set(sessions::last_used_at.eq(now))
         .execute(conn)?;
-        if claimed != 1 {
-            revoke(conn, &session_id, now)?;
-            return Ok(Refresh::Reused);
-        }
-        diesel::update(sessions::table.find(&session_id))
-            .set(sessions::last_used_at.eq(now))
-            .execute(conn)?;
-        let refresh_token = insert_refresh_token(conn, &session_id, now)?;
-        Ok(Refresh::Rotated(IssuedRefresh {
-            user_id,
-            session_id,
-            refresh_token,
-            session_expires_at,
-        }))
-    })
+    let refresh_token = insert_refresh_token(conn, &session_id, now)?;
+    Ok(Refresh::Rotated(IssuedRefresh {
+        user_id,
+        session_id,
+        refresh_token,
+        session_expires_at,
+    }))
 }
 
 /// Revokes one session (its refresh tokens stop working at once).

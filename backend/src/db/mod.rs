@@ -87,6 +87,9 @@ fn ping(connection: &mut AnyConnection) -> QueryResult<()> {
 pub struct Database {
     pool: r2d2::Pool<ConnectionManager>,
     backend: DatabaseBackend,
+    /// How many times work went to the database (`run` calls), for tests that count trips.
+    #[cfg(test)]
+    trips: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Database {
@@ -120,7 +123,12 @@ impl Database {
             .test_on_check_out(false)
             .build(manager)
             .context("cannot build the database pool")?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            #[cfg(test)]
+            trips: Default::default(),
+        })
     }
 
     /// The engine behind this pool.
@@ -134,6 +142,9 @@ impl Database {
         F: FnOnce(&mut AnyConnection) -> Result<T, DatabaseError> + Send + 'static,
         T: Send + 'static,
     {
+        #[cfg(test)]
+        self.trips
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let pool = self.pool.clone();
         actix_web::web::block(move || {
             let mut connection = pool
@@ -169,6 +180,12 @@ impl Database {
             })
         })
         .await
+    }
+
+    /// How many trips to the database this pool has made (every `run*` call is one).
+    #[cfg(test)]
+    pub fn trips(&self) -> usize {
+        self.trips.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Whether a trivial query succeeds now.

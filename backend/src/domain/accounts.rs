@@ -166,6 +166,14 @@ pub fn view(conn: &mut AnyConnection, user: &User) -> QueryResult<Account> {
     })
 }
 
+/// The account with this id as `GET /api/me` shows it, if there is one.
+pub fn view_by_id(conn: &mut AnyConnection, user_id: &str) -> QueryResult<Option<Account>> {
+    match find_by_id(conn, user_id)? {
+        Some(user) => view(conn, &user).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// Makes the account with `email` platform staff or not (the `stratus staff` command; the
 /// public API can never do this).
 pub async fn set_staff(

@@ -1,36 +1,24 @@
 //! `/api/auth/*`: sign-up, email verification, sign-in, session refresh, sign-out and
 //! password reset. Answers never reveal whether an account exists.
 
-use actix_web::cookie::{time, Cookie, SameSite};
 use actix_web::{post, web, HttpRequest, HttpResponse};
-use chrono::{NaiveDateTime, Utc};
-use diesel::Connection;
 use stratus_shared::api::auth::{
     EmailRequest, LoginRequest, Notice, ResetPasswordRequest, SessionGrant, SignupRequest,
-    VerifyEmailRequest, CLIENT_HEADER, REFRESH_COOKIE,
+    VerifyEmailRequest, CLIENT_HEADER,
 };
-use stratus_shared::api::oidc::LINK_COOKIE;
-use stratus_shared::email::{EmailAddress, EmailError};
-use stratus_shared::password::{NewPassword, PasswordError};
-use stratus_shared::{ApiError, ErrorCode};
+use stratus_shared::email::EmailAddress;
+use stratus_shared::password::NewPassword;
+use stratus_shared::ApiError;
 
-use crate::auth::email_tokens::{self, Purpose};
-use crate::auth::identities;
-use crate::auth::sessions::{self, IssuedRefresh, Refresh};
-use crate::auth::throttle::{self, Limit};
-use crate::db::{AnyConnection, Database, DatabaseError};
-use crate::domain::accounts::{self, User};
+use crate::auth::browser::{self, Client};
+use crate::auth::sessions;
+use crate::db::{self, Database};
+use crate::domain::sign_in::{self, GuessLimits};
+use crate::domain::{passwords, sign_up};
 use crate::error::AppError;
 use crate::live::LiveHub;
 use crate::mail::Mail;
 use crate::state::AppState;
-
-/// Mails about one address: at most this many an hour (sign-up, resend, reset together).
-pub(crate) const MAILS_PER_ADDRESS: Limit = Limit {
-    bucket: "mail_per_address",
-    max: 5,
-    window: chrono::Duration::hours(1),
-};
 
 const SIGNUP_NOTICE: &str = "Thanks! If this address can be used, a message is on its way to it. \
      Follow the link in it to verify your address.";
@@ -38,46 +26,8 @@ const RESEND_NOTICE: &str =
     "If an account with this address is waiting for verification, a new link is on its way.";
 const FORGOT_NOTICE: &str =
     "If an account with this address exists, a link to choose a new password is on its way.";
-
-pub(crate) fn now() -> NaiveDateTime {
-    Utc::now().naive_utc()
-}
-
-/// Reads an email address from a request body.
-pub fn parse_email(raw: &str) -> Result<EmailAddress, AppError> {
-    EmailAddress::parse(raw).map_err(|error: EmailError| AppError::Validation {
-        code: ErrorCode::EmailInvalid,
-        message: error.to_string(),
-    })
-}
-
-/// Checks a new password against the policy.
-pub fn parse_new_password(raw: &str, email: &str) -> Result<NewPassword, AppError> {
-    NewPassword::parse(raw, email).map_err(|error| AppError::Validation {
-        code: match error {
-            PasswordError::TooShort => ErrorCode::PasswordTooShort,
-            PasswordError::TooLong => ErrorCode::PasswordTooLong,
-            PasswordError::SameAsEmail => ErrorCode::PasswordSameAsEmail,
-            PasswordError::TooCommon => ErrorCode::PasswordTooCommon,
-        },
-        message: error.to_string(),
-    })
-}
-
-/// Runs argon2 (or other CPU-heavy work) on the blocking pool: it takes tens of milliseconds
-/// by design.
-pub(crate) async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, AppError> {
-    web::block(work)
-        .await
-        .map_err(|error| AppError::Internal(anyhow::anyhow!("blocking pool: {error}")))
-}
-
-fn link(state: &AppState, page: &str, token: &str) -> String {
-    // The token rides in the fragment: browsers never send it to the server or a proxy log.
-    format!("{}/{page}#token={token}", state.settings.public_url())
-}
+const RESET_NOTICE: &str = "Your password has been changed and every session signed out. \
+     Sign in with your new password.";
 
 /// Create an account with email and password. The answer is the same whether or not the
 /// address already has an account; its owner gets a mail either way.
@@ -97,58 +47,22 @@ pub async fn signup(
     body: web::Json<SignupRequest>,
 ) -> Result<HttpResponse, AppError> {
     let email = EmailAddress::parse(&body.email)?;
-    let password = parse_new_password(&body.password, email.as_str())?;
-    let passwords = state.passwords.clone();
-    let password_hash = blocking(move || passwords.hash(&password)).await??;
-
-    let state_for_db = state.clone();
+    let password = NewPassword::parse(&body.password, email.as_str())?;
+    let password_hash = state.passwords.hash_off_executor(password).await?;
+    let public_url = state.settings.public_url();
     let mail = database
-        .run(move |conn| {
-            let now = now();
-            if !take_mail_allowance(conn, &email, now)? {
-                return Ok(None);
-            }
-            let mail = match accounts::find_by_email(conn, &email)? {
-                None => {
-                    let user_id = accounts::create(conn, &email, &password_hash, now)?;
-                    verification_mail(conn, &state_for_db, &user_id, &email, now)?
-                }
-                Some(user) if !user.is_verified() => {
-                    // The newest sign-up's password wins; the mailed link still needs it.
-                    accounts::set_password_hash(conn, &user.id, &password_hash)?;
-                    verification_mail(conn, &state_for_db, &user.id, &email, now)?
-                }
-                Some(_) => Mail {
-                    to: email.to_string(),
-                    subject: "You already have a Stratus account".into(),
-                    body: format!(
-                        "Someone (probably you) tried to create a Stratus account with this address, \
-                         but it already has one.\n\nSign in at {}/login. If you forgot your password, \
-                         choose a new one at {}/forgot-password.\n\nIf this was not you, you can ignore this mail.",
-                        state_for_db.settings.public_url(),
-                        state_for_db.settings.public_url()
-                    ),
-                },
-            };
-            Ok(Some(mail))
+        .run_write(move |conn| {
+            let now = db::now().naive_utc();
+            Ok(sign_up::sign_up(
+                conn,
+                &email,
+                &password_hash,
+                &public_url,
+                now,
+            )?)
         })
         .await?;
     Ok(mail_accepted(&state, mail, SIGNUP_NOTICE))
-}
-
-/// Counts one mail about `email`; false when the address has had its share this hour (the
-/// answer to the caller stays the same, only the mail is skipped).
-fn take_mail_allowance(
-    conn: &mut AnyConnection,
-    email: &EmailAddress,
-    now: NaiveDateTime,
-) -> Result<bool, DatabaseError> {
-    if throttle::retry_after(conn, MAILS_PER_ADDRESS, email.as_str(), now)?.is_some() {
-        tracing::info!("mail suppressed by the per-address limit");
-        return Ok(false);
-    }
-    throttle::record(conn, MAILS_PER_ADDRESS, email.as_str(), now)?;
-    Ok(true)
 }
 
 /// Sends the mail (if one is due) in the background and answers 202 with the same notice
@@ -159,26 +73,6 @@ fn mail_accepted(state: &AppState, mail: Option<Mail>, notice: &str) -> HttpResp
     }
     HttpResponse::Accepted().json(Notice {
         message: notice.into(),
-    })
-}
-
-fn verification_mail(
-    conn: &mut AnyConnection,
-    state: &AppState,
-    user_id: &str,
-    email: &EmailAddress,
-    now: NaiveDateTime,
-) -> Result<Mail, DatabaseError> {
-    let token = email_tokens::issue(conn, user_id, Purpose::VerifyEmail, now)?;
-    Ok(Mail {
-        to: email.to_string(),
-        subject: "Verify your email address for Stratus".into(),
-        body: format!(
-            "Welcome to Stratus!\n\nTo finish creating your account, open this link and confirm with \
-             your password:\n\n{}\n\nThe link works once and for 24 hours. If you did not create an \
-             account, you can ignore this mail.",
-            link(state, "verify-email", &token)
-        ),
     })
 }
 
@@ -198,23 +92,16 @@ pub async fn resend_verification(
     body: web::Json<EmailRequest>,
 ) -> Result<HttpResponse, AppError> {
     let email = EmailAddress::parse(&body.email)?;
-    let state_for_db = state.clone();
+    let public_url = state.settings.public_url();
     let mail = database
-        .run(move |conn| {
-            let now = now();
-            if !take_mail_allowance(conn, &email, now)? {
-                return Ok(None);
-            }
-            match accounts::find_by_email(conn, &email)? {
-                Some(user) if !user.is_verified() => Ok(Some(verification_mail(
-                    conn,
-                    &state_for_db,
-                    &user.id,
-                    &email,
-                    now,
-                )?)),
-                _ => Ok(None),
-            }
+        .run_write(move |conn| {
+            let now = db::now().naive_utc();
+            Ok(sign_up::resend_verification(
+                conn,
+                &email,
+                &public_url,
+                now,
+            )?)
         })
         .await?;
     Ok(mail_accepted(&state, mail, RESEND_NOTICE))
@@ -234,129 +121,29 @@ pub async fn resend_verification(
 )]
 #[post("/auth/verify-email")]
 pub async fn verify_email(
-    request: HttpRequest,
+    client: Client,
     state: web::Data<AppState>,
     database: web::Data<Database>,
     hub: web::Data<LiveHub>,
     body: web::Json<VerifyEmailRequest>,
 ) -> Result<HttpResponse, AppError> {
     let VerifyEmailRequest { token, password } = body.into_inner();
-    let peek_token = token.clone();
-    let user = database
-        .run(move |conn| {
-            let Some(user_id) = email_tokens::peek(conn, &peek_token, Purpose::VerifyEmail, now())?
-            else {
-                return Ok(None);
-            };
-            Ok(accounts::find_by_id(conn, &user_id)?)
-        })
-        .await?
-        .ok_or(AppError::LinkInvalid)?;
-    let email = EmailAddress::parse(&user.email)?;
-    check_password(
-        &request,
-        &state,
+    let signed_in = sign_in::with_verification_link(
         &database,
-        &email,
-        &password,
-        Some(user.clone()),
+        &state.passwords,
+        GuessLimits::from_settings(&state.settings),
+        token,
+        password,
+        client,
     )
     .await?;
-
-    let user_agent = user_agent(&request);
-    let issued = database
-        .run(move |conn| {
-            let now = now();
-            conn.transaction::<_, DatabaseError, _>(|conn| {
-                crate::db::begin_write(conn)?;
-                if email_tokens::consume(conn, &token, Purpose::VerifyEmail, now)?.is_none() {
-                    return Ok(None);
-                }
-                accounts::mark_verified(conn, &user, now)?;
-                Ok(Some(sessions::start(
-                    conn,
-                    &user.id,
-                    user_agent.as_deref(),
-                    now,
-                )?))
-            })
-        })
-        .await?
-        .ok_or(AppError::LinkInvalid)?;
     // Invitations may have made the person a member: open streams pick that up.
-    hub.membership_changed(&issued.user_id);
-    grant_session(&state, &database, issued).await
-}
-
-/// Checks a password for `email` with throttling per account and per client address.
-/// `user` is the account when the caller already loaded it.
-async fn check_password(
-    request: &HttpRequest,
-    state: &AppState,
-    database: &Database,
-    email: &EmailAddress,
-    password: &str,
-    user: Option<User>,
-) -> Result<User, AppError> {
-    let account_limit = Limit {
-        bucket: "login_per_account",
-        max: state.settings.login_attempts_per_account,
-        window: chrono::Duration::minutes(i64::from(state.settings.login_window_minutes)),
-    };
-    let address_limit = Limit {
-        bucket: "login_per_address",
-        max: state.settings.login_attempts_per_address,
-        ..account_limit
-    };
-    let address = client_address(request);
-
-    let (email_for_db, address_for_db) = (email.clone(), address.clone());
-    let user = database
-        .run(move |conn| {
-            let now = now();
-            for (limit, subject) in [
-                (account_limit, email_for_db.as_str()),
-                (address_limit, address_for_db.as_str()),
-            ] {
-                if let Some(wait) = throttle::retry_after(conn, limit, subject, now)? {
-                    return Ok(Err(wait.num_seconds()));
-                }
-            }
-            Ok(Ok(match user {
-                Some(user) => Some(user),
-                None => accounts::find_by_email(conn, &email_for_db)?,
-            }))
-        })
-        .await?
-        .map_err(|retry_after_seconds| AppError::TooManyRequests {
-            retry_after_seconds,
-        })?;
-
-    let passwords = state.passwords.clone();
-    let stored = user.as_ref().and_then(|user| user.password_hash.clone());
-    let candidate = password.to_owned();
-    let matches = blocking(move || passwords.verify(&candidate, stored.as_deref())).await?;
-
-    let email_for_db = email.clone();
-    match (matches, user) {
-        (true, Some(user)) => {
-            database
-                .run(move |conn| Ok(throttle::clear(conn, account_limit, email_for_db.as_str())?))
-                .await?;
-            Ok(user)
-        }
-        _ => {
-            database
-                .run(move |conn| {
-                    let now = now();
-                    throttle::record(conn, account_limit, email_for_db.as_str(), now)?;
-                    throttle::record(conn, address_limit, &address, now)?;
-                    Ok(())
-                })
-                .await?;
-            Err(AppError::InvalidCredentials)
-        }
-    }
+    hub.membership_changed(&signed_in.session.user_id);
+    Ok(browser::session_granted(
+        &state,
+        &signed_in.session,
+        signed_in.account,
+    ))
 }
 
 /// Sign in with email and password.
@@ -374,46 +161,29 @@ async fn check_password(
 #[post("/auth/login")]
 pub async fn login(
     request: HttpRequest,
+    client: Client,
     state: web::Data<AppState>,
     database: web::Data<Database>,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let email = EmailAddress::parse(&body.email)?;
-    let user = check_password(&request, &state, &database, &email, &body.password, None).await?;
-    if !user.is_verified() {
-        return Err(AppError::EmailNotVerified);
-    }
-    let user_agent = user_agent(&request);
+    let LoginRequest { email, password } = body.into_inner();
+    let email = EmailAddress::parse(&email)?;
     // A provider identity waiting in this browser for this account's owner to prove control.
-    let pending_link = request
-        .cookie(LINK_COOKIE)
-        .map(|cookie| cookie.value().to_owned());
+    let pending_link = browser::presented_pending_link(&request);
     let has_pending_link = pending_link.is_some();
-    let issued = database
-        .run(move |conn| {
-            let now = now();
-            if let Some(cookie) = pending_link {
-                if let Some(provider) =
-                    identities::complete_pending_link(conn, &cookie, &user.id, now)?
-                {
-                    tracing::info!(user_id = %user.id, %provider, "identity linked after password sign-in");
-                }
-            }
-            Ok(sessions::start(
-                conn,
-                &user.id,
-                user_agent.as_deref(),
-                now,
-            )?)
-        })
-        .await?;
-    let mut response = grant_session(&state, &database, issued).await?;
+    let signed_in = sign_in::with_password(
+        &database,
+        &state.passwords,
+        GuessLimits::from_settings(&state.settings),
+        email,
+        password,
+        client,
+        pending_link,
+    )
+    .await?;
+    let mut response = browser::session_granted(&state, &signed_in.session, signed_in.account);
     if has_pending_link {
-        let mut removal = Cookie::build(LINK_COOKIE, "").path("/api/auth").finish();
-        removal.make_removal();
-        response
-            .add_cookie(&removal)
-            .map_err(|error| AppError::Internal(error.into()))?;
+        browser::remove_pending_link(&mut response)?;
     }
     Ok(response)
 }
@@ -434,14 +204,14 @@ pub async fn refresh(
     state: web::Data<AppState>,
     database: web::Data<Database>,
 ) -> Result<HttpResponse, AppError> {
-    let presented = refresh_cookie(&request)?;
-    let outcome = database
-        .run(move |conn| Ok(sessions::rotate(conn, &presented, now())?))
+    let presented = browser::presented_refresh_token(&request)?;
+    let continued = database
+        .run_write(move |conn| sign_in::continue_session(conn, &presented, db::now().naive_utc()))
         .await?;
-    match outcome {
-        Refresh::Rotated(issued) => grant_session(&state, &database, issued).await,
-        Refresh::Reused | Refresh::Invalid => Ok(session_expired(&state)),
-    }
+    Ok(match continued {
+        Some(signed_in) => browser::session_granted(&state, &signed_in.session, signed_in.account),
+        None => browser::session_expired(&state),
+    })
 }
 
 /// Sign out this browser: its session ends and the cookie is removed.
@@ -464,14 +234,17 @@ pub async fn logout(
             "Signing out needs the {CLIENT_HEADER} header (a guard against cross-site requests)."
         )));
     }
-    if let Ok(presented) = refresh_cookie(&request) {
+    if let Ok(presented) = browser::presented_refresh_token(&request) {
         database
-            .run(move |conn| Ok(sessions::revoke_by_token(conn, &presented, now())?))
+            .run(move |conn| {
+                let now = db::now().naive_utc();
+                Ok(sessions::revoke_by_token(conn, &presented, now)?)
+            })
             .await?;
     }
-    let mut response = HttpResponse::NoContent();
-    response.cookie(removal_cookie(&state));
-    Ok(response.finish())
+    Ok(HttpResponse::NoContent()
+        .cookie(browser::refresh_cookie_removal(&state))
+        .finish())
 }
 
 /// Ask for a link to choose a new password. Same answer whether or not the account exists.
@@ -490,28 +263,11 @@ pub async fn forgot_password(
     body: web::Json<EmailRequest>,
 ) -> Result<HttpResponse, AppError> {
     let email = EmailAddress::parse(&body.email)?;
-    let state_for_db = state.clone();
+    let public_url = state.settings.public_url();
     let mail = database
-        .run(move |conn| {
-            let now = now();
-            if !take_mail_allowance(conn, &email, now)? {
-                return Ok(None);
-            }
-            let Some(user) = accounts::find_by_email(conn, &email)? else {
-                return Ok(None);
-            };
-            let token = email_tokens::issue(conn, &user.id, Purpose::ResetPassword, now)?;
-            Ok(Some(Mail {
-                to: email.to_string(),
-                subject: "Choose a new Stratus password".into(),
-                body: format!(
-                    "Someone (probably you) asked to choose a new password for your Stratus account.\n\n\
-                     Open this link to do so:\n\n{}\n\nThe link works once and for one hour. Choosing a \
-                     new password signs you out everywhere. If this was not you, ignore this mail: \
-                     your password stays as it is.",
-                    link(&state_for_db, "reset-password", &token)
-                ),
-            }))
+        .run_write(move |conn| {
+            let now = db::now().naive_utc();
+            Ok(passwords::request_reset(conn, &email, &public_url, now)?)
         })
         .await?;
     Ok(mail_accepted(&state, mail, FORGOT_NOTICE))
@@ -535,134 +291,9 @@ pub async fn reset_password(
     body: web::Json<ResetPasswordRequest>,
 ) -> Result<HttpResponse, AppError> {
     let ResetPasswordRequest { token, password } = body.into_inner();
-    let peek_token = token.clone();
-    let user = database
-        .run(move |conn| {
-            let Some(user_id) =
-                email_tokens::peek(conn, &peek_token, Purpose::ResetPassword, now())?
-            else {
-                return Ok(None);
-            };
-            Ok(accounts::find_by_id(conn, &user_id)?)
-        })
-        .await?
-        .ok_or(AppError::LinkInvalid)?;
-    let password = parse_new_password(&password, &user.email)?;
-    let user_id = user.id.clone();
-    let passwords = state.passwords.clone();
-    let password_hash = blocking(move || passwords.hash(&password)).await??;
-    let changed = database
-        .run(move |conn| {
-            let now = now();
-            conn.transaction::<_, DatabaseError, _>(|conn| {
-                crate::db::begin_write(conn)?;
-                if email_tokens::consume(conn, &token, Purpose::ResetPassword, now)?.is_none() {
-                    return Ok(false);
-                }
-                accounts::set_password_hash(conn, &user.id, &password_hash)?;
-                // The link proved control of the mailbox.
-                accounts::mark_verified(conn, &user, now)?;
-                sessions::revoke_all(conn, &user.id, None, now)?;
-                Ok(true)
-            })
-        })
-        .await?;
-    if !changed {
-        return Err(AppError::LinkInvalid);
-    }
+    let user_id = passwords::reset(&database, &state.passwords, token, password).await?;
     hub.membership_changed(&user_id);
     Ok(HttpResponse::Ok().json(Notice {
-        message: "Your password has been changed and every session signed out. Sign in with your new password."
-            .into(),
+        message: RESET_NOTICE.into(),
     }))
-}
-
-/// Builds the sign-in answer: access token in the body, refresh token in the cookie.
-pub(crate) async fn grant_session(
-    state: &AppState,
-    database: &Database,
-    issued: IssuedRefresh,
-) -> Result<HttpResponse, AppError> {
-    let user_id = issued.user_id.clone();
-    let account = database
-        .run(move |conn| {
-            let Some(user) = accounts::find_by_id(conn, &user_id)? else {
-                return Ok(None);
-            };
-            Ok(Some(accounts::view(conn, &user)?))
-        })
-        .await?
-        .ok_or(AppError::SessionExpired)?;
-    let (access_token, expires_at) = state.access_tokens.issue_for_session(
-        &issued.user_id,
-        Some(&issued.session_id),
-        Utc::now(),
-    );
-    Ok(HttpResponse::Ok()
-        .cookie(session_cookie(state, &issued))
-        .insert_header(("Cache-Control", "no-store"))
-        .json(SessionGrant {
-            access_token,
-            expires_at,
-            account,
-        }))
-}
-
-/// The refresh cookie of a session just started or refreshed.
-pub(crate) fn session_cookie(state: &AppState, issued: &IssuedRefresh) -> Cookie<'static> {
-    let max_age = (issued.session_expires_at - now()).num_seconds().max(0);
-    Cookie::build(REFRESH_COOKIE, issued.refresh_token.clone())
-        .path("/api/auth")
-        .http_only(true)
-        .secure(state.settings.public_url().starts_with("https://"))
-        .same_site(SameSite::Strict)
-        .max_age(time::Duration::seconds(max_age))
-        .finish()
-}
-
-fn session_expired(state: &AppState) -> HttpResponse {
-    let error = AppError::SessionExpired;
-    HttpResponse::Unauthorized()
-        .cookie(removal_cookie(state))
-        .json(error.body())
-}
-
-fn removal_cookie(state: &AppState) -> Cookie<'static> {
-    let mut cookie = Cookie::build(REFRESH_COOKIE, "")
-        .path("/api/auth")
-        .http_only(true)
-        .secure(state.settings.public_url().starts_with("https://"))
-        .same_site(SameSite::Strict)
-        .finish();
-    cookie.make_removal();
-    cookie
-}
-
-/// The refresh cookie, only on requests that also carry the web app's client header.
-fn refresh_cookie(request: &HttpRequest) -> Result<String, AppError> {
-    if !request.headers().contains_key(CLIENT_HEADER) {
-        return Err(AppError::SessionExpired);
-    }
-    request
-        .cookie(REFRESH_COOKIE)
-        .map(|cookie| cookie.value().to_owned())
-        .filter(|value| !value.is_empty())
-        .ok_or(AppError::SessionExpired)
-}
-
-pub(crate) fn user_agent(request: &HttpRequest) -> Option<String> {
-    request
-        .headers()
-        .get(actix_web::http::header::USER_AGENT)
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned)
-}
-
-/// The client's address as this server sees it. Forwarding headers are not trusted: anyone
-/// could set them to dodge the per-address limit.
-fn client_address(request: &HttpRequest) -> String {
-    request
-        .peer_addr()
-        .map(|address| address.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
 }

@@ -1,21 +1,15 @@
 //! `/api/me/*`: the signed-in account, its password and its sessions.
 
 use actix_web::{delete, get, post, web, HttpResponse};
-use chrono::{DateTime, NaiveDateTime, Utc};
 use stratus_shared::api::auth::{Account, ChangePasswordRequest, SessionSummary};
 use stratus_shared::ApiError;
 
 use crate::auth::sessions;
 use crate::auth::CurrentUser;
-use crate::db::Database;
-use crate::domain::accounts;
+use crate::db::{self, Database};
+use crate::domain::{accounts, passwords};
 use crate::error::AppError;
-use crate::routes::auth::{blocking, parse_new_password};
 use crate::state::AppState;
-
-fn utc(time: NaiveDateTime) -> DateTime<Utc> {
-    time.and_utc()
-}
 
 /// The signed-in account: email, kind (guest or member) and organizations.
 #[utoipa::path(
@@ -32,12 +26,7 @@ pub async fn me(
     database: web::Data<Database>,
 ) -> Result<HttpResponse, AppError> {
     let account = database
-        .run(move |conn| {
-            let Some(found) = accounts::find_by_id(conn, &user.user_id)? else {
-                return Ok(None);
-            };
-            Ok(Some(accounts::view(conn, &found)?))
-        })
+        .run(move |conn| Ok(accounts::view_by_id(conn, &user.user_id)?))
         .await?
         // A valid token for an account that no longer exists.
         .ok_or(AppError::Unauthorized)?;
@@ -65,31 +54,19 @@ pub async fn change_password(
     database: web::Data<Database>,
     body: web::Json<ChangePasswordRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let user_id = user.user_id.clone();
-    let account = database
-        .run(move |conn| Ok(accounts::find_by_id(conn, &user_id)?))
-        .await?
-        .ok_or(AppError::Unauthorized)?;
-    let new_password = parse_new_password(&body.new_password, &account.email)?;
-    let passwords = state.passwords.clone();
-    let current = body.current_password.clone();
-    let stored = account.password_hash.clone();
-    let new_hash = blocking(move || {
-        if !passwords.verify(&current, stored.as_deref()) {
-            return Ok(None);
-        }
-        passwords.hash(&new_password).map(Some)
-    })
-    .await??
-    .ok_or(AppError::CurrentPasswordWrong)?;
-    database
-        .run(move |conn| {
-            let now = Utc::now().naive_utc();
-            accounts::set_password_hash(conn, &account.id, &new_hash)?;
-            sessions::revoke_all(conn, &account.id, user.session_id.as_deref(), now)?;
-            Ok(())
-        })
-        .await?;
+    let ChangePasswordRequest {
+        current_password,
+        new_password,
+    } = body.into_inner();
+    passwords::change(
+        &database,
+        &state.passwords,
+        user.user_id,
+        user.session_id,
+        current_password,
+        new_password,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -110,11 +87,8 @@ pub async fn list_sessions(
     let current = user.session_id.clone();
     let active = database
         .run(move |conn| {
-            Ok(sessions::active(
-                conn,
-                &user.user_id,
-                Utc::now().naive_utc(),
-            )?)
+            let now = db::now().naive_utc();
+            Ok(sessions::active(conn, &user.user_id, now)?)
         })
         .await?;
     let summaries: Vec<SessionSummary> = active
@@ -122,8 +96,8 @@ pub async fn list_sessions(
         .map(|session| SessionSummary {
             current: current.as_deref() == Some(session.id.as_str()),
             id: session.id,
-            created_at: utc(session.created_at),
-            last_used_at: utc(session.last_used_at),
+            created_at: session.created_at.and_utc(),
+            last_used_at: session.last_used_at.and_utc(),
             user_agent: session.user_agent,
         })
         .collect();
@@ -152,12 +126,8 @@ pub async fn revoke_session(
     let session_id = path.into_inner();
     let revoked = database
         .run(move |conn| {
-            Ok(sessions::revoke_own(
-                conn,
-                &user.user_id,
-                &session_id,
-                Utc::now().naive_utc(),
-            )?)
+            let now = db::now().naive_utc();
+            Ok(sessions::revoke_own(conn, &user.user_id, &session_id, now)?)
         })
         .await?;
     if revoked {
@@ -185,12 +155,8 @@ pub async fn revoke_all_sessions(
 ) -> Result<HttpResponse, AppError> {
     database
         .run(move |conn| {
-            Ok(sessions::revoke_all(
-                conn,
-                &user.user_id,
-                None,
-                Utc::now().naive_utc(),
-            )?)
+            let now = db::now().naive_utc();
+            Ok(sessions::revoke_all(conn, &user.user_id, None, now)?)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -6,30 +6,25 @@
 //! is set and `/login/complete` restores the session through `POST /api/auth/refresh`; on
 //! failure `/login/error?reason=<code>` says what happened. No token ever goes into a URL.
 
-use actix_web::cookie::{time, Cookie, SameSite};
+use std::sync::Arc;
+
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
-use diesel::Connection;
 use serde::Deserialize;
 use stratus_shared::api::auth::SessionGrant;
 use stratus_shared::api::oidc::{
     error_page, LinkIdentityRequest, LinkedIdentity, ProviderSummary, SignInFailure, COMPLETE_PAGE,
-    LINK_COOKIE, LINK_PAGE, LOGIN_COOKIE,
+    LINK_PAGE,
 };
 use stratus_shared::ApiError;
 
-use crate::auth::identities::{self, Unlink, LOGIN_LIFETIME, PENDING_LINK_LIFETIME};
-use crate::auth::oidc::{FlowError, IdentityProviders, ProviderIdentity};
-use crate::auth::sessions::{self, IssuedRefresh};
-use crate::auth::throttle;
+use crate::auth::browser::{self, Client};
+use crate::auth::identities::{self, StartedLogin, Unlink};
+use crate::auth::oidc::{FlowError, IdentityProviders, Provider, ProviderIdentity};
 use crate::auth::{one_time, CurrentUser};
-use crate::db::{Database, DatabaseError};
-use crate::domain::accounts;
+use crate::db::{self, Database};
+use crate::domain::provider_sign_in::{self, Outcome};
 use crate::error::AppError;
-use crate::mail::Mail;
-use crate::routes::auth::{grant_session, now, session_cookie, user_agent, MAILS_PER_ADDRESS};
 use crate::state::AppState;
-
-const LOGIN_COOKIE_PATH: &str = "/api/auth/oidc";
 
 /// The identity providers people can sign in with (only those configured with credentials).
 #[utoipa::path(
@@ -51,41 +46,36 @@ pub async fn list_providers(providers: web::Data<IdentityProviders>) -> HttpResp
 )]
 #[get("/auth/oidc/{provider}/start")]
 pub async fn start(
-    state: web::Data<AppState>,
     database: web::Data<Database>,
+    state: web::Data<AppState>,
     providers: web::Data<IdentityProviders>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let provider_id = path.into_inner();
     let Some(provider) = providers.get(&provider_id) else {
-        return Ok(to_error_page(&state, SignInFailure::UnknownProvider, None));
+        return Ok(to_error_page(SignInFailure::UnknownProvider, None));
     };
     let started = match providers.start(&provider).await {
         Ok(started) => started,
         Err(error) => {
             tracing::warn!(provider = %provider_id, %error, "provider sign-in could not start");
-            return Ok(to_error_page(
-                &state,
-                failure_of(&error),
-                Some(&provider_id),
-            ));
+            return Ok(to_error_page(failure_of(&error), Some(&provider_id)));
         }
     };
-    let id = provider_id.clone();
     let cookie = database
         .run(move |conn| {
             Ok(identities::record_login(
                 conn,
-                &id,
+                &provider_id,
                 &started.state,
                 &started.nonce,
                 &started.pkce_verifier,
-                now(),
+                db::now().naive_utc(),
             )?)
         })
         .await?;
     Ok(HttpResponse::SeeOther()
-        .cookie(login_cookie(&state, cookie))
+        .cookie(browser::login_cookie(&state, cookie))
         .insert_header(("Location", started.authorization_url))
         .insert_header(("Cache-Control", "no-store"))
         .finish())
@@ -112,6 +102,7 @@ pub struct CallbackQuery {
 #[get("/auth/oidc/{provider}/callback")]
 pub async fn callback(
     request: HttpRequest,
+    client: Client,
     state: web::Data<AppState>,
     database: web::Data<Database>,
     providers: web::Data<IdentityProviders>,
@@ -119,38 +110,118 @@ pub async fn callback(
     query: web::Query<CallbackQuery>,
 ) -> Result<HttpResponse, AppError> {
     let provider_id = path.into_inner();
-    let query = query.into_inner();
-    let fail = |failure: SignInFailure| {
-        let mut response = to_error_page(&state, failure, Some(&provider_id));
-        let _ = response.add_removal_cookie(&login_cookie(&state, String::new()));
-        response
+    let answered = provider_answer(
+        &request,
+        &database,
+        &providers,
+        &provider_id,
+        query.into_inner(),
+    );
+    let (provider, identity) = match answered.await? {
+        Ok(verified) => verified,
+        Err(failure) => {
+            let mut response = to_error_page(failure, Some(&provider_id));
+            let _ = response.add_removal_cookie(&browser::login_cookie(&state, String::new()));
+            return Ok(response);
+        }
     };
-    let Some(provider) = providers.get(&provider_id) else {
-        return Ok(fail(SignInFailure::UnknownProvider));
+    let public_url = state.settings.public_url();
+    let outcome = database
+        .run_write(move |conn| {
+            let now = db::now().naive_utc();
+            let user_agent = client.user_agent.as_deref();
+            Ok(provider_sign_in::sign_in(
+                conn,
+                &provider.settings,
+                &identity,
+                user_agent,
+                &public_url,
+                now,
+            )?)
+        })
+        .await?;
+    let mut response = outcome_answer(&state, outcome, &provider_id);
+    let _ = response.add_removal_cookie(&browser::login_cookie(&state, String::new()));
+    Ok(response)
+}
+
+/// Signed in: the refresh cookie and on to `/login/complete`. An existing account: the
+/// pending-link cookie (and the mail, if due) and on to `/login/link`.
+fn outcome_answer(state: &AppState, outcome: Outcome, provider_id: &str) -> HttpResponse {
+    match outcome {
+        Outcome::SignedIn(session) => HttpResponse::SeeOther()
+            .cookie(browser::refresh_cookie(state, &session))
+            .insert_header(("Location", COMPLETE_PAGE))
+            .insert_header(("Cache-Control", "no-store"))
+            .finish(),
+        Outcome::ProveControl { cookie, mail } => {
+            if let Some(mail) = mail {
+                state.mailer.send_in_background(mail);
+            }
+            HttpResponse::SeeOther()
+                .cookie(browser::pending_link_cookie(state, cookie))
+                .insert_header(("Location", format!("{LINK_PAGE}?provider={provider_id}")))
+                .insert_header(("Cache-Control", "no-store"))
+                .finish()
+        }
+    }
+}
+
+/// The identity in the provider's answer to the sign-in this browser started, or why there is
+/// none.
+async fn provider_answer(
+    request: &HttpRequest,
+    database: &Database,
+    providers: &IdentityProviders,
+    provider_id: &str,
+    query: CallbackQuery,
+) -> Result<Result<(Arc<Provider>, ProviderIdentity), SignInFailure>, AppError> {
+    let Some(provider) = providers.get(provider_id) else {
+        return Ok(Err(SignInFailure::UnknownProvider));
     };
-    let Some(cookie) = request
-        .cookie(LOGIN_COOKIE)
-        .map(|cookie| cookie.value().to_owned())
-        .filter(|value| !value.is_empty())
-    else {
-        return Ok(fail(SignInFailure::StateExpired));
+    let Some(cookie) = browser::presented_login(request) else {
+        return Ok(Err(SignInFailure::StateExpired));
     };
     let Some(started) = database
-        .run(move |conn| Ok(identities::take_login(conn, &cookie)?))
+        .run_write(move |conn| Ok(identities::take_login(conn, &cookie)?))
         .await?
     else {
-        return Ok(fail(SignInFailure::StateExpired));
+        return Ok(Err(SignInFailure::StateExpired));
     };
+    let code = match check_answer(&provider, provider_id, &started, query) {
+        Ok(code) => code,
+        Err(failure) => return Ok(Err(failure)),
+    };
+    match providers
+        .finish(&provider, code, started.pkce_verifier, &started.nonce)
+        .await
+    {
+        Ok(identity) => Ok(Ok((provider, identity))),
+        Err(error) => {
+            tracing::warn!(provider = %provider_id, %error, "provider sign-in refused");
+            Ok(Err(failure_of(&error)))
+        }
+    }
+}
+
+/// Checks the provider's answer against the sign-in this browser started (state, expiry,
+/// issuer) and returns its authorization code.
+fn check_answer(
+    provider: &Provider,
+    provider_id: &str,
+    started: &StartedLogin,
+    query: CallbackQuery,
+) -> Result<String, SignInFailure> {
     let state_matches = query
         .state
         .as_deref()
         .is_some_and(|presented| one_time::hash(presented) == started.state_hash);
     if started.provider_id != provider_id || !state_matches {
         tracing::warn!(provider = %provider_id, "provider answer with a state this browser did not start");
-        return Ok(fail(SignInFailure::StateMismatch));
+        return Err(SignInFailure::StateMismatch);
     }
-    if started.expires_at <= now() {
-        return Ok(fail(SignInFailure::StateExpired));
+    if started.expires_at <= db::now().naive_utc() {
+        return Err(SignInFailure::StateExpired);
     }
     if let Some(answered_by) = query.iss.as_deref() {
         let settings = &provider.settings;
@@ -160,179 +231,15 @@ pub async fn callback(
             && answered_by.trim_end_matches('/') != expected
         {
             tracing::warn!(provider = %provider_id, "answer from another issuer (mix-up)");
-            return Ok(fail(SignInFailure::StateMismatch));
+            return Err(SignInFailure::StateMismatch);
         }
     }
     if let Some(error) = query.error.as_deref() {
         let failure = provider_error_failure(error, query.error_description.as_deref());
         tracing::info!(provider = %provider_id, %error, ?failure, "the provider answered with an error");
-        return Ok(fail(failure));
+        return Err(failure);
     }
-    let Some(code) = query.code else {
-        return Ok(fail(SignInFailure::ProviderError));
-    };
-    let identity = match providers
-        .finish(&provider, code, started.pkce_verifier, &started.nonce)
-        .await
-    {
-        Ok(identity) => identity,
-        Err(error) => {
-            tracing::warn!(provider = %provider_id, %error, "provider sign-in refused");
-            return Ok(fail(failure_of(&error)));
-        }
-    };
-
-    let user_agent = user_agent(&request);
-    let id = provider_id.clone();
-    let mail_context = MailContext {
-        public_url: state.settings.public_url(),
-        provider_name: provider.settings.name.clone(),
-    };
-    let outcome = database
-        .run(move |conn| {
-            conn.transaction::<_, DatabaseError, _>(|conn| {
-                Ok(sign_in_with(
-                    conn,
-                    &id,
-                    &identity,
-                    user_agent.as_deref(),
-                    &mail_context,
-                )?)
-            })
-        })
-        .await?;
-    let mut response = match outcome {
-        Outcome::SignedIn(issued) => HttpResponse::SeeOther()
-            .cookie(session_cookie(&state, &issued))
-            .insert_header(("Location", COMPLETE_PAGE))
-            .insert_header(("Cache-Control", "no-store"))
-            .finish(),
-        Outcome::ProveControl { cookie, mail } => {
-            if let Some(mail) = mail {
-                state.mailer.send_in_background(mail);
-            }
-            HttpResponse::SeeOther()
-                .cookie(pending_link_cookie(&state, cookie))
-                .insert_header(("Location", format!("{LINK_PAGE}?provider={provider_id}")))
-                .insert_header(("Cache-Control", "no-store"))
-                .finish()
-        }
-    };
-    let _ = response.add_removal_cookie(&login_cookie(&state, String::new()));
-    Ok(response)
-}
-
-enum Outcome {
-    SignedIn(IssuedRefresh),
-    /// An account with this address exists: its owner must prove control before linking,
-    /// with the password or the mailed link, in this browser (the cookie).
-    ProveControl {
-        cookie: String,
-        mail: Option<Mail>,
-    },
-}
-
-struct MailContext {
-    public_url: String,
-    provider_name: String,
-}
-
-fn sign_in_with(
-    conn: &mut crate::db::AnyConnection,
-    provider_id: &str,
-    identity: &ProviderIdentity,
-    user_agent: Option<&str>,
-    context: &MailContext,
-) -> diesel::QueryResult<Outcome> {
-    let now = now();
-    let user_id = match identities::find_user(conn, provider_id, &identity.subject)? {
-        Some(user_id) => {
-            identities::touch(conn, provider_id, &identity.subject, now)?;
-            user_id
-        }
-        None => match accounts::find_by_email(conn, &identity.email)? {
-            Some(user) if user.is_verified() => {
-                // Never link silently: a provider that lets people set any address would
-                // otherwise hand them someone else's account.
-                let pending = identities::record_pending_link(
-                    conn,
-                    &user.id,
-                    provider_id,
-                    &identity.subject,
-                    identity.email.as_str(),
-                    now,
-                )?;
-                let address = identity.email.as_str();
-                // Someone could make a provider send this address again and again.
-                let mail =
-                    if throttle::retry_after(conn, MAILS_PER_ADDRESS, address, now)?.is_some() {
-                        None
-                    } else {
-                        throttle::record(conn, MAILS_PER_ADDRESS, address, now)?;
-                        Some(link_mail(context, address, &pending.mail_token))
-                    };
-                return Ok(Outcome::ProveControl {
-                    cookie: pending.cookie,
-                    mail,
-                });
-            }
-            Some(user) => {
-                // Signed up but never verified: the provider just proved the mailbox, and the
-                // unconfirmed password may be someone else's, so it goes.
-                accounts::clear_password(conn, &user.id)?;
-                accounts::mark_verified(conn, &user, now)?;
-                identities::link(
-                    conn,
-                    &user.id,
-                    provider_id,
-                    &identity.subject,
-                    identity.email.as_str(),
-                    now,
-                )?;
-                user.id
-            }
-            None => {
-                let user_id =
-                    accounts::create_verified_without_password(conn, &identity.email, now)?;
-                // The provider verified the address: links waiting for it apply now.
-                crate::domain::memberships::apply_invitations(
-                    conn,
-                    &user_id,
-                    identity.email.as_str(),
-                    now,
-                )?;
-                identities::link(
-                    conn,
-                    &user_id,
-                    provider_id,
-                    &identity.subject,
-                    identity.email.as_str(),
-                    now,
-                )?;
-                tracing::info!(%user_id, provider = %provider_id, "account created through a provider");
-                user_id
-            }
-        },
-    };
-    Ok(Outcome::SignedIn(sessions::start(
-        conn, &user_id, user_agent, now,
-    )?))
-}
-
-fn link_mail(context: &MailContext, address: &str, token: &str) -> Mail {
-    Mail {
-        to: address.to_owned(),
-        subject: format!("Link {} to your Stratus account?", context.provider_name),
-        body: format!(
-            "Someone (probably you) signed in to Stratus with {provider} using this address, \
-             which already has a Stratus account.\n\nTo link {provider} to your account, open \
-             this link in the same browser within 30 minutes:\n\n{url}/link-identity#token={token}\n\n\
-             Or sign in there with your password. If this was not you, ignore this mail: nothing \
-             is linked without you.",
-            provider = context.provider_name,
-            url = context.public_url,
-        ),
-    }
+    query.code.ok_or(SignInFailure::ProviderError)
 }
 
 /// Link a provider identity with the mailed link: only in the browser that signed in at the
@@ -348,42 +255,24 @@ fn link_mail(context: &MailContext, address: &str, token: &str) -> Mail {
 #[post("/auth/link-identity")]
 pub async fn link_identity(
     request: HttpRequest,
+    client: Client,
     state: web::Data<AppState>,
     database: web::Data<Database>,
     body: web::Json<LinkIdentityRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let cookie = request
-        .cookie(LINK_COOKIE)
-        .map(|cookie| cookie.value().to_owned())
+    let cookie = browser::presented_pending_link(&request)
         .filter(|value| !value.is_empty())
         .ok_or(AppError::LinkInvalid)?;
     let token = body.into_inner().token;
-    let user_agent = user_agent(&request);
-    let issued = database
-        .run(move |conn| {
-            conn.transaction::<_, DatabaseError, _>(|conn| {
-                let now = now();
-                let Some(user_id) =
-                    identities::complete_pending_link_by_mail(conn, &cookie, &token, now)?
-                else {
-                    return Ok(None);
-                };
-                Ok(Some(sessions::start(
-                    conn,
-                    &user_id,
-                    user_agent.as_deref(),
-                    now,
-                )?))
-            })
+    let signed_in = database
+        .run_write(move |conn| {
+            let now = db::now().naive_utc();
+            provider_sign_in::link_by_mail(conn, &cookie, &token, &client, now)
         })
         .await?
         .ok_or(AppError::LinkInvalid)?;
-    let mut response = grant_session(&state, &database, issued).await?;
-    let mut removal = Cookie::build(LINK_COOKIE, "").path("/api/auth").finish();
-    removal.make_removal();
-    response
-        .add_cookie(&removal)
-        .map_err(|error| AppError::Internal(error.into()))?;
+    let mut response = browser::session_granted(&state, &signed_in.session, signed_in.account);
+    browser::remove_pending_link(&mut response)?;
     Ok(response)
 }
 
@@ -414,35 +303,10 @@ fn failure_of(error: &FlowError) -> SignInFailure {
     }
 }
 
-fn to_error_page(
-    _state: &AppState,
-    failure: SignInFailure,
-    provider_id: Option<&str>,
-) -> HttpResponse {
+fn to_error_page(failure: SignInFailure, provider_id: Option<&str>) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header(("Location", error_page(failure, provider_id)))
         .insert_header(("Cache-Control", "no-store"))
-        .finish()
-}
-
-fn login_cookie(state: &AppState, value: String) -> Cookie<'static> {
-    // Lax, not Strict: it must come back on the provider's cross-site redirect.
-    Cookie::build(LOGIN_COOKIE, value)
-        .path(LOGIN_COOKIE_PATH)
-        .http_only(true)
-        .secure(state.settings.public_url().starts_with("https://"))
-        .same_site(SameSite::Lax)
-        .max_age(time::Duration::seconds(LOGIN_LIFETIME.num_seconds()))
-        .finish()
-}
-
-fn pending_link_cookie(state: &AppState, value: String) -> Cookie<'static> {
-    Cookie::build(LINK_COOKIE, value)
-        .path("/api/auth")
-        .http_only(true)
-        .secure(state.settings.public_url().starts_with("https://"))
-        .same_site(SameSite::Strict)
-        .max_age(time::Duration::seconds(PENDING_LINK_LIFETIME.num_seconds()))
         .finish()
 }
 
@@ -500,7 +364,7 @@ pub async fn unlink_identity(
 ) -> Result<HttpResponse, AppError> {
     let identity_id = path.into_inner();
     let outcome = database
-        .run(move |conn| Ok(identities::unlink(conn, &user.user_id, &identity_id)?))
+        .run_write(move |conn| Ok(identities::unlink(conn, &user.user_id, &identity_id)?))
         .await?;
     match outcome {
         Unlink::Done => Ok(HttpResponse::NoContent().finish()),

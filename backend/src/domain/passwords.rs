@@ -1,0 +1,102 @@
+//! Choosing a password again: through a mailed link when it is forgotten, or with the current
+//! one. Either way the account's other sessions end.
+
+use chrono::NaiveDateTime;
+use diesel::QueryResult;
+use stratus_shared::email::EmailAddress;
+use stratus_shared::password::NewPassword;
+
+use crate::auth::email_tokens::{self, Purpose};
+use crate::auth::password::Passwords;
+use crate::auth::sessions;
+use crate::db::{self, AnyConnection, Database};
+use crate::domain::{accounts, mail_allowance};
+use crate::error::AppError;
+use crate::mail::{templates, Mail};
+
+/// The mail with a link to choose a new password, when `email` has an account (and has not
+/// had its share of mails this hour).
+pub fn request_reset(
+    conn: &mut AnyConnection,
+    email: &EmailAddress,
+    public_url: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<Mail>> {
+    if !mail_allowance::take(conn, email.as_str(), now)? {
+        return Ok(None);
+    }
+    let Some(user) = accounts::find_by_email(conn, email)? else {
+        return Ok(None);
+    };
+    let token = email_tokens::issue(conn, &user.id, Purpose::ResetPassword, now)?;
+    Ok(Some(templates::reset_password(
+        email.as_str(),
+        public_url,
+        &token,
+    )))
+}
+
+/// Sets the password chosen with a mailed link, which also proves control of the address;
+/// every session of the account ends. Returns the account's id.
+pub async fn reset(
+    database: &Database,
+    passwords: &Passwords,
+    token: String,
+    password: String,
+) -> Result<String, AppError> {
+    let peek_token = token.clone();
+    let user = database
+        .run_app(move |conn| {
+            let now = db::now().naive_utc();
+            match email_tokens::peek(conn, &peek_token, Purpose::ResetPassword, now)? {
+                Some(user_id) => Ok(accounts::find_by_id(conn, &user_id)?),
+                None => Ok(None),
+            }
+        })
+        .await?
+        .ok_or(AppError::LinkInvalid)?;
+    let password = NewPassword::parse(&password, &user.email)?;
+    let password_hash = passwords.hash_off_executor(password).await?;
+    database
+        .run_write(move |conn| {
+            let now = db::now().naive_utc();
+            email_tokens::consume(conn, &token, Purpose::ResetPassword, now)?
+                .ok_or(AppError::LinkInvalid)?;
+            accounts::set_password_hash(conn, &user.id, &password_hash)?;
+            accounts::mark_verified(conn, &user, now)?;
+            sessions::revoke_all(conn, &user.id, None, now)?;
+            Ok(user.id)
+        })
+        .await
+}
+
+/// Changes the password of a signed-in account, given the current one; its sessions other
+/// than `keep_session` end.
+pub async fn change(
+    database: &Database,
+    passwords: &Passwords,
+    user_id: String,
+    keep_session: Option<String>,
+    current: String,
+    new: String,
+) -> Result<(), AppError> {
+    let account = database
+        .run_app(move |conn| Ok(accounts::find_by_id(conn, &user_id)?))
+        .await?
+        // A valid token for an account that no longer exists.
+        .ok_or(AppError::Unauthorized)?;
+    let new = NewPassword::parse(&new, &account.email)?;
+    let stored = account.password_hash.clone();
+    if !passwords.verify_off_executor(current, stored).await? {
+        return Err(AppError::CurrentPasswordWrong);
+    }
+    let new_hash = passwords.hash_off_executor(new).await?;
+    database
+        .run_write(move |conn| {
+            let now = db::now().naive_utc();
+            accounts::set_password_hash(conn, &account.id, &new_hash)?;
+            sessions::revoke_all(conn, &account.id, keep_session.as_deref(), now)?;
+            Ok(())
+        })
+        .await
+}
