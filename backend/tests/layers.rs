@@ -129,9 +129,11 @@ fn route_modules_never_import_each_other() {
         if !module.starts_with("routes::") {
             continue;
         }
+        // A route module's own submodules (`routes::staff::upload`) are part of it.
+        let own = format!("{module}::");
         let others: Vec<&String> = imported
             .iter()
-            .filter(|name| name.starts_with("routes::"))
+            .filter(|name| name.starts_with("routes::") && !name.starts_with(&own))
             .collect();
         assert!(others.is_empty(), "{module} imports {others:?}");
     }
