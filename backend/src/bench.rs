@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use diesel::prelude::*;
 use futures_util::{SinkExt, StreamExt};
 use stratus_shared::api::gateway::Heartbeat;
 use tokio::sync::mpsc;
@@ -17,8 +16,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::auth::tokens::AccessTokens;
 use crate::config::Settings;
-use crate::db::schema::users;
 use crate::db::Database;
+use crate::domain::accounts;
 use crate::secrets::Secrets;
 use crate::simulator::{self, Options, Scenario, Stats};
 
@@ -254,23 +253,11 @@ async fn follow_stream(
 async fn bench_user(database: &Database) -> anyhow::Result<String> {
     Ok(database
         .run(|connection| {
-            let existing: Option<String> = users::table
-                .filter(users::email.eq(BENCH_EMAIL))
-                .select(users::id)
-                .first(connection)
-                .optional()?;
-            if let Some(id) = existing {
-                return Ok(id);
-            }
-            let id = uuid::Uuid::new_v4().to_string();
-            diesel::insert_into(users::table)
-                .values((
-                    users::id.eq(&id),
-                    users::email.eq(BENCH_EMAIL),
-                    users::created_at.eq(crate::db::now().naive_utc()),
-                ))
-                .execute(connection)?;
-            Ok(id)
+            Ok(accounts::find_or_insert_tool_account(
+                connection,
+                BENCH_EMAIL,
+                crate::db::now().naive_utc(),
+            )?)
         })
         .await?)
 }

@@ -2,12 +2,11 @@
 //! `stratus simulate --register N`, written straight to the database; for the demo, also
 //! example projects and shared dashboards.
 
-use diesel::prelude::*;
 use stratus_shared::api::collaboration::{ProjectStatus, Task, TaskStatus};
 use stratus_shared::api::organizations::Role;
 
-use crate::db::schema::{organizations, projects, shared_dashboards, systems, users};
 use crate::db::Database;
+use crate::domain::accounts;
 use crate::domain::dashboards::{self, NewShare};
 use crate::domain::memberships as membership_rules;
 use crate::domain::projects::{self as project_rules, tasks as task_rules};
@@ -36,19 +35,12 @@ pub async fn prepare(
     database
         .run_write(move |connection| {
             let now = crate::db::now().naive_utc();
-            let existing: Option<String> = organizations::table
-                .filter(organizations::name.eq(&organization_name))
-                .select(organizations::id)
-                .first(connection)
-                .optional()?;
-            let organization_id = match existing {
-                Some(id) => id,
-                None => organization_rules::insert(connection, &organization_name, now)?.0,
-            };
-            let people: Vec<(String, String)> = users::table
-                .select((users::id, users::email))
-                .load(connection)?;
-            for (user_id, email) in people {
+            let organization_id =
+                match organization_rules::find_by_name(connection, &organization_name)? {
+                    Some(id) => id,
+                    None => organization_rules::insert(connection, &organization_name, now)?.0,
+                };
+            for (user_id, email) in accounts::everyone(connection)? {
                 let role = if owner_email.as_deref() == Some(email.as_str()) {
                     Role::Owner
                 } else {
@@ -66,12 +58,7 @@ pub async fn prepare(
             }
             let mut prepared = Vec::with_capacity(names.len());
             for name in names {
-                let existing: Option<String> = systems::table
-                    .filter(systems::organization_id.eq(&organization_id))
-                    .filter(systems::name.eq(&name))
-                    .select(systems::id)
-                    .first(connection)
-                    .optional()?;
+                let existing = system_rules::find_by_name(connection, &organization_id, &name)?;
                 let (system_id, code) = match existing {
                     Some(id) => {
                         let code = connect_codes::insert(connection, &id, None, now)?;
@@ -109,11 +96,8 @@ pub async fn seed_apps(database: &Database, systems: &[DemoSystem]) -> Result<()
             let now = crate::db::now().naive_utc();
             let today = now.date();
             let day = |offset: i64| Some(today + chrono::TimeDelta::days(offset));
-            let has_projects: i64 = projects::table
-                .filter(projects::organization_id.eq(&organization_id))
-                .count()
-                .get_result(connection)?;
-            if has_projects == 0 {
+            let organization = [organization_id.clone()];
+            if project_rules::of_organizations(connection, &organization)?.is_empty() {
                 let examples = [
                     (
                         "Headend IP migration",
@@ -160,11 +144,7 @@ pub async fn seed_apps(database: &Database, systems: &[DemoSystem]) -> Result<()
                     }
                 }
             }
-            let has_dashboards: i64 = shared_dashboards::table
-                .filter(shared_dashboards::organization_id.eq(&organization_id))
-                .count()
-                .get_result(connection)?;
-            if has_dashboards == 0 {
+            if dashboards::of_organizations(connection, &organization)?.is_empty() {
                 let examples = [
                     (
                         "Channel availability",

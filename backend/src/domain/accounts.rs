@@ -55,6 +55,38 @@ pub fn is_staff(conn: &mut AnyConnection, user_id: &str) -> QueryResult<bool> {
     Ok(flag == Some(1))
 }
 
+/// Every account's id and email (the demo makes everyone a member of its organization).
+pub fn everyone(conn: &mut AnyConnection) -> QueryResult<Vec<(String, String)>> {
+    users::table.select((users::id, users::email)).load(conn)
+}
+
+/// The id of the account with this email, created unverified and without a password when
+/// there is none: an account nobody can sign in to, for tools that act as it with tokens they
+/// sign themselves (the benchmark's subscriber).
+pub fn find_or_insert_tool_account(
+    conn: &mut AnyConnection,
+    email: &str,
+    now: NaiveDateTime,
+) -> QueryResult<String> {
+    let existing: Option<String> = users::table
+        .filter(users::email.eq(email))
+        .select(users::id)
+        .first(conn)
+        .optional()?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    diesel::insert_into(users::table)
+        .values((
+            users::id.eq(&id),
+            users::email.eq(email),
+            users::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
 /// Creates an unverified password account; returns its id.
 pub fn create(
     conn: &mut AnyConnection,

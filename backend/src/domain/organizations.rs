@@ -76,6 +76,16 @@ pub fn as_seen_by(
         .ok_or_else(|| AppError::NotFound("There is no such organization.".into()))
 }
 
+/// The id of the organization named exactly `name` (the first by id when several are).
+pub fn find_by_name(connection: &mut AnyConnection, name: &str) -> QueryResult<Option<String>> {
+    organizations::table
+        .filter(organizations::name.eq(name))
+        .order(organizations::id.asc())
+        .select(organizations::id)
+        .first(connection)
+        .optional()
+}
+
 /// Creates an organization named `name` (with a slug of its own) and returns its id and slug.
 /// Its first Owner is up to the caller.
 pub fn insert(

@@ -66,6 +66,21 @@ pub fn find(connection: &mut AnyConnection, system_id: &str) -> QueryResult<Syst
         .first(connection)
 }
 
+/// The id of the organization's DMS named `name`, if there is one (names are unique in an
+/// organization).
+pub fn find_by_name(
+    connection: &mut AnyConnection,
+    organization_id: &str,
+    name: &str,
+) -> QueryResult<Option<String>> {
+    systems::table
+        .filter(systems::organization_id.eq(organization_id))
+        .filter(systems::name.eq(name))
+        .select(systems::id)
+        .first(connection)
+        .optional()
+}
+
 /// Refuses a DMS name another DMS of the organization (other than `renamed`) already has.
 fn ensure_name_free(
     connection: &mut AnyConnection,
