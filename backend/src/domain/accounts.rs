@@ -73,14 +73,28 @@ pub fn find_or_insert_tool_account(
         .select(users::id)
         .first(conn)
         .optional()?;
-    if let Some(id) = existing {
-        return Ok(id);
+    match existing {
+        Some(id) => Ok(id),
+        None => insert(conn, email, None, None, now),
     }
+}
+
+/// Writes a new account; returns its id.
+fn insert(
+    conn: &mut AnyConnection,
+    email: &str,
+    password_hash: Option<&str>,
+    verified_at: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> QueryResult<String> {
     let id = uuid::Uuid::new_v4().to_string();
     diesel::insert_into(users::table)
         .values((
             users::id.eq(&id),
             users::email.eq(email),
+            users::password_hash.eq(password_hash),
+            users::email_verified_at.eq(verified_at),
+            users::is_staff.eq(0),
             users::created_at.eq(now),
         ))
         .execute(conn)?;
@@ -94,17 +108,7 @@ pub fn create(
     password_hash: &str,
     now: NaiveDateTime,
 ) -> QueryResult<String> {
-    let id = uuid::Uuid::new_v4().to_string();
-    diesel::insert_into(users::table)
-        .values((
-            users::id.eq(&id),
-            users::email.eq(email.as_str()),
-            users::password_hash.eq(password_hash),
-            users::is_staff.eq(0),
-            users::created_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(id)
+    insert(conn, email.as_str(), Some(password_hash), None, now)
 }
 
 /// Creates an account from a provider sign-in: the provider vouched for the address, and
@@ -114,17 +118,7 @@ pub fn create_verified_without_password(
     email: &EmailAddress,
     now: NaiveDateTime,
 ) -> QueryResult<String> {
-    let id = uuid::Uuid::new_v4().to_string();
-    diesel::insert_into(users::table)
-        .values((
-            users::id.eq(&id),
-            users::email.eq(email.as_str()),
-            users::email_verified_at.eq(Some(now)),
-            users::is_staff.eq(0),
-            users::created_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(id)
+    insert(conn, email.as_str(), None, Some(now), now)
 }
 
 /// Replaces the account's password hash.
