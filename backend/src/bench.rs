@@ -118,6 +118,9 @@ pub async fn run(settings: Settings, options: BenchOptions) -> anyhow::Result<()
         interval: Some(options.interval),
         phase: options.interval,
         renew_before: chrono::TimeDelta::hours(1),
+        http: http.clone(),
+        // The first connections arrive as a ramp over one heartbeat interval.
+        stagger: options.interval / u32::try_from(others.len()).unwrap_or(u32::MAX).max(1),
     };
     for (index, credentials) in credentials.into_iter().enumerate() {
         tokio::spawn(simulator::run_dms(
@@ -128,13 +131,16 @@ pub async fn run(settings: Settings, options: BenchOptions) -> anyhow::Result<()
             None,
         ));
     }
-    while stats.connections.load(Ordering::Relaxed) < others.len() as u64 {
+    // Every DMS connected once: reconnections must not make "all connected" come early.
+    while stats.connected_dmss.load(Ordering::Relaxed) < others.len() as u64 {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     println!(
-        "{} gateways connected in {:.1} s",
+        "{} gateways connected in {:.1} s ({} reconnections, {} failures on the way)",
         others.len(),
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        stats.connections.load(Ordering::Relaxed) - others.len() as u64,
+        stats.failures.load(Ordering::Relaxed)
     );
 
     let cpu_before = options.server_pid.and_then(cpu_seconds);

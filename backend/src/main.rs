@@ -200,9 +200,11 @@ async fn start_demo(application: &Application) -> anyhow::Result<()> {
         interval: Some(Duration::from_secs(5)),
         phase: Duration::from_secs(20),
         renew_before: chrono::TimeDelta::days(1),
+        http: reqwest::Client::new(),
+        stagger: Duration::ZERO,
     };
     let stats = Arc::new(Stats::default());
-    let http = reqwest::Client::new();
+    let http = options.http.clone();
     // The last demo DMS never connects, so that state shows too.
     let playing = systems.len().saturating_sub(1);
     for (index, system) in systems.into_iter().enumerate() {
@@ -278,6 +280,10 @@ async fn simulate(settings: Settings, args: SimulateArgs) -> anyhow::Result<()> 
             .map(Duration::from_secs_f64),
         phase: Duration::from_secs_f64(args.phase_seconds.max(0.1)),
         renew_before: chrono::TimeDelta::days(1),
+        http,
+        // Spread the first connections over one heartbeat interval (at most 10 s).
+        stagger: Duration::from_secs(10)
+            / u32::try_from(saved.dmss.len()).unwrap_or(u32::MAX).max(1),
     };
     let stats = Arc::new(Stats::default());
     let (renewals, mut renewed) = tokio::sync::mpsc::unbounded_channel();

@@ -39,13 +39,23 @@ pub struct Options {
     pub phase: Duration,
     /// Renew the credentials this long before the token expires.
     pub renew_before: chrono::TimeDelta,
+    /// The HTTP client for renewals, built once and shared: a client with native TLS loads
+    /// the whole CA bundle (tens of milliseconds of CPU), which thousands of DMSs must not
+    /// repeat.
+    pub http: reqwest::Client,
+    /// DMS `index` waits `index × stagger` before its first connection, so that thousands of
+    /// gateways arrive as a ramp, not all in one instant.
+    pub stagger: Duration,
 }
 
 /// Counters shared by every simulated DMS.
 #[derive(Debug, Default)]
 pub struct Stats {
     pub heartbeats: AtomicU64,
+    /// Every WebSocket opened, first connections and reconnections alike.
     pub connections: AtomicU64,
+    /// DMSs that have connected at least once (a reconnection does not count again).
+    pub connected_dmss: AtomicU64,
     pub renewals: AtomicU64,
     pub failures: AtomicU64,
 }
@@ -193,7 +203,14 @@ pub async fn run_dms(
     stats: Arc<Stats>,
     on_renewal: Option<tokio::sync::mpsc::UnboundedSender<(usize, DmsCredentials)>>,
 ) -> DmsCredentials {
-    let http = reqwest::Client::new();
+    let http = options.http.clone();
+    tokio::time::sleep(
+        options
+            .stagger
+            .saturating_mul(index.try_into().unwrap_or(u32::MAX)),
+    )
+    .await;
+    let mut ever_connected = false;
     let interval = options.interval.unwrap_or(Duration::from_secs(
         credentials.heartbeat_interval_seconds.max(1),
     ));
@@ -258,6 +275,10 @@ pub async fn run_dms(
         };
         backoff = Duration::from_secs(1);
         stats.connections.fetch_add(1, Ordering::Relaxed);
+        if !ever_connected {
+            ever_connected = true;
+            stats.connected_dmss.fetch_add(1, Ordering::Relaxed);
+        }
         let mut ticker = tokio::time::interval(interval);
         loop {
             tokio::select! {

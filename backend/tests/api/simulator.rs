@@ -23,6 +23,8 @@ async fn a_simulated_dms_cycles_through_every_state_over_the_real_protocol() {
         interval: Some(Duration::from_millis(50)),
         phase: Duration::from_millis(150),
         renew_before: chrono::TimeDelta::days(1),
+        http: reqwest::Client::new(),
+        stagger: Duration::ZERO,
     };
     let stats = Arc::new(Stats::default());
     let player = tokio::spawn(simulator::run_dms(
@@ -73,6 +75,8 @@ async fn a_simulated_dms_renews_its_credentials_and_stops_when_they_are_revoked(
         interval: Some(Duration::from_millis(50)),
         phase: Duration::from_secs(1),
         renew_before: chrono::TimeDelta::days(8),
+        http: reqwest::Client::new(),
+        stagger: Duration::ZERO,
     };
     let stats = Arc::new(Stats::default());
     let (renewals, mut renewed) = tokio::sync::mpsc::unbounded_channel();
