@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
-use crate::components::system_overview::local_time;
+use crate::components::local_time::local_time;
 use crate::live::Overview;
 use crate::session::use_session;
 

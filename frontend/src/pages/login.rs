@@ -9,8 +9,8 @@ use stratus_shared::ErrorCode;
 
 use crate::api;
 use crate::components::form::{Field, FormMessage};
+use crate::components::provider_buttons::ProviderButtons;
 use crate::pages::forms::{safe_next, FormErrors};
-use crate::pages::provider_sign_in::ProviderButtons;
 use crate::session::use_session;
 
 /// The sign-in page.

@@ -1,6 +1,6 @@
-//! Sign-in through identity providers: the provider buttons, the landing page that restores
-//! the session after the provider's redirect, the page that asks the owner of an existing
-//! account to prove control before linking, and the plain-words error page.
+//! Sign-in through identity providers: the landing page that restores the session after the
+//! provider's redirect, the page that asks the owner of an existing account to prove control
+//! before linking, and the plain-words error page.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -14,40 +14,6 @@ use crate::components::form::FormMessage;
 use crate::pages::forms::take_fragment_token;
 use crate::pages::login::Login;
 use crate::session::use_session;
-
-/// Buttons for every configured provider; nothing when none is configured.
-#[component]
-pub fn ProviderButtons() -> impl IntoView {
-    let providers = LocalResource::new(api::providers);
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                let providers = providers.await.unwrap_or_default();
-                (!providers.is_empty())
-                    .then(|| {
-                        view! {
-                            <div class="providers" data-testid="providers">
-                                <p class="muted">"Or sign in with"</p>
-                                {providers
-                                    .into_iter()
-                                    .map(|provider| {
-                                        let href = format!("/api/auth/oidc/{}/start", provider.id);
-                                        let id = format!("provider-{}", provider.id);
-                                        // rel=external: a full navigation to the server, not a route.
-                                        view! {
-                                            <a class="button button-quiet" id=id href=href rel="external">
-                                                {provider.name}
-                                            </a>
-                                        }
-                                    })
-                                    .collect_view()}
-                            </div>
-                        }
-                    })
-            })}
-        </Suspense>
-    }
-}
 
 /// `/login/complete`: the provider sign-in set the refresh cookie; the session restores from
 /// it like after any page load, then the home page opens.

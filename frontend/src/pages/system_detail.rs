@@ -9,9 +9,9 @@ use stratus_shared::time::relative_time;
 
 use crate::api;
 use crate::components::feedback::{LoadFailure, Loading};
+use crate::components::local_time::local_time;
 use crate::components::require_sign_in::RequireSignIn;
 use crate::components::state_icon::{state_class, StateGlyph};
-use crate::components::system_overview::local_time;
 use crate::live::now_utc;
 use crate::session::use_session;
 

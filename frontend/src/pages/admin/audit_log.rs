@@ -1,7 +1,7 @@
 //! Admin › Audit log: who changed what in the organization, newest first.
 
 use crate::components::feedback::{LoadFailure, Loading};
-use crate::components::system_overview::local_time;
+use crate::components::local_time::local_time;
 use leptos::prelude::*;
 
 use crate::api;
