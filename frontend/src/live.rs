@@ -134,7 +134,7 @@ impl Overview {
                 Ok(()) => backoff_ms = 500,
                 Err(StreamError::Unauthorized) => {
                     // The access token expired under the stream: renew it, then go on.
-                    match api::refresh().await {
+                    match api::auth::refresh().await {
                         Ok(grant) => session.set(grant),
                         Err(_) => {
                             session.clear();
@@ -160,8 +160,8 @@ impl Overview {
 
     /// Loads the organizations and DMS list afresh.
     pub async fn reload(&self, token: &str) -> Result<(), api::ApiFailure> {
-        let organizations = api::organizations(token).await?;
-        let systems = api::systems(token).await?;
+        let organizations = api::organizations::list(token).await?;
+        let systems = api::systems::list(token).await?;
         self.organizations.set(organizations);
         let rows: Vec<SystemRow> = systems.into_iter().map(SystemRow::from_system).collect();
         self.by_id.set_value(

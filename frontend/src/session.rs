@@ -32,7 +32,7 @@ impl Session {
         };
         provide_context(session);
         spawn_local(async move {
-            match api::refresh().await {
+            match api::auth::refresh().await {
                 Ok(grant) => session.set(grant),
                 Err(_) => session.grant.set(None),
             }
@@ -73,7 +73,7 @@ impl Session {
                     return;
                 }
                 spawn_local(async move {
-                    match api::refresh().await {
+                    match api::auth::refresh().await {
                         Ok(grant) => session.set(grant),
                         Err(_) => session.clear(),
                     }
@@ -88,7 +88,7 @@ impl Session {
         let Some(token) = self.access_token() else {
             return;
         };
-        if let Ok(account) = api::me(&token).await {
+        if let Ok(account) = api::account::me(&token).await {
             self.grant.update(|grant| {
                 if let Some(grant) = grant {
                     grant.account = account;
@@ -106,7 +106,7 @@ impl Session {
     /// Signs out on the server, then locally.
     pub async fn sign_out(&self) {
         // Even if the server cannot be reached, this browser forgets the session.
-        let _ = api::logout().await;
+        let _ = api::auth::logout().await;
         self.clear();
     }
 

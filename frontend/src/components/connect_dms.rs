@@ -40,14 +40,15 @@ pub fn ConnectDms(overview: Overview) -> impl IntoView {
                 let mut organization_id = organization.get_untracked();
                 if organization_id == NEW_ORGANIZATION {
                     let created =
-                        api::create_organization(&token, organization_name.get_untracked()).await?;
+                        api::organizations::create(&token, organization_name.get_untracked())
+                            .await?;
                     organization_id = created.id;
                     // The account is now a member: its kind and tiles change.
                     session.reload_account().await;
                 }
                 let dms_name = name.get_untracked();
                 let created =
-                    api::create_system(&token, &organization_id, dms_name.clone()).await?;
+                    api::systems::create(&token, &organization_id, dms_name.clone()).await?;
                 let _ = overview.reload(&token).await;
                 Ok::<_, api::ApiFailure>((dms_name, created.connect_code))
             }

@@ -7,7 +7,7 @@ use crate::api;
 /// Buttons for every configured provider; nothing when none is configured.
 #[component]
 pub fn ProviderButtons() -> impl IntoView {
-    let providers = LocalResource::new(api::providers);
+    let providers = LocalResource::new(api::auth::providers);
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {

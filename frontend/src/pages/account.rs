@@ -29,7 +29,7 @@ fn AccountDetails() -> impl IntoView {
     let session = use_session();
     let account = LocalResource::new(move || async move {
         let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
-        api::me(&token).await
+        api::account::me(&token).await
     });
     view! {
         <div class="page narrow">
@@ -92,7 +92,13 @@ fn ChangePassword() -> impl IntoView {
         };
         pending.set(true);
         spawn_local(async move {
-            match api::change_password(&token, current.get_untracked(), new.get_untracked()).await {
+            match api::account::change_password(
+                &token,
+                current.get_untracked(),
+                new.get_untracked(),
+            )
+            .await
+            {
                 Ok(()) => {
                     current.set(String::new());
                     new.set(String::new());
@@ -136,13 +142,13 @@ fn Sessions() -> impl IntoView {
     let navigate = use_navigate();
     let sessions = LocalResource::new(move || async move {
         let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
-        api::sessions(&token).await
+        api::account::sessions(&token).await
     });
     let sign_out_everywhere = move |_| {
         let navigate = navigate.clone();
         spawn_local(async move {
             if let Some(token) = session.access_token() {
-                let _ = api::sign_out_everywhere(&token).await;
+                let _ = api::account::sign_out_everywhere(&token).await;
             }
             session.clear();
             navigate("/login", Default::default());
@@ -189,7 +195,7 @@ fn LinkedProviders() -> impl IntoView {
     let message = RwSignal::new(None::<(bool, String)>);
     let identities = LocalResource::new(move || async move {
         let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
-        api::identities(&token).await
+        api::account::identities(&token).await
     });
     let unlink = move |identity_id: String| {
         message.set(None);
@@ -197,7 +203,7 @@ fn LinkedProviders() -> impl IntoView {
             let Some(token) = session.access_token() else {
                 return;
             };
-            match api::unlink_identity(&token, &identity_id).await {
+            match api::account::unlink_identity(&token, &identity_id).await {
                 Ok(()) => {
                     message.set(Some((false, "Unlinked.".into())));
                     identities.refetch();

@@ -153,7 +153,7 @@ fn OrganizationUsers(organization_id: String) -> impl IntoView {
         version.track();
         async move {
             let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
-            api::members(&token, &organization_id.get_value()).await
+            api::organizations::members(&token, &organization_id.get_value()).await
         }
     });
     let message = RwSignal::new(None::<(bool, String)>);
@@ -185,7 +185,7 @@ fn AddUser(
         };
         let chosen = Role::parse(&role.get_untracked()).unwrap_or(Role::Member);
         spawn_local(async move {
-            match api::add_member(
+            match api::organizations::add_member(
                 &token,
                 &organization_id.get_value(),
                 email.get_untracked(),
@@ -242,7 +242,14 @@ fn UserTable(
             return;
         };
         spawn_local(async move {
-            match api::change_role(&token, &organization_id.get_value(), &user_id, role).await {
+            match api::organizations::change_role(
+                &token,
+                &organization_id.get_value(),
+                &user_id,
+                role,
+            )
+            .await
+            {
                 Ok(_) => on_change(),
                 Err(failure) => {
                     message.set(Some((true, failure.to_string())));
@@ -256,7 +263,9 @@ fn UserTable(
             return;
         };
         spawn_local(async move {
-            match api::remove_member(&token, &organization_id.get_value(), &user_id).await {
+            match api::organizations::remove_member(&token, &organization_id.get_value(), &user_id)
+                .await
+            {
                 Ok(()) => on_change(),
                 Err(failure) => message.set(Some((true, failure.to_string()))),
             }
@@ -267,8 +276,12 @@ fn UserTable(
             return;
         };
         spawn_local(async move {
-            match api::withdraw_invitation(&token, &organization_id.get_value(), &invitation_id)
-                .await
+            match api::organizations::withdraw_invitation(
+                &token,
+                &organization_id.get_value(),
+                &invitation_id,
+            )
+            .await
             {
                 Ok(()) => on_change(),
                 Err(failure) => message.set(Some((true, failure.to_string()))),

@@ -48,10 +48,10 @@ pub fn CatalogPage() -> impl IntoView {
         );
     };
     let go_search = go.clone();
-    let categories = LocalResource::new(api::catalog_categories);
+    let categories = LocalResource::new(api::catalog::categories);
     let items = LocalResource::new(move || {
         let (search, category) = (search_in_url.get(), category.get());
-        async move { api::catalog(&search, &category).await }
+        async move { api::catalog::search(&search, &category).await }
     });
     view! {
         <div class="page">

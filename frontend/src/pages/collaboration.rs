@@ -46,7 +46,7 @@ fn CollaborationApp() -> impl IntoView {
         let every = every_organization.get();
         async move {
             let token = session.access_token().ok_or(ApiFailure::Unreachable)?;
-            api::my_projects(&token, every).await
+            api::collaboration::projects(&token, every).await
         }
     });
     let message: Message = RwSignal::new(None);
@@ -179,7 +179,8 @@ fn NewProject(
             on_change,
             "Project created.",
             move |token| async move {
-                api::create_project(&token, &organization_id.get_value(), &project).await
+                api::collaboration::create_project(&token, &organization_id.get_value(), &project)
+                    .await
             },
         );
     };
@@ -265,7 +266,9 @@ fn TaskRow(
             message,
             on_change,
             "Task updated.",
-            move |token| async move { api::update_task(&token, &task_id.get_value(), &change).await },
+            move |token| async move {
+                api::collaboration::update_task(&token, &task_id.get_value(), &change).await
+            },
         );
     };
     let remove = move |_| {
@@ -274,7 +277,9 @@ fn TaskRow(
             message,
             on_change,
             "Task deleted.",
-            move |token| async move { api::delete_task(&token, &task_id.get_value()).await },
+            move |token| async move {
+                api::collaboration::delete_task(&token, &task_id.get_value()).await
+            },
         );
     };
     let label = format!("Status of {title}");
@@ -319,7 +324,9 @@ fn NewTask(
             message,
             on_change,
             "Task added.",
-            move |token| async move { api::create_task(&token, &project_id.get_value(), &task).await },
+            move |token| async move {
+                api::collaboration::create_task(&token, &project_id.get_value(), &task).await
+            },
         );
     };
     let id = format!("new-task-{}", project_id.get_value());
@@ -364,7 +371,7 @@ fn EditProject(
             on_change,
             "Project saved.",
             move |token| async move {
-                api::update_project(&token, &project_id.get_value(), &change).await
+                api::collaboration::update_project(&token, &project_id.get_value(), &change).await
             },
         );
     };
@@ -374,7 +381,9 @@ fn EditProject(
             message,
             on_change,
             "Project deleted.",
-            move |token| async move { api::delete_project(&token, &project_id.get_value()).await },
+            move |token| async move {
+                api::collaboration::delete_project(&token, &project_id.get_value()).await
+            },
         );
     };
     let id = move |field: &str| format!("edit-{field}-{}", project_id.get_value());

@@ -33,7 +33,7 @@ pub fn Login() -> impl IntoView {
         let navigate = navigate.clone();
         let next = safe_next(query.read_untracked().get("next"));
         spawn_local(async move {
-            match api::login(email.get_untracked(), password.get_untracked()).await {
+            match api::auth::login(email.get_untracked(), password.get_untracked()).await {
                 Ok(grant) => {
                     session.set(grant);
                     navigate(&next, Default::default());
@@ -49,7 +49,7 @@ pub fn Login() -> impl IntoView {
 
     let resend = move |_| {
         spawn_local(async move {
-            match api::resend_verification(email.get_untracked()).await {
+            match api::auth::resend_verification(email.get_untracked()).await {
                 Ok(notice) => errors.notice(notice.message),
                 Err(failure) => errors.show(&failure),
             }

@@ -20,7 +20,7 @@ pub fn ForgotPassword() -> impl IntoView {
         errors.clear();
         pending.set(true);
         spawn_local(async move {
-            match api::forgot_password(email.get_untracked()).await {
+            match api::auth::forgot_password(email.get_untracked()).await {
                 Ok(notice) => errors.notice(notice.message),
                 Err(failure) => errors.show(&failure),
             }
@@ -68,7 +68,7 @@ pub fn ResetPassword() -> impl IntoView {
         };
         pending.set(true);
         spawn_local(async move {
-            match api::reset_password(token, password.get_untracked()).await {
+            match api::auth::reset_password(token, password.get_untracked()).await {
                 Ok(notice) => {
                     done.set(true);
                     errors.notice(notice.message);

@@ -58,7 +58,7 @@ fn provider_name(providers: &[ProviderSummary], id: &str) -> String {
 #[component]
 pub fn LinkProvider() -> impl IntoView {
     let query = use_query_map();
-    let providers = LocalResource::new(api::providers);
+    let providers = LocalResource::new(api::auth::providers);
     let provider = move || query.read().get("provider").unwrap_or_default();
     view! {
         <div class="page narrow">
@@ -90,7 +90,7 @@ pub fn SignInError() -> impl IntoView {
             .unwrap_or(SignInFailure::ProviderError)
     };
     let provider = move || query.read().get("provider").unwrap_or_default();
-    let providers = LocalResource::new(api::providers);
+    let providers = LocalResource::new(api::auth::providers);
     view! {
         <div class="page narrow">
             <h1 data-testid="sign-in-error-title">
@@ -162,7 +162,7 @@ pub fn LinkIdentity() -> impl IntoView {
         pending.set(true);
         let navigate = navigate.clone();
         spawn_local(async move {
-            match api::link_identity(token).await {
+            match api::auth::link_identity(token).await {
                 Ok(grant) => {
                     session.set(grant);
                     navigate("/account", Default::default());

@@ -34,10 +34,10 @@ fn SharingApp() -> impl IntoView {
         version.track();
         async move {
             let token = session.access_token().ok_or(ApiFailure::Unreachable)?;
-            let groups = api::my_shared_dashboards(&token).await?;
+            let groups = api::sharing::dashboards(&token).await?;
             // The DMSs are needed only to share, so only when some organization allows it.
             let systems = if groups.iter().any(|group| group.can_manage) {
-                api::systems(&token).await?
+                api::systems::list(&token).await?
             } else {
                 Vec::new()
             };
@@ -100,7 +100,7 @@ fn OrganizationDashboards(
             message,
             on_change,
             "No longer shared.",
-            move |token| async move { api::unshare_dashboard(&token, &dashboard_id).await },
+            move |token| async move { api::sharing::unshare(&token, &dashboard_id).await },
         );
     };
     view! {
@@ -188,7 +188,7 @@ fn ShareForm(
             on_change,
             "Dashboard shared.",
             move |token| async move {
-                api::share_dashboard(&token, &organization_id.get_value(), &dashboard).await
+                api::sharing::share(&token, &organization_id.get_value(), &dashboard).await
             },
         );
     };

@@ -46,7 +46,7 @@ pub fn Signup() -> impl IntoView {
         }
         pending.set(true);
         spawn_local(async move {
-            match api::signup(email.get_untracked(), password.get_untracked()).await {
+            match api::auth::signup(email.get_untracked(), password.get_untracked()).await {
                 Ok(notice) => {
                     done.set(true);
                     errors.notice(notice.message);

@@ -100,7 +100,7 @@ fn AccountSearch(console: Console) -> impl IntoView {
                 return Ok(None);
             };
             let token = session.access_token().ok_or(ApiFailure::Unreachable)?;
-            api::staff_accounts(&token, &q).await.map(Some)
+            api::staff::accounts(&token, &q).await.map(Some)
         }
     });
     let submit = move |event: SubmitEvent| {
@@ -225,7 +225,7 @@ fn LinkItem(
         };
         let (organization_id, user_id) = target.get_value();
         spawn_local(async move {
-            match api::staff_change_role(&token, &organization_id, &user_id, role).await {
+            match api::staff::change_role(&token, &organization_id, &user_id, role).await {
                 Ok(member) => console.changed(format!(
                     "{} is now {} there.",
                     member.email,
@@ -244,7 +244,7 @@ fn LinkItem(
         };
         let (organization_id, user_id) = target.get_value();
         spawn_local(async move {
-            match api::staff_unlink(&token, &organization_id, &user_id).await {
+            match api::staff::unlink(&token, &organization_id, &user_id).await {
                 Ok(()) => console.changed("Unlinked.".into()),
                 Err(failure) => console.failed(failure),
             }
@@ -290,7 +290,7 @@ fn PendingRow(link: PendingLink, console: Console) -> impl IntoView {
             return;
         };
         spawn_local(async move {
-            match api::staff_remove_pending_link(&token, &id.get_value()).await {
+            match api::staff::remove_pending_link(&token, &id.get_value()).await {
                 Ok(()) => console.changed("Pending link removed.".into()),
                 Err(failure) => console.failed(failure),
             }
@@ -322,7 +322,7 @@ fn OrganizationPicker(
         console.version.track();
         async move {
             let token = session.access_token().ok_or(ApiFailure::Unreachable)?;
-            api::staff_organizations(&token).await
+            api::staff::organizations(&token).await
         }
     });
     view! {
@@ -372,7 +372,7 @@ fn LinkForm(console: Console) -> impl IntoView {
         let chosen = Role::parse(&role.get_untracked()).unwrap_or(Role::Member);
         let (address, organization_id) = (email.get_untracked(), organization.get_untracked());
         spawn_local(async move {
-            match api::staff_link(&token, address, organization_id, chosen).await {
+            match api::staff::link(&token, address, organization_id, chosen).await {
                 Ok(Linked::Member {
                     email: who, link, ..
                 }) => {
@@ -426,7 +426,7 @@ fn CreateOrganizationForm(console: Console) -> impl IntoView {
         };
         let (chosen_name, owner) = (name.get_untracked(), owner_email.get_untracked());
         spawn_local(async move {
-            match api::staff_create_organization(&token, chosen_name, owner).await {
+            match api::staff::create_organization(&token, chosen_name, owner).await {
                 Ok(created) => {
                     name.set(String::new());
                     owner_email.set(String::new());
@@ -489,7 +489,7 @@ fn LegacyImport(console: Console) -> impl IntoView {
         };
         let text = csv.get_untracked();
         spawn_local(async move {
-            match api::staff_legacy_import(&token, text).await {
+            match api::staff::legacy_import(&token, text).await {
                 Ok(answer) => {
                     let notice = format!(
                         "Legacy import: {} rows applied, {} lines refused.",
@@ -567,7 +567,7 @@ fn AuditLog(console: Console) -> impl IntoView {
         console.version.track();
         async move {
             let token = session.access_token().ok_or(ApiFailure::Unreachable)?;
-            api::staff_audit(&token).await
+            api::staff::audit_log(&token).await
         }
     });
     view! {

@@ -39,8 +39,8 @@ fn SystemDetailView() -> impl IntoView {
         reload.track();
         async move {
             let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
-            let detail = api::system_detail(&token, &id).await?;
-            let organizations = api::organizations(&token).await?;
+            let detail = api::systems::detail(&token, &id).await?;
+            let organizations = api::organizations::list(&token).await?;
             Ok::<_, api::ApiFailure>((detail, organizations))
         }
     });
@@ -176,7 +176,8 @@ fn MyDmsAccount(system_id: String, linked: Option<String>, reload: RwSignal<u32>
             return;
         };
         spawn_local(async move {
-            match api::link_my_dms_account(&token, &id.get_value(), username.get_untracked()).await
+            match api::systems::link_my_account(&token, &id.get_value(), username.get_untracked())
+                .await
             {
                 Ok(_) => reload.update(|n| *n += 1),
                 Err(failure) => message.set(Some(failure.to_string())),
@@ -188,7 +189,7 @@ fn MyDmsAccount(system_id: String, linked: Option<String>, reload: RwSignal<u32>
             return;
         };
         spawn_local(async move {
-            match api::unlink_my_dms_account(&token, &id.get_value()).await {
+            match api::systems::unlink_my_account(&token, &id.get_value()).await {
                 Ok(()) => reload.update(|n| *n += 1),
                 Err(failure) => message.set(Some(failure.to_string())),
             }
@@ -241,7 +242,7 @@ pub fn Actions(
             return;
         };
         spawn_local(async move {
-            match api::rename_system(&token, &id.get_value(), new_name.get_untracked()).await {
+            match api::systems::rename(&token, &id.get_value(), new_name.get_untracked()).await {
                 Ok(_) => reload.update(|n| *n += 1),
                 Err(failure) => message.set(Some((true, failure.to_string()))),
             }
@@ -252,7 +253,7 @@ pub fn Actions(
             return;
         };
         spawn_local(async move {
-            match api::new_connect_code(&token, &id.get_value()).await {
+            match api::systems::new_connect_code(&token, &id.get_value()).await {
                 Ok(created) => code.set(Some(created.code)),
                 Err(failure) => message.set(Some((true, failure.to_string()))),
             }
@@ -263,7 +264,7 @@ pub fn Actions(
             return;
         };
         spawn_local(async move {
-            match api::remove_system(&token, &id.get_value()).await {
+            match api::systems::remove(&token, &id.get_value()).await {
                 Ok(()) => navigate.with_value(|navigate| navigate("/", Default::default())),
                 Err(failure) => message.set(Some((true, failure.to_string()))),
             }

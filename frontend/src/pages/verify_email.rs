@@ -30,7 +30,7 @@ pub fn VerifyEmail() -> impl IntoView {
         pending.set(true);
         let navigate = navigate.clone();
         spawn_local(async move {
-            match api::verify_email(token, password.get_untracked()).await {
+            match api::auth::verify_email(token, password.get_untracked()).await {
                 Ok(grant) => {
                     session.set(grant);
                     navigate("/", Default::default());

@@ -14,7 +14,7 @@ pub fn AuditLog(organization_id: String) -> impl IntoView {
     let organization_id = StoredValue::new(organization_id);
     let entries = LocalResource::new(move || async move {
         let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
-        api::organization_audit_log(&token, &organization_id.get_value()).await
+        api::organizations::audit_log(&token, &organization_id.get_value()).await
     });
     view! {
         <h2>"Audit log"</h2>

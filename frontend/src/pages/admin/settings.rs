@@ -18,7 +18,7 @@ pub fn OrganizationSettings(organization_id: String, role: Role) -> impl IntoVie
     let organization_id = StoredValue::new(organization_id);
     let organization = LocalResource::new(move || async move {
         let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
-        api::organization(&token, &organization_id.get_value()).await
+        api::organizations::get(&token, &organization_id.get_value()).await
     });
     view! {
         <h2>"Settings"</h2>
@@ -55,7 +55,7 @@ fn SettingsForm(organization: Organization) -> impl IntoView {
             remote_access_enabled: Some(remote_access.get_untracked()),
         };
         spawn_local(async move {
-            match api::update_organization(&token, &id.get_value(), &update).await {
+            match api::organizations::update(&token, &id.get_value(), &update).await {
                 Ok(saved) => {
                     name.set(saved.name);
                     remote_access.set(saved.remote_access_enabled);
@@ -100,7 +100,7 @@ fn DeleteOrganization(organization: Organization) -> impl IntoView {
             return;
         };
         spawn_local(async move {
-            match api::delete_organization(&token, &id.get_value(), typed.get_untracked()).await {
+            match api::organizations::delete(&token, &id.get_value(), typed.get_untracked()).await {
                 Ok(()) => {
                     session.reload_account().await;
                     navigate.with_value(|navigate| navigate("/", Default::default()));

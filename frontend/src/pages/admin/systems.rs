@@ -18,7 +18,7 @@ pub fn OrganizationSystems(organization_id: String) -> impl IntoView {
     let organization_id = StoredValue::new(organization_id);
     let systems = LocalResource::new(move || async move {
         let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
-        let all = api::systems(&token).await?;
+        let all = api::systems::list(&token).await?;
         Ok::<_, api::ApiFailure>(
             all.into_iter()
                 .filter(|system| organization_id.with_value(|id| system.organization_id == *id))
@@ -76,7 +76,7 @@ fn SystemAdmin(system_id: String) -> impl IntoView {
         version.track();
         async move {
             let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
-            api::system_detail(&token, &system_id.get_value()).await
+            api::systems::detail(&token, &system_id.get_value()).await
         }
     });
     view! {
@@ -122,7 +122,7 @@ fn RemoteAccessSwitch(
             remote_access_enabled: event_target_checked(&event),
         };
         spawn_local(async move {
-            match api::update_system_settings(&token, &system_id.get_value(), settings).await {
+            match api::systems::update_settings(&token, &system_id.get_value(), settings).await {
                 Ok(_) => reload.update(|n| *n += 1),
                 Err(failure) => message.set(Some((true, failure.to_string()))),
             }
@@ -158,7 +158,7 @@ fn SystemUsers(system_id: String, my_role: Role) -> impl IntoView {
         version.track();
         async move {
             let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
-            api::system_users(&token, &system_id.get_value()).await
+            api::systems::users(&token, &system_id.get_value()).await
         }
     });
     let set_role = move |user_id: String, choice: String| {
@@ -168,7 +168,7 @@ fn SystemUsers(system_id: String, my_role: Role) -> impl IntoView {
         // An empty choice means "the organization role applies".
         let role = Role::parse(&choice);
         spawn_local(async move {
-            match api::set_system_role(&token, &system_id.get_value(), &user_id, role).await {
+            match api::systems::set_role(&token, &system_id.get_value(), &user_id, role).await {
                 Ok(_) => message.set(None),
                 Err(failure) => message.set(Some((true, failure.to_string()))),
             }
