@@ -18,6 +18,8 @@ pub mod systems;
 /// Why an API call gave no result.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiFailure {
+    /// No one is signed in in this browser (any more): nothing was sent.
+    SignedOut,
     /// The server could not be reached at all (offline, server down, blocked).
     Unreachable,
     /// The server answered with an error body.
@@ -39,6 +41,7 @@ impl ApiFailure {
 impl std::fmt::Display for ApiFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            ApiFailure::SignedOut => f.write_str("You are signed out. Sign in to go on."),
             ApiFailure::Unreachable => f.write_str("The Stratus server cannot be reached."),
             ApiFailure::Rejected { error, .. } => f.write_str(&error.message),
             ApiFailure::Unexpected { status } => {

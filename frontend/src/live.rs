@@ -119,7 +119,7 @@ impl Overview {
     async fn run(self, session: Session) {
         let mut backoff_ms: u32 = 500;
         while self.alive.get_value() {
-            let Some(token) = session.access_token() else {
+            let Ok(token) = session.token() else {
                 return;
             };
             if !self.loaded.get_untracked() {

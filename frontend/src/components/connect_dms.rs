@@ -31,7 +31,7 @@ pub fn ConnectDms(overview: Overview) -> impl IntoView {
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
         error.set(None);
-        let Some(token) = session.access_token() else {
+        let Ok(token) = session.token() else {
             return;
         };
         pending.set(true);

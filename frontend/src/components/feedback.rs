@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::api::ApiFailure;
+use crate::components::require_sign_in::SignInPrompt;
 
 /// The outcome of the last action shown to the user: `(is an error, text)`; `None` shows nothing.
 pub type Outcome = Option<(bool, String)>;
@@ -32,10 +33,15 @@ pub fn StatusLine(
     }
 }
 
-/// Says why data could not be loaded.
+/// Says why data could not be loaded; a signed-out visitor gets a way to sign in again.
 #[component]
 pub fn LoadFailure(failure: ApiFailure) -> impl IntoView {
-    view! { <p class="form-message form-error">{failure.to_string()}</p> }
+    match failure {
+        ApiFailure::SignedOut => view! { <SignInPrompt /> }.into_any(),
+        failure => {
+            view! { <p class="form-message form-error">{failure.to_string()}</p> }.into_any()
+        }
+    }
 }
 
 /// What a `<Suspense>` shows while its data loads: `<Suspense fallback=Loading>`.

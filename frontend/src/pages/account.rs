@@ -28,7 +28,7 @@ pub fn AccountPage() -> impl IntoView {
 fn AccountDetails() -> impl IntoView {
     let session = use_session();
     let account = LocalResource::new(move || async move {
-        let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
+        let token = session.token()?;
         api::account::me(&token).await
     });
     view! {
@@ -87,7 +87,7 @@ fn ChangePassword() -> impl IntoView {
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
         errors.clear();
-        let Some(token) = session.access_token() else {
+        let Ok(token) = session.token() else {
             return;
         };
         pending.set(true);
@@ -141,13 +141,13 @@ fn Sessions() -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
     let sessions = LocalResource::new(move || async move {
-        let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
+        let token = session.token()?;
         api::account::sessions(&token).await
     });
     let sign_out_everywhere = move |_| {
         let navigate = navigate.clone();
         spawn_local(async move {
-            if let Some(token) = session.access_token() {
+            if let Ok(token) = session.token() {
                 let _ = api::account::sign_out_everywhere(&token).await;
             }
             session.clear();
@@ -194,13 +194,13 @@ fn LinkedProviders() -> impl IntoView {
     let session = use_session();
     let message = RwSignal::new(None::<(bool, String)>);
     let identities = LocalResource::new(move || async move {
-        let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
+        let token = session.token()?;
         api::account::identities(&token).await
     });
     let unlink = move |identity_id: String| {
         message.set(None);
         spawn_local(async move {
-            let Some(token) = session.access_token() else {
+            let Ok(token) = session.token() else {
                 return;
             };
             match api::account::unlink_identity(&token, &identity_id).await {

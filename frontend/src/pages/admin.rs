@@ -152,7 +152,7 @@ fn OrganizationUsers(organization_id: String) -> impl IntoView {
     let members = LocalResource::new(move || {
         version.track();
         async move {
-            let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
+            let token = session.token()?;
             api::organizations::members(&token, &organization_id.get_value()).await
         }
     });
@@ -180,7 +180,7 @@ fn AddUser(
     let role = RwSignal::new(Role::Member.as_str().to_owned());
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
-        let Some(token) = session.access_token() else {
+        let Ok(token) = session.token() else {
             return;
         };
         let chosen = Role::parse(&role.get_untracked()).unwrap_or(Role::Member);
@@ -235,7 +235,7 @@ fn UserTable(
 ) -> impl IntoView {
     let session = use_session();
     let change_role = move |user_id: String, role: String| {
-        let Some(token) = session.access_token() else {
+        let Ok(token) = session.token() else {
             return;
         };
         let Some(role) = Role::parse(&role) else {
@@ -259,7 +259,7 @@ fn UserTable(
         });
     };
     let remove = move |user_id: String| {
-        let Some(token) = session.access_token() else {
+        let Ok(token) = session.token() else {
             return;
         };
         spawn_local(async move {
@@ -272,7 +272,7 @@ fn UserTable(
         });
     };
     let withdraw = move |invitation_id: String| {
-        let Some(token) = session.access_token() else {
+        let Ok(token) = session.token() else {
             return;
         };
         spawn_local(async move {

@@ -45,7 +45,7 @@ fn CollaborationApp() -> impl IntoView {
         version.track();
         let every = every_organization.get();
         async move {
-            let token = session.access_token().ok_or(ApiFailure::Unreachable)?;
+            let token = session.token()?;
             api::collaboration::projects(&token, every).await
         }
     });
@@ -100,7 +100,7 @@ pub fn act<T, F, Fut>(
     F: FnOnce(String) -> Fut,
     Fut: Future<Output = Result<T, ApiFailure>> + 'static,
 {
-    let Some(token) = session.access_token() else {
+    let Ok(token) = session.token() else {
         return;
     };
     let pending = call(token);

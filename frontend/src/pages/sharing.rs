@@ -33,7 +33,7 @@ fn SharingApp() -> impl IntoView {
     let data = LocalResource::new(move || {
         version.track();
         async move {
-            let token = session.access_token().ok_or(ApiFailure::Unreachable)?;
+            let token = session.token()?;
             let groups = api::sharing::dashboards(&token).await?;
             // The DMSs are needed only to share, so only when some organization allows it.
             let systems = if groups.iter().any(|group| group.can_manage) {

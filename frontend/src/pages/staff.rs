@@ -99,7 +99,7 @@ fn AccountSearch(console: Console) -> impl IntoView {
             let Some(q) = q else {
                 return Ok(None);
             };
-            let token = session.access_token().ok_or(ApiFailure::Unreachable)?;
+            let token = session.token()?;
             api::staff::accounts(&token, &q).await.map(Some)
         }
     });
@@ -220,7 +220,7 @@ fn LinkItem(
     let target = StoredValue::new((link.organization_id.clone(), user_id));
     let label = format!("Role of {email} in {}", link.organization_name);
     let change_role = move |role: String| {
-        let (Some(token), Some(role)) = (session.access_token(), Role::parse(&role)) else {
+        let (Ok(token), Some(role)) = (session.token(), Role::parse(&role)) else {
             return;
         };
         let (organization_id, user_id) = target.get_value();
@@ -239,7 +239,7 @@ fn LinkItem(
         });
     };
     let unlink = move |_| {
-        let Some(token) = session.access_token() else {
+        let Ok(token) = session.token() else {
             return;
         };
         let (organization_id, user_id) = target.get_value();
@@ -286,7 +286,7 @@ fn PendingRow(link: PendingLink, console: Console) -> impl IntoView {
     let session = use_session();
     let id = StoredValue::new(link.id.clone());
     let remove = move |_| {
-        let Some(token) = session.access_token() else {
+        let Ok(token) = session.token() else {
             return;
         };
         spawn_local(async move {
@@ -321,7 +321,7 @@ fn OrganizationPicker(
     let organizations = LocalResource::new(move || {
         console.version.track();
         async move {
-            let token = session.access_token().ok_or(ApiFailure::Unreachable)?;
+            let token = session.token()?;
             api::staff::organizations(&token).await
         }
     });
@@ -366,7 +366,7 @@ fn LinkForm(console: Console) -> impl IntoView {
     let role = RwSignal::new(Role::Member.as_str().to_owned());
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
-        let Some(token) = session.access_token() else {
+        let Ok(token) = session.token() else {
             return;
         };
         let chosen = Role::parse(&role.get_untracked()).unwrap_or(Role::Member);
@@ -421,7 +421,7 @@ fn CreateOrganizationForm(console: Console) -> impl IntoView {
     let owner_email = RwSignal::new(String::new());
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
-        let Some(token) = session.access_token() else {
+        let Ok(token) = session.token() else {
             return;
         };
         let (chosen_name, owner) = (name.get_untracked(), owner_email.get_untracked());
@@ -484,7 +484,7 @@ fn LegacyImport(console: Console) -> impl IntoView {
     let report = RwSignal::new(None::<ImportReport>);
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
-        let Some(token) = session.access_token() else {
+        let Ok(token) = session.token() else {
             return;
         };
         let text = csv.get_untracked();
@@ -566,7 +566,7 @@ fn AuditLog(console: Console) -> impl IntoView {
     let entries = LocalResource::new(move || {
         console.version.track();
         async move {
-            let token = session.access_token().ok_or(ApiFailure::Unreachable)?;
+            let token = session.token()?;
             api::staff::audit_log(&token).await
         }
     });

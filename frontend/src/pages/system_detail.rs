@@ -38,7 +38,7 @@ fn SystemDetailView() -> impl IntoView {
         let id = system_id();
         reload.track();
         async move {
-            let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
+            let token = session.token()?;
             let detail = api::systems::detail(&token, &id).await?;
             let organizations = api::organizations::list(&token).await?;
             Ok::<_, api::ApiFailure>((detail, organizations))
@@ -172,7 +172,7 @@ fn MyDmsAccount(system_id: String, linked: Option<String>, reload: RwSignal<u32>
     let message = RwSignal::new(None::<String>);
     let link = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
-        let Some(token) = session.access_token() else {
+        let Ok(token) = session.token() else {
             return;
         };
         spawn_local(async move {
@@ -185,7 +185,7 @@ fn MyDmsAccount(system_id: String, linked: Option<String>, reload: RwSignal<u32>
         });
     };
     let unlink = move |_| {
-        let Some(token) = session.access_token() else {
+        let Ok(token) = session.token() else {
             return;
         };
         spawn_local(async move {
@@ -238,7 +238,7 @@ pub fn Actions(
 
     let rename = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
-        let Some(token) = session.access_token() else {
+        let Ok(token) = session.token() else {
             return;
         };
         spawn_local(async move {
@@ -249,7 +249,7 @@ pub fn Actions(
         });
     };
     let connect_code = move |_| {
-        let Some(token) = session.access_token() else {
+        let Ok(token) = session.token() else {
             return;
         };
         spawn_local(async move {
@@ -260,7 +260,7 @@ pub fn Actions(
         });
     };
     let remove = move |_| {
-        let Some(token) = session.access_token() else {
+        let Ok(token) = session.token() else {
             return;
         };
         spawn_local(async move {

@@ -13,7 +13,7 @@ pub fn AuditLog(organization_id: String) -> impl IntoView {
     let session = use_session();
     let organization_id = StoredValue::new(organization_id);
     let entries = LocalResource::new(move || async move {
-        let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
+        let token = session.token()?;
         api::organizations::audit_log(&token, &organization_id.get_value()).await
     });
     view! {

@@ -17,7 +17,7 @@ pub fn OrganizationSettings(organization_id: String, role: Role) -> impl IntoVie
     let session = use_session();
     let organization_id = StoredValue::new(organization_id);
     let organization = LocalResource::new(move || async move {
-        let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
+        let token = session.token()?;
         api::organizations::get(&token, &organization_id.get_value()).await
     });
     view! {
@@ -47,7 +47,7 @@ fn SettingsForm(organization: Organization) -> impl IntoView {
     let message = RwSignal::new(None::<(bool, String)>);
     let save = move |event: SubmitEvent| {
         event.prevent_default();
-        let Some(token) = session.access_token() else {
+        let Ok(token) = session.token() else {
             return;
         };
         let update = UpdateOrganization {
@@ -96,7 +96,7 @@ fn DeleteOrganization(organization: Organization) -> impl IntoView {
     let message = RwSignal::new(None::<(bool, String)>);
     let delete = move |event: SubmitEvent| {
         event.prevent_default();
-        let Some(token) = session.access_token() else {
+        let Ok(token) = session.token() else {
             return;
         };
         spawn_local(async move {

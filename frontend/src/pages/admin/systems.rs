@@ -17,7 +17,7 @@ pub fn OrganizationSystems(organization_id: String) -> impl IntoView {
     let session = use_session();
     let organization_id = StoredValue::new(organization_id);
     let systems = LocalResource::new(move || async move {
-        let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
+        let token = session.token()?;
         let all = api::systems::list(&token).await?;
         Ok::<_, api::ApiFailure>(
             all.into_iter()
@@ -75,7 +75,7 @@ fn SystemAdmin(system_id: String) -> impl IntoView {
     let detail = LocalResource::new(move || {
         version.track();
         async move {
-            let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
+            let token = session.token()?;
             api::systems::detail(&token, &system_id.get_value()).await
         }
     });
@@ -115,7 +115,7 @@ fn RemoteAccessSwitch(
     let message = RwSignal::new(None::<(bool, String)>);
     let forced_off = remote_access.forced_off_by_organization;
     let toggle = move |event: leptos::ev::Event| {
-        let Some(token) = session.access_token() else {
+        let Ok(token) = session.token() else {
             return;
         };
         let settings = SystemSettings {
@@ -157,12 +157,12 @@ fn SystemUsers(system_id: String, my_role: Role) -> impl IntoView {
     let users = LocalResource::new(move || {
         version.track();
         async move {
-            let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
+            let token = session.token()?;
             api::systems::users(&token, &system_id.get_value()).await
         }
     });
     let set_role = move |user_id: String, choice: String| {
-        let Some(token) = session.access_token() else {
+        let Ok(token) = session.token() else {
             return;
         };
         // An empty choice means "the organization role applies".
