@@ -9,6 +9,16 @@ use crate::components::require_sign_in::SignInPrompt;
 /// The outcome of the last action shown to the user: `(is an error, text)`; `None` shows nothing.
 pub type Outcome = Option<(bool, String)>;
 
+/// A notice for a status line.
+pub fn notice(text: impl Into<String>) -> Outcome {
+    Some((false, text.into()))
+}
+
+/// Why something did not work, for a status line.
+pub fn failed(failure: &ApiFailure) -> Outcome {
+    Some((true, failure.to_string()))
+}
+
 /// Shows `message` (an error or a notice) in a status line tagged with `test_id`, so browser
 /// tests can tell one page's line from another's.
 #[component]

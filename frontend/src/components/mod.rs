@@ -10,5 +10,6 @@ pub mod local_time;
 pub mod organization_selector;
 pub mod provider_buttons;
 pub mod require_sign_in;
+pub mod role_options;
 pub mod state_icon;
 pub mod system_overview;
