@@ -8,9 +8,9 @@ use stratus_shared::api::organizations::System;
 use stratus_shared::api::sharing::{OrganizationSharedDashboards, ShareDashboard};
 
 use crate::api::{self, ApiFailure};
-use crate::components::feedback::{loaded, EmptyState, Loading};
+use crate::changes::Changes;
+use crate::components::feedback::{loaded, notice, EmptyState, Loading, StatusLine};
 use crate::components::require_sign_in::RequireSignIn;
-use crate::pages::collaboration::{act, Message, StatusMessage};
 use crate::session::use_session;
 
 /// What a person linked to no organization reads instead of dashboards.
@@ -29,9 +29,9 @@ pub fn SharingPage() -> impl IntoView {
 #[component]
 fn SharingApp() -> impl IntoView {
     let session = use_session();
-    let version = RwSignal::new(0u32);
+    let changes = Changes::new();
     let data = LocalResource::new(move || {
-        version.track();
+        changes.version.track();
         async move {
             let token = session.token()?;
             let groups = api::sharing::dashboards(&token).await?;
@@ -44,13 +44,11 @@ fn SharingApp() -> impl IntoView {
             Ok::<_, ApiFailure>((groups, systems))
         }
     });
-    let message: Message = RwSignal::new(None);
-    let reload = move || version.update(|v| *v += 1);
     view! {
         <div class="page">
             <h1>"DataMiner Sharing"</h1>
             <p class="lead">"Dashboards of your DMSs shared with people outside your organization."</p>
-            <StatusMessage message />
+            <StatusLine message=changes.message test_id="app-message" />
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     loaded(data.await, move |(groups, systems)| {
@@ -66,7 +64,7 @@ fn SharingApp() -> impl IntoView {
                                         .filter(|s| s.organization_id == group.organization_id)
                                         .cloned()
                                         .collect();
-                                    view! { <OrganizationDashboards group systems message on_change=reload /> }
+                                    view! { <OrganizationDashboards group systems changes /> }
                                 })
                                 .collect_view()
                                 .into_any()
@@ -82,10 +80,8 @@ fn SharingApp() -> impl IntoView {
 fn OrganizationDashboards(
     group: OrganizationSharedDashboards,
     systems: Vec<System>,
-    message: Message,
-    on_change: impl Fn() + Copy + 'static,
+    changes: Changes,
 ) -> impl IntoView {
-    let session = use_session();
     let OrganizationSharedDashboards {
         organization_id,
         organization_name,
@@ -94,22 +90,20 @@ fn OrganizationDashboards(
         ..
     } = group;
     let empty = dashboards.is_empty();
-    let unshare = move |dashboard_id: String| {
-        act(
-            session,
-            message,
-            on_change,
-            "No longer shared.",
-            move |token| async move { api::sharing::unshare(&token, &dashboard_id).await },
+    let unshare =
+        changes.action(
+            |token, dashboard_id: String| async move {
+                api::sharing::unshare(&token, &dashboard_id).await
+            },
+            |()| notice("No longer shared."),
         );
-    };
     view! {
         <section data-testid="organization-dashboards">
             <h2>{organization_name.clone()}</h2>
             {can_manage
                 .then(|| {
                     view! {
-                        <ShareForm organization_id=organization_id.clone() organization_name systems message on_change />
+                        <ShareForm organization_id=organization_id.clone() organization_name systems changes />
                     }
                 })}
             {if empty {
@@ -137,7 +131,7 @@ fn OrganizationDashboards(
                                             <td>{dashboard.shared_with}</td>
                                             {can_manage.then(|| view! {
                                                 <td>
-                                                    <button type="button" class="button button-quiet" on:click=move |_| unshare(id.clone())>
+                                                    <button type="button" class="button button-quiet" on:click=move |_| { unshare.dispatch(id.clone()); }>
                                                         "Stop sharing"
                                                     </button>
                                                 </td>
@@ -160,10 +154,8 @@ fn ShareForm(
     organization_id: String,
     organization_name: String,
     systems: Vec<System>,
-    message: Message,
-    on_change: impl Fn() + Copy + 'static,
+    changes: Changes,
 ) -> impl IntoView {
-    let session = use_session();
     if systems.is_empty() {
         return view! {
             <p class="muted">"Register a DMS in this organization to share its dashboards."</p>
@@ -171,6 +163,12 @@ fn ShareForm(
         .into_any();
     }
     let organization_id = StoredValue::new(organization_id);
+    let share = changes.action(
+        move |token, dashboard: ShareDashboard| async move {
+            api::sharing::share(&token, &organization_id.get_value(), &dashboard).await
+        },
+        |_| notice("Dashboard shared."),
+    );
     let name = RwSignal::new(String::new());
     let system_id = RwSignal::new(systems[0].id.clone());
     let shared_with = RwSignal::new(String::new());
@@ -182,15 +180,7 @@ fn ShareForm(
             shared_with: shared_with.get_untracked(),
         };
         name.set(String::new());
-        act(
-            session,
-            message,
-            on_change,
-            "Dashboard shared.",
-            move |token| async move {
-                api::sharing::share(&token, &organization_id.get_value(), &dashboard).await
-            },
-        );
+        share.dispatch(dashboard);
     };
     let id = move |field: &str| format!("share-{field}-{}", organization_id.get_value());
     view! {
