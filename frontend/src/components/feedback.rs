@@ -19,6 +19,36 @@ pub fn failed(failure: &ApiFailure) -> Outcome {
     Some((true, failure.to_string()))
 }
 
+/// What a status line shows for the latest run of `action`: `success` when it went through
+/// (nothing when `None`), or why it did not.
+pub fn outcome<I: 'static, T: 'static>(
+    action: Action<I, Result<T, ApiFailure>>,
+    success: Option<&'static str>,
+) -> Signal<Outcome> {
+    Signal::derive(move || {
+        action.value().with(|latest| match latest {
+            Some(Ok(_)) => success.map(notice).unwrap_or_default(),
+            Some(Err(failure)) => failed(failure),
+            None => None,
+        })
+    })
+}
+
+/// Says why the latest run of `action` failed, if it did.
+#[component]
+pub fn ActionError<I: 'static, T: 'static>(
+    action: Action<I, Result<T, ApiFailure>>,
+) -> impl IntoView {
+    move || {
+        action.value().with(|latest| match latest {
+            Some(Err(failure)) => {
+                Some(view! { <p class="form-message form-error">{failure.to_string()}</p> })
+            }
+            _ => None,
+        })
+    }
+}
+
 /// Shows `message` (an error or a notice) in a status line tagged with `test_id`, so browser
 /// tests can tell one page's line from another's.
 #[component]

@@ -7,6 +7,7 @@ pub mod form;
 pub mod health_status;
 pub mod layout;
 pub mod local_time;
+pub mod manage_system;
 pub mod organization_selector;
 pub mod provider_buttons;
 pub mod require_sign_in;
