@@ -6,9 +6,9 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 use stratus_shared::api::auth::{Account, AccountKind};
 
-use crate::api;
+use crate::api::{self, ApiFailure};
 use crate::components::app_tiles::LINK_NEEDED;
-use crate::components::feedback::{loaded, LoadFailure, Loading};
+use crate::components::feedback::{loaded, outcome, LoadFailure, Loading};
 use crate::components::form::{Field, FormMessage};
 use crate::components::require_sign_in::RequireSignIn;
 use crate::pages::forms::FormErrors;
@@ -83,22 +83,15 @@ fn ChangePassword() -> impl IntoView {
     let current = RwSignal::new(String::new());
     let new = RwSignal::new(String::new());
     let errors = FormErrors::new();
-    let pending = RwSignal::new(false);
-    let submit = move |event: SubmitEvent| {
-        event.prevent_default();
-        errors.clear();
-        let Ok(token) = session.token() else {
-            return;
-        };
-        pending.set(true);
-        spawn_local(async move {
-            match api::account::change_password(
-                &token,
-                current.get_untracked(),
-                new.get_untracked(),
-            )
-            .await
-            {
+    let change = Action::new_local(move |(current_password, new_password): &(String, String)| {
+        let (current_password, new_password) = (current_password.clone(), new_password.clone());
+        async move {
+            let changed: Result<(), ApiFailure> = async {
+                api::account::change_password(&session.token()?, current_password, new_password)
+                    .await
+            }
+            .await;
+            match changed {
                 Ok(()) => {
                     current.set(String::new());
                     new.set(String::new());
@@ -106,8 +99,13 @@ fn ChangePassword() -> impl IntoView {
                 }
                 Err(failure) => errors.show(&failure),
             }
-            pending.set(false);
-        });
+        }
+    });
+    let pending = change.pending();
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        errors.clear();
+        change.dispatch((current.get_untracked(), new.get_untracked()));
     };
     view! {
         <h2>"Change password"</h2>
@@ -192,26 +190,15 @@ fn Sessions() -> impl IntoView {
 #[component]
 fn LinkedProviders() -> impl IntoView {
     let session = use_session();
-    let message = RwSignal::new(None::<(bool, String)>);
-    let identities = LocalResource::new(move || async move {
-        let token = session.token()?;
-        api::account::identities(&token).await
+    let unlink = Action::new_local(move |identity_id: &String| {
+        let identity_id = identity_id.clone();
+        async move { api::account::unlink_identity(&session.token()?, &identity_id).await }
     });
-    let unlink = move |identity_id: String| {
-        message.set(None);
-        spawn_local(async move {
-            let Ok(token) = session.token() else {
-                return;
-            };
-            match api::account::unlink_identity(&token, &identity_id).await {
-                Ok(()) => {
-                    message.set(Some((false, "Unlinked.".into())));
-                    identities.refetch();
-                }
-                Err(failure) => message.set(Some((true, failure.to_string()))),
-            }
-        });
-    };
+    // Re-read after every unlink (a refused one changes nothing, and reading again says so).
+    let identities = LocalResource::new(move || {
+        unlink.version().track();
+        async move { api::account::identities(&session.token()?).await }
+    });
     view! {
         <h2>"Sign-in providers"</h2>
         <Suspense fallback=Loading>
@@ -240,7 +227,10 @@ fn LinkedProviders() -> impl IntoView {
                                                 <button
                                                     type="button"
                                                     class="button button-quiet"
-                                                    on:click=move |_| unlink(id.clone())
+                                                    on:click=move |_| {
+                                                        unlink.clear();
+                                                        unlink.dispatch(id.clone());
+                                                    }
                                                 >
                                                     "Unlink"
                                                 </button>
@@ -259,6 +249,6 @@ fn LinkedProviders() -> impl IntoView {
                 }
             })}
         </Suspense>
-        <FormMessage message />
+        <FormMessage message=outcome(unlink, Some("Unlinked.")) />
     }
 }

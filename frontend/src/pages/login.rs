@@ -22,18 +22,14 @@ pub fn Login() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let errors = FormErrors::new();
-    let pending = RwSignal::new(false);
     let unverified = RwSignal::new(false);
 
-    let submit = move |event: SubmitEvent| {
-        event.prevent_default();
-        errors.clear();
-        unverified.set(false);
-        pending.set(true);
+    let sign_in = Action::new_local(move |(email, password): &(String, String)| {
+        let (email, password) = (email.clone(), password.clone());
         let navigate = navigate.clone();
         let next = safe_next(query.read_untracked().get("next"));
-        spawn_local(async move {
-            match api::auth::login(email.get_untracked(), password.get_untracked()).await {
+        async move {
+            match api::auth::login(email, password).await {
                 Ok(grant) => {
                     session.set(grant);
                     navigate(&next, Default::default());
@@ -43,8 +39,14 @@ pub fn Login() -> impl IntoView {
                     errors.show(&failure);
                 }
             }
-            pending.set(false);
-        });
+        }
+    });
+    let pending = sign_in.pending();
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        errors.clear();
+        unverified.set(false);
+        sign_in.dispatch((email.get_untracked(), password.get_untracked()));
     };
 
     let resend = move |_| {

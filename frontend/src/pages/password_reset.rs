@@ -2,7 +2,6 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 
 use crate::api;
@@ -14,18 +13,20 @@ use crate::pages::forms::{take_fragment_token, FormErrors};
 pub fn ForgotPassword() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let errors = FormErrors::new();
-    let pending = RwSignal::new(false);
-    let submit = move |event: SubmitEvent| {
-        event.prevent_default();
-        errors.clear();
-        pending.set(true);
-        spawn_local(async move {
-            match api::auth::forgot_password(email.get_untracked()).await {
+    let send_link = Action::new_local(move |email: &String| {
+        let email = email.clone();
+        async move {
+            match api::auth::forgot_password(email).await {
                 Ok(notice) => errors.notice(notice.message),
                 Err(failure) => errors.show(&failure),
             }
-            pending.set(false);
-        });
+        }
+    });
+    let pending = send_link.pending();
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        errors.clear();
+        send_link.dispatch(email.get_untracked());
     };
     view! {
         <div class="page narrow">
@@ -58,25 +59,26 @@ pub fn ResetPassword() -> impl IntoView {
     let token = StoredValue::new(take_fragment_token());
     let password = RwSignal::new(String::new());
     let errors = FormErrors::new();
-    let pending = RwSignal::new(false);
     let done = RwSignal::new(false);
-    let submit = move |event: SubmitEvent| {
-        event.prevent_default();
-        errors.clear();
-        let Some(token) = token.get_value() else {
-            return;
-        };
-        pending.set(true);
-        spawn_local(async move {
-            match api::auth::reset_password(token, password.get_untracked()).await {
+    let reset = Action::new_local(move |(token, password): &(String, String)| {
+        let (token, password) = (token.clone(), password.clone());
+        async move {
+            match api::auth::reset_password(token, password).await {
                 Ok(notice) => {
                     done.set(true);
                     errors.notice(notice.message);
                 }
                 Err(failure) => errors.show(&failure),
             }
-            pending.set(false);
-        });
+        }
+    });
+    let pending = reset.pending();
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        errors.clear();
+        if let Some(token) = token.get_value() {
+            reset.dispatch((token, password.get_untracked()));
+        }
     };
     view! {
         <div class="page narrow">

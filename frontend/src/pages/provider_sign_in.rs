@@ -3,13 +3,13 @@
 //! before linking, and the plain-words error page.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 use stratus_shared::api::oidc::{ProviderSummary, SignInFailure};
 
-use crate::api;
+use crate::api::{self, ApiFailure};
+use crate::components::feedback::outcome;
 use crate::components::form::FormMessage;
 use crate::pages::forms::take_fragment_token;
 use crate::pages::login::Login;
@@ -115,7 +115,7 @@ pub fn SignInError() -> impl IntoView {
 
 #[component]
 fn AdminConsentSteps(
-    providers: LocalResource<Result<Vec<ProviderSummary>, api::ApiFailure>>,
+    providers: LocalResource<Result<Vec<ProviderSummary>, ApiFailure>>,
     provider: Signal<String>,
 ) -> impl IntoView {
     view! {
@@ -153,24 +153,21 @@ pub fn LinkIdentity() -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
     let token = StoredValue::new(take_fragment_token());
-    let message = RwSignal::new(None::<(bool, String)>);
-    let pending = RwSignal::new(false);
-    let confirm = move |_| {
-        let Some(token) = token.get_value() else {
-            return;
-        };
-        pending.set(true);
+    let link = Action::new_local(move |token: &String| {
+        let token = token.clone();
         let navigate = navigate.clone();
-        spawn_local(async move {
-            match api::auth::link_identity(token).await {
-                Ok(grant) => {
-                    session.set(grant);
-                    navigate("/account", Default::default());
-                }
-                Err(failure) => message.set(Some((true, failure.to_string()))),
-            }
-            pending.set(false);
-        });
+        async move {
+            let grant = api::auth::link_identity(token).await?;
+            session.set(grant);
+            navigate("/account", Default::default());
+            Ok::<_, ApiFailure>(())
+        }
+    });
+    let pending = link.pending();
+    let confirm = move |_| {
+        if let Some(token) = token.get_value() {
+            link.dispatch(token);
+        }
     };
     view! {
         <div class="page narrow">
@@ -179,7 +176,7 @@ pub fn LinkIdentity() -> impl IntoView {
                 "Confirm to link the provider you just signed in with to your Stratus account. \
                  This works in the browser where you signed in with the provider."
             </p>
-            <FormMessage message />
+            <FormMessage message=outcome(link, None) />
             <button
                 type="button"
                 class="button"

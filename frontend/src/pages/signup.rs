@@ -2,7 +2,6 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use stratus_shared::email::EmailAddress;
 use stratus_shared::password::NewPassword;
@@ -23,7 +22,6 @@ pub fn Signup() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let errors = FormErrors::new();
-    let pending = RwSignal::new(false);
     let done = RwSignal::new(false);
 
     let nudge = Signal::derive(move || {
@@ -33,6 +31,19 @@ pub fn Signup() -> impl IntoView {
             .map(|_| CORPORATE_NUDGE.to_owned())
     });
 
+    let sign_up = Action::new_local(move |(email, password): &(String, String)| {
+        let (email, password) = (email.clone(), password.clone());
+        async move {
+            match api::auth::signup(email, password).await {
+                Ok(notice) => {
+                    done.set(true);
+                    errors.notice(notice.message);
+                }
+                Err(failure) => errors.show(&failure),
+            }
+        }
+    });
+    let pending = sign_up.pending();
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
         errors.clear();
@@ -44,17 +55,7 @@ pub fn Signup() -> impl IntoView {
         if let Err(error) = NewPassword::parse(&password.get_untracked(), parsed.as_str()) {
             return errors.password.set(Some(error.to_string()));
         }
-        pending.set(true);
-        spawn_local(async move {
-            match api::auth::signup(email.get_untracked(), password.get_untracked()).await {
-                Ok(notice) => {
-                    done.set(true);
-                    errors.notice(notice.message);
-                }
-                Err(failure) => errors.show(&failure),
-            }
-            pending.set(false);
-        });
+        sign_up.dispatch((email.get_untracked(), password.get_untracked()));
     };
 
     view! {

@@ -2,7 +2,6 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
@@ -19,26 +18,27 @@ pub fn VerifyEmail() -> impl IntoView {
     let token = StoredValue::new(take_fragment_token());
     let password = RwSignal::new(String::new());
     let errors = FormErrors::new();
-    let pending = RwSignal::new(false);
 
-    let submit = move |event: SubmitEvent| {
-        event.prevent_default();
-        errors.clear();
-        let Some(token) = token.get_value() else {
-            return;
-        };
-        pending.set(true);
+    let verify = Action::new_local(move |(token, password): &(String, String)| {
+        let (token, password) = (token.clone(), password.clone());
         let navigate = navigate.clone();
-        spawn_local(async move {
-            match api::auth::verify_email(token, password.get_untracked()).await {
+        async move {
+            match api::auth::verify_email(token, password).await {
                 Ok(grant) => {
                     session.set(grant);
                     navigate("/", Default::default());
                 }
                 Err(failure) => errors.show(&failure),
             }
-            pending.set(false);
-        });
+        }
+    });
+    let pending = verify.pending();
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        errors.clear();
+        if let Some(token) = token.get_value() {
+            verify.dispatch((token, password.get_untracked()));
+        }
     };
 
     // The token is read once, when the page opens: no need for a reactive switch.
