@@ -57,22 +57,7 @@ pub fn ConnectDms(overview: Overview) -> impl IntoView {
     view! {
         <form class="connect-form" on:submit=submit>
             <h3>"Connect a DataMiner System"</h3>
-            <label for="connect-organization">"Organization"</label>
-            <select id="connect-organization" bind:value=organization>
-                {move || {
-                    overview
-                        .organizations
-                        .get()
-                        .into_iter()
-                        .map(|o| view! { <option value=o.id>{o.name}</option> })
-                        .collect_view()
-                }}
-                <option value=NEW_ORGANIZATION>"A new organization…"</option>
-            </select>
-            <Show when=move || organization.get() == NEW_ORGANIZATION>
-                <label for="connect-organization-name">"Name of the new organization"</label>
-                <input id="connect-organization-name" bind:value=organization_name required=true />
-            </Show>
+            <OrganizationChoice overview organization organization_name />
             <label for="connect-name">"DMS name"</label>
             <input id="connect-name" bind:value=name required=true maxlength="100" />
             <p class="field-error" role="alert">{error}</p>
@@ -80,6 +65,33 @@ pub fn ConnectDms(overview: Overview) -> impl IntoView {
                 "Get a connect code"
             </button>
         </form>
+    }
+}
+
+/// Which organization the DMS joins: one of mine, or a new one named here.
+#[component]
+fn OrganizationChoice(
+    overview: Overview,
+    organization: RwSignal<String>,
+    organization_name: RwSignal<String>,
+) -> impl IntoView {
+    view! {
+        <label for="connect-organization">"Organization"</label>
+        <select id="connect-organization" bind:value=organization>
+            {move || {
+                overview
+                    .organizations
+                    .get()
+                    .into_iter()
+                    .map(|o| view! { <option value=o.id>{o.name}</option> })
+                    .collect_view()
+            }}
+            <option value=NEW_ORGANIZATION>"A new organization…"</option>
+        </select>
+        <Show when=move || organization.get() == NEW_ORGANIZATION>
+            <label for="connect-organization-name">"Name of the new organization"</label>
+            <input id="connect-organization-name" bind:value=organization_name required=true />
+        </Show>
     }
 }
 

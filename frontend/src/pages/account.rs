@@ -4,11 +4,12 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
-use stratus_shared::api::auth::{Account, AccountKind};
+use stratus_shared::api::auth::{Account, AccountKind, SessionSummary};
+use stratus_shared::api::oidc::LinkedIdentity;
 
 use crate::api::{self, ApiFailure};
 use crate::components::app_tiles::LINK_NEEDED;
-use crate::components::feedback::{loaded, outcome, LoadFailure, Loading};
+use crate::components::feedback::{loaded, outcome, Loading};
 use crate::components::form::{Field, FormMessage};
 use crate::components::require_sign_in::RequireSignIn;
 use crate::pages::forms::FormErrors;
@@ -138,10 +139,8 @@ fn ChangePassword() -> impl IntoView {
 fn Sessions() -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
-    let sessions = LocalResource::new(move || async move {
-        let token = session.token()?;
-        api::account::sessions(&token).await
-    });
+    let sessions =
+        LocalResource::new(move || async move { api::account::sessions(&session.token()?).await });
     let sign_out_everywhere = move |_| {
         let navigate = navigate.clone();
         spawn_local(async move {
@@ -156,34 +155,23 @@ fn Sessions() -> impl IntoView {
         <h2>"Where you are signed in"</h2>
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
-                match sessions.await {
-                    Ok(list) => {
-                        view! {
-                            <ul class="sessions">
-                                {list
-                                    .into_iter()
-                                    .map(|s| {
-                                        let since = s.created_at.format("%Y-%m-%d %H:%M UTC").to_string();
-                                        view! {
-                                            <li>
-                                                {s.user_agent.unwrap_or_else(|| "Unknown browser".into())}
-                                                <span class="muted">" — since " {since}</span>
-                                                {s.current.then(|| view! { <strong>" (this browser)"</strong> })}
-                                            </li>
-                                        }
-                                    })
-                                    .collect_view()}
-                            </ul>
-                        }
-                            .into_any()
-                    }
-                    Err(failure) => view! { <LoadFailure failure /> }.into_any(),
-                }
+                loaded(sessions.await, |list| view! { <ul class="sessions">{list.into_iter().map(session_item).collect_view()}</ul> })
             })}
         </Suspense>
         <button type="button" class="button button-danger" on:click=sign_out_everywhere>
             "Sign out everywhere"
         </button>
+    }
+}
+
+fn session_item(s: SessionSummary) -> impl IntoView {
+    let since = s.created_at.format("%Y-%m-%d %H:%M UTC").to_string();
+    view! {
+        <li>
+            {s.user_agent.unwrap_or_else(|| "Unknown browser".into())}
+            <span class="muted">" — since " {since}</span>
+            {s.current.then(|| view! { <strong>" (this browser)"</strong> })}
+        </li>
     }
 }
 
@@ -203,52 +191,47 @@ fn LinkedProviders() -> impl IntoView {
         <h2>"Sign-in providers"</h2>
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
-                match identities.await {
-                    Ok(list) if list.is_empty() => {
-                        view! {
-                            <p class="muted" data-testid="no-providers">
-                                "No provider is linked. You sign in with your password."
-                            </p>
-                        }
-                            .into_any()
-                    }
-                    Ok(list) => {
-                        view! {
-                            <ul class="identities" data-testid="linked-providers">
-                                {list
-                                    .into_iter()
-                                    .map(|identity| {
-                                        let id = identity.id.clone();
-                                        view! {
-                                            <li>
-                                                <strong>{identity.provider_name}</strong>
-                                                " — " {identity.email}
-                                                " "
-                                                <button
-                                                    type="button"
-                                                    class="button button-quiet"
-                                                    on:click=move |_| {
-                                                        unlink.clear();
-                                                        unlink.dispatch(id.clone());
-                                                    }
-                                                >
-                                                    "Unlink"
-                                                </button>
-                                            </li>
-                                        }
-                                    })
-                                    .collect_view()}
-                            </ul>
-                        }
-                            .into_any()
-                    }
-                    Err(failure) => {
-                        view! { <LoadFailure failure /> }
-                            .into_any()
-                    }
-                }
+                loaded(identities.await, |list| view! { <IdentityList list unlink /> })
             })}
         </Suspense>
         <FormMessage message=outcome(unlink, Some("Unlinked.")) />
     }
+}
+
+#[component]
+fn IdentityList(
+    list: Vec<LinkedIdentity>,
+    unlink: Action<String, Result<(), ApiFailure>>,
+) -> impl IntoView {
+    if list.is_empty() {
+        return view! {
+            <p class="muted" data-testid="no-providers">
+                "No provider is linked. You sign in with your password."
+            </p>
+        }
+        .into_any();
+    }
+    let item = move |identity: LinkedIdentity| {
+        let id = identity.id.clone();
+        let unlink_this = move |_| {
+            unlink.clear();
+            unlink.dispatch(id.clone());
+        };
+        view! {
+            <li>
+                <strong>{identity.provider_name}</strong>
+                " — " {identity.email}
+                " "
+                <button type="button" class="button button-quiet" on:click=unlink_this>
+                    "Unlink"
+                </button>
+            </li>
+        }
+    };
+    view! {
+        <ul class="identities" data-testid="linked-providers">
+            {list.into_iter().map(item).collect_view()}
+        </ul>
+    }
+    .into_any()
 }

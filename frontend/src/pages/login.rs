@@ -16,6 +16,25 @@ use crate::session::use_session;
 /// The sign-in page.
 #[component]
 pub fn Login() -> impl IntoView {
+    view! {
+        <div class="page narrow">
+            <h1>"Sign in"</h1>
+            <p class="muted">
+                "Customers and partners use their corporate email address; guests any address."
+            </p>
+            <SignInForm />
+            <ProviderButtons />
+            <p>
+                <A href="/forgot-password">"Forgot your password?"</A>
+            </p>
+            <p>"No account yet? " <A href="/signup">"Create one"</A></p>
+        </div>
+    }
+}
+
+/// Email and password; signed in, the visitor goes on to `?next=` (a path of this site).
+#[component]
+fn SignInForm() -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
     let query = use_query_map();
@@ -23,7 +42,6 @@ pub fn Login() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let errors = FormErrors::new();
     let unverified = RwSignal::new(false);
-
     let sign_in = Action::new_local(move |(email, password): &(String, String)| {
         let (email, password) = (email.clone(), password.clone());
         let navigate = navigate.clone();
@@ -48,7 +66,38 @@ pub fn Login() -> impl IntoView {
         unverified.set(false);
         sign_in.dispatch((email.get_untracked(), password.get_untracked()));
     };
+    view! {
+        <form on:submit=submit novalidate=true>
+            <Field
+                id="email"
+                label="Email address"
+                kind="email"
+                autocomplete="username"
+                value=email
+                error=errors.email
+            />
+            <Field
+                id="password"
+                label="Password"
+                kind="password"
+                autocomplete="current-password"
+                value=password
+                error=errors.password
+            />
+            <FormMessage message=errors.form />
+            <Show when=move || unverified.get()>
+                <ResendVerification email errors />
+            </Show>
+            <button type="submit" class="button" disabled=move || pending.get()>
+                {move || if pending.get() { "Signing in…" } else { "Sign in" }}
+            </button>
+        </form>
+    }
+}
 
+/// Offered when the address is not verified yet: mails a new verification link.
+#[component]
+fn ResendVerification(email: RwSignal<String>, errors: FormErrors) -> impl IntoView {
     let resend = move |_| {
         spawn_local(async move {
             match api::auth::resend_verification(email.get_untracked()).await {
@@ -57,45 +106,9 @@ pub fn Login() -> impl IntoView {
             }
         });
     };
-
     view! {
-        <div class="page narrow">
-            <h1>"Sign in"</h1>
-            <p class="muted">
-                "Customers and partners use their corporate email address; guests any address."
-            </p>
-            <form on:submit=submit novalidate=true>
-                <Field
-                    id="email"
-                    label="Email address"
-                    kind="email"
-                    autocomplete="username"
-                    value=email
-                    error=errors.email
-                />
-                <Field
-                    id="password"
-                    label="Password"
-                    kind="password"
-                    autocomplete="current-password"
-                    value=password
-                    error=errors.password
-                />
-                <FormMessage message=errors.form />
-                <Show when=move || unverified.get()>
-                    <button type="button" class="button button-quiet" on:click=resend>
-                        "Send me a new verification link"
-                    </button>
-                </Show>
-                <button type="submit" class="button" disabled=move || pending.get()>
-                    {move || if pending.get() { "Signing in…" } else { "Sign in" }}
-                </button>
-            </form>
-            <ProviderButtons />
-            <p>
-                <A href="/forgot-password">"Forgot your password?"</A>
-            </p>
-            <p>"No account yet? " <A href="/signup">"Create one"</A></p>
-        </div>
+        <button type="button" class="button button-quiet" on:click=resend>
+            "Send me a new verification link"
+        </button>
     }
 }

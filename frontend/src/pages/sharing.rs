@@ -5,7 +5,7 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use stratus_shared::api::organizations::System;
-use stratus_shared::api::sharing::{OrganizationSharedDashboards, ShareDashboard};
+use stratus_shared::api::sharing::{OrganizationSharedDashboards, ShareDashboard, SharedDashboard};
 
 use crate::api::{self, ApiFailure};
 use crate::changes::Changes;
@@ -89,14 +89,6 @@ fn OrganizationDashboards(
         dashboards,
         ..
     } = group;
-    let empty = dashboards.is_empty();
-    let unshare =
-        changes.action(
-            |token, dashboard_id: String| async move {
-                api::sharing::unshare(&token, &dashboard_id).await
-            },
-            |()| notice("No longer shared."),
-        );
     view! {
         <section data-testid="organization-dashboards">
             <h2>{organization_name.clone()}</h2>
@@ -106,46 +98,57 @@ fn OrganizationDashboards(
                         <ShareForm organization_id=organization_id.clone() organization_name systems changes />
                     }
                 })}
-            {if empty {
+            {if dashboards.is_empty() {
                 view! { <p class="muted">"Nothing is shared yet."</p> }.into_any()
             } else {
-                view! {
-                    <table class="users">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Dashboard"</th>
-                                <th scope="col">"DMS"</th>
-                                <th scope="col">"Shared with"</th>
-                                {can_manage.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {dashboards
-                                .into_iter()
-                                .map(|dashboard| {
-                                    let id = dashboard.id.clone();
-                                    view! {
-                                        <tr data-testid="shared-dashboard">
-                                            <td>{dashboard.name}</td>
-                                            <td>{dashboard.system_name}</td>
-                                            <td>{dashboard.shared_with}</td>
-                                            {can_manage.then(|| view! {
-                                                <td>
-                                                    <button type="button" class="button button-quiet" on:click=move |_| { unshare.dispatch(id.clone()); }>
-                                                        "Stop sharing"
-                                                    </button>
-                                                </td>
-                                            })}
-                                        </tr>
-                                    }
-                                })
-                                .collect_view()}
-                        </tbody>
-                    </table>
-                }
-                    .into_any()
+                view! { <DashboardTable dashboards can_manage changes /> }.into_any()
             }}
         </section>
+    }
+}
+
+#[component]
+fn DashboardTable(
+    dashboards: Vec<SharedDashboard>,
+    can_manage: bool,
+    changes: Changes,
+) -> impl IntoView {
+    let unshare =
+        changes.action(
+            |token, dashboard_id: String| async move {
+                api::sharing::unshare(&token, &dashboard_id).await
+            },
+            |()| notice("No longer shared."),
+        );
+    let row = move |dashboard: SharedDashboard| {
+        let id = dashboard.id.clone();
+        view! {
+            <tr data-testid="shared-dashboard">
+                <td>{dashboard.name}</td>
+                <td>{dashboard.system_name}</td>
+                <td>{dashboard.shared_with}</td>
+                {can_manage.then(|| view! {
+                    <td>
+                        <button type="button" class="button button-quiet" on:click=move |_| { unshare.dispatch(id.clone()); }>
+                            "Stop sharing"
+                        </button>
+                    </td>
+                })}
+            </tr>
+        }
+    };
+    view! {
+        <table class="users">
+            <thead>
+                <tr>
+                    <th scope="col">"Dashboard"</th>
+                    <th scope="col">"DMS"</th>
+                    <th scope="col">"Shared with"</th>
+                    {can_manage.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
+                </tr>
+            </thead>
+            <tbody>{dashboards.into_iter().map(row).collect_view()}</tbody>
+        </table>
     }
 }
 
