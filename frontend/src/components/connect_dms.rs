@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use stratus_shared::api::organizations::ConnectCode;
 
 use crate::api::{self, ApiFailure};
+use crate::components::feedback::{latest, running};
 use crate::components::local_time::local_time;
 use crate::live::Overview;
 use crate::session::{use_session, Session};
@@ -46,13 +47,10 @@ pub fn ConnectDms(overview: Overview) -> impl IntoView {
         connect.clear();
         connect.dispatch((organization.get_untracked(), name.get_untracked()));
     };
-    let error = move || {
-        connect.value().with(|latest| match latest {
-            Some(Err(failure)) => Some(failure.to_string()),
-            _ => None,
-        })
-    };
-    let pending = connect.pending();
+    let error = latest(connect, |result| {
+        result.as_ref().err().map(ToString::to_string)
+    });
+    let pending = running(connect);
 
     view! {
         <form class="connect-form" on:submit=submit>
@@ -61,7 +59,7 @@ pub fn ConnectDms(overview: Overview) -> impl IntoView {
             <label for="connect-name">"DMS name"</label>
             <input id="connect-name" bind:value=name required=true maxlength="100" />
             <p class="field-error" role="alert">{error}</p>
-            <button type="submit" class="button" disabled=move || pending.get()>
+            <button type="submit" class="button" disabled=pending>
                 "Get a connect code"
             </button>
         </form>

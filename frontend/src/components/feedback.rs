@@ -19,19 +19,41 @@ pub fn failed(failure: &ApiFailure) -> Outcome {
     Some((true, failure.to_string()))
 }
 
+// An action can outlive the view that started it: signing in navigates away, registering the
+// first DMS swaps the empty overview for the list. Its last change then reaches the old view's
+// readers once more, after that view's signals are gone. So the readers below take the
+// action's state once, up front, and read it with `try_`: a signal that is gone reads as nothing.
+
+/// Whether `action` is running, e.g. for a button's `disabled`.
+pub fn running<I: 'static, O: 'static>(action: Action<I, O>) -> impl Fn() -> bool + Copy {
+    let pending = action.pending();
+    move || pending.try_get().unwrap_or(false)
+}
+
+/// The latest answer of `action` as `read` sees it; `None` before the first answer.
+pub fn latest<I: 'static, O: 'static, U>(
+    action: Action<I, O>,
+    read: impl Fn(&O) -> Option<U> + Copy,
+) -> impl Fn() -> Option<U> + Copy {
+    let value = action.value();
+    move || {
+        value
+            .try_with(|latest| latest.as_ref().and_then(read))
+            .flatten()
+    }
+}
+
 /// What a status line shows for the latest run of `action`: `success` when it went through
 /// (nothing when `None`), or why it did not.
 pub fn outcome<I: 'static, T: 'static>(
     action: Action<I, Result<T, ApiFailure>>,
     success: Option<&'static str>,
 ) -> Signal<Outcome> {
-    Signal::derive(move || {
-        action.value().with(|latest| match latest {
-            Some(Ok(_)) => success.map(notice).unwrap_or_default(),
-            Some(Err(failure)) => failed(failure),
-            None => None,
-        })
-    })
+    let latest = latest(action, move |result| match result {
+        Ok(_) => success.and_then(notice),
+        Err(failure) => failed(failure),
+    });
+    Signal::derive(latest)
 }
 
 /// Says why the latest run of `action` failed, if it did.
@@ -39,14 +61,10 @@ pub fn outcome<I: 'static, T: 'static>(
 pub fn ActionError<I: 'static, T: 'static>(
     action: Action<I, Result<T, ApiFailure>>,
 ) -> impl IntoView {
-    move || {
-        action.value().with(|latest| match latest {
-            Some(Err(failure)) => {
-                Some(view! { <p class="form-message form-error">{failure.to_string()}</p> })
-            }
-            _ => None,
-        })
-    }
+    let failure = latest(action, |result| {
+        result.as_ref().err().map(ToString::to_string)
+    });
+    move || failure().map(|text| view! { <p class="form-message form-error">{text}</p> })
 }
 
 /// Shows `message` (an error or a notice) in a status line tagged with `test_id`, so browser
@@ -58,7 +76,8 @@ pub fn StatusLine(
     test_id: &'static str,
 ) -> impl IntoView {
     move || {
-        message.get().map(|(is_error, text)| {
+        // `try_get`: the line may be read once more after its page is gone (see `running`).
+        message.try_get().flatten().map(|(is_error, text)| {
             let class = if is_error {
                 "form-message form-error"
             } else {

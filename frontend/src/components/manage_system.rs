@@ -7,7 +7,7 @@ use leptos_router::hooks::use_navigate;
 use stratus_shared::api::organizations::Role;
 
 use crate::api::{self, ApiFailure};
-use crate::components::feedback::ActionError;
+use crate::components::feedback::{latest, ActionError};
 use crate::session::use_session;
 
 /// Rename (Owners and Admins; `reload` is bumped after), new connect code (Owners) and
@@ -73,12 +73,9 @@ fn ReplaceConnectCode(id: StoredValue<String>) -> impl IntoView {
     let new_code = Action::new_local(move |_: &()| async move {
         api::systems::new_connect_code(&session.token()?, &id.get_value()).await
     });
-    let code = move || {
-        new_code.value().with(|latest| match latest {
-            Some(Ok(created)) => Some(created.code.clone()),
-            _ => None,
-        })
-    };
+    let code = latest(new_code, |result| {
+        result.as_ref().ok().map(|created| created.code.clone())
+    });
     view! {
         <p>
             <button type="button" class="button button-quiet" on:click=move |_| { new_code.dispatch(()); }>

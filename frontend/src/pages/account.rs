@@ -9,7 +9,7 @@ use stratus_shared::api::oidc::LinkedIdentity;
 
 use crate::api::{self, ApiFailure};
 use crate::components::app_tiles::LINK_NEEDED;
-use crate::components::feedback::{loaded, outcome, Loading};
+use crate::components::feedback::{loaded, outcome, running, Loading};
 use crate::components::form::{Field, FormMessage};
 use crate::components::require_sign_in::RequireSignIn;
 use crate::pages::forms::FormErrors;
@@ -102,7 +102,7 @@ fn ChangePassword() -> impl IntoView {
             }
         }
     });
-    let pending = change.pending();
+    let pending = running(change);
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
         errors.clear();
@@ -128,7 +128,7 @@ fn ChangePassword() -> impl IntoView {
                 error=errors.password
             />
             <FormMessage message=errors.form />
-            <button type="submit" class="button" disabled=move || pending.get()>
+            <button type="submit" class="button" disabled=pending>
                 "Change password"
             </button>
         </form>
@@ -183,8 +183,9 @@ fn LinkedProviders() -> impl IntoView {
         async move { api::account::unlink_identity(&session.token()?, &identity_id).await }
     });
     // Re-read after every unlink (a refused one changes nothing, and reading again says so).
+    let unlinked = unlink.version();
     let identities = LocalResource::new(move || {
-        unlink.version().track();
+        unlinked.track();
         async move { api::account::identities(&session.token()?).await }
     });
     view! {

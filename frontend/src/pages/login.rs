@@ -8,6 +8,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use stratus_shared::ErrorCode;
 
 use crate::api;
+use crate::components::feedback::running;
 use crate::components::form::{Field, FormMessage};
 use crate::components::provider_buttons::ProviderButtons;
 use crate::pages::forms::{safe_next, FormErrors};
@@ -59,7 +60,7 @@ fn SignInForm() -> impl IntoView {
             }
         }
     });
-    let pending = sign_in.pending();
+    let pending = running(sign_in);
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
         errors.clear();
@@ -88,8 +89,8 @@ fn SignInForm() -> impl IntoView {
             <Show when=move || unverified.get()>
                 <ResendVerification email errors />
             </Show>
-            <button type="submit" class="button" disabled=move || pending.get()>
-                {move || if pending.get() { "Signing in…" } else { "Sign in" }}
+            <button type="submit" class="button" disabled=pending>
+                {move || if pending() { "Signing in…" } else { "Sign in" }}
             </button>
         </form>
     }

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api;
+use crate::components::feedback::running;
 use crate::components::form::{Field, FormMessage};
 use crate::pages::forms::{take_fragment_token, FormErrors};
 
@@ -22,7 +23,7 @@ pub fn ForgotPassword() -> impl IntoView {
             }
         }
     });
-    let pending = send_link.pending();
+    let pending = running(send_link);
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
         errors.clear();
@@ -42,7 +43,7 @@ pub fn ForgotPassword() -> impl IntoView {
                     error=errors.email
                 />
                 <FormMessage message=errors.form />
-                <button type="submit" class="button" disabled=move || pending.get()>
+                <button type="submit" class="button" disabled=pending>
                     "Send the link"
                 </button>
             </form>
@@ -72,7 +73,7 @@ pub fn ResetPassword() -> impl IntoView {
             }
         }
     });
-    let pending = reset.pending();
+    let pending = running(reset);
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
         errors.clear();
@@ -107,7 +108,7 @@ pub fn ResetPassword() -> impl IntoView {
                         hint="At least 10 characters. Choosing it signs you out everywhere."
                     />
                     <FormMessage message=errors.form />
-                    <button type="submit" class="button" disabled=move || pending.get()>
+                    <button type="submit" class="button" disabled=pending>
                         "Save the new password"
                     </button>
                 </form>

@@ -9,7 +9,7 @@ use leptos_router::NavigateOptions;
 use stratus_shared::api::oidc::{ProviderSummary, SignInFailure};
 
 use crate::api::{self, ApiFailure};
-use crate::components::feedback::outcome;
+use crate::components::feedback::{outcome, running};
 use crate::components::form::FormMessage;
 use crate::pages::forms::take_fragment_token;
 use crate::pages::login::Login;
@@ -163,7 +163,7 @@ pub fn LinkIdentity() -> impl IntoView {
             Ok::<_, ApiFailure>(())
         }
     });
-    let pending = link.pending();
+    let pending = running(link);
     let confirm = move |_| {
         if let Some(token) = token.get_value() {
             link.dispatch(token);
@@ -181,7 +181,7 @@ pub fn LinkIdentity() -> impl IntoView {
                 type="button"
                 class="button"
                 on:click=confirm
-                disabled=move || pending.get() || token.with_value(Option::is_none)
+                disabled=move || pending() || token.with_value(Option::is_none)
             >
                 "Link and sign in"
             </button>

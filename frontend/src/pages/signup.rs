@@ -7,6 +7,7 @@ use stratus_shared::email::EmailAddress;
 use stratus_shared::password::NewPassword;
 
 use crate::api;
+use crate::components::feedback::running;
 use crate::components::form::{Field, FormMessage};
 use crate::pages::forms::FormErrors;
 
@@ -69,7 +70,7 @@ fn SignUpForm(errors: FormErrors, done: RwSignal<bool>) -> impl IntoView {
             }
         }
     });
-    let pending = sign_up.pending();
+    let pending = running(sign_up);
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
         errors.clear();
@@ -99,8 +100,8 @@ fn SignUpForm(errors: FormErrors, done: RwSignal<bool>) -> impl IntoView {
                 hint="At least 10 characters. A few words strung together work well."
             />
             <FormMessage message=errors.form />
-            <button type="submit" class="button" disabled=move || pending.get()>
-                {move || if pending.get() { "Creating…" } else { "Create account" }}
+            <button type="submit" class="button" disabled=pending>
+                {move || if pending() { "Creating…" } else { "Create account" }}
             </button>
         </form>
     }

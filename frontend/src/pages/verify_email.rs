@@ -6,6 +6,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
 use crate::api;
+use crate::components::feedback::running;
 use crate::components::form::{Field, FormMessage};
 use crate::pages::forms::{take_fragment_token, FormErrors};
 use crate::session::use_session;
@@ -54,7 +55,7 @@ fn VerifyForm(token: String) -> impl IntoView {
             }
         }
     });
-    let pending = verify.pending();
+    let pending = running(verify);
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
         errors.clear();
@@ -72,7 +73,7 @@ fn VerifyForm(token: String) -> impl IntoView {
                 error=errors.password
             />
             <FormMessage message=errors.form />
-            <button type="submit" class="button" disabled=move || pending.get()>
+            <button type="submit" class="button" disabled=pending>
                 "Verify and sign in"
             </button>
         </form>
