@@ -85,7 +85,7 @@ pub struct Overview {
     pub new_code: RwSignal<Option<(String, stratus_shared::api::organizations::ConnectCode)>>,
     by_id: StoredValue<HashMap<String, SystemRow>>,
     last_event_id: StoredValue<Option<String>>,
-    /// Bumped when the overview goes away, so its stream loop ends.
+    /// Set to false when the overview goes away, so its stream loop ends (see `is_open`).
     alive: StoredValue<bool>,
 }
 
@@ -116,10 +116,17 @@ impl Overview {
         overview
     }
 
+    /// Whether the page showing the overview is still there. Once it is gone so are its
+    /// values, yet the stream can still deliver an event (or a reload answer) after that: every
+    /// step after an `await` asks this first.
+    fn is_open(&self) -> bool {
+        self.alive.try_get_value().unwrap_or(false)
+    }
+
     async fn run(self, session: Session) {
         let mut backoff_ms: u32 = 500;
-        while self.alive.get_value() {
-            let Some(token) = session.access_token() else {
+        while self.is_open() {
+            let Ok(token) = session.token() else {
                 return;
             };
             if !self.loaded.get_untracked() {
@@ -128,13 +135,16 @@ impl Overview {
                         self.status.set(StreamStatus::Unreachable);
                     }
                 }
+                if !self.is_open() {
+                    return;
+                }
             }
             match self.stream(&token).await {
                 // The server ended the stream (e.g. it is restarting): reconnect at once.
                 Ok(()) => backoff_ms = 500,
                 Err(StreamError::Unauthorized) => {
                     // The access token expired under the stream: renew it, then go on.
-                    match api::refresh().await {
+                    match api::auth::refresh().await {
                         Ok(grant) => session.set(grant),
                         Err(_) => {
                             session.clear();
@@ -147,7 +157,7 @@ impl Overview {
                 }
                 Err(StreamError::Dropped) => {}
             }
-            if !self.alive.get_value() {
+            if !self.is_open() {
                 return;
             }
             if self.status.get_untracked() != StreamStatus::Unreachable {
@@ -160,8 +170,8 @@ impl Overview {
 
     /// Loads the organizations and DMS list afresh.
     pub async fn reload(&self, token: &str) -> Result<(), api::ApiFailure> {
-        let organizations = api::organizations(token).await?;
-        let systems = api::systems(token).await?;
+        let organizations = api::organizations::list(token).await?;
+        let systems = api::systems::list(token).await?;
         self.organizations.set(organizations);
         let rows: Vec<SystemRow> = systems.into_iter().map(SystemRow::from_system).collect();
         self.by_id.set_value(
@@ -179,13 +189,13 @@ impl Overview {
         let reader = open_stream(token, self.last_event_id.get_value().as_deref()).await?;
         let mut buffer: Vec<u8> = Vec::new();
         loop {
-            if !self.alive.get_value() {
-                let _ = reader.cancel();
-                return Ok(());
-            }
             let chunk = JsFuture::from(reader.read())
                 .await
                 .map_err(|_| StreamError::Dropped)?;
+            if !self.is_open() {
+                let _ = reader.cancel();
+                return Ok(());
+            }
             let done = Reflect::get(&chunk, &JsValue::from_str("done"))
                 .ok()
                 .and_then(|value| value.as_bool())
@@ -203,6 +213,10 @@ impl Overview {
                 let raw: Vec<u8> = buffer.drain(..end + 2).collect();
                 let event = parse_event(&String::from_utf8_lossy(&raw));
                 self.handle(event, token).await;
+                if !self.is_open() {
+                    let _ = reader.cancel();
+                    return Ok(());
+                }
             }
         }
     }
@@ -223,6 +237,9 @@ impl Overview {
                     let listed = snapshot.systems.len() != self.rows.with_untracked(Vec::len);
                     if snapshot.changed || unknown || listed {
                         let _ = self.reload(token).await;
+                        if !self.is_open() {
+                            return;
+                        }
                     }
                     for state in &snapshot.systems {
                         self.apply(state);
@@ -239,7 +256,9 @@ impl Overview {
                     } else {
                         // A DMS registered since the list was loaded.
                         let _ = self.reload(token).await;
-                        self.apply(&state);
+                        if self.is_open() {
+                            self.apply(&state);
+                        }
                     }
                 }
             }

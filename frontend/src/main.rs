@@ -2,6 +2,7 @@
 
 mod api;
 mod app;
+mod changes;
 mod components;
 mod live;
 mod pages;

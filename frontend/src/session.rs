@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use stratus_shared::api::auth::{Account, SessionGrant};
 
-use crate::api;
+use crate::api::{self, ApiFailure};
 
 /// Refresh this long before the access token expires.
 const REFRESH_MARGIN_MS: i64 = 60_000;
@@ -32,7 +32,7 @@ impl Session {
         };
         provide_context(session);
         spawn_local(async move {
-            match api::refresh().await {
+            match api::auth::refresh().await {
                 Ok(grant) => session.set(grant),
                 Err(_) => session.grant.set(None),
             }
@@ -52,10 +52,14 @@ impl Session {
             .with(|grant| grant.as_ref().map(|g| g.account.clone()))
     }
 
-    /// The current access token, if signed in.
-    pub fn access_token(&self) -> Option<String> {
+    /// The current access token, or `SignedOut` when no one is signed in (any more). Pages
+    /// show that failure as a prompt to sign in, and `RequireSignIn` sends the visitor to
+    /// `/login` as soon as the session ends, so a call that needs a token never says the
+    /// server is unreachable when the truth is that nobody is signed in.
+    pub fn token(&self) -> Result<String, ApiFailure> {
         self.grant
             .with_untracked(|grant| grant.as_ref().map(|g| g.access_token.clone()))
+            .ok_or(ApiFailure::SignedOut)
     }
 
     /// Takes a new grant (after sign-in or refresh) and schedules the next silent refresh.
@@ -73,7 +77,7 @@ impl Session {
                     return;
                 }
                 spawn_local(async move {
-                    match api::refresh().await {
+                    match api::auth::refresh().await {
                         Ok(grant) => session.set(grant),
                         Err(_) => session.clear(),
                     }
@@ -85,10 +89,10 @@ impl Session {
 
     /// Reads the account again (after something changed it, e.g. a new organization).
     pub async fn reload_account(&self) {
-        let Some(token) = self.access_token() else {
+        let Ok(token) = self.token() else {
             return;
         };
-        if let Ok(account) = api::me(&token).await {
+        if let Ok(account) = api::account::me(&token).await {
             self.grant.update(|grant| {
                 if let Some(grant) = grant {
                     grant.account = account;
@@ -106,7 +110,7 @@ impl Session {
     /// Signs out on the server, then locally.
     pub async fn sign_out(&self) {
         // Even if the server cannot be reached, this browser forgets the session.
-        let _ = api::logout().await;
+        let _ = api::auth::logout().await;
         self.clear();
     }
 

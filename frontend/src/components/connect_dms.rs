@@ -3,12 +3,13 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
+use stratus_shared::api::organizations::ConnectCode;
 
-use crate::api;
-use crate::components::system_overview::local_time;
+use crate::api::{self, ApiFailure};
+use crate::components::feedback::{latest, running};
+use crate::components::local_time::local_time;
 use crate::live::Overview;
-use crate::session::use_session;
+use crate::session::{use_session, Session};
 
 /// Value of the organization choice that means "create a new organization".
 const NEW_ORGANIZATION: &str = "";
@@ -25,71 +26,94 @@ pub fn ConnectDms(overview: Overview) -> impl IntoView {
     );
     let organization_name = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let pending = RwSignal::new(false);
-
+    let connect = Action::new_local(move |(organization_id, dms_name): &(String, String)| {
+        let (organization_id, dms_name) = (organization_id.clone(), dms_name.clone());
+        async move {
+            let created = register(
+                session,
+                overview,
+                organization_id,
+                organization_name,
+                &dms_name,
+            )
+            .await?;
+            name.set(String::new());
+            overview.new_code.set(Some((dms_name, created)));
+            Ok::<_, ApiFailure>(())
+        }
+    });
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
-        error.set(None);
-        let Some(token) = session.access_token() else {
-            return;
-        };
-        pending.set(true);
-        spawn_local(async move {
-            let result = async {
-                let mut organization_id = organization.get_untracked();
-                if organization_id == NEW_ORGANIZATION {
-                    let created =
-                        api::create_organization(&token, organization_name.get_untracked()).await?;
-                    organization_id = created.id;
-                    // The account is now a member: its kind and tiles change.
-                    session.reload_account().await;
-                }
-                let dms_name = name.get_untracked();
-                let created =
-                    api::create_system(&token, &organization_id, dms_name.clone()).await?;
-                let _ = overview.reload(&token).await;
-                Ok::<_, api::ApiFailure>((dms_name, created.connect_code))
-            }
-            .await;
-            match result {
-                Ok(created) => {
-                    name.set(String::new());
-                    overview.new_code.set(Some(created));
-                }
-                Err(failure) => error.set(Some(failure.to_string())),
-            }
-            pending.set(false);
-        });
+        connect.clear();
+        connect.dispatch((organization.get_untracked(), name.get_untracked()));
     };
+    let error = latest(connect, |result| {
+        result.as_ref().err().map(ToString::to_string)
+    });
+    let pending = running(connect);
 
     view! {
         <form class="connect-form" on:submit=submit>
             <h3>"Connect a DataMiner System"</h3>
-            <label for="connect-organization">"Organization"</label>
-            <select id="connect-organization" bind:value=organization>
-                {move || {
-                    overview
-                        .organizations
-                        .get()
-                        .into_iter()
-                        .map(|o| view! { <option value=o.id>{o.name}</option> })
-                        .collect_view()
-                }}
-                <option value=NEW_ORGANIZATION>"A new organization…"</option>
-            </select>
-            <Show when=move || organization.get() == NEW_ORGANIZATION>
-                <label for="connect-organization-name">"Name of the new organization"</label>
-                <input id="connect-organization-name" bind:value=organization_name required=true />
-            </Show>
+            <OrganizationChoice overview organization organization_name />
             <label for="connect-name">"DMS name"</label>
             <input id="connect-name" bind:value=name required=true maxlength="100" />
-            <p class="field-error" role="alert">{move || error.get()}</p>
-            <button type="submit" class="button" disabled=move || pending.get()>
+            <p class="field-error" role="alert">{error}</p>
+            <button type="submit" class="button" disabled=pending>
                 "Get a connect code"
             </button>
         </form>
     }
+}
+
+/// Which organization the DMS joins: one of mine, or a new one named here.
+#[component]
+fn OrganizationChoice(
+    overview: Overview,
+    organization: RwSignal<String>,
+    organization_name: RwSignal<String>,
+) -> impl IntoView {
+    view! {
+        <label for="connect-organization">"Organization"</label>
+        <select id="connect-organization" bind:value=organization>
+            {move || {
+                overview
+                    .organizations
+                    .get()
+                    .into_iter()
+                    .map(|o| view! { <option value=o.id>{o.name}</option> })
+                    .collect_view()
+            }}
+            <option value=NEW_ORGANIZATION>"A new organization…"</option>
+        </select>
+        <Show when=move || organization.get() == NEW_ORGANIZATION>
+            <label for="connect-organization-name">"Name of the new organization"</label>
+            <input id="connect-organization-name" bind:value=organization_name required=true />
+        </Show>
+    }
+}
+
+/// Registers the DMS `dms_name` in `organization_id`, or first in a new organization named
+/// by `organization_name`, and reloads the overview; answers the DMS's connect code.
+async fn register(
+    session: Session,
+    overview: Overview,
+    organization_id: String,
+    organization_name: RwSignal<String>,
+    dms_name: &str,
+) -> Result<ConnectCode, ApiFailure> {
+    let token = session.token()?;
+    let organization_id = if organization_id == NEW_ORGANIZATION {
+        let created = api::organizations::create(&token, organization_name.get_untracked()).await?;
+        // The account is now a member: its kind and tiles change.
+        session.reload_account().await;
+        created.id
+    } else {
+        organization_id
+    };
+    let created = api::systems::create(&token, &organization_id, dms_name.to_owned()).await?;
+    let _ = overview.reload(&token).await;
+    Ok(created.connect_code)
 }
 
 /// The connect code just issued, shown once above the overview.

@@ -7,18 +7,9 @@ use stratus_shared::api::organizations::Organization;
 use stratus_shared::ConnectionState;
 
 use crate::components::connect_dms::{ConnectDms, NewConnectCode};
+use crate::components::local_time::local_time;
 use crate::components::state_icon::{last_online_text, state_class, StateIcon};
 use crate::live::{Overview, StreamStatus, SystemRow};
-
-/// The exact local date and time of a UTC instant, as the browser formats it.
-pub fn local_time(at: chrono::DateTime<chrono::Utc>) -> String {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
-        at.timestamp_millis() as f64
-    ));
-    date.to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED)
-        .as_string()
-        .unwrap_or_default()
-}
 
 /// The overview section of the home page.
 #[component]

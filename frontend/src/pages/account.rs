@@ -4,11 +4,12 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
-use stratus_shared::api::auth::{Account, AccountKind};
+use stratus_shared::api::auth::{Account, AccountKind, SessionSummary};
+use stratus_shared::api::oidc::LinkedIdentity;
 
-use crate::api;
+use crate::api::{self, ApiFailure};
 use crate::components::app_tiles::LINK_NEEDED;
-use crate::components::feedback::{loaded, LoadFailure, Loading};
+use crate::components::feedback::{loaded, outcome, running, Loading};
 use crate::components::form::{Field, FormMessage};
 use crate::components::require_sign_in::RequireSignIn;
 use crate::pages::forms::FormErrors;
@@ -28,8 +29,8 @@ pub fn AccountPage() -> impl IntoView {
 fn AccountDetails() -> impl IntoView {
     let session = use_session();
     let account = LocalResource::new(move || async move {
-        let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
-        api::me(&token).await
+        let token = session.token()?;
+        api::account::me(&token).await
     });
     view! {
         <div class="page narrow">
@@ -83,16 +84,15 @@ fn ChangePassword() -> impl IntoView {
     let current = RwSignal::new(String::new());
     let new = RwSignal::new(String::new());
     let errors = FormErrors::new();
-    let pending = RwSignal::new(false);
-    let submit = move |event: SubmitEvent| {
-        event.prevent_default();
-        errors.clear();
-        let Some(token) = session.access_token() else {
-            return;
-        };
-        pending.set(true);
-        spawn_local(async move {
-            match api::change_password(&token, current.get_untracked(), new.get_untracked()).await {
+    let change = Action::new_local(move |(current_password, new_password): &(String, String)| {
+        let (current_password, new_password) = (current_password.clone(), new_password.clone());
+        async move {
+            let changed: Result<(), ApiFailure> = async {
+                api::account::change_password(&session.token()?, current_password, new_password)
+                    .await
+            }
+            .await;
+            match changed {
                 Ok(()) => {
                     current.set(String::new());
                     new.set(String::new());
@@ -100,8 +100,13 @@ fn ChangePassword() -> impl IntoView {
                 }
                 Err(failure) => errors.show(&failure),
             }
-            pending.set(false);
-        });
+        }
+    });
+    let pending = running(change);
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        errors.clear();
+        change.dispatch((current.get_untracked(), new.get_untracked()));
     };
     view! {
         <h2>"Change password"</h2>
@@ -123,7 +128,7 @@ fn ChangePassword() -> impl IntoView {
                 error=errors.password
             />
             <FormMessage message=errors.form />
-            <button type="submit" class="button" disabled=move || pending.get()>
+            <button type="submit" class="button" disabled=pending>
                 "Change password"
             </button>
         </form>
@@ -134,15 +139,13 @@ fn ChangePassword() -> impl IntoView {
 fn Sessions() -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
-    let sessions = LocalResource::new(move || async move {
-        let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
-        api::sessions(&token).await
-    });
+    let sessions =
+        LocalResource::new(move || async move { api::account::sessions(&session.token()?).await });
     let sign_out_everywhere = move |_| {
         let navigate = navigate.clone();
         spawn_local(async move {
-            if let Some(token) = session.access_token() {
-                let _ = api::sign_out_everywhere(&token).await;
+            if let Ok(token) = session.token() {
+                let _ = api::account::sign_out_everywhere(&token).await;
             }
             session.clear();
             navigate("/login", Default::default());
@@ -152,29 +155,7 @@ fn Sessions() -> impl IntoView {
         <h2>"Where you are signed in"</h2>
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
-                match sessions.await {
-                    Ok(list) => {
-                        view! {
-                            <ul class="sessions">
-                                {list
-                                    .into_iter()
-                                    .map(|s| {
-                                        let since = s.created_at.format("%Y-%m-%d %H:%M UTC").to_string();
-                                        view! {
-                                            <li>
-                                                {s.user_agent.unwrap_or_else(|| "Unknown browser".into())}
-                                                <span class="muted">" — since " {since}</span>
-                                                {s.current.then(|| view! { <strong>" (this browser)"</strong> })}
-                                            </li>
-                                        }
-                                    })
-                                    .collect_view()}
-                            </ul>
-                        }
-                            .into_any()
-                    }
-                    Err(failure) => view! { <LoadFailure failure /> }.into_any(),
-                }
+                loaded(sessions.await, |list| view! { <ul class="sessions">{list.into_iter().map(session_item).collect_view()}</ul> })
             })}
         </Suspense>
         <button type="button" class="button button-danger" on:click=sign_out_everywhere>
@@ -183,76 +164,75 @@ fn Sessions() -> impl IntoView {
     }
 }
 
+fn session_item(s: SessionSummary) -> impl IntoView {
+    let since = s.created_at.format("%Y-%m-%d %H:%M UTC").to_string();
+    view! {
+        <li>
+            {s.user_agent.unwrap_or_else(|| "Unknown browser".into())}
+            <span class="muted">" — since " {since}</span>
+            {s.current.then(|| view! { <strong>" (this browser)"</strong> })}
+        </li>
+    }
+}
+
 #[component]
 fn LinkedProviders() -> impl IntoView {
     let session = use_session();
-    let message = RwSignal::new(None::<(bool, String)>);
-    let identities = LocalResource::new(move || async move {
-        let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
-        api::identities(&token).await
+    let unlink = Action::new_local(move |identity_id: &String| {
+        let identity_id = identity_id.clone();
+        async move { api::account::unlink_identity(&session.token()?, &identity_id).await }
     });
-    let unlink = move |identity_id: String| {
-        message.set(None);
-        spawn_local(async move {
-            let Some(token) = session.access_token() else {
-                return;
-            };
-            match api::unlink_identity(&token, &identity_id).await {
-                Ok(()) => {
-                    message.set(Some((false, "Unlinked.".into())));
-                    identities.refetch();
-                }
-                Err(failure) => message.set(Some((true, failure.to_string()))),
-            }
-        });
-    };
+    // Re-read after every unlink (a refused one changes nothing, and reading again says so).
+    let unlinked = unlink.version();
+    let identities = LocalResource::new(move || {
+        unlinked.track();
+        async move { api::account::identities(&session.token()?).await }
+    });
     view! {
         <h2>"Sign-in providers"</h2>
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
-                match identities.await {
-                    Ok(list) if list.is_empty() => {
-                        view! {
-                            <p class="muted" data-testid="no-providers">
-                                "No provider is linked. You sign in with your password."
-                            </p>
-                        }
-                            .into_any()
-                    }
-                    Ok(list) => {
-                        view! {
-                            <ul class="identities" data-testid="linked-providers">
-                                {list
-                                    .into_iter()
-                                    .map(|identity| {
-                                        let id = identity.id.clone();
-                                        view! {
-                                            <li>
-                                                <strong>{identity.provider_name}</strong>
-                                                " — " {identity.email}
-                                                " "
-                                                <button
-                                                    type="button"
-                                                    class="button button-quiet"
-                                                    on:click=move |_| unlink(id.clone())
-                                                >
-                                                    "Unlink"
-                                                </button>
-                                            </li>
-                                        }
-                                    })
-                                    .collect_view()}
-                            </ul>
-                        }
-                            .into_any()
-                    }
-                    Err(failure) => {
-                        view! { <LoadFailure failure /> }
-                            .into_any()
-                    }
-                }
+                loaded(identities.await, |list| view! { <IdentityList list unlink /> })
             })}
         </Suspense>
-        <FormMessage message />
+        <FormMessage message=outcome(unlink, Some("Unlinked.")) />
     }
+}
+
+#[component]
+fn IdentityList(
+    list: Vec<LinkedIdentity>,
+    unlink: Action<String, Result<(), ApiFailure>>,
+) -> impl IntoView {
+    if list.is_empty() {
+        return view! {
+            <p class="muted" data-testid="no-providers">
+                "No provider is linked. You sign in with your password."
+            </p>
+        }
+        .into_any();
+    }
+    let item = move |identity: LinkedIdentity| {
+        let id = identity.id.clone();
+        let unlink_this = move |_| {
+            unlink.clear();
+            unlink.dispatch(id.clone());
+        };
+        view! {
+            <li>
+                <strong>{identity.provider_name}</strong>
+                " — " {identity.email}
+                " "
+                <button type="button" class="button button-quiet" on:click=unlink_this>
+                    "Unlink"
+                </button>
+            </li>
+        }
+    };
+    view! {
+        <ul class="identities" data-testid="linked-providers">
+            {list.into_iter().map(item).collect_view()}
+        </ul>
+    }
+    .into_any()
 }

@@ -48,10 +48,9 @@ pub fn CatalogPage() -> impl IntoView {
         );
     };
     let go_search = go.clone();
-    let categories = LocalResource::new(api::catalog_categories);
     let items = LocalResource::new(move || {
         let (search, category) = (search_in_url.get(), category.get());
-        async move { api::catalog(&search, &category).await }
+        async move { api::catalog::search(&search, &category).await }
     });
     view! {
         <div class="page">
@@ -77,19 +76,7 @@ pub fn CatalogPage() -> impl IntoView {
                     on:change=move |event| go(search.get_untracked(), event_target_value(&event))
                 >
                     <option value="">"All categories"</option>
-                    <Suspense fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            categories
-                                .await
-                                .unwrap_or_default()
-                                .into_iter()
-                                .map(|name| {
-                                    let selected = name == category.get_untracked();
-                                    view! { <option value=name.clone() selected=selected>{name.clone()}</option> }
-                                })
-                                .collect_view()
-                        })}
-                    </Suspense>
+                    <CategoryOptions chosen=category />
                 </select>
             </div>
             <Suspense fallback=Loading>
@@ -98,6 +85,27 @@ pub fn CatalogPage() -> impl IntoView {
                 })}
             </Suspense>
         </div>
+    }
+}
+
+/// The catalog's categories as `<option>`s, `chosen` selected.
+#[component]
+fn CategoryOptions(chosen: Memo<String>) -> impl IntoView {
+    let categories = LocalResource::new(api::catalog::categories);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                categories
+                    .await
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|name| {
+                        let selected = name == chosen.get_untracked();
+                        view! { <option value=name.clone() selected=selected>{name.clone()}</option> }
+                    })
+                    .collect_view()
+            })}
+        </Suspense>
     }
 }
 

@@ -2,27 +2,22 @@
 //! tasks; Owners, Admins and staff create and edit them, Members read; a guest gets an
 //! explanation and no data.
 
-use std::future::Future;
-
 use chrono::NaiveDate;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use stratus_shared::api::collaboration::{
     CreateProject, CreateTask, OrganizationProjects, Project, ProjectStatus, Task, TaskStatus,
     UpdateProject, UpdateTask,
 };
 
-use crate::api::{self, ApiFailure};
-use crate::components::feedback::{loaded, EmptyState, Loading, Outcome, StatusLine};
+use crate::api;
+use crate::changes::Changes;
+use crate::components::feedback::{loaded, notice, EmptyState, Loading, StatusLine};
 use crate::components::require_sign_in::RequireSignIn;
-use crate::session::{use_session, Session};
+use crate::session::use_session;
 
 /// What a person linked to no organization reads instead of projects.
 pub const GUEST_EXPLANATION: &str = "Project Collaboration shows your organization's projects once your account is linked to an organization; ask your organization's admin or Skyline to link you.";
-
-/// A message under the page title: (is an error, text).
-pub type Message = RwSignal<Outcome>;
 
 /// The Project Collaboration app (signed-in users).
 #[component]
@@ -37,25 +32,20 @@ pub fn CollaborationPage() -> impl IntoView {
 #[component]
 fn CollaborationApp() -> impl IntoView {
     let session = use_session();
-    let version = RwSignal::new(0u32);
+    let changes = Changes::new();
     // Platform staff may look after every organization's projects, not only their own.
     let every_organization = RwSignal::new(false);
     let is_staff = move || session.account().is_some_and(|account| account.is_staff);
     let groups = LocalResource::new(move || {
-        version.track();
+        changes.version.track();
         let every = every_organization.get();
-        async move {
-            let token = session.access_token().ok_or(ApiFailure::Unreachable)?;
-            api::my_projects(&token, every).await
-        }
+        async move { api::collaboration::projects(&session.token()?, every).await }
     });
-    let message: Message = RwSignal::new(None);
-    let reload = move || version.update(|v| *v += 1);
     view! {
         <div class="page">
             <h1>"Project Collaboration"</h1>
             <p class="lead">"Your organization's projects with Skyline: status, dates and tasks."</p>
-            <StatusMessage message />
+            <StatusLine message=changes.message test_id="app-message" />
             <Show when=is_staff>
                 <label class="checkbox">
                     <input type="checkbox" data-testid="every-organization" bind:checked=every_organization />
@@ -71,7 +61,7 @@ fn CollaborationApp() -> impl IntoView {
                         } else {
                             groups
                                 .into_iter()
-                                .map(|group| view! { <OrganizationProjectList group message on_change=reload /> })
+                                .map(|group| view! { <OrganizationProjectList group changes /> })
                                 .collect_view()
                                 .into_any()
                         }
@@ -80,37 +70,6 @@ fn CollaborationApp() -> impl IntoView {
             </Suspense>
         </div>
     }
-}
-
-/// The page's success or error line.
-#[component]
-pub fn StatusMessage(message: Message) -> impl IntoView {
-    view! { <StatusLine message test_id="app-message" /> }
-}
-
-/// Runs an API call with the session's token; reports a failure in `message`, and reloads
-/// the page's data either way (a refused change shows what is really stored).
-pub fn act<T, F, Fut>(
-    session: Session,
-    message: Message,
-    on_change: impl Fn() + 'static,
-    success: &'static str,
-    call: F,
-) where
-    F: FnOnce(String) -> Fut,
-    Fut: Future<Output = Result<T, ApiFailure>> + 'static,
-{
-    let Some(token) = session.access_token() else {
-        return;
-    };
-    let pending = call(token);
-    spawn_local(async move {
-        match pending.await {
-            Ok(_) => message.set(Some((false, success.to_owned()))),
-            Err(failure) => message.set(Some((true, failure.to_string()))),
-        }
-        on_change();
-    });
 }
 
 fn parse_date(raw: &str) -> Option<NaiveDate> {
@@ -127,11 +86,7 @@ fn dates_text(start: Option<NaiveDate>, due: Option<NaiveDate>) -> String {
 }
 
 #[component]
-fn OrganizationProjectList(
-    group: OrganizationProjects,
-    message: Message,
-    on_change: impl Fn() + Copy + 'static,
-) -> impl IntoView {
+fn OrganizationProjectList(group: OrganizationProjects, changes: Changes) -> impl IntoView {
     let OrganizationProjects {
         organization_id,
         organization_name,
@@ -143,24 +98,25 @@ fn OrganizationProjectList(
     view! {
         <section class="organization-projects" data-testid="organization-projects">
             <h2>{organization_name}</h2>
-            {can_manage.then(|| view! { <NewProject organization_id=organization_id.clone() message on_change /> })}
+            {can_manage.then(|| view! { <NewProject organization_id=organization_id.clone() changes /> })}
             {empty.then(|| view! { <p class="muted">"No projects yet."</p> })}
             {projects
                 .into_iter()
-                .map(|project| view! { <ProjectCard project can_manage message on_change /> })
+                .map(|project| view! { <ProjectCard project can_manage changes /> })
                 .collect_view()}
         </section>
     }
 }
 
 #[component]
-fn NewProject(
-    organization_id: String,
-    message: Message,
-    on_change: impl Fn() + Copy + 'static,
-) -> impl IntoView {
-    let session = use_session();
+fn NewProject(organization_id: String, changes: Changes) -> impl IntoView {
     let organization_id = StoredValue::new(organization_id);
+    let create = changes.action(
+        move |token, project: CreateProject| async move {
+            api::collaboration::create_project(&token, &organization_id.get_value(), &project).await
+        },
+        |_| notice("Project created."),
+    );
     let name = RwSignal::new(String::new());
     let start = RwSignal::new(String::new());
     let due = RwSignal::new(String::new());
@@ -173,15 +129,7 @@ fn NewProject(
             due_date: parse_date(&due.get_untracked()),
         };
         name.set(String::new());
-        act(
-            session,
-            message,
-            on_change,
-            "Project created.",
-            move |token| async move {
-                api::create_project(&token, &organization_id.get_value(), &project).await
-            },
-        );
+        create.dispatch(project);
     };
     let id = move |field: &str| format!("new-project-{field}-{}", organization_id.get_value());
     view! {
@@ -198,12 +146,7 @@ fn NewProject(
 }
 
 #[component]
-fn ProjectCard(
-    project: Project,
-    can_manage: bool,
-    message: Message,
-    on_change: impl Fn() + Copy + 'static,
-) -> impl IntoView {
+fn ProjectCard(project: Project, can_manage: bool, changes: Changes) -> impl IntoView {
     let Project {
         id,
         name,
@@ -225,15 +168,15 @@ fn ProjectCard(
             <ul class="tasks">
                 {tasks
                     .into_iter()
-                    .map(|task| view! { <TaskRow task can_manage message on_change /> })
+                    .map(|task| view! { <TaskRow task can_manage changes /> })
                     .collect_view()}
             </ul>
             {empty.then(|| view! { <p class="muted">"No tasks yet."</p> })}
             {can_manage
                 .then(|| {
                     view! {
-                        <NewTask project_id message on_change />
-                        <EditProject project message on_change />
+                        <NewTask project_id changes />
+                        <EditProject project changes />
                     }
                 })}
         </article>
@@ -241,41 +184,30 @@ fn ProjectCard(
 }
 
 #[component]
-fn TaskRow(
-    task: Task,
-    can_manage: bool,
-    message: Message,
-    on_change: impl Fn() + Copy + 'static,
-) -> impl IntoView {
-    let session = use_session();
+fn TaskRow(task: Task, can_manage: bool, changes: Changes) -> impl IntoView {
     let Task {
         id, title, status, ..
     } = task;
     let task_id = StoredValue::new(id);
+    let update = changes.action(
+        move |token, change: UpdateTask| async move {
+            api::collaboration::update_task(&token, &task_id.get_value(), &change).await
+        },
+        |_| notice("Task updated."),
+    );
+    let remove = changes.action(
+        move |token, ()| async move {
+            api::collaboration::delete_task(&token, &task_id.get_value()).await
+        },
+        |()| notice("Task deleted."),
+    );
     let change_status = move |value: String| {
-        let Some(status) = TaskStatus::parse(&value) else {
-            return;
-        };
-        let change = UpdateTask {
-            status: Some(status),
-            ..Default::default()
-        };
-        act(
-            session,
-            message,
-            on_change,
-            "Task updated.",
-            move |token| async move { api::update_task(&token, &task_id.get_value(), &change).await },
-        );
-    };
-    let remove = move |_| {
-        act(
-            session,
-            message,
-            on_change,
-            "Task deleted.",
-            move |token| async move { api::delete_task(&token, &task_id.get_value()).await },
-        );
+        if let Some(status) = TaskStatus::parse(&value) {
+            update.dispatch(UpdateTask {
+                status: Some(status),
+                ..Default::default()
+            });
+        }
     };
     let label = format!("Status of {title}");
     view! {
@@ -288,7 +220,7 @@ fn TaskRow(
                             .map(|s| view! { <option value=s.as_str() selected=s == status>{s.label()}</option> })
                             .collect_view()}
                     </select>
-                    <button type="button" class="button button-quiet" on:click=remove>"Delete"</button>
+                    <button type="button" class="button button-quiet" on:click=move |_| { remove.dispatch(()); }>"Delete"</button>
                 }
                     .into_any()
             } else {
@@ -300,27 +232,21 @@ fn TaskRow(
 }
 
 #[component]
-fn NewTask(
-    project_id: StoredValue<String>,
-    message: Message,
-    on_change: impl Fn() + Copy + 'static,
-) -> impl IntoView {
-    let session = use_session();
+fn NewTask(project_id: StoredValue<String>, changes: Changes) -> impl IntoView {
     let title = RwSignal::new(String::new());
+    let add = changes.action(
+        move |token, task: CreateTask| async move {
+            api::collaboration::create_task(&token, &project_id.get_value(), &task).await
+        },
+        |_| notice("Task added."),
+    );
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
-        let task = CreateTask {
+        add.dispatch(CreateTask {
             title: title.get_untracked(),
             status: None,
-        };
+        });
         title.set(String::new());
-        act(
-            session,
-            message,
-            on_change,
-            "Task added.",
-            move |token| async move { api::create_task(&token, &project_id.get_value(), &task).await },
-        );
     };
     let id = format!("new-task-{}", project_id.get_value());
     view! {
@@ -333,13 +259,20 @@ fn NewTask(
 }
 
 #[component]
-fn EditProject(
-    project: Project,
-    message: Message,
-    on_change: impl Fn() + Copy + 'static,
-) -> impl IntoView {
-    let session = use_session();
+fn EditProject(project: Project, changes: Changes) -> impl IntoView {
     let project_id = StoredValue::new(project.id.clone());
+    let save = changes.action(
+        move |token, change: UpdateProject| async move {
+            api::collaboration::update_project(&token, &project_id.get_value(), &change).await
+        },
+        |_| notice("Project saved."),
+    );
+    let remove = changes.action(
+        move |token, ()| async move {
+            api::collaboration::delete_project(&token, &project_id.get_value()).await
+        },
+        |()| notice("Project deleted."),
+    );
     let name = RwSignal::new(project.name.clone());
     let current_status = project.status;
     let status = RwSignal::new(current_status.as_str().to_owned());
@@ -358,24 +291,7 @@ fn EditProject(
             start_date: Some(parse_date(&start.get_untracked())),
             due_date: Some(parse_date(&due.get_untracked())),
         };
-        act(
-            session,
-            message,
-            on_change,
-            "Project saved.",
-            move |token| async move {
-                api::update_project(&token, &project_id.get_value(), &change).await
-            },
-        );
-    };
-    let remove = move |_| {
-        act(
-            session,
-            message,
-            on_change,
-            "Project deleted.",
-            move |token| async move { api::delete_project(&token, &project_id.get_value()).await },
-        );
+        save.dispatch(change);
     };
     let id = move |field: &str| format!("edit-{field}-{}", project_id.get_value());
     view! {
@@ -395,7 +311,7 @@ fn EditProject(
                 <label for=id("due")>"Due"</label>
                 <input id=id("due") type="date" bind:value=due />
                 <button type="submit" class="button">"Save"</button>
-                <button type="button" class="button button-danger" on:click=remove>"Delete project"</button>
+                <button type="button" class="button button-danger" on:click=move |_| { remove.dispatch(()); }>"Delete project"</button>
             </form>
         </details>
     }

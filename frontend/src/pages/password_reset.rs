@@ -2,10 +2,10 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 
 use crate::api;
+use crate::components::feedback::running;
 use crate::components::form::{Field, FormMessage};
 use crate::pages::forms::{take_fragment_token, FormErrors};
 
@@ -14,18 +14,20 @@ use crate::pages::forms::{take_fragment_token, FormErrors};
 pub fn ForgotPassword() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let errors = FormErrors::new();
-    let pending = RwSignal::new(false);
-    let submit = move |event: SubmitEvent| {
-        event.prevent_default();
-        errors.clear();
-        pending.set(true);
-        spawn_local(async move {
-            match api::forgot_password(email.get_untracked()).await {
+    let send_link = Action::new_local(move |email: &String| {
+        let email = email.clone();
+        async move {
+            match api::auth::forgot_password(email).await {
                 Ok(notice) => errors.notice(notice.message),
                 Err(failure) => errors.show(&failure),
             }
-            pending.set(false);
-        });
+        }
+    });
+    let pending = running(send_link);
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        errors.clear();
+        send_link.dispatch(email.get_untracked());
     };
     view! {
         <div class="page narrow">
@@ -41,7 +43,7 @@ pub fn ForgotPassword() -> impl IntoView {
                     error=errors.email
                 />
                 <FormMessage message=errors.form />
-                <button type="submit" class="button" disabled=move || pending.get()>
+                <button type="submit" class="button" disabled=pending>
                     "Send the link"
                 </button>
             </form>
@@ -58,25 +60,26 @@ pub fn ResetPassword() -> impl IntoView {
     let token = StoredValue::new(take_fragment_token());
     let password = RwSignal::new(String::new());
     let errors = FormErrors::new();
-    let pending = RwSignal::new(false);
     let done = RwSignal::new(false);
-    let submit = move |event: SubmitEvent| {
-        event.prevent_default();
-        errors.clear();
-        let Some(token) = token.get_value() else {
-            return;
-        };
-        pending.set(true);
-        spawn_local(async move {
-            match api::reset_password(token, password.get_untracked()).await {
+    let reset = Action::new_local(move |(token, password): &(String, String)| {
+        let (token, password) = (token.clone(), password.clone());
+        async move {
+            match api::auth::reset_password(token, password).await {
                 Ok(notice) => {
                     done.set(true);
                     errors.notice(notice.message);
                 }
                 Err(failure) => errors.show(&failure),
             }
-            pending.set(false);
-        });
+        }
+    });
+    let pending = running(reset);
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        errors.clear();
+        if let Some(token) = token.get_value() {
+            reset.dispatch((token, password.get_untracked()));
+        }
     };
     view! {
         <div class="page narrow">
@@ -105,7 +108,7 @@ pub fn ResetPassword() -> impl IntoView {
                         hint="At least 10 characters. Choosing it signs you out everywhere."
                     />
                     <FormMessage message=errors.form />
-                    <button type="submit" class="button" disabled=move || pending.get()>
+                    <button type="submit" class="button" disabled=pending>
                         "Save the new password"
                     </button>
                 </form>

@@ -1,53 +1,19 @@
-//! Sign-in through identity providers: the provider buttons, the landing page that restores
-//! the session after the provider's redirect, the page that asks the owner of an existing
-//! account to prove control before linking, and the plain-words error page.
+//! Sign-in through identity providers: the landing page that restores the session after the
+//! provider's redirect, the page that asks the owner of an existing account to prove control
+//! before linking, and the plain-words error page.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 use stratus_shared::api::oidc::{ProviderSummary, SignInFailure};
 
-use crate::api;
+use crate::api::{self, ApiFailure};
+use crate::components::feedback::{outcome, running};
 use crate::components::form::FormMessage;
 use crate::pages::forms::take_fragment_token;
 use crate::pages::login::Login;
 use crate::session::use_session;
-
-/// Buttons for every configured provider; nothing when none is configured.
-#[component]
-pub fn ProviderButtons() -> impl IntoView {
-    let providers = LocalResource::new(api::providers);
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                let providers = providers.await.unwrap_or_default();
-                (!providers.is_empty())
-                    .then(|| {
-                        view! {
-                            <div class="providers" data-testid="providers">
-                                <p class="muted">"Or sign in with"</p>
-                                {providers
-                                    .into_iter()
-                                    .map(|provider| {
-                                        let href = format!("/api/auth/oidc/{}/start", provider.id);
-                                        let id = format!("provider-{}", provider.id);
-                                        // rel=external: a full navigation to the server, not a route.
-                                        view! {
-                                            <a class="button button-quiet" id=id href=href rel="external">
-                                                {provider.name}
-                                            </a>
-                                        }
-                                    })
-                                    .collect_view()}
-                            </div>
-                        }
-                    })
-            })}
-        </Suspense>
-    }
-}
 
 /// `/login/complete`: the provider sign-in set the refresh cookie; the session restores from
 /// it like after any page load, then the home page opens.
@@ -92,7 +58,7 @@ fn provider_name(providers: &[ProviderSummary], id: &str) -> String {
 #[component]
 pub fn LinkProvider() -> impl IntoView {
     let query = use_query_map();
-    let providers = LocalResource::new(api::providers);
+    let providers = LocalResource::new(api::auth::providers);
     let provider = move || query.read().get("provider").unwrap_or_default();
     view! {
         <div class="page narrow">
@@ -124,7 +90,7 @@ pub fn SignInError() -> impl IntoView {
             .unwrap_or(SignInFailure::ProviderError)
     };
     let provider = move || query.read().get("provider").unwrap_or_default();
-    let providers = LocalResource::new(api::providers);
+    let providers = LocalResource::new(api::auth::providers);
     view! {
         <div class="page narrow">
             <h1 data-testid="sign-in-error-title">
@@ -149,7 +115,7 @@ pub fn SignInError() -> impl IntoView {
 
 #[component]
 fn AdminConsentSteps(
-    providers: LocalResource<Result<Vec<ProviderSummary>, api::ApiFailure>>,
+    providers: LocalResource<Result<Vec<ProviderSummary>, ApiFailure>>,
     provider: Signal<String>,
 ) -> impl IntoView {
     view! {
@@ -187,24 +153,21 @@ pub fn LinkIdentity() -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
     let token = StoredValue::new(take_fragment_token());
-    let message = RwSignal::new(None::<(bool, String)>);
-    let pending = RwSignal::new(false);
-    let confirm = move |_| {
-        let Some(token) = token.get_value() else {
-            return;
-        };
-        pending.set(true);
+    let link = Action::new_local(move |token: &String| {
+        let token = token.clone();
         let navigate = navigate.clone();
-        spawn_local(async move {
-            match api::link_identity(token).await {
-                Ok(grant) => {
-                    session.set(grant);
-                    navigate("/account", Default::default());
-                }
-                Err(failure) => message.set(Some((true, failure.to_string()))),
-            }
-            pending.set(false);
-        });
+        async move {
+            let grant = api::auth::link_identity(token).await?;
+            session.set(grant);
+            navigate("/account", Default::default());
+            Ok::<_, ApiFailure>(())
+        }
+    });
+    let pending = running(link);
+    let confirm = move |_| {
+        if let Some(token) = token.get_value() {
+            link.dispatch(token);
+        }
     };
     view! {
         <div class="page narrow">
@@ -213,12 +176,12 @@ pub fn LinkIdentity() -> impl IntoView {
                 "Confirm to link the provider you just signed in with to your Stratus account. \
                  This works in the browser where you signed in with the provider."
             </p>
-            <FormMessage message />
+            <FormMessage message=outcome(link, None) />
             <button
                 type="button"
                 class="button"
                 on:click=confirm
-                disabled=move || pending.get() || token.with_value(Option::is_none)
+                disabled=move || pending() || token.with_value(Option::is_none)
             >
                 "Link and sign in"
             </button>

@@ -5,12 +5,12 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use stratus_shared::api::organizations::System;
-use stratus_shared::api::sharing::{OrganizationSharedDashboards, ShareDashboard};
+use stratus_shared::api::sharing::{OrganizationSharedDashboards, ShareDashboard, SharedDashboard};
 
 use crate::api::{self, ApiFailure};
-use crate::components::feedback::{loaded, EmptyState, Loading};
+use crate::changes::Changes;
+use crate::components::feedback::{loaded, notice, EmptyState, Loading, StatusLine};
 use crate::components::require_sign_in::RequireSignIn;
-use crate::pages::collaboration::{act, Message, StatusMessage};
 use crate::session::use_session;
 
 /// What a person linked to no organization reads instead of dashboards.
@@ -29,28 +29,26 @@ pub fn SharingPage() -> impl IntoView {
 #[component]
 fn SharingApp() -> impl IntoView {
     let session = use_session();
-    let version = RwSignal::new(0u32);
+    let changes = Changes::new();
     let data = LocalResource::new(move || {
-        version.track();
+        changes.version.track();
         async move {
-            let token = session.access_token().ok_or(ApiFailure::Unreachable)?;
-            let groups = api::my_shared_dashboards(&token).await?;
+            let token = session.token()?;
+            let groups = api::sharing::dashboards(&token).await?;
             // The DMSs are needed only to share, so only when some organization allows it.
             let systems = if groups.iter().any(|group| group.can_manage) {
-                api::systems(&token).await?
+                api::systems::list(&token).await?
             } else {
                 Vec::new()
             };
             Ok::<_, ApiFailure>((groups, systems))
         }
     });
-    let message: Message = RwSignal::new(None);
-    let reload = move || version.update(|v| *v += 1);
     view! {
         <div class="page">
             <h1>"DataMiner Sharing"</h1>
             <p class="lead">"Dashboards of your DMSs shared with people outside your organization."</p>
-            <StatusMessage message />
+            <StatusLine message=changes.message test_id="app-message" />
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     loaded(data.await, move |(groups, systems)| {
@@ -66,7 +64,7 @@ fn SharingApp() -> impl IntoView {
                                         .filter(|s| s.organization_id == group.organization_id)
                                         .cloned()
                                         .collect();
-                                    view! { <OrganizationDashboards group systems message on_change=reload /> }
+                                    view! { <OrganizationDashboards group systems changes /> }
                                 })
                                 .collect_view()
                                 .into_any()
@@ -82,10 +80,8 @@ fn SharingApp() -> impl IntoView {
 fn OrganizationDashboards(
     group: OrganizationSharedDashboards,
     systems: Vec<System>,
-    message: Message,
-    on_change: impl Fn() + Copy + 'static,
+    changes: Changes,
 ) -> impl IntoView {
-    let session = use_session();
     let OrganizationSharedDashboards {
         organization_id,
         organization_name,
@@ -93,65 +89,66 @@ fn OrganizationDashboards(
         dashboards,
         ..
     } = group;
-    let empty = dashboards.is_empty();
-    let unshare = move |dashboard_id: String| {
-        act(
-            session,
-            message,
-            on_change,
-            "No longer shared.",
-            move |token| async move { api::unshare_dashboard(&token, &dashboard_id).await },
-        );
-    };
     view! {
         <section data-testid="organization-dashboards">
             <h2>{organization_name.clone()}</h2>
             {can_manage
                 .then(|| {
                     view! {
-                        <ShareForm organization_id=organization_id.clone() organization_name systems message on_change />
+                        <ShareForm organization_id=organization_id.clone() organization_name systems changes />
                     }
                 })}
-            {if empty {
+            {if dashboards.is_empty() {
                 view! { <p class="muted">"Nothing is shared yet."</p> }.into_any()
             } else {
-                view! {
-                    <table class="users">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Dashboard"</th>
-                                <th scope="col">"DMS"</th>
-                                <th scope="col">"Shared with"</th>
-                                {can_manage.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {dashboards
-                                .into_iter()
-                                .map(|dashboard| {
-                                    let id = dashboard.id.clone();
-                                    view! {
-                                        <tr data-testid="shared-dashboard">
-                                            <td>{dashboard.name}</td>
-                                            <td>{dashboard.system_name}</td>
-                                            <td>{dashboard.shared_with}</td>
-                                            {can_manage.then(|| view! {
-                                                <td>
-                                                    <button type="button" class="button button-quiet" on:click=move |_| unshare(id.clone())>
-                                                        "Stop sharing"
-                                                    </button>
-                                                </td>
-                                            })}
-                                        </tr>
-                                    }
-                                })
-                                .collect_view()}
-                        </tbody>
-                    </table>
-                }
-                    .into_any()
+                view! { <DashboardTable dashboards can_manage changes /> }.into_any()
             }}
         </section>
+    }
+}
+
+#[component]
+fn DashboardTable(
+    dashboards: Vec<SharedDashboard>,
+    can_manage: bool,
+    changes: Changes,
+) -> impl IntoView {
+    let unshare =
+        changes.action(
+            |token, dashboard_id: String| async move {
+                api::sharing::unshare(&token, &dashboard_id).await
+            },
+            |()| notice("No longer shared."),
+        );
+    let row = move |dashboard: SharedDashboard| {
+        let id = dashboard.id.clone();
+        view! {
+            <tr data-testid="shared-dashboard">
+                <td>{dashboard.name}</td>
+                <td>{dashboard.system_name}</td>
+                <td>{dashboard.shared_with}</td>
+                {can_manage.then(|| view! {
+                    <td>
+                        <button type="button" class="button button-quiet" on:click=move |_| { unshare.dispatch(id.clone()); }>
+                            "Stop sharing"
+                        </button>
+                    </td>
+                })}
+            </tr>
+        }
+    };
+    view! {
+        <table class="users">
+            <thead>
+                <tr>
+                    <th scope="col">"Dashboard"</th>
+                    <th scope="col">"DMS"</th>
+                    <th scope="col">"Shared with"</th>
+                    {can_manage.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
+                </tr>
+            </thead>
+            <tbody>{dashboards.into_iter().map(row).collect_view()}</tbody>
+        </table>
     }
 }
 
@@ -160,10 +157,8 @@ fn ShareForm(
     organization_id: String,
     organization_name: String,
     systems: Vec<System>,
-    message: Message,
-    on_change: impl Fn() + Copy + 'static,
+    changes: Changes,
 ) -> impl IntoView {
-    let session = use_session();
     if systems.is_empty() {
         return view! {
             <p class="muted">"Register a DMS in this organization to share its dashboards."</p>
@@ -171,6 +166,12 @@ fn ShareForm(
         .into_any();
     }
     let organization_id = StoredValue::new(organization_id);
+    let share = changes.action(
+        move |token, dashboard: ShareDashboard| async move {
+            api::sharing::share(&token, &organization_id.get_value(), &dashboard).await
+        },
+        |_| notice("Dashboard shared."),
+    );
     let name = RwSignal::new(String::new());
     let system_id = RwSignal::new(systems[0].id.clone());
     let shared_with = RwSignal::new(String::new());
@@ -182,15 +183,7 @@ fn ShareForm(
             shared_with: shared_with.get_untracked(),
         };
         name.set(String::new());
-        act(
-            session,
-            message,
-            on_change,
-            "Dashboard shared.",
-            move |token| async move {
-                api::share_dashboard(&token, &organization_id.get_value(), &dashboard).await
-            },
-        );
+        share.dispatch(dashboard);
     };
     let id = move |field: &str| format!("share-{field}-{}", organization_id.get_value());
     view! {

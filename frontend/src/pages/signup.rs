@@ -2,12 +2,12 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use stratus_shared::email::EmailAddress;
 use stratus_shared::password::NewPassword;
 
 use crate::api;
+use crate::components::feedback::running;
 use crate::components::form::{Field, FormMessage};
 use crate::pages::forms::FormErrors;
 
@@ -17,46 +17,11 @@ pub const CORPORATE_NUDGE: &str =
      customer or partner, use your corporate address: it lets your organization link your account. \
      Guests may go on with this one.";
 
-/// The sign-up page.
+/// The sign-up page: the form, then what to do next.
 #[component]
 pub fn Signup() -> impl IntoView {
-    let email = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
     let errors = FormErrors::new();
-    let pending = RwSignal::new(false);
     let done = RwSignal::new(false);
-
-    let nudge = Signal::derive(move || {
-        EmailAddress::parse(&email.get())
-            .ok()
-            .filter(EmailAddress::is_free_mail)
-            .map(|_| CORPORATE_NUDGE.to_owned())
-    });
-
-    let submit = move |event: SubmitEvent| {
-        event.prevent_default();
-        errors.clear();
-        // The same rules as the server, checked here first for a quick answer.
-        let parsed = match EmailAddress::parse(&email.get_untracked()) {
-            Ok(parsed) => parsed,
-            Err(error) => return errors.email.set(Some(error.to_string())),
-        };
-        if let Err(error) = NewPassword::parse(&password.get_untracked(), parsed.as_str()) {
-            return errors.password.set(Some(error.to_string()));
-        }
-        pending.set(true);
-        spawn_local(async move {
-            match api::signup(email.get_untracked(), password.get_untracked()).await {
-                Ok(notice) => {
-                    done.set(true);
-                    errors.notice(notice.message);
-                }
-                Err(failure) => errors.show(&failure),
-            }
-            pending.set(false);
-        });
-    };
-
     view! {
         <div class="page narrow">
             <h1>"Create your account"</h1>
@@ -64,32 +29,80 @@ pub fn Signup() -> impl IntoView {
                 when=move || !done.get()
                 fallback=move || view! { <FormMessage message=errors.form /> }
             >
-                <form on:submit=submit novalidate=true>
-                    <Field
-                        id="email"
-                        label="Email address"
-                        kind="email"
-                        autocomplete="email"
-                        value=email
-                        error=errors.email
-                        hint=nudge
-                    />
-                    <Field
-                        id="password"
-                        label="Password"
-                        kind="password"
-                        autocomplete="new-password"
-                        value=password
-                        error=errors.password
-                        hint="At least 10 characters. A few words strung together work well."
-                    />
-                    <FormMessage message=errors.form />
-                    <button type="submit" class="button" disabled=move || pending.get()>
-                        {move || if pending.get() { "Creating…" } else { "Create account" }}
-                    </button>
-                </form>
+                <SignUpForm errors done />
             </Show>
             <p>"Already have an account? " <A href="/login">"Sign in"</A></p>
         </div>
+    }
+}
+
+/// The server's rules for the address and the password, checked here first for a quick answer.
+fn check_locally(email: &str, password: &str, errors: FormErrors) -> bool {
+    match EmailAddress::parse(email) {
+        Err(error) => errors.email.set(Some(error.to_string())),
+        Ok(parsed) => match NewPassword::parse(password, parsed.as_str()) {
+            Err(error) => errors.password.set(Some(error.to_string())),
+            Ok(_) => return true,
+        },
+    }
+    false
+}
+
+#[component]
+fn SignUpForm(errors: FormErrors, done: RwSignal<bool>) -> impl IntoView {
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let nudge = Signal::derive(move || {
+        EmailAddress::parse(&email.get())
+            .ok()
+            .filter(EmailAddress::is_free_mail)
+            .map(|_| CORPORATE_NUDGE.to_owned())
+    });
+    let sign_up = Action::new_local(move |(email, password): &(String, String)| {
+        let (email, password) = (email.clone(), password.clone());
+        async move {
+            match api::auth::signup(email, password).await {
+                Ok(notice) => {
+                    done.set(true);
+                    errors.notice(notice.message);
+                }
+                Err(failure) => errors.show(&failure),
+            }
+        }
+    });
+    let pending = running(sign_up);
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        errors.clear();
+        let (email, password) = (email.get_untracked(), password.get_untracked());
+        if check_locally(&email, &password, errors) {
+            sign_up.dispatch((email, password));
+        }
+    };
+    view! {
+        <form on:submit=submit novalidate=true>
+            <Field
+                id="email"
+                label="Email address"
+                kind="email"
+                autocomplete="email"
+                value=email
+                error=errors.email
+                hint=nudge
+            />
+            <Field
+                id="password"
+                label="Password"
+                kind="password"
+                autocomplete="new-password"
+                value=password
+                error=errors.password
+                hint="At least 10 characters. A few words strung together work well."
+            />
+            <FormMessage message=errors.form />
+            <button type="submit" class="button" disabled=pending>
+                {move || if pending() { "Creating…" } else { "Create account" }}
+            </button>
+        </form>
     }
 }

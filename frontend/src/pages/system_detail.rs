@@ -1,17 +1,20 @@
 //! `/systems/<id>`: one DMS in full: state, last online, version, agents, history, and the
 //! actions the user's role allows.
 
+use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
-use leptos_router::hooks::{use_navigate, use_params_map};
-use stratus_shared::api::organizations::{Organization, Role, SystemDetail};
+use leptos_router::hooks::use_params_map;
+use stratus_shared::api::organizations::{
+    Organization, RemoteAccess, StateTransition, System, SystemDetail,
+};
 use stratus_shared::time::relative_time;
 
-use crate::api;
-use crate::components::feedback::{LoadFailure, Loading};
+use crate::api::{self, ApiFailure};
+use crate::components::feedback::{ActionError, LoadFailure, Loading};
+use crate::components::local_time::local_time;
+use crate::components::manage_system::ManageSystem;
 use crate::components::require_sign_in::RequireSignIn;
 use crate::components::state_icon::{state_class, StateGlyph};
-use crate::components::system_overview::local_time;
 use crate::live::now_utc;
 use crate::session::use_session;
 
@@ -38,10 +41,10 @@ fn SystemDetailView() -> impl IntoView {
         let id = system_id();
         reload.track();
         async move {
-            let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
-            let detail = api::system_detail(&token, &id).await?;
-            let organizations = api::organizations(&token).await?;
-            Ok::<_, api::ApiFailure>((detail, organizations))
+            let token = session.token()?;
+            let detail = api::systems::detail(&token, &id).await?;
+            let organizations = api::organizations::list(&token).await?;
+            Ok::<_, ApiFailure>((detail, organizations))
         }
     });
     view! {
@@ -80,75 +83,105 @@ fn Detail(
         my_role,
         my_dms_account,
     } = detail;
-    let role = Some(my_role);
     let organization_name = organizations
-        .iter()
+        .into_iter()
         .find(|o| o.id == system.organization_id)
-        .map(|o| o.name.clone())
+        .map(|o| o.name)
         .unwrap_or_default();
-    let now = now_utc();
-    let last_online = match system.last_online_at {
-        Some(at) => format!("{} ({})", relative_time(at, now), local_time(at)),
-        None => "Never".to_owned(),
-    };
     let state = system.state;
-    let page = RwSignal::new(0usize);
-    let pages = transitions.len().div_ceil(HISTORY_PAGE).max(1);
-    let transitions = StoredValue::new(transitions);
+    let (id, name) = (system.id.clone(), system.name.clone());
     view! {
         <h1 class=format!("detail-title {}", state_class(state))>
             <span class="state-icon" role="img" aria-label=state.label()>
                 <StateGlyph state=Signal::stored(state) />
             </span>
-            {system.name.clone()}
+            {name.clone()}
         </h1>
         <p class="lead" data-testid="detail-tooltip">{state.tooltip()}</p>
+        <Facts system organization_name remote_access_url remote_access />
+        <History transitions />
+        <MyDmsAccount system_id=id.clone() linked=my_dms_account reload />
+        <ManageSystem system_id=id name role=Some(my_role) reload />
+    }
+}
+
+/// What is known about the DMS.
+#[component]
+fn Facts(
+    system: System,
+    organization_name: String,
+    remote_access_url: Option<String>,
+    remote_access: RemoteAccess,
+) -> impl IntoView {
+    let last_online = match system.last_online_at {
+        Some(at) => format!("{} ({})", relative_time(at, now_utc()), local_time(at)),
+        None => "Never".to_owned(),
+    };
+    let not_reported = || "Not reported yet".to_owned();
+    view! {
         <dl class="facts">
             <dt>"Organization"</dt>
             <dd>{organization_name}</dd>
             <dt>"Last online"</dt>
             <dd data-testid="detail-last-online">{last_online}</dd>
             <dt>"DataMiner version"</dt>
-            <dd>{system.dms_version.clone().unwrap_or_else(|| "Not reported yet".into())}</dd>
+            <dd>{system.dms_version.unwrap_or_else(not_reported)}</dd>
             <dt>"Agents"</dt>
-            <dd>{system.agent_count.map(|n| n.to_string()).unwrap_or_else(|| "Not reported yet".into())}</dd>
+            <dd>{system.agent_count.map(|n| n.to_string()).unwrap_or_else(not_reported)}</dd>
             <dt>"Registered"</dt>
             <dd>{local_time(system.created_at)}</dd>
             <dt>"Remote access"</dt>
-            <dd>
-                {match remote_access_url {
-                    Some(url) => view! {
-                        <a href=url.clone() rel="noopener noreferrer" target="_blank" data-testid="remote-access">
-                            {url.clone()}
-                        </a>
-                    }.into_any(),
-                    None if remote_access.forced_off_by_organization => view! {
-                        <span class="muted" data-testid="remote-access-off">"Off for the whole organization"</span>
-                    }.into_any(),
-                    None if !remote_access.enabled_for_system => view! {
-                        <span class="muted" data-testid="remote-access-off">"Off for this DMS"</span>
-                    }.into_any(),
-                    None => view! { <span class="muted">"Not enabled"</span> }.into_any(),
-                }}
-            </dd>
+            <dd>{remote_access_view(remote_access_url, remote_access)}</dd>
         </dl>
-        <h2>"State history"</h2>
-        <ol class="history">
-            {move || {
-                transitions.with_value(|all| {
-                    all.iter()
-                        .skip(page.get() * HISTORY_PAGE)
-                        .take(HISTORY_PAGE)
-                        .map(|t| view! {
-                            <li class=state_class(t.state)>
-                                <span class="history-state">{t.state.label()}</span>
-                                <time datetime=t.at.to_rfc3339()>{local_time(t.at)}</time>
-                            </li>
-                        })
-                        .collect_view()
+    }
+}
+
+/// The remote-access link, or why there is none.
+fn remote_access_view(url: Option<String>, remote_access: RemoteAccess) -> AnyView {
+    match url {
+        Some(url) => view! {
+            <a href=url.clone() rel="noopener noreferrer" target="_blank" data-testid="remote-access">
+                {url.clone()}
+            </a>
+        }
+        .into_any(),
+        None if remote_access.forced_off_by_organization => view! {
+            <span class="muted" data-testid="remote-access-off">"Off for the whole organization"</span>
+        }
+        .into_any(),
+        None if !remote_access.enabled_for_system => view! {
+            <span class="muted" data-testid="remote-access-off">"Off for this DMS"</span>
+        }
+        .into_any(),
+        None => view! { <span class="muted">"Not enabled"</span> }.into_any(),
+    }
+}
+
+/// The state changes, newest first, a page at a time.
+#[component]
+fn History(transitions: Vec<StateTransition>) -> impl IntoView {
+    let page = RwSignal::new(0usize);
+    let pages = transitions.len().div_ceil(HISTORY_PAGE).max(1);
+    let transitions = StoredValue::new(transitions);
+    let shown = move || {
+        transitions.with_value(|all| {
+            all.iter()
+                .skip(page.get() * HISTORY_PAGE)
+                .take(HISTORY_PAGE)
+                .map(|t| {
+                    view! {
+                        <li class=state_class(t.state)>
+                            <span class="history-state">{t.state.label()}</span>
+                            <time datetime=t.at.to_rfc3339()>{local_time(t.at)}</time>
+                        </li>
+                    }
                 })
-            }}
-        </ol>
+                .collect_view()
+        })
+    };
+    view! {
+        <h2>"State history"</h2>
+        <ol class="history">{shown}</ol>
         <Show when=move || { pages > 1 }>
             <nav class="pager" aria-label="History pages">
                 <button type="button" class="button button-quiet" disabled=move || page.get() == 0
@@ -158,8 +191,6 @@ fn Detail(
                     on:click=move |_| page.update(|p| *p += 1)>"Older"</button>
             </nav>
         </Show>
-        <MyDmsAccount system_id=system.id.clone() linked=my_dms_account reload />
-        <Actions system_id=system.id.clone() name=system.name.clone() role reload />
     }
 }
 
@@ -169,30 +200,22 @@ fn MyDmsAccount(system_id: String, linked: Option<String>, reload: RwSignal<u32>
     let session = use_session();
     let id = StoredValue::new(system_id);
     let username = RwSignal::new(String::new());
-    let message = RwSignal::new(None::<String>);
-    let link = move |event: leptos::ev::SubmitEvent| {
+    let link = Action::new_local(move |dms_username: &String| {
+        let dms_username = dms_username.clone();
+        async move {
+            api::systems::link_my_account(&session.token()?, &id.get_value(), dms_username).await?;
+            reload.update(|n| *n += 1);
+            Ok::<_, ApiFailure>(())
+        }
+    });
+    let unlink = Action::new_local(move |_: &()| async move {
+        api::systems::unlink_my_account(&session.token()?, &id.get_value()).await?;
+        reload.update(|n| *n += 1);
+        Ok::<_, ApiFailure>(())
+    });
+    let submit = move |event: SubmitEvent| {
         event.prevent_default();
-        let Some(token) = session.access_token() else {
-            return;
-        };
-        spawn_local(async move {
-            match api::link_my_dms_account(&token, &id.get_value(), username.get_untracked()).await
-            {
-                Ok(_) => reload.update(|n| *n += 1),
-                Err(failure) => message.set(Some(failure.to_string())),
-            }
-        });
-    };
-    let unlink = move |_| {
-        let Some(token) = session.access_token() else {
-            return;
-        };
-        spawn_local(async move {
-            match api::unlink_my_dms_account(&token, &id.get_value()).await {
-                Ok(()) => reload.update(|n| *n += 1),
-                Err(failure) => message.set(Some(failure.to_string())),
-            }
-        });
+        link.dispatch(username.get_untracked());
     };
     view! {
         <h2>"My DMS account"</h2>
@@ -200,116 +223,20 @@ fn MyDmsAccount(system_id: String, linked: Option<String>, reload: RwSignal<u32>
             Some(name) => view! {
                 <p data-testid="my-dms-account">
                     "Linked to " <strong>{name}</strong> " on this DMS. "
-                    <button type="button" class="button button-quiet" on:click=unlink>"Unlink"</button>
+                    <button type="button" class="button button-quiet" on:click=move |_| { unlink.dispatch(()); }>
+                        "Unlink"
+                    </button>
                 </p>
+                <ActionError action=unlink />
             }.into_any(),
             None => view! {
-                <form class="inline-form" on:submit=link>
+                <form class="inline-form" on:submit=submit>
                     <label for="dms-username">"Link my user account on this DMS"</label>
                     <input id="dms-username" bind:value=username required=true maxlength="100" placeholder="DOMAIN\\user" />
                     <button type="submit" class="button">"Link"</button>
                 </form>
+                <ActionError action=link />
             }.into_any(),
         }}
-        {move || message.get().map(|text| view! { <p class="form-message form-error">{text}</p> })}
-    }
-}
-
-/// Rename, new connect code and remove, as far as my role on the DMS allows.
-#[component]
-pub fn Actions(
-    system_id: String,
-    name: String,
-    role: Option<Role>,
-    reload: RwSignal<u32>,
-) -> impl IntoView {
-    let session = use_session();
-    // Stored so the click handlers stay `Copy` inside the nested `<Show>`s.
-    let navigate = StoredValue::new_local(use_navigate());
-    let may_rename = matches!(role, Some(Role::Owner | Role::Admin));
-    let is_owner = role == Some(Role::Owner);
-    let new_name = RwSignal::new(name.clone());
-    let message = RwSignal::new(None::<(bool, String)>);
-    let code = RwSignal::new(None::<String>);
-    let confirming = RwSignal::new(false);
-    let id = StoredValue::new(system_id);
-    let name = StoredValue::new(name);
-
-    let rename = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
-        let Some(token) = session.access_token() else {
-            return;
-        };
-        spawn_local(async move {
-            match api::rename_system(&token, &id.get_value(), new_name.get_untracked()).await {
-                Ok(_) => reload.update(|n| *n += 1),
-                Err(failure) => message.set(Some((true, failure.to_string()))),
-            }
-        });
-    };
-    let connect_code = move |_| {
-        let Some(token) = session.access_token() else {
-            return;
-        };
-        spawn_local(async move {
-            match api::new_connect_code(&token, &id.get_value()).await {
-                Ok(created) => code.set(Some(created.code)),
-                Err(failure) => message.set(Some((true, failure.to_string()))),
-            }
-        });
-    };
-    let remove = move |_| {
-        let Some(token) = session.access_token() else {
-            return;
-        };
-        spawn_local(async move {
-            match api::remove_system(&token, &id.get_value()).await {
-                Ok(()) => navigate.with_value(|navigate| navigate("/", Default::default())),
-                Err(failure) => message.set(Some((true, failure.to_string()))),
-            }
-        });
-    };
-    view! {
-        <Show when=move || may_rename || is_owner>
-            <h2>"Manage"</h2>
-        </Show>
-        <Show when=move || may_rename>
-            <form class="inline-form" on:submit=rename>
-                <label for="rename">"Name"</label>
-                <input id="rename" bind:value=new_name required=true maxlength="100" />
-                <button type="submit" class="button">"Rename"</button>
-            </form>
-        </Show>
-        <Show when=move || is_owner>
-            <p>
-                <button type="button" class="button button-quiet" on:click=connect_code>
-                    "Get a new connect code"
-                </button>
-                " The DMS's current credentials stop working; give the new code to its gateway."
-            </p>
-            {move || code.get().map(|c| view! { <p><code data-testid="connect-code">{c}</code></p> })}
-        </Show>
-        // Owners and Admins may remove a DMS.
-        <Show when=move || may_rename>
-            <Show
-                when=move || confirming.get()
-                fallback=move || view! {
-                    <button type="button" class="button button-danger" on:click=move |_| confirming.set(true)>
-                        "Remove this DMS…"
-                    </button>
-                }
-            >
-                <p class="form-message form-error" role="alert">
-                    "Remove " <strong>{move || name.get_value()}</strong>
-                    "? Its gateway is cut off at once and its history is deleted."
-                </p>
-                <button type="button" class="button button-danger" on:click=remove>"Remove"</button>
-                " "
-                <button type="button" class="button button-quiet" on:click=move |_| confirming.set(false)>
-                    "Cancel"
-                </button>
-            </Show>
-        </Show>
-        {move || message.get().map(|(_, text)| view! { <p class="form-message form-error">{text}</p> })}
     }
 }

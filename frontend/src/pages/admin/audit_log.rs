@@ -1,7 +1,7 @@
 //! Admin › Audit log: who changed what in the organization, newest first.
 
 use crate::components::feedback::{LoadFailure, Loading};
-use crate::components::system_overview::local_time;
+use crate::components::local_time::local_time;
 use leptos::prelude::*;
 
 use crate::api;
@@ -13,8 +13,8 @@ pub fn AuditLog(organization_id: String) -> impl IntoView {
     let session = use_session();
     let organization_id = StoredValue::new(organization_id);
     let entries = LocalResource::new(move || async move {
-        let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
-        api::organization_audit_log(&token, &organization_id.get_value()).await
+        let token = session.token()?;
+        api::organizations::audit_log(&token, &organization_id.get_value()).await
     });
     view! {
         <h2>"Audit log"</h2>

@@ -2,13 +2,11 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 use stratus_shared::api::organizations::{Organization, Role, UpdateOrganization};
 
-use super::message_view;
-use crate::api;
-use crate::components::feedback::{LoadFailure, Loading};
+use crate::api::{self, ApiFailure};
+use crate::components::feedback::{outcome, LoadFailure, Loading, StatusLine};
 use crate::session::use_session;
 
 /// The settings of one organization.
@@ -17,8 +15,7 @@ pub fn OrganizationSettings(organization_id: String, role: Role) -> impl IntoVie
     let session = use_session();
     let organization_id = StoredValue::new(organization_id);
     let organization = LocalResource::new(move || async move {
-        let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
-        api::organization(&token, &organization_id.get_value()).await
+        api::organizations::get(&session.token()?, &organization_id.get_value()).await
     });
     view! {
         <h2>"Settings"</h2>
@@ -44,31 +41,27 @@ fn SettingsForm(organization: Organization) -> impl IntoView {
     let id = StoredValue::new(organization.id.clone());
     let name = RwSignal::new(organization.name.clone());
     let remote_access = RwSignal::new(organization.remote_access_enabled);
-    let message = RwSignal::new(None::<(bool, String)>);
-    let save = move |event: SubmitEvent| {
+    let save = Action::new_local(move |update: &UpdateOrganization| {
+        let update = update.clone();
+        async move {
+            let saved =
+                api::organizations::update(&session.token()?, &id.get_value(), &update).await?;
+            name.set(saved.name);
+            remote_access.set(saved.remote_access_enabled);
+            // The header's organization picker shows the new name.
+            session.reload_account().await;
+            Ok::<_, ApiFailure>(())
+        }
+    });
+    let submit = move |event: SubmitEvent| {
         event.prevent_default();
-        let Some(token) = session.access_token() else {
-            return;
-        };
-        let update = UpdateOrganization {
+        save.dispatch(UpdateOrganization {
             name: Some(name.get_untracked()),
             remote_access_enabled: Some(remote_access.get_untracked()),
-        };
-        spawn_local(async move {
-            match api::update_organization(&token, &id.get_value(), &update).await {
-                Ok(saved) => {
-                    name.set(saved.name);
-                    remote_access.set(saved.remote_access_enabled);
-                    message.set(Some((false, "Saved.".into())));
-                    // The header's organization picker shows the new name.
-                    session.reload_account().await;
-                }
-                Err(failure) => message.set(Some((true, failure.to_string()))),
-            }
         });
     };
     view! {
-        <form on:submit=save data-testid="organization-settings">
+        <form on:submit=submit data-testid="organization-settings">
             <div class="field">
                 <label for="organization-name">"Name"</label>
                 <input id="organization-name" bind:value=name required=true maxlength="100" />
@@ -82,7 +75,7 @@ fn SettingsForm(organization: Organization) -> impl IntoView {
             </p>
             <div><button type="submit" class="button">"Save settings"</button></div>
         </form>
-        {message_view(message)}
+        <StatusLine message=outcome(save, Some("Saved.")) test_id="admin-message" />
     }
 }
 
@@ -93,21 +86,18 @@ fn DeleteOrganization(organization: Organization) -> impl IntoView {
     let id = StoredValue::new(organization.id.clone());
     let name = organization.name.clone();
     let typed = RwSignal::new(String::new());
-    let message = RwSignal::new(None::<(bool, String)>);
-    let delete = move |event: SubmitEvent| {
+    let delete = Action::new_local(move |confirm_name: &String| {
+        let confirm_name = confirm_name.clone();
+        async move {
+            api::organizations::delete(&session.token()?, &id.get_value(), confirm_name).await?;
+            session.reload_account().await;
+            navigate.with_value(|navigate| navigate("/", Default::default()));
+            Ok::<_, ApiFailure>(())
+        }
+    });
+    let submit = move |event: SubmitEvent| {
         event.prevent_default();
-        let Some(token) = session.access_token() else {
-            return;
-        };
-        spawn_local(async move {
-            match api::delete_organization(&token, &id.get_value(), typed.get_untracked()).await {
-                Ok(()) => {
-                    session.reload_account().await;
-                    navigate.with_value(|navigate| navigate("/", Default::default()));
-                }
-                Err(failure) => message.set(Some((true, failure.to_string()))),
-            }
-        });
+        delete.dispatch(typed.get_untracked());
     };
     view! {
         <section class="danger-zone">
@@ -116,14 +106,14 @@ fn DeleteOrganization(organization: Organization) -> impl IntoView {
                 "Deletes " <strong>{name.clone()}</strong>
                 " with its DMSs (their gateways are cut off at once), its people's links to it, its projects and shared dashboards. This cannot be undone."
             </p>
-            <form class="inline-form" on:submit=delete>
+            <form class="inline-form" on:submit=submit>
                 <label for="confirm-organization-name">"Type the organization's name to confirm"</label>
                 <input id="confirm-organization-name" bind:value=typed autocomplete="off" />
                 <button type="submit" class="button button-danger" disabled=move || typed.get().trim() != name>
                     "Delete organization"
                 </button>
             </form>
-            {message_view(message)}
+            <StatusLine message=outcome(delete, None) test_id="admin-message" />
         </section>
     }
 }

@@ -2,13 +2,15 @@
 //! and its settings (remote access, rename, new connect code, remove).
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
-use stratus_shared::api::organizations::{Role, SystemDetail, SystemSettings, SystemUser};
+use stratus_shared::api::organizations::{
+    RemoteAccess, Role, SystemDetail, SystemSettings, SystemUser,
+};
 
-use super::{message_view, ROLES};
 use crate::api;
-use crate::components::feedback::{loaded, LoadFailure, Loading};
-use crate::pages::system_detail::Actions;
+use crate::changes::Changes;
+use crate::components::feedback::{loaded, outcome, LoadFailure, Loading, StatusLine};
+use crate::components::manage_system::ManageSystem;
+use crate::components::role_options::role_options;
 use crate::session::use_session;
 
 /// The organization's DMSs, one of them opened.
@@ -17,8 +19,8 @@ pub fn OrganizationSystems(organization_id: String) -> impl IntoView {
     let session = use_session();
     let organization_id = StoredValue::new(organization_id);
     let systems = LocalResource::new(move || async move {
-        let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
-        let all = api::systems(&token).await?;
+        let token = session.token()?;
+        let all = api::systems::list(&token).await?;
         Ok::<_, api::ApiFailure>(
             all.into_iter()
                 .filter(|system| organization_id.with_value(|id| system.organization_id == *id))
@@ -75,8 +77,8 @@ fn SystemAdmin(system_id: String) -> impl IntoView {
     let detail = LocalResource::new(move || {
         version.track();
         async move {
-            let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
-            api::system_detail(&token, &system_id.get_value()).await
+            let token = session.token()?;
+            api::systems::detail(&token, &system_id.get_value()).await
         }
     });
     view! {
@@ -97,7 +99,7 @@ fn SystemPanels(detail: SystemDetail, reload: RwSignal<u32>) -> impl IntoView {
             <h3>{system.name.clone()}</h3>
             <h4>"Settings"</h4>
             <RemoteAccessSwitch system_id=system.id.clone() remote_access=detail.remote_access reload />
-            <Actions system_id=system.id.clone() name=system.name.clone() role=Some(role) reload />
+            <ManageSystem system_id=system.id.clone() name=system.name.clone() role=Some(role) reload />
             <h4>"Users"</h4>
             <SystemUsers system_id=system.id.clone() my_role=role />
         </section>
@@ -107,25 +109,24 @@ fn SystemPanels(detail: SystemDetail, reload: RwSignal<u32>) -> impl IntoView {
 #[component]
 fn RemoteAccessSwitch(
     system_id: String,
-    remote_access: stratus_shared::api::organizations::RemoteAccess,
+    remote_access: RemoteAccess,
     reload: RwSignal<u32>,
 ) -> impl IntoView {
     let session = use_session();
     let system_id = StoredValue::new(system_id);
-    let message = RwSignal::new(None::<(bool, String)>);
     let forced_off = remote_access.forced_off_by_organization;
-    let toggle = move |event: leptos::ev::Event| {
-        let Some(token) = session.access_token() else {
-            return;
-        };
-        let settings = SystemSettings {
+    let update = Action::new_local(move |settings: &SystemSettings| {
+        let settings = *settings;
+        async move {
+            let token = session.token()?;
+            api::systems::update_settings(&token, &system_id.get_value(), settings).await?;
+            reload.update(|n| *n += 1);
+            Ok(())
+        }
+    });
+    let toggle = move |event| {
+        update.dispatch(SystemSettings {
             remote_access_enabled: event_target_checked(&event),
-        };
-        spawn_local(async move {
-            match api::update_system_settings(&token, &system_id.get_value(), settings).await {
-                Ok(_) => reload.update(|n| *n += 1),
-                Err(failure) => message.set(Some((true, failure.to_string()))),
-            }
         });
     };
     view! {
@@ -144,7 +145,7 @@ fn RemoteAccessSwitch(
                 "Forced off: remote access is off for the whole organization (Admin › Settings)."
             </p>
         })}
-        {message_view(message)}
+        <StatusLine message=outcome(update, None) test_id="admin-message" />
     }
 }
 
@@ -152,34 +153,22 @@ fn RemoteAccessSwitch(
 fn SystemUsers(system_id: String, my_role: Role) -> impl IntoView {
     let session = use_session();
     let system_id = StoredValue::new(system_id);
-    let version = RwSignal::new(0u32);
-    let message = RwSignal::new(None::<(bool, String)>);
+    let changes = Changes::new();
     let users = LocalResource::new(move || {
-        version.track();
-        async move {
-            let token = session.access_token().ok_or(api::ApiFailure::Unreachable)?;
-            api::system_users(&token, &system_id.get_value()).await
-        }
+        changes.version.track();
+        async move { api::systems::users(&session.token()?, &system_id.get_value()).await }
     });
-    let set_role = move |user_id: String, choice: String| {
-        let Some(token) = session.access_token() else {
-            return;
-        };
-        // An empty choice means "the organization role applies".
-        let role = Role::parse(&choice);
-        spawn_local(async move {
-            match api::set_system_role(&token, &system_id.get_value(), &user_id, role).await {
-                Ok(_) => message.set(None),
-                Err(failure) => message.set(Some((true, failure.to_string()))),
-            }
-            version.update(|n| *n += 1);
-        });
-    };
+    let set_role = changes.action(
+        move |token, (user_id, role): (String, Option<Role>)| async move {
+            api::systems::set_role(&token, &system_id.get_value(), &user_id, role).await
+        },
+        |_| None,
+    );
     view! {
         <p class="muted">
             "A DMS-level role replaces the person's organization role for this DMS only. Owners of the organization keep every right on each DMS."
         </p>
-        {message_view(message)}
+        <StatusLine message=changes.message test_id="admin-message" />
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 loaded(users.await, |users| view! { <SystemUserTable users my_role set_role /> })
@@ -188,12 +177,11 @@ fn SystemUsers(system_id: String, my_role: Role) -> impl IntoView {
     }
 }
 
+/// Sets a person's DMS-level role (`None`: the organization role applies).
+type SetRole = Action<(String, Option<Role>), ()>;
+
 #[component]
-fn SystemUserTable(
-    users: Vec<SystemUser>,
-    my_role: Role,
-    set_role: impl Fn(String, String) + Copy + 'static,
-) -> impl IntoView {
+fn SystemUserTable(users: Vec<SystemUser>, my_role: Role, set_role: SetRole) -> impl IntoView {
     let may_manage = matches!(my_role, Role::Owner | Role::Admin);
     view! {
         <table class="users">
@@ -206,32 +194,40 @@ fn SystemUserTable(
                 </tr>
             </thead>
             <tbody>
-                {users.into_iter().map(|person| {
-                    let user_id = person.user_id.clone();
-                    let is_organization_owner = person.organization_role == Role::Owner;
-                    view! {
-                        <tr data-testid="system-user-row">
-                            <td>{person.email.clone()}</td>
-                            <td>{person.organization_role.label()}</td>
-                            <td>
-                                <select
-                                    aria-label=format!("Role of {} on this DMS", person.email)
-                                    disabled=!may_manage || is_organization_owner
-                                    on:change=move |event| set_role(user_id.clone(), event_target_value(&event))
-                                >
-                                    <option value="" selected=person.system_role.is_none()>
-                                        {format!("As in the organization ({})", person.organization_role.label())}
-                                    </option>
-                                    {ROLES.map(|r| view! {
-                                        <option value=r.as_str() selected=person.system_role == Some(r)>{r.label()}</option>
-                                    }).collect_view()}
-                                </select>
-                            </td>
-                            <td>{person.dms_account.clone().unwrap_or_else(|| "—".into())}</td>
-                        </tr>
-                    }
-                }).collect_view()}
+                {users
+                    .into_iter()
+                    .map(|person| view! { <SystemUserRow person may_manage set_role /> })
+                    .collect_view()}
             </tbody>
         </table>
+    }
+}
+
+#[component]
+fn SystemUserRow(person: SystemUser, may_manage: bool, set_role: SetRole) -> impl IntoView {
+    let user_id = person.user_id.clone();
+    let is_organization_owner = person.organization_role == Role::Owner;
+    // An empty choice means "the organization role applies".
+    let choose = move |event| {
+        set_role.dispatch((user_id.clone(), Role::parse(&event_target_value(&event))));
+    };
+    view! {
+        <tr data-testid="system-user-row">
+            <td>{person.email.clone()}</td>
+            <td>{person.organization_role.label()}</td>
+            <td>
+                <select
+                    aria-label=format!("Role of {} on this DMS", person.email)
+                    disabled=!may_manage || is_organization_owner
+                    on:change=choose
+                >
+                    <option value="" selected=person.system_role.is_none()>
+                        {format!("As in the organization ({})", person.organization_role.label())}
+                    </option>
+                    {role_options(person.system_role)}
+                </select>
+            </td>
+            <td>{person.dms_account.clone().unwrap_or_else(|| "—".into())}</td>
+        </tr>
     }
 }

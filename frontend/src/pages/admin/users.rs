@@ -1,0 +1,177 @@
+//! Admin › Users: add people by email (accounts join at once, other addresses are invited),
+//! change roles, remove people, withdraw invitations.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use stratus_shared::api::members::{Added, Invitation, Member, Members};
+use stratus_shared::api::organizations::Role;
+
+use crate::api;
+use crate::changes::Changes;
+use crate::components::feedback::{loaded, notice, Loading, StatusLine};
+use crate::components::role_options::role_options;
+use crate::session::use_session;
+
+/// The organization's people and invitations.
+#[component]
+pub fn OrganizationUsers(organization_id: String) -> impl IntoView {
+    let session = use_session();
+    let organization_id = StoredValue::new(organization_id);
+    let changes = Changes::new();
+    let members = LocalResource::new(move || {
+        changes.version.track();
+        async move { api::organizations::members(&session.token()?, &organization_id.get_value()).await }
+    });
+    view! {
+        <AddUser organization_id changes />
+        <StatusLine message=changes.message test_id="admin-message" />
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                loaded(members.await, |members| view! { <UserTable members organization_id changes /> })
+            })}
+        </Suspense>
+    }
+}
+
+/// What an Admin reads after adding someone.
+fn added_notice(added: Added) -> String {
+    match added {
+        Added::Member { member } => format!("{} now belongs to the organization.", member.email),
+        Added::Invited { invitation } => format!(
+            "{} has no verified account yet: an invitation is on its way, and they join once the address is verified.",
+            invitation.email
+        ),
+    }
+}
+
+#[component]
+fn AddUser(organization_id: StoredValue<String>, changes: Changes) -> impl IntoView {
+    let email = RwSignal::new(String::new());
+    let role = RwSignal::new(Role::Member.as_str().to_owned());
+    let add = changes.action(
+        move |token, (address, role): (String, Role)| async move {
+            api::organizations::add_member(&token, &organization_id.get_value(), address, role)
+                .await
+        },
+        move |added| {
+            email.set(String::new());
+            notice(added_notice(added))
+        },
+    );
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        let chosen = Role::parse(&role.get_untracked()).unwrap_or(Role::Member);
+        add.dispatch((email.get_untracked(), chosen));
+    };
+    view! {
+        <form class="inline-form" on:submit=submit>
+            <label for="add-user-email">"Add a user by email"</label>
+            <input id="add-user-email" type="email" bind:value=email required=true />
+            <label for="add-user-role" class="visually-hidden">"Role"</label>
+            <select id="add-user-role" bind:value=role>
+                {role_options(None)}
+            </select>
+            <button type="submit" class="button">"Add"</button>
+        </form>
+    }
+}
+
+#[component]
+fn UserTable(
+    members: Members,
+    organization_id: StoredValue<String>,
+    changes: Changes,
+) -> impl IntoView {
+    view! {
+        <table class="users">
+            <thead>
+                <tr><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr>
+            </thead>
+            <tbody>
+                {members
+                    .members
+                    .into_iter()
+                    .map(|member| view! { <MemberRow member organization_id changes /> })
+                    .collect_view()}
+                {members
+                    .invitations
+                    .into_iter()
+                    .map(|invitation| view! { <InvitationRow invitation organization_id changes /> })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// One person: their role can be changed and they can be removed.
+#[component]
+fn MemberRow(
+    member: Member,
+    organization_id: StoredValue<String>,
+    changes: Changes,
+) -> impl IntoView {
+    let user_id = StoredValue::new(member.user_id.clone());
+    let change_role = changes.action(
+        move |token, role: Role| async move {
+            let (organization_id, user_id) = (organization_id.get_value(), user_id.get_value());
+            api::organizations::change_role(&token, &organization_id, &user_id, role).await
+        },
+        |_| None,
+    );
+    let remove = changes.action(
+        move |token, ()| async move {
+            let (organization_id, user_id) = (organization_id.get_value(), user_id.get_value());
+            api::organizations::remove_member(&token, &organization_id, &user_id).await
+        },
+        |()| None,
+    );
+    let choose = move |event| {
+        if let Some(role) = Role::parse(&event_target_value(&event)) {
+            change_role.dispatch(role);
+        }
+    };
+    view! {
+        <tr data-testid="member-row">
+            <td>{member.email.clone()}</td>
+            <td>
+                <select aria-label=format!("Role of {}", member.email) on:change=choose>
+                    {role_options(Some(member.role))}
+                </select>
+            </td>
+            <td>
+                <button type="button" class="button button-quiet" on:click=move |_| { remove.dispatch(()); }>
+                    "Remove"
+                </button>
+            </td>
+        </tr>
+    }
+}
+
+/// An address invited but not verified yet: the invitation can be withdrawn.
+#[component]
+fn InvitationRow(
+    invitation: Invitation,
+    organization_id: StoredValue<String>,
+    changes: Changes,
+) -> impl IntoView {
+    let invitation_id = StoredValue::new(invitation.id.clone());
+    let withdraw = changes.action(
+        move |token, ()| async move {
+            let (organization_id, invitation_id) =
+                (organization_id.get_value(), invitation_id.get_value());
+            api::organizations::withdraw_invitation(&token, &organization_id, &invitation_id).await
+        },
+        |()| None,
+    );
+    view! {
+        <tr data-testid="invitation-row">
+            <td>{invitation.email.clone()} <span class="muted">" (invited)"</span></td>
+            <td>{invitation.role.label()}</td>
+            <td>
+                <button type="button" class="button button-quiet" on:click=move |_| { withdraw.dispatch(()); }>
+                    "Withdraw"
+                </button>
+            </td>
+        </tr>
+    }
+}
