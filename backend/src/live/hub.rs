@@ -14,54 +14,13 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 pub use super::events::{KnownSystem, LiveEvent, StreamStart, SystemView};
 use super::persist::PersistOp;
+use super::system::{close, event_of, Connection, LiveSystem};
 
 /// How many recent events are kept for streams that resume with `Last-Event-ID`.
 const RECENT_EVENTS: usize = 4096;
 /// `last_online_at` of a connected DMS is written at most this often (and on every change of
 /// state), so that 10,000 DMSs cost a few hundred writes per second, not one per heartbeat.
 const LAST_ONLINE_WRITE_INTERVAL: TimeDelta = TimeDelta::seconds(30);
-
-struct Connection {
-    id: u64,
-    observation: GatewayObservation,
-    /// Tells the socket task to close with this code.
-    close: Option<oneshot::Sender<u16>>,
-}
-
-struct LiveSystem {
-    organization_id: String,
-    ever_connected: bool,
-    connection: Option<Connection>,
-    state: ConnectionState,
-    since: DateTime<Utc>,
-    last_online_at: Option<DateTime<Utc>>,
-    last_online_written_at: Option<DateTime<Utc>>,
-    dms_version: Option<String>,
-    agent_count: Option<i32>,
-    /// The oldest DMS-token generation still accepted (revocations raise it).
-    generation: i32,
-    /// The last state handed to the writer, so a return from `unknown` records nothing twice.
-    recorded_state: ConnectionState,
-}
-
-impl LiveSystem {
-    /// A DMS just registered: never connected.
-    fn registered(organization_id: &str, now: DateTime<Utc>) -> Self {
-        Self {
-            organization_id: organization_id.to_owned(),
-            ever_connected: false,
-            connection: None,
-            state: ConnectionState::NeverConnected,
-            since: now,
-            last_online_at: None,
-            last_online_written_at: None,
-            dms_version: None,
-            agent_count: None,
-            generation: 0,
-            recorded_state: ConnectionState::NeverConnected,
-        }
-    }
-}
 
 struct HubState {
     systems: HashMap<String, LiveSystem>,
@@ -100,37 +59,11 @@ impl LiveHub {
             TimeDelta::from_std(heartbeat_timeout).unwrap_or(TimeDelta::seconds(30));
         let mut systems = HashMap::with_capacity(known.len());
         for system in known {
-            let observation = Observation {
-                source_healthy: true,
-                ever_connected: system.ever_connected,
-                gateway: None,
-            };
-            let state = connection_state(&observation, heartbeat_timeout, now);
-            let unchanged = system.stored_state == Some(state);
-            if !unchanged {
-                let _ = persist.send(PersistOp::Transition {
-                    system_id: system.id.clone(),
-                    state,
-                    at: now,
-                    last_online_at: system.last_online_at,
-                });
+            let (id, live, transition) = LiveSystem::restored(system, heartbeat_timeout, now);
+            if let Some(transition) = transition {
+                let _ = persist.send(transition);
             }
-            systems.insert(
-                system.id,
-                LiveSystem {
-                    organization_id: system.organization_id,
-                    ever_connected: system.ever_connected,
-                    connection: None,
-                    state,
-                    since: system.state_since.filter(|_| unchanged).unwrap_or(now),
-                    last_online_at: system.last_online_at,
-                    last_online_written_at: system.last_online_at,
-                    dms_version: system.dms_version,
-                    agent_count: system.agent_count,
-                    generation: system.token_generation,
-                    recorded_state: state,
-                },
-            );
+            systems.insert(id, live);
         }
         let (events, _) = broadcast::channel(RECENT_EVENTS);
         Self {
@@ -505,22 +438,6 @@ impl LiveHub {
         // No subscribers is fine.
         let _ = self.events.send(event.clone());
         event
-    }
-}
-
-fn event_of(system_id: &str, system: &LiveSystem) -> SystemStateEvent {
-    SystemStateEvent {
-        system_id: system_id.to_owned(),
-        organization_id: system.organization_id.clone(),
-        state: system.state,
-        last_online_at: system.last_online_at,
-        at: system.since,
-    }
-}
-
-fn close(connection: &mut Option<Connection>, code: u16) {
-    if let Some(sender) = connection.as_mut().and_then(|c| c.close.take()) {
-        let _ = sender.send(code);
     }
 }
 

@@ -5,6 +5,7 @@ pub mod events;
 pub mod gateway_socket;
 pub mod hub;
 pub mod persist;
+mod system;
 
 use std::collections::HashMap;
 use std::time::Duration;
