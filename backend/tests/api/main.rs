@@ -19,5 +19,6 @@ mod permissions;
 mod sharing;
 mod simulator;
 mod staff;
+mod staff_import;
 mod system_access;
 mod web_app;

@@ -1,0 +1,107 @@
+//! One DMS as the hub holds it: its gateway connection (if any), its decided state and what
+//! has been handed to the writer.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use stratus_shared::api::live::SystemStateEvent;
+use stratus_shared::state::{connection_state, GatewayObservation, Observation};
+use stratus_shared::ConnectionState;
+use tokio::sync::oneshot;
+
+use super::events::KnownSystem;
+use super::persist::PersistOp;
+
+pub(super) struct Connection {
+    pub(super) id: u64,
+    pub(super) observation: GatewayObservation,
+    /// Tells the socket task to close with this code.
+    pub(super) close: Option<oneshot::Sender<u16>>,
+}
+
+pub(super) struct LiveSystem {
+    pub(super) organization_id: String,
+    pub(super) ever_connected: bool,
+    pub(super) connection: Option<Connection>,
+    pub(super) state: ConnectionState,
+    pub(super) since: DateTime<Utc>,
+    pub(super) last_online_at: Option<DateTime<Utc>>,
+    pub(super) last_online_written_at: Option<DateTime<Utc>>,
+    pub(super) dms_version: Option<String>,
+    pub(super) agent_count: Option<i32>,
+    /// The oldest DMS-token generation still accepted (revocations raise it).
+    pub(super) generation: i32,
+    /// The last state handed to the writer, so a return from `unknown` records nothing twice.
+    pub(super) recorded_state: ConnectionState,
+}
+
+impl LiveSystem {
+    /// A DMS just registered: never connected.
+    pub(super) fn registered(organization_id: &str, now: DateTime<Utc>) -> Self {
+        Self {
+            organization_id: organization_id.to_owned(),
+            ever_connected: false,
+            connection: None,
+            state: ConnectionState::NeverConnected,
+            since: now,
+            last_online_at: None,
+            last_online_written_at: None,
+            dms_version: None,
+            agent_count: None,
+            generation: 0,
+            recorded_state: ConnectionState::NeverConnected,
+        }
+    }
+
+    /// A DMS as the database knew it at start-up, decided afresh: nothing is connected to a
+    /// process that has just started. Returns its id, its live state and, when that state is
+    /// not the stored one (a DMS connected to the previous process is disconnected now), the
+    /// transition to record.
+    pub(super) fn restored(
+        known: KnownSystem,
+        heartbeat_timeout: TimeDelta,
+        now: DateTime<Utc>,
+    ) -> (String, Self, Option<PersistOp>) {
+        let observation = Observation {
+            source_healthy: true,
+            ever_connected: known.ever_connected,
+            gateway: None,
+        };
+        let state = connection_state(&observation, heartbeat_timeout, now);
+        let unchanged = known.stored_state == Some(state);
+        let transition = (!unchanged).then(|| PersistOp::Transition {
+            system_id: known.id.clone(),
+            state,
+            at: now,
+            last_online_at: known.last_online_at,
+        });
+        let live = Self {
+            organization_id: known.organization_id,
+            ever_connected: known.ever_connected,
+            connection: None,
+            state,
+            since: known.state_since.filter(|_| unchanged).unwrap_or(now),
+            last_online_at: known.last_online_at,
+            last_online_written_at: known.last_online_at,
+            dms_version: known.dms_version,
+            agent_count: known.agent_count,
+            generation: known.token_generation,
+            recorded_state: state,
+        };
+        (known.id, live, transition)
+    }
+}
+
+pub(super) fn event_of(system_id: &str, system: &LiveSystem) -> SystemStateEvent {
+    SystemStateEvent {
+        system_id: system_id.to_owned(),
+        organization_id: system.organization_id.clone(),
+        state: system.state,
+        last_online_at: system.last_online_at,
+        at: system.since,
+    }
+}
+
+pub(super) fn close(connection: &mut Option<Connection>, code: u16) {
+    if let Some(sender) = connection.as_mut().and_then(|c| c.close.take()) {
+        let _ = sender.send(code);
+    }
+}
