@@ -142,16 +142,20 @@ pub fn clear_password(conn: &mut AnyConnection, user_id: &str) -> QueryResult<()
 }
 
 /// Records that the owner proved control of the address (the time of the first proof is
-/// kept), and applies the organization links waiting for that address.
-pub fn mark_verified(conn: &mut AnyConnection, user: &User, now: NaiveDateTime) -> QueryResult<()> {
+/// kept). Callers go through `memberships::address_verified`, which also applies the
+/// organization links waiting for the address.
+pub fn mark_verified(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::update(
         users::table
-            .find(&user.id)
+            .find(user_id)
             .filter(users::email_verified_at.is_null()),
     )
     .set(users::email_verified_at.eq(now))
     .execute(conn)?;
-    crate::domain::memberships::apply_invitations(conn, &user.id, &user.email, now)?;
     Ok(())
 }
 

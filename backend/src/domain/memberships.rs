@@ -14,7 +14,21 @@ use crate::db::schema::{
     dms_account_links, invitations, memberships, system_roles, systems, users,
 };
 use crate::db::AnyConnection;
+use crate::domain::accounts::{self, User};
 use crate::error::AppError;
+
+/// Records that `user` proved control of their address and applies the organization links
+/// waiting for it: the one thing to call when an address is verified (mailed link, password
+/// reset, provider sign-in).
+pub fn address_verified(
+    conn: &mut AnyConnection,
+    user: &User,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    accounts::mark_verified(conn, &user.id, now)?;
+    apply_invitations(conn, &user.id, &user.email, now)?;
+    Ok(())
+}
 
 /// Turns every invitation for `email` into a membership of `user_id` (keeping a membership the
 /// person already has). Call only once the address is verified. Returns how many applied.
@@ -191,25 +205,18 @@ pub fn link_email(
     invited_by: &str,
     now: NaiveDateTime,
 ) -> QueryResult<LinkOutcome> {
-    // Only a verified account joins at once: its owner has proven the address is theirs.
-    let verified: Option<(String, String)> = users::table
-        .filter(users::email.eq(email.as_str()))
-        .filter(users::email_verified_at.is_not_null())
-        .select((users::id, users::email))
-        .first(conn)
-        .optional()?;
-    match verified {
-        Some((account_id, account_email)) => {
-            if role_of(conn, organization_id, &account_id)?.is_some() {
+    match accounts::find_by_email(conn, email)? {
+        Some(account) if account.is_verified() => {
+            if role_of(conn, organization_id, &account.id)?.is_some() {
                 return Ok(LinkOutcome::AlreadyMember);
             }
-            insert_membership(conn, organization_id, &account_id, role, now)?;
+            insert_membership(conn, organization_id, &account.id, role, now)?;
             Ok(LinkOutcome::Member {
-                user_id: account_id,
-                email: account_email,
+                user_id: account.id,
+                email: account.email,
             })
         }
-        None => {
+        _ => {
             let taken: i64 = invitations::table
                 .filter(invitations::organization_id.eq(organization_id))
                 .filter(invitations::email.eq(email.as_str()))

@@ -10,7 +10,7 @@ use crate::auth::email_tokens::{self, Purpose};
 use crate::auth::password::Passwords;
 use crate::auth::sessions;
 use crate::db::{self, AnyConnection, Database};
-use crate::domain::{accounts, mail_allowance};
+use crate::domain::{accounts, mail_allowance, memberships};
 use crate::error::AppError;
 use crate::mail::{templates, Mail};
 
@@ -63,7 +63,7 @@ pub async fn reset(
             email_tokens::consume(conn, &token, Purpose::ResetPassword, now)?
                 .ok_or(AppError::LinkInvalid)?;
             accounts::set_password_hash(conn, &user.id, &password_hash)?;
-            accounts::mark_verified(conn, &user, now)?;
+            memberships::address_verified(conn, &user, now)?;
             sessions::revoke_all(conn, &user.id, None, now)?;
             Ok(user.id)
         })

@@ -54,7 +54,7 @@ pub fn sign_in(
                 // Signed up but never verified: the provider just proved the mailbox, and the
                 // unconfirmed password may be someone else's, so it goes.
                 accounts::clear_password(conn, &user.id)?;
-                accounts::mark_verified(conn, &user, now)?;
+                memberships::address_verified(conn, &user, now)?;
                 identities::link(conn, &user.id, provider_id, subject, address, now)?;
                 user.id
             }

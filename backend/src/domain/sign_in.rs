@@ -21,6 +21,7 @@ use crate::auth::throttle::{self, Limit};
 use crate::config::Settings;
 use crate::db::{self, AnyConnection, Database};
 use crate::domain::accounts::{self, User};
+use crate::domain::memberships;
 use crate::error::AppError;
 
 /// A session just started or continued, and whose it is.
@@ -183,7 +184,7 @@ pub async fn with_verification_link(
             if email_tokens::consume(conn, &token, Purpose::VerifyEmail, now)?.is_none() {
                 return Ok(Err(AppError::LinkInvalid));
             }
-            accounts::mark_verified(conn, &user, now)?;
+            memberships::address_verified(conn, &user, now)?;
             Ok(Ok(start(conn, &user, &client, now)?))
         })
         .await?
@@ -262,7 +263,7 @@ mod tests {
                 let user_id = accounts::create(conn, &email, &hash, now)?;
                 if verified {
                     let user = accounts::find_by_id(conn, &user_id)?.unwrap();
-                    accounts::mark_verified(conn, &user, now)?;
+                    memberships::address_verified(conn, &user, now)?;
                 }
                 Ok(email_tokens::issue(
                     conn,
