@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::state::ConnectionState;
 
-/// One DMS's state at a moment: sent in snapshots and for every change.
+/// One DMS's state at a moment: sent in snapshots and in every batch of changes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SystemStateEvent {
@@ -17,7 +17,7 @@ pub struct SystemStateEvent {
     pub at: DateTime<Utc>,
 }
 
-/// A DMS was removed (`event: removed`).
+/// A DMS was removed (listed in [`StateChanges::removed`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SystemRemovedEvent {
@@ -34,4 +34,17 @@ pub struct Snapshot {
     /// organizations renamed): the client reads the list of DMSs again.
     #[serde(default)]
     pub changed: bool,
+}
+
+/// What changed since the previous event (`event: changes`). The server coalesces a burst of
+/// changes (a backend restart reconnecting thousands of gateways) into one event per stream
+/// and keeps only the latest state of each DMS, so a client applies a whole burst in one pass.
+/// A DMS named in `removed` is not in `states`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StateChanges {
+    #[serde(default)]
+    pub states: Vec<SystemStateEvent>,
+    #[serde(default)]
+    pub removed: Vec<SystemRemovedEvent>,
 }
