@@ -19,6 +19,7 @@ use crate::auth::tokens::AccessTokens;
 use crate::config::Settings;
 use crate::db::Database;
 use crate::domain::catalog::Catalog;
+use crate::domain::system_list::SystemListCache;
 use crate::live::{self, LiveHub};
 use crate::mail::Mailer;
 use crate::routes;
@@ -161,6 +162,7 @@ fn run(
     let state = web::Data::new(state);
     let openapi = web::Data::new(openapi);
     let live = web::Data::new(live);
+    let system_lists = web::Data::new(SystemListCache::default());
 
     let server = HttpServer::new(move || {
         let mut security_headers = DefaultHeaders::new()
@@ -187,6 +189,7 @@ fn run(
             .app_data(openapi.clone())
             .app_data(api_routes.clone())
             .app_data(live.clone())
+            .app_data(system_lists.clone())
             .app_data(identity_providers.clone())
             .app_data(catalog.clone())
             .configure(routes::configure_extractors)

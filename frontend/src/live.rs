@@ -5,14 +5,14 @@
 //! `Authorization` header, never in a URL. When it drops, the overview says so and reconnects
 //! with backoff, resuming from the last event id.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use js_sys::{Reflect, Uint8Array};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use stratus_shared::api::live::{Snapshot, SystemRemovedEvent, SystemStateEvent};
+use stratus_shared::api::live::{Snapshot, StateChanges, SystemStateEvent};
 use stratus_shared::api::organizations::{Organization, System};
 use stratus_shared::ConnectionState;
 use wasm_bindgen::{JsCast, JsValue};
@@ -246,32 +246,41 @@ impl Overview {
                     }
                 }
             }
-            "state" => {
-                if let Ok(state) = serde_json::from_str::<SystemStateEvent>(&event.data) {
-                    if self
-                        .by_id
-                        .with_value(|rows| rows.contains_key(&state.system_id))
-                    {
-                        self.apply(&state);
-                    } else {
-                        // A DMS registered since the list was loaded.
-                        let _ = self.reload(token).await;
-                        if self.is_open() {
-                            self.apply(&state);
-                        }
-                    }
-                }
-            }
-            "removed" => {
-                if let Ok(removed) = serde_json::from_str::<SystemRemovedEvent>(&event.data) {
-                    self.by_id.update_value(|rows| {
-                        rows.remove(&removed.system_id);
-                    });
-                    self.rows
-                        .update(|rows| rows.retain(|row| row.id != removed.system_id));
+            "changes" => {
+                if let Ok(changes) = serde_json::from_str::<StateChanges>(&event.data) {
+                    self.apply_changes(&changes, token).await;
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Applies a burst of changes in one pass: states first (reloading the list once if one
+    /// names a DMS registered since it was loaded), then removals.
+    async fn apply_changes(&self, changes: &StateChanges, token: &str) {
+        let unknown = changes.states.iter().any(|state| {
+            self.by_id
+                .with_value(|rows| !rows.contains_key(&state.system_id))
+        });
+        if unknown {
+            let _ = self.reload(token).await;
+            if !self.is_open() {
+                return;
+            }
+        }
+        for state in &changes.states {
+            self.apply(state);
+        }
+        if !changes.removed.is_empty() {
+            let removed: HashSet<&str> = changes
+                .removed
+                .iter()
+                .map(|removed| removed.system_id.as_str())
+                .collect();
+            self.by_id
+                .update_value(|rows| rows.retain(|id, _| !removed.contains(id.as_str())));
+            self.rows
+                .update(|rows| rows.retain(|row| !removed.contains(row.id.as_str())));
         }
     }
 

@@ -25,5 +25,6 @@ pub mod sign_up;
 pub mod staff_links;
 pub mod staff_search;
 pub mod system_access;
+pub mod system_list;
 pub mod systems;
 pub mod text;

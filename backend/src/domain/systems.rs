@@ -10,7 +10,7 @@ use stratus_shared::ConnectionState;
 
 use crate::db::schema::{dms_account_links, organizations, system_state_transitions, systems};
 use crate::db::AnyConnection;
-use crate::domain::{audit, connect_codes, memberships, organizations as organization_rules};
+use crate::domain::{audit, connect_codes, memberships};
 use crate::error::AppError;
 use crate::live::LiveHub;
 
@@ -168,10 +168,12 @@ pub fn register(
 }
 
 /// Every stored DMS of the organizations `user_id` belongs to, by name.
-pub fn visible_to(connection: &mut AnyConnection, user_id: &str) -> QueryResult<Vec<SystemRecord>> {
-    let organizations = organization_rules::ids_of(connection, user_id)?;
+pub fn in_organizations(
+    connection: &mut AnyConnection,
+    organization_ids: &[String],
+) -> QueryResult<Vec<SystemRecord>> {
     systems::table
-        .filter(systems::organization_id.eq_any(organizations))
+        .filter(systems::organization_id.eq_any(organization_ids))
         .order((systems::name.asc(), systems::id.asc()))
         .select(SystemRecord::as_select())
         .load(connection)

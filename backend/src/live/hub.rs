@@ -3,21 +3,34 @@
 //! few facts that must outlive a restart handed to the [`persist`](super::persist) writer.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use stratus_shared::api::gateway::Heartbeat;
 use stratus_shared::api::live::SystemStateEvent;
 use stratus_shared::state::{connection_state, DmsReport, GatewayObservation, Observation};
 use stratus_shared::ConnectionState;
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, Notify};
 
-pub use super::events::{KnownSystem, LiveEvent, StreamStart, SystemView};
+use super::events::Unflushed;
+pub use super::events::{KnownSystem, LiveBatch, LiveEvent, StreamStart, SystemView};
 use super::persist::PersistOp;
 use super::system::{close, event_of, Connection, LiveSystem};
 
 /// How many recent events are kept for streams that resume with `Last-Event-ID`.
 const RECENT_EVENTS: usize = 4096;
+/// How many batches a stream may fall behind before it starts over from a snapshot.
+const BATCHES_BEHIND: usize = 1024;
+/// After a flush, the next one waits this long, so a burst becomes a few events per stream
+/// while a lone change (the first after a quiet spell) is sent at once.
+const FLUSH_PAUSE: Duration = Duration::from_millis(10);
+/// After a flush of more than [`BURST`] changes (a restart reconnecting every gateway), the
+/// next one waits this long: every stream then gets a few large events a second instead of
+/// hundreds of small ones.
+const BURST_PAUSE: Duration = Duration::from_millis(100);
+const BURST: usize = 64;
 /// `last_online_at` of a connected DMS is written at most this often (and on every change of
 /// state), so that 10,000 DMSs cost a few hundred writes per second, not one per heartbeat.
 const LAST_ONLINE_WRITE_INTERVAL: TimeDelta = TimeDelta::seconds(30);
@@ -31,13 +44,18 @@ struct HubState {
     next_sequence: u64,
     next_connection: u64,
     recent: VecDeque<LiveEvent>,
+    unflushed: Unflushed,
 }
 
 /// The hub, cheap to clone; one per server process.
 #[derive(Clone)]
 pub struct LiveHub {
     state: Arc<Mutex<HubState>>,
-    events: broadcast::Sender<LiveEvent>,
+    events: broadcast::Sender<LiveBatch>,
+    /// Woken when changes wait to be flushed.
+    unflushed: Arc<Notify>,
+    /// See [`LiveHub::version`].
+    version: Arc<AtomicU64>,
     /// Ids of people whose organizations changed: their streams take a fresh snapshot.
     memberships: broadcast::Sender<String>,
     persist: mpsc::UnboundedSender<PersistOp>,
@@ -65,7 +83,7 @@ impl LiveHub {
             }
             systems.insert(id, live);
         }
-        let (events, _) = broadcast::channel(RECENT_EVENTS);
+        let (events, _) = broadcast::channel(BATCHES_BEHIND);
         Self {
             state: Arc::new(Mutex::new(HubState {
                 systems,
@@ -74,8 +92,11 @@ impl LiveHub {
                 next_sequence: 1,
                 next_connection: 1,
                 recent: VecDeque::with_capacity(RECENT_EVENTS),
+                unflushed: Unflushed::default(),
             })),
             events,
+            unflushed: Arc::new(Notify::new()),
+            version: Arc::new(AtomicU64::new(0)),
             memberships: broadcast::channel(256).0,
             persist,
             heartbeat_timeout,
@@ -104,7 +125,15 @@ impl LiveHub {
     /// organization, or one of its DMSs or the organization itself was renamed. Their streams
     /// send a fresh snapshot that tells the client to read the list again.
     pub fn membership_changed(&self, user_id: &str) {
+        self.version.fetch_add(1, Ordering::SeqCst);
         let _ = self.memberships.send(user_id.to_owned());
+    }
+
+    /// A number that grows whenever what a list of DMSs shows may have changed: a state, a
+    /// DMS registered or removed, and whatever [`LiveHub::membership_changed`] announces.
+    /// Last-online times, versions and agent counts change with heartbeats without moving it.
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::SeqCst)
     }
 
     /// Announcements of [`LiveHub::membership_changed`].
@@ -322,7 +351,7 @@ impl LiveHub {
         &self,
         organizations: &HashSet<String>,
         last_event_id: Option<&str>,
-    ) -> (StreamStart, broadcast::Receiver<LiveEvent>) {
+    ) -> (StreamStart, broadcast::Receiver<LiveBatch>) {
         let hub = self.lock();
         let receiver = self.events.subscribe();
         let resume_after = last_event_id
@@ -346,17 +375,13 @@ impl LiveHub {
             ),
             None => {
                 let sequence = hub.next_sequence - 1;
-                let mut events: Vec<LiveEvent> = hub
+                let mut events: Vec<SystemStateEvent> = hub
                     .systems
                     .iter()
                     .filter(|(_, system)| organizations.contains(&system.organization_id))
-                    .map(|(id, system)| LiveEvent {
-                        sequence,
-                        event: event_of(id, system),
-                        removed: false,
-                    })
+                    .map(|(id, system)| event_of(id, system))
                     .collect();
-                events.sort_by(|a, b| a.event.system_id.cmp(&b.event.system_id));
+                events.sort_by(|a, b| a.system_id.cmp(&b.system_id));
                 StreamStart::Snapshot(sequence, events)
             }
         };
@@ -368,15 +393,51 @@ impl LiveHub {
         self.lock().next_sequence - 1
     }
 
-    /// Re-decides one DMS; on a change, records and publishes it. Returns the event, if any.
-    fn publish(
-        &self,
-        hub: &mut HubState,
-        system_id: &str,
-        now: DateTime<Utc>,
-    ) -> Option<LiveEvent> {
+    /// Sends every change published since the last flush to the subscribers, as one batch
+    /// (numbered, and kept for resuming streams). Returns how many changes it sent.
+    pub fn flush(&self) -> usize {
+        let mut hub = self.lock();
+        let changes = hub.unflushed.take();
+        if changes.is_empty() {
+            return 0;
+        }
+        let mut batch = Vec::with_capacity(changes.len());
+        for (event, removed) in changes {
+            let event = LiveEvent::new(hub.next_sequence, event, removed);
+            hub.next_sequence += 1;
+            if hub.recent.len() == RECENT_EVENTS {
+                hub.recent.pop_front();
+            }
+            hub.recent.push_back(event.clone());
+            batch.push(event);
+        }
+        let count = batch.len();
+        // Sent under the lock, so a subscription starts either before or after it, never in
+        // between. No subscribers is fine.
+        let _ = self.events.send(batch.into());
+        count
+    }
+
+    /// Flushes changes as they come, pausing after each flush so bursts coalesce. Runs until
+    /// the task is dropped.
+    pub async fn run_flusher(self) {
+        loop {
+            self.unflushed.notified().await;
+            let pause = if self.flush() > BURST {
+                BURST_PAUSE
+            } else {
+                FLUSH_PAUSE
+            };
+            tokio::time::sleep(pause).await;
+        }
+    }
+
+    /// Re-decides one DMS; on a change, records and publishes it.
+    fn publish(&self, hub: &mut HubState, system_id: &str, now: DateTime<Utc>) {
         let source_healthy = hub.source_healthy;
-        let system = hub.systems.get_mut(system_id)?;
+        let Some(system) = hub.systems.get_mut(system_id) else {
+            return;
+        };
         let observation = Observation {
             source_healthy,
             ever_connected: system.ever_connected,
@@ -398,7 +459,7 @@ impl LiveHub {
                     at: now,
                 });
             }
-            return None;
+            return;
         }
         system.state = state;
         system.since = now;
@@ -414,30 +475,22 @@ impl LiveHub {
                 last_online_at: system.last_online_at,
             });
         }
-        self.announce(hub, system_id)
+        self.announce(hub, system_id);
     }
 
-    /// Publishes a DMS's current state as an event.
-    fn announce(&self, hub: &mut HubState, system_id: &str) -> Option<LiveEvent> {
-        let event = event_of(system_id, hub.systems.get(system_id)?);
-        Some(self.push(hub, event, false))
-    }
-
-    /// Numbers an event, keeps it for resuming streams and sends it to subscribers.
-    fn push(&self, hub: &mut HubState, event: SystemStateEvent, removed: bool) -> LiveEvent {
-        let event = LiveEvent {
-            sequence: hub.next_sequence,
-            event,
-            removed,
-        };
-        hub.next_sequence += 1;
-        if hub.recent.len() == RECENT_EVENTS {
-            hub.recent.pop_front();
+    /// Publishes a DMS's current state.
+    fn announce(&self, hub: &mut HubState, system_id: &str) {
+        if let Some(system) = hub.systems.get(system_id) {
+            let event = event_of(system_id, system);
+            self.push(hub, event, false);
         }
-        hub.recent.push_back(event.clone());
-        // No subscribers is fine.
-        let _ = self.events.send(event.clone());
-        event
+    }
+
+    /// Queues a change for the next flush.
+    fn push(&self, hub: &mut HubState, event: SystemStateEvent, removed: bool) {
+        self.version.fetch_add(1, Ordering::SeqCst);
+        hub.unflushed.add(event, removed);
+        self.unflushed.notify_one();
     }
 }
 

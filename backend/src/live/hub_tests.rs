@@ -1,4 +1,5 @@
-//! The hub's unit tests: states, publication, revocation, replacement and resuming.
+//! The hub's unit tests: states, publication (coalesced per flush), revocation, replacement
+//! and resuming.
 
 use super::*;
 
@@ -23,16 +24,22 @@ fn a_dms_goes_through_its_states_and_each_change_is_published_once() {
     let orgs: HashSet<String> = ["org".to_owned()].into();
     let now = Utc::now();
     hub.register("sys", "org", now);
+    hub.flush();
     let (_, mut events) = hub.subscribe(&orgs, None);
     let (connection, _close) = hub.connect("sys", "org", 0, now).unwrap();
+    hub.flush();
     hub.heartbeat("sys", connection, &heartbeat(true), now);
+    hub.flush();
     hub.heartbeat("sys", connection, &heartbeat(true), now);
+    assert_eq!(hub.flush(), 0, "no change, nothing sent");
     hub.heartbeat("sys", connection, &heartbeat(false), now);
+    hub.flush();
     hub.tick(now + TimeDelta::seconds(31));
     hub.disconnect("sys", connection, now + TimeDelta::seconds(32));
+    hub.flush();
     let mut states = vec![];
-    while let Ok(event) = events.try_recv() {
-        states.push(event.event.state);
+    while let Ok(batch) = events.try_recv() {
+        states.extend(batch.iter().map(|event| event.event.state));
     }
     use ConnectionState::*;
     assert_eq!(
@@ -40,6 +47,45 @@ fn a_dms_goes_through_its_states_and_each_change_is_published_once() {
         vec![DmsNotResponding, Connected, DmsNotResponding, Disconnected]
     );
     assert_eq!(hub.view("sys").unwrap().last_online_at, Some(now));
+}
+
+#[test]
+fn a_burst_becomes_one_batch_with_the_latest_change_of_each_dms() {
+    let (hub, _persist) = hub();
+    let orgs: HashSet<String> = ["org".to_owned()].into();
+    let now = Utc::now();
+    let (_, mut events) = hub.subscribe(&orgs, None);
+    let (a, _close_a) = hub.connect("a", "org", 0, now).unwrap();
+    let (b, _close_b) = hub.connect("b", "org", 0, now).unwrap();
+    hub.connect("c", "org", 0, now).unwrap();
+    hub.heartbeat("a", a, &heartbeat(true), now);
+    hub.heartbeat("b", b, &heartbeat(false), now);
+    hub.remove("c");
+    assert_eq!(hub.flush(), 3);
+    let batch = events.try_recv().unwrap();
+    let changes: Vec<(&str, ConnectionState, bool)> = batch
+        .iter()
+        .map(|event| {
+            (
+                event.event.system_id.as_str(),
+                event.event.state,
+                event.removed,
+            )
+        })
+        .collect();
+    use ConnectionState::*;
+    assert_eq!(
+        changes,
+        vec![
+            ("a", Connected, false),
+            ("b", DmsNotResponding, false),
+            ("c", DmsNotResponding, true)
+        ]
+    );
+    let sequences: Vec<u64> = batch.iter().map(|event| event.sequence).collect();
+    assert_eq!(sequences, vec![1, 2, 3]);
+    assert!(batch[2].json.contains(r#""system_id":"c""#) && !batch[2].json.contains("state"));
+    assert!(events.try_recv().is_err(), "one batch");
 }
 
 #[test]
@@ -98,9 +144,11 @@ fn resuming_replays_only_missed_events_of_my_organizations() {
     let mine: HashSet<String> = ["mine".to_owned()].into();
     hub.register("a", "mine", now);
     hub.register("b", "theirs", now);
+    hub.flush();
     let last = hub.last_sequence();
     hub.connect("a", "mine", 0, now);
     hub.connect("b", "theirs", 0, now);
+    hub.flush();
     let (start, _) = hub.subscribe(&mine, Some(&hub.event_id(last)));
     let StreamStart::Resume(events) = start else {
         panic!("expected a resume");

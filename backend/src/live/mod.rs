@@ -14,7 +14,7 @@ use diesel::prelude::*;
 use stratus_shared::ConnectionState;
 use tokio::sync::mpsc;
 
-pub use hub::{LiveEvent, LiveHub, StreamStart, SystemView};
+pub use hub::{LiveBatch, LiveEvent, LiveHub, StreamStart, SystemView};
 
 use crate::db::schema::{system_state_transitions, systems};
 use crate::db::Database;
@@ -95,6 +95,7 @@ pub async fn start(database: &Database, heartbeat_timeout: Duration) -> anyhow::
     let (persist, operations) = mpsc::unbounded_channel();
     let hub = LiveHub::new(known, heartbeat_timeout, persist, crate::db::now());
     tokio::spawn(persist::run_writer(database.clone(), operations));
+    tokio::spawn(hub.clone().run_flusher());
 
     let ticking = hub.clone();
     tokio::spawn(async move {

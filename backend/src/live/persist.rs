@@ -59,12 +59,18 @@ pub async fn run_writer(database: Database, mut operations: mpsc::UnboundedRecei
 fn write(connection: &mut AnyConnection, operations: Vec<PersistOp>) -> Result<(), DatabaseError> {
     connection.transaction::<_, diesel::result::Error, _>(|connection| {
         for operation in operations {
-            // Each in a savepoint: one removed DMS must not sink the batch.
-            if let Err(error) =
+            // A transition inserts a row that refers to its DMS, which may have been removed
+            // meanwhile: it goes in a savepoint, so that cannot sink the batch. The others
+            // only update, which finds no row then, and are spared the two extra statements
+            // (10,000 DMSs send a few hundred last-online times a second).
+            let written = if matches!(operation, PersistOp::Transition { .. }) {
                 connection.transaction::<_, diesel::result::Error, _>(|connection| {
                     apply(connection, &operation)
                 })
-            {
+            } else {
+                apply(connection, &operation)
+            };
+            if let Err(error) = written {
                 tracing::warn!(%error, ?operation, "could not write a DMS state change");
             }
         }
@@ -163,7 +169,14 @@ mod tests {
             at: now,
             last_online_at: Some(now),
         };
-        let batch = vec![transition("removed"), transition("sys")];
+        let batch = vec![
+            transition("removed"),
+            PersistOp::LastOnline {
+                system_id: "removed".into(),
+                at: now,
+            },
+            transition("sys"),
+        ];
 
         database
             .run(move |connection| write(connection, batch))

@@ -9,28 +9,29 @@ use std::time::Duration;
 
 use actix_web::web::Bytes;
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use stratus_shared::api::live::{Snapshot, SystemRemovedEvent};
+use stratus_shared::api::live::{Snapshot, StateChanges};
 use tokio::sync::broadcast;
 
 use crate::auth::CurrentUser;
 use crate::db::Database;
 use crate::domain::organizations;
 use crate::error::AppError;
-use crate::live::{LiveEvent, LiveHub, StreamStart};
+use crate::live::{LiveBatch, LiveEvent, LiveHub, StreamStart};
 
 /// A comment line this often keeps proxies from closing a quiet stream.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// The stream of DMS states: first `event: snapshot` (a [`Snapshot`] of every DMS of my
-/// organizations), then one `event: state` ([`stratus_shared::api::live::SystemStateEvent`])
-/// per change, in order, and `event: removed` ([`SystemRemovedEvent`]) when a DMS is removed. Each event has an `id`; reconnecting with `Last-Event-ID` replays
-/// what was missed, or starts with a fresh snapshot when that is no longer possible.
+/// organizations), then `event: changes` ([`StateChanges`]): the DMSs whose state changed and
+/// those removed, a burst of changes coalesced into one event. Each event has an `id`;
+/// reconnecting with `Last-Event-ID` replays what was missed (as one `changes` event), or
+/// starts with a fresh snapshot when that is no longer possible.
 #[utoipa::path(
     tag = "live",
     security(("access_token" = [])),
     params(("Last-Event-ID" = Option<String>, Header, description = "The id of the last event received")),
     responses(
-        (status = 200, description = "An event stream", content_type = "text/event-stream", body = Snapshot),
+        (status = 200, description = "An event stream: a snapshot, then changes", content_type = "text/event-stream", body = Snapshot),
         (status = 401, description = "Not signed in", body = stratus_shared::ApiError),
     )
 )]
@@ -53,14 +54,7 @@ pub async fn live_events(
     let (start, receiver) = hub.subscribe(&organizations, last_event_id.as_deref());
     let hub = hub.get_ref().clone();
     let mut pending = VecDeque::new();
-    match start {
-        StreamStart::Snapshot(sequence, events) => {
-            pending.push_back(snapshot_frame(&hub, sequence, events, false))
-        }
-        StreamStart::Resume(events) => {
-            pending.extend(events.iter().map(|event| state_frame(&hub, event)))
-        }
-    }
+    pending.extend(start_frame(&hub, start, false));
     let stream = EventStream {
         hub,
         database: database.get_ref().clone(),
@@ -98,7 +92,7 @@ struct EventStream {
     user_id: String,
     memberships: broadcast::Receiver<String>,
     organizations: HashSet<String>,
-    receiver: broadcast::Receiver<LiveEvent>,
+    receiver: broadcast::Receiver<LiveBatch>,
     pending: VecDeque<Bytes>,
     keep_alive: tokio::time::Interval,
     /// When the access token that opened the stream expires: the stream ends then, and the
@@ -120,18 +114,18 @@ async fn next_frame(mut stream: EventStream) -> Option<(Result<Bytes, Infallible
         }
         tokio::select! {
             received = stream.receiver.recv() => match received {
-                Ok(event) => {
-                    if stream.organizations.contains(&event.event.organization_id) {
-                        stream.pending.push_back(state_frame(&stream.hub, &event));
-                    }
+                Ok(batch) => {
+                    let organizations = &stream.organizations;
+                    let mine = batch
+                        .iter()
+                        .filter(|event| organizations.contains(&event.event.organization_id));
+                    stream.pending.extend(changes_frame(&stream.hub, mine));
                 }
                 Err(broadcast::error::RecvError::Lagged(_)) => {
                     // Too slow to follow: start over from a fresh snapshot.
                     let (start, receiver) = stream.hub.subscribe(&stream.organizations, None);
                     stream.receiver = receiver;
-                    if let StreamStart::Snapshot(sequence, events) = start {
-                        stream.pending.push_back(snapshot_frame(&stream.hub, sequence, events, true));
-                    }
+                    stream.pending.extend(start_frame(&stream.hub, start, true));
                 }
                 Err(broadcast::error::RecvError::Closed) => return None,
             },
@@ -150,9 +144,7 @@ async fn next_frame(mut stream: EventStream) -> Option<(Result<Bytes, Infallible
                         stream.organizations = organizations;
                         let (start, receiver) = stream.hub.subscribe(&stream.organizations, None);
                         stream.receiver = receiver;
-                        if let StreamStart::Snapshot(sequence, events) = start {
-                            stream.pending.push_back(snapshot_frame(&stream.hub, sequence, events, true));
-                        }
+                        stream.pending.extend(start_frame(&stream.hub, start, true));
                     }
                     Err(error) => tracing::warn!(%error, "cannot re-read a stream's organizations"),
                 }
@@ -165,26 +157,61 @@ async fn next_frame(mut stream: EventStream) -> Option<(Result<Bytes, Infallible
     }
 }
 
-/// A snapshot; `changed` tells the client that more than states changed (organizations,
-/// names), so it reads the list again.
-fn snapshot_frame(hub: &LiveHub, sequence: u64, events: Vec<LiveEvent>, changed: bool) -> Bytes {
-    let snapshot = Snapshot {
-        systems: events.into_iter().map(|event| event.event).collect(),
-        changed,
-    };
-    frame(hub, "snapshot", sequence, &snapshot)
+/// The first frame of a stream: a snapshot, or the missed changes (none when nothing was
+/// missed). `changed` tells the client that more than states changed (organizations, names),
+/// so it reads the list again.
+fn start_frame(hub: &LiveHub, start: StreamStart, changed: bool) -> Option<Bytes> {
+    match start {
+        StreamStart::Snapshot(sequence, systems) => Some(frame(
+            hub,
+            "snapshot",
+            sequence,
+            &Snapshot { systems, changed },
+        )),
+        StreamStart::Resume(events) => changes_frame(hub, latest_per_system(&events)),
+    }
 }
 
-fn state_frame(hub: &LiveHub, event: &LiveEvent) -> Bytes {
-    if event.removed {
-        let removed = SystemRemovedEvent {
-            system_id: event.event.system_id.clone(),
-            organization_id: event.event.organization_id.clone(),
-        };
-        frame(hub, "removed", event.sequence, &removed)
-    } else {
-        frame(hub, "state", event.sequence, &event.event)
+/// Of several events of one DMS (a resume spans many flushes), only the latest.
+fn latest_per_system(events: &[LiveEvent]) -> impl Iterator<Item = &LiveEvent> {
+    let mut latest = std::collections::HashMap::with_capacity(events.len());
+    for (position, event) in events.iter().enumerate() {
+        latest.insert(event.event.system_id.as_str(), position);
     }
+    events
+        .iter()
+        .enumerate()
+        .filter(move |(position, event)| {
+            latest.get(event.event.system_id.as_str()) == Some(position)
+        })
+        .map(|(_, event)| event)
+}
+
+/// One `changes` event of the given events (at most one per DMS), `None` when there are none.
+/// Each event's JSON was serialized once by the hub; here it is only copied.
+fn changes_frame<'a>(hub: &LiveHub, events: impl Iterator<Item = &'a LiveEvent>) -> Option<Bytes> {
+    let mut states = Vec::new();
+    let mut removed = Vec::new();
+    let mut last_sequence = None;
+    for event in events {
+        last_sequence = Some(event.sequence);
+        if event.removed {
+            removed.push(&*event.json);
+        } else {
+            states.push(&*event.json);
+        }
+    }
+    let last_sequence = last_sequence?;
+    let data = format!(
+        r#"{{"states":[{}],"removed":[{}]}}"#,
+        states.join(","),
+        removed.join(",")
+    );
+    debug_assert!(serde_json::from_str::<StateChanges>(&data).is_ok());
+    Some(Bytes::from(format!(
+        "id: {}\nevent: changes\ndata: {data}\n\n",
+        hub.event_id(last_sequence)
+    )))
 }
 
 fn frame(hub: &LiveHub, name: &str, sequence: u64, data: &impl serde::Serialize) -> Bytes {

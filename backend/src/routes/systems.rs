@@ -3,7 +3,8 @@
 //!
 //! A DMS outside the person's organizations answers 404, as if it did not exist.
 
-use actix_web::{delete, get, patch, post, web, HttpResponse};
+use actix_web::http::header::{self, AcceptEncoding, ContentType, Encoding, Header};
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use stratus_shared::api::organizations::{
     ConnectCode, CreateSystem, CreatedSystem, System, SystemDetail,
 };
@@ -13,6 +14,7 @@ use crate::auth::access::{authorize, authorize_system};
 use crate::auth::permissions::Action;
 use crate::auth::CurrentUser;
 use crate::db::Database;
+use crate::domain::system_list::SystemListCache;
 use crate::domain::text::{parse_text, NAME_MAX};
 use crate::domain::{connect_codes, systems};
 use crate::error::AppError;
@@ -112,18 +114,37 @@ pub async fn issue_connect_code(
 )]
 #[get("/systems")]
 pub async fn list_systems(
+    request: HttpRequest,
     user: CurrentUser,
     database: web::Data<Database>,
     hub: web::Data<LiveHub>,
+    lists: web::Data<SystemListCache>,
 ) -> Result<HttpResponse, AppError> {
-    let records = database
-        .run_app(move |connection| Ok(systems::visible_to(connection, &user.user_id)?))
-        .await?;
-    let systems: Vec<System> = records
-        .into_iter()
-        .map(|record| record.into_system(&hub))
-        .collect();
-    Ok(HttpResponse::Ok().json(systems))
+    let list = lists.visible_to(&user.user_id, &database, &hub).await?;
+    let mut response = HttpResponse::Ok();
+    response
+        .content_type(ContentType::json())
+        .insert_header((header::VARY, "Accept-Encoding"));
+    // The body is compressed already (or sent plain): the Compress middleware skips a
+    // response that names its encoding.
+    Ok(if accepts_gzip(&request) {
+        response
+            .insert_header((header::CONTENT_ENCODING, "gzip"))
+            .body(list.gzip.clone())
+    } else {
+        response
+            .insert_header((header::CONTENT_ENCODING, "identity"))
+            .body(list.json.clone())
+    })
+}
+
+/// Whether the client takes gzip rather than the plain body (`Accept-Encoding`, q-values
+/// and `*` included).
+fn accepts_gzip(request: &HttpRequest) -> bool {
+    AcceptEncoding::parse(request).is_ok_and(|accepted| {
+        accepted.negotiate([Encoding::gzip(), Encoding::identity()].iter())
+            == Some(Encoding::gzip())
+    })
 }
 
 /// One DMS with its latest state transitions (newest first).

@@ -296,8 +296,9 @@ async fn removing_a_dms_cuts_its_gateway_off_and_its_tokens_stop_working() {
 
     assert_eq!(close_code_of(&mut socket).await, Some(close_code::REVOKED));
     let removed = stream.next().await;
-    assert_eq!(removed.event, "removed");
-    assert_eq!(removed.data["system_id"], system.as_str());
+    assert_eq!(removed.event, "changes");
+    assert_eq!(removed.data["states"], serde_json::json!([]));
+    assert_eq!(removed.data["removed"][0]["system_id"], system.as_str());
     assert_eq!(
         open_gateway(&app, Some(&credentials.token)).await.err(),
         Some(401)

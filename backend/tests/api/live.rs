@@ -69,9 +69,9 @@ async fn a_gateway_drives_a_dms_through_every_state_seen_in_order_on_the_stream(
     );
     send_heartbeat(&mut socket, true).await;
     send_heartbeat(&mut socket, false).await;
-    let event = stream.next().await;
-    assert_eq!(event.data["state"], "dms_not_responding");
-    assert!(event.data["last_online_at"].is_string());
+    let state = stream.next_change().await;
+    assert_eq!(state["state"], "dms_not_responding");
+    assert!(state["last_online_at"].is_string());
     send_heartbeat(&mut socket, true).await;
     assert_eq!(
         stream.next_state().await,
@@ -138,15 +138,13 @@ async fn a_stream_resumes_after_its_last_event_id_or_starts_with_a_snapshot() {
         while watcher.next_state().await.1 != "connected" {}
     }
 
+    // Missed: not responding, then connected; replayed as one event with the latest.
     let mut resumed = SseReader::open(&app, &alice, Some(&snapshot.id)).await;
-    assert_eq!(
-        resumed.next_state().await,
-        (system.clone(), "dms_not_responding".into())
-    );
-    assert_eq!(
-        resumed.next_state().await,
-        (system.clone(), "connected".into())
-    );
+    let missed = resumed.next().await;
+    assert_eq!(missed.event, "changes");
+    assert_eq!(missed.data["states"].as_array().map(Vec::len), Some(1));
+    assert_eq!(missed.data["states"][0]["system_id"], system.as_str());
+    assert_eq!(missed.data["states"][0]["state"], "connected");
 
     let mut fresh = SseReader::open(&app, &alice, Some("from-another-process-7")).await;
     let event = fresh.next().await;

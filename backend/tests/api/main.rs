@@ -21,4 +21,5 @@ mod simulator;
 mod staff;
 mod staff_import;
 mod system_access;
+mod system_list;
 mod web_app;

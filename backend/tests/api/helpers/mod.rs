@@ -33,6 +33,8 @@ pub struct TestApp {
     pub pool: Database,
     /// Issues access tokens as the server would.
     pub access_tokens: AccessTokens,
+    /// The server's live hub, to announce changes arranged behind the API.
+    pub live: stratus_backend::live::LiveHub,
     // Kept alive for the server's lifetime.
     _dist_dir: tempfile::TempDir,
 }
@@ -234,6 +236,7 @@ impl TestApp {
     /// Makes a person a member of an organization with `role` (`owner`, `admin`, `member`).
     pub async fn add_member(&self, organization_id: &str, user_id: &str, role: &str) {
         use stratus_backend::db::schema::memberships;
+        let member = user_id.to_owned();
         let (organization_id, user_id, role) = (
             organization_id.to_owned(),
             user_id.to_owned(),
@@ -253,6 +256,8 @@ impl TestApp {
             })
             .await
             .expect("insert a membership");
+        // As every route that changes memberships does: streams and cached lists follow.
+        self.live.membership_changed(&member);
     }
 
     /// Creates an organization through the API as `token`'s owner; returns its id.
@@ -469,6 +474,7 @@ async fn start(
     };
     let pool = application.database().clone();
     let access_tokens = application.access_tokens().clone();
+    let live = application.live().clone();
     tokio::spawn(application.run_until_stopped());
     TestApp {
         address,
@@ -482,6 +488,7 @@ async fn start(
         data_dir,
         pool,
         access_tokens,
+        live,
         _dist_dir: dist_dir,
     }
 }

@@ -1,5 +1,7 @@
 //! Raw streams to the test server: a gateway's WebSocket and a `/api/live` SSE reader.
 
+use std::collections::VecDeque;
+
 use super::TestApp;
 
 /// A gateway's WebSocket to the test server.
@@ -73,6 +75,8 @@ pub struct SseEvent {
 pub struct SseReader {
     response: reqwest::Response,
     buffer: String,
+    /// States of a `changes` event not yet handed out by [`SseReader::next_change`].
+    states: VecDeque<serde_json::Value>,
 }
 
 impl SseReader {
@@ -91,6 +95,7 @@ impl SseReader {
         Self {
             response,
             buffer: String::new(),
+            states: VecDeque::new(),
         }
     }
 
@@ -143,13 +148,28 @@ impl SseReader {
             .expect("the server ends the stream");
     }
 
-    /// The next `state` event's DMS id and state.
+    /// The next DMS state change's DMS id and state.
     pub async fn next_state(&mut self) -> (String, String) {
-        let event = self.next().await;
-        assert_eq!(event.event, "state", "{event:?}");
+        let state = self.next_change().await;
         (
-            event.data["system_id"].as_str().unwrap().to_owned(),
-            event.data["state"].as_str().unwrap().to_owned(),
+            state["system_id"].as_str().unwrap().to_owned(),
+            state["state"].as_str().unwrap().to_owned(),
         )
+    }
+
+    /// The next DMS state change (a `SystemStateEvent`): a `changes` event may carry several,
+    /// which come one by one.
+    pub async fn next_change(&mut self) -> serde_json::Value {
+        loop {
+            if let Some(state) = self.states.pop_front() {
+                return state;
+            }
+            let event = self.next().await;
+            assert_eq!(event.event, "changes", "{event:?}");
+            assert_eq!(event.data["removed"], serde_json::json!([]), "{event:?}");
+            let states = event.data["states"].as_array().expect("states is a list");
+            assert!(!states.is_empty(), "an event without changes: {event:?}");
+            self.states.extend(states.iter().cloned());
+        }
     }
 }
