@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, ProtocolError};
 use futures_util::StreamExt;
-use stratus_shared::api::gateway::{close_code, Heartbeat};
+use stratus_shared::api::gateway::close_code;
+use tokio::time::Instant;
 
+use super::heartbeat::{HeartbeatFrame, Report};
 use super::LiveHub;
 use crate::auth::extractor::AuthenticatedDms;
 
@@ -45,10 +47,12 @@ pub async fn run(
         return;
     };
     tracing::info!(system_id, connection_id, "gateway connected");
-    let socket = Socket {
+    let mut socket = Socket {
         system_id,
         connection_id,
         hub: &hub,
+        forwarded: None,
+        refresh: (timeout / 4).min(REPORT_REFRESH),
     };
     let ending = socket
         .serve(session.clone(), messages, close_order, &dms, timeout)
@@ -73,18 +77,26 @@ async fn close(session: actix_ws::Session, ending: Ending) {
     }
 }
 
+/// A repeated report is handed to the hub again after this long (or a quarter of the
+/// heartbeat timeout, if shorter), so the hub's last-seen time lags the socket's by no more.
+const REPORT_REFRESH: Duration = Duration::from_millis(500);
+
 /// One connected gateway of one DMS.
 struct Socket<'a> {
     system_id: &'a str,
     connection_id: u64,
     hub: &'a LiveHub,
+    /// The last report handed to the hub, and when. Frames that repeat it within `refresh`
+    /// stay in the socket: no lock, no clock conversion, no timestamp parsing.
+    forwarded: Option<(Report, Instant)>,
+    refresh: Duration,
 }
 
 impl Socket<'_> {
     /// Reads frames until the socket must end: the peer leaves, breaks the protocol, falls
     /// silent, is replaced or revoked, or its token expires.
     async fn serve(
-        &self,
+        &mut self,
         mut session: actix_ws::Session,
         mut messages: actix_ws::AggregatedMessageStream,
         mut close_order: tokio::sync::oneshot::Receiver<u16>,
@@ -97,12 +109,15 @@ impl Socket<'_> {
             .unwrap_or(Duration::ZERO);
         let token_expiry = tokio::time::sleep(token_left);
         tokio::pin!(token_expiry);
+        // Silence is checked when the timer fires, against the last frame's time, rather than
+        // by resetting the timer on every frame.
+        let mut last_frame = Instant::now();
         let idle = tokio::time::sleep(timeout);
         tokio::pin!(idle);
         loop {
             tokio::select! {
                 message = messages.next() => match self.receive(message, &mut session).await {
-                    Received::Alive => idle.as_mut().reset(tokio::time::Instant::now() + timeout),
+                    Received::Alive => last_frame = Instant::now(),
                     Received::End(ending) => return ending,
                 },
                 code = &mut close_order => {
@@ -115,6 +130,10 @@ impl Socket<'_> {
                     };
                 }
                 () = &mut idle => {
+                    if last_frame + timeout > Instant::now() {
+                        idle.as_mut().reset(last_frame + timeout);
+                        continue;
+                    }
                     tracing::info!(system_id, "gateway silent past the heartbeat timeout: closing its socket");
                     return Some((close_code::IDLE, "no heartbeat within the timeout"));
                 }
@@ -128,20 +147,15 @@ impl Socket<'_> {
 
     /// Handles one frame (or the end of the stream).
     async fn receive(
-        &self,
+        &mut self,
         message: Option<Result<AggregatedMessage, ProtocolError>>,
         session: &mut actix_ws::Session,
     ) -> Received {
         let (system_id, connection_id) = (self.system_id, self.connection_id);
-        let now = crate::db::now();
         match message {
             None => Received::End(None),
-            Some(Ok(AggregatedMessage::Text(text))) => match parse_heartbeat(&text) {
-                Ok(heartbeat) => {
-                    self.hub
-                        .heartbeat(system_id, connection_id, &heartbeat, now);
-                    Received::Alive
-                }
+            Some(Ok(AggregatedMessage::Text(text))) => match self.heartbeat(&text) {
+                Ok(()) => Received::Alive,
                 Err(error) => {
                     tracing::warn!(system_id, %error, "malformed heartbeat: closing the gateway socket");
                     Received::End(Some((close_code::MALFORMED, "malformed heartbeat")))
@@ -155,14 +169,14 @@ impl Socket<'_> {
                 )))
             }
             Some(Ok(AggregatedMessage::Ping(bytes))) => {
-                self.hub.seen(system_id, connection_id, now);
+                self.hub.seen(system_id, connection_id, crate::db::now());
                 if session.pong(&bytes).await.is_err() {
                     return Received::End(None);
                 }
                 Received::Alive
             }
             Some(Ok(AggregatedMessage::Pong(_))) => {
-                self.hub.seen(system_id, connection_id, now);
+                self.hub.seen(system_id, connection_id, crate::db::now());
                 Received::Alive
             }
             Some(Ok(AggregatedMessage::Close(reason))) => {
@@ -186,57 +200,33 @@ impl Socket<'_> {
             }
         }
     }
+
+    /// Reads a heartbeat; hands its report to the hub unless it repeats the last one handed
+    /// over less than `refresh` ago.
+    fn heartbeat(&mut self, text: &str) -> Result<(), String> {
+        let frame = HeartbeatFrame::read(text)?;
+        if let Some((report, at)) = &self.forwarded {
+            if frame.repeats(report) && at.elapsed() < self.refresh {
+                return Ok(());
+            }
+        }
+        frame.check()?;
+        let report = frame.report();
+        self.hub.heartbeat(
+            self.system_id,
+            self.connection_id,
+            &report,
+            crate::db::now(),
+        );
+        self.forwarded = Some((report, Instant::now()));
+        Ok(())
+    }
 }
 
 /// What a frame did to the socket.
 enum Received {
-    /// A sign of life: the silence timer starts again.
+    /// A sign of life: silence is counted from now.
     Alive,
     /// The socket ends.
     End(Ending),
-}
-
-/// The longest DMS version string accepted in a heartbeat.
-const MAX_VERSION_LENGTH: usize = 64;
-
-/// Reads a heartbeat frame: valid JSON of the right shape, with a plausible version.
-fn parse_heartbeat(text: &str) -> Result<Heartbeat, String> {
-    let heartbeat: Heartbeat = serde_json::from_str(text).map_err(|error| error.to_string())?;
-    let version = heartbeat.dms_version.trim();
-    if version.is_empty()
-        || version.len() > MAX_VERSION_LENGTH
-        || version.chars().any(char::is_control)
-    {
-        return Err(format!(
-            "dms_version must be 1 to {MAX_VERSION_LENGTH} characters without control characters"
-        ));
-    }
-    Ok(heartbeat)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn heartbeats_are_read_strictly() {
-        let good = r#"{"dms_responding":true,"dms_version":"10.5","agent_count":2,"timestamp":"2026-11-24T00:00:00Z"}"#;
-        assert_eq!(parse_heartbeat(good).unwrap().agent_count, 2);
-        for bad in [
-            "",
-            "null",
-            "[]",
-            r#"{"dms_responding":true}"#,
-            r#"{"dms_responding":1,"dms_version":"10.5","agent_count":2,"timestamp":"2026-11-24T00:00:00Z"}"#,
-            r#"{"dms_responding":true,"dms_version":"","agent_count":2,"timestamp":"2026-11-24T00:00:00Z"}"#,
-            r#"{"dms_responding":true,"dms_version":"10.5","agent_count":2,"timestamp":"yesterday"}"#,
-        ] {
-            assert!(parse_heartbeat(bad).is_err(), "{bad}");
-        }
-        // Newer gateways may send more.
-        let newer = good.replace("}", r#","cpu_load":0.5}"#);
-        assert!(parse_heartbeat(&newer).is_ok());
-        let long = good.replace("10.5", &"9".repeat(65));
-        assert!(parse_heartbeat(&long).is_err());
-    }
 }

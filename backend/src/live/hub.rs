@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use stratus_shared::api::gateway::Heartbeat;
 use stratus_shared::api::live::SystemStateEvent;
 use stratus_shared::state::{connection_state, DmsReport, GatewayObservation, Observation};
 use stratus_shared::ConnectionState;
@@ -16,6 +15,7 @@ use tokio::sync::{broadcast, mpsc, oneshot, Notify};
 
 use super::events::Unflushed;
 pub use super::events::{KnownSystem, LiveBatch, LiveEvent, StreamStart, SystemView};
+use super::heartbeat::Report;
 use super::persist::PersistOp;
 use super::system::{close, event_of, Connection, LiveSystem};
 
@@ -220,12 +220,12 @@ impl LiveHub {
         Some((id, close_rx))
     }
 
-    /// A heartbeat arrived on connection `connection_id`.
+    /// A heartbeat's report arrived on connection `connection_id`.
     pub fn heartbeat(
         &self,
         system_id: &str,
         connection_id: u64,
-        heartbeat: &Heartbeat,
+        report: &Report,
         now: DateTime<Utc>,
     ) {
         let mut hub = self.lock();
@@ -242,17 +242,17 @@ impl LiveHub {
         connection.observation.last_seen_at = now;
         connection.observation.last_report = Some(DmsReport {
             received_at: now,
-            dms_responding: heartbeat.dms_responding,
+            dms_responding: report.dms_responding,
         });
-        let agent_count = i32::try_from(heartbeat.agent_count).unwrap_or(i32::MAX);
-        if system.dms_version.as_deref() != Some(heartbeat.dms_version.as_str())
+        let agent_count = i32::try_from(report.agent_count).unwrap_or(i32::MAX);
+        if system.dms_version.as_deref() != Some(report.dms_version.as_str())
             || system.agent_count != Some(agent_count)
         {
-            system.dms_version = Some(heartbeat.dms_version.clone());
+            system.dms_version = Some(report.dms_version.clone());
             system.agent_count = Some(agent_count);
             let _ = self.persist.send(PersistOp::Report {
                 system_id: system_id.to_owned(),
-                dms_version: heartbeat.dms_version.clone(),
+                dms_version: report.dms_version.clone(),
                 agent_count,
             });
         }

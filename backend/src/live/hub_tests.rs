@@ -9,12 +9,11 @@ fn hub() -> (LiveHub, mpsc::UnboundedReceiver<PersistOp>) {
     (hub, rx)
 }
 
-fn heartbeat(responding: bool) -> Heartbeat {
-    Heartbeat {
+fn heartbeat(responding: bool) -> Report {
+    Report {
         dms_responding: responding,
         dms_version: "10.5".into(),
         agent_count: 3,
-        timestamp: Utc::now(),
     }
 }
 

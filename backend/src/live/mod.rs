@@ -3,6 +3,7 @@
 
 pub mod events;
 pub mod gateway_socket;
+pub mod heartbeat;
 pub mod hub;
 pub mod persist;
 mod system;

@@ -42,7 +42,11 @@ async fn the_list_is_gzip_compressed_for_clients_that_take_it_and_plain_for_othe
     assert_eq!(plain.headers()["content-type"], "application/json");
     let plain = plain.bytes().await.unwrap();
 
-    for accepted in ["gzip, deflate", "br;q=1.0, gzip;q=0.5", "gzip;q=0.2, identity;q=0.1"] {
+    for accepted in [
+        "gzip, deflate",
+        "br;q=1.0, gzip;q=0.5",
+        "gzip;q=0.2, identity;q=0.1",
+    ] {
         let compressed = list_with(&app, &alice, accepted).await;
         assert_eq!(
             compressed.headers()["content-encoding"],
