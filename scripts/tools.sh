@@ -24,7 +24,7 @@ export PATH="$STRATUS_TOOLS_DIR/bin:$STRATUS_TOOLS_DIR/node_modules/.bin:${CARGO
 # them all (scripts/test.sh does at its end), so logs show where the time goes.
 STAGE_NAMES=()
 STAGE_MICROS=()
-STAGE_CURRENT="Set-up (tool checks)"
+STAGE_CURRENT="Tool checks"
 STAGE_STARTED="${EPOCHREALTIME/./}"
 
 format_micros() {
@@ -45,7 +45,7 @@ end_stage() {
 
 say() {
   end_stage
-  printf '\033[1m==> %s\033[0m  (%s: %s)\n' "$*" "${STAGE_NAMES[-1]}" \
+  printf '\033[1m==> %s\033[0m  (%s took %s)\n' "$*" "${STAGE_NAMES[-1]}" \
     "$(format_micros "${STAGE_MICROS[-1]}")" >&2
   STAGE_CURRENT="$*"
 }
@@ -120,7 +120,10 @@ ensure_wasm_bindgen() {
   if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $version" ]; then
     say "Installing wasm-bindgen-cli $version from crates.io (a minute or two, once)"
     # Not --locked: the CLI's own lock pins a webpki-roots release the registry no longer serves.
-    install_tool wasm-bindgen-cli --version "$version" --force
+    # Only the wasm-bindgen binary, without default features (the TLS stack serves the test
+    # runner's downloads, which Trunk never uses).
+    install_tool wasm-bindgen-cli --version "$version" --force --no-default-features \
+      --bin wasm-bindgen
   fi
   export TRUNK_TOOLS_WASM_BINDGEN="$version"
 }
