@@ -185,7 +185,7 @@ dist_digest() {
 }
 
 # Builds the web app unless dist/ is exactly what the last build made from the same inputs
-# (Trunk itself always re-runs wasm-bindgen and wasm-opt, ~30 s).
+# (Trunk itself always re-runs wasm-bindgen and wasm-opt on the whole wasm).
 build_web_app_when_changed() {
   local stamp="$STRATUS_ROOT/target/web-app.stamp" inputs
   inputs="$(web_app_inputs_digest)"
