@@ -120,10 +120,8 @@ ensure_wasm_bindgen() {
   if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $version" ]; then
     say "Installing wasm-bindgen-cli $version from crates.io (a minute or two, once)"
     # Not --locked: the CLI's own lock pins a webpki-roots release the registry no longer serves.
-    # Only the wasm-bindgen binary, without default features (the TLS stack serves the test
-    # runner's downloads, which Trunk never uses).
-    install_tool wasm-bindgen-cli --version "$version" --force --no-default-features \
-      --bin wasm-bindgen
+    # Only the binary Trunk runs (not the test runner nor wasm2es6js).
+    install_tool wasm-bindgen-cli --version "$version" --force --bin wasm-bindgen
   fi
   export TRUNK_TOOLS_WASM_BINDGEN="$version"
 }
