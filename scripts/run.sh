@@ -3,11 +3,19 @@
 # Installs what is missing first; fast when everything is already there.
 # Any STRATUS_* variable (see README) changes the defaults; arguments go to `stratus serve`
 # (e.g. --demo).
+# shellcheck source=scripts/tools.sh
 source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
-cd "$STRATUS_ROOT"
+cd "$STRATUS_ROOT" || exit
+
+# The server needs none of the web tools: on a first run it compiles while they install,
+# which keeps both cores busy through each build's single-threaded stretches.
+cargo build --release --locked --quiet -p stratus-backend --bin stratus &
+server_build=$!
+BACKGROUND_PIDS+=("$server_build")
 
 ensure_web_toolchain
-build_web_app
+build_web_app_when_changed
 say "Building the server"
-cargo build --release --locked --quiet -p stratus-backend --bin stratus
+wait "$server_build"
+say "Starting the server"
 exec "$STRATUS_ROOT/target/release/stratus" serve "$@"

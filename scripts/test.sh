@@ -3,8 +3,12 @@
 # the same API tests on PostgreSQL (when TEST_DATABASE_URL names a server), the web app's
 # release build, and the browser tests in headless Chromium.
 # Installs what is missing first; fast when everything is already there.
+# shellcheck source=scripts/tools.sh
 source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
-cd "$STRATUS_ROOT"
+cd "$STRATUS_ROOT" || exit
+# Each stage says how long the previous one took; a table of all of them ends the run.
+# shellcheck disable=SC2034 # read by on_exit (tools.sh)
+STAGE_SUMMARY=1
 
 ensure_web_toolchain
 ensure_chromium
@@ -18,7 +22,7 @@ say "Lints (clippy, host and wasm32)"
 cargo clippy --locked --workspace --all-targets --quiet -- -D warnings
 cargo clippy --locked -p frontend --target wasm32-unknown-unknown --quiet -- -D warnings
 
-build_web_app
+build_web_app_when_changed
 say "Building the server binary for the browser tests"
 cargo build --locked --quiet -p stratus-backend --bin stratus
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Installs the tools Stratus builds and tests with, when missing or at the wrong version.
 # Sourced by scripts/run.sh and scripts/test.sh. Every tool comes from a package registry
 # (crates.io, npm, Debian); nothing is downloaded from anywhere else, and Trunk is pinned so it
@@ -15,9 +16,64 @@ BINARYEN_VERSION="132"
 # The test OpenID provider (a certified implementation) from npm.
 OIDC_PROVIDER_VERSION="9.13.3"
 
-export PATH="$HOME/.cargo/bin:$STRATUS_TOOLS_DIR/node_modules/.bin:$PATH"
+# Trunk and wasm-bindgen-cli are installed into $STRATUS_TOOLS_DIR/bin, wasm-opt into its
+# node_modules; cargo's own bin folder stays reachable for cargo and rustup.
+export PATH="$STRATUS_TOOLS_DIR/bin:$STRATUS_TOOLS_DIR/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+# Every `say` starts a stage and shows how long the previous one took; stage_summary prints
+# them all (scripts/test.sh does at its end), so logs show where the time goes.
+STAGE_NAMES=()
+STAGE_MICROS=()
+STAGE_CURRENT="Tool checks"
+STAGE_STARTED="${EPOCHREALTIME/./}"
+
+format_micros() {
+  local tenths=$(($1 / 100000))
+  if [ "$tenths" -lt 600 ]; then
+    printf '%d.%d s' $((tenths / 10)) $((tenths % 10))
+  else
+    printf '%d min %02d s' $((tenths / 600)) $((tenths / 10 % 60))
+  fi
+}
+
+end_stage() {
+  local now="${EPOCHREALTIME/./}"
+  STAGE_NAMES+=("$STAGE_CURRENT")
+  STAGE_MICROS+=($((now - STAGE_STARTED)))
+  STAGE_STARTED="$now"
+}
+
+say() {
+  end_stage
+  printf '\033[1m==> %s\033[0m  (%s took %s)\n' "$*" "${STAGE_NAMES[-1]}" \
+    "$(format_micros "${STAGE_MICROS[-1]}")" >&2
+  STAGE_CURRENT="$*"
+}
+
+stage_summary() {
+  local i total=0
+  end_stage
+  printf '\n\033[1mTime per stage\033[0m\n' >&2
+  for i in "${!STAGE_NAMES[@]}"; do
+    printf '  %12s  %s\n' "$(format_micros "${STAGE_MICROS[$i]}")" "${STAGE_NAMES[$i]}" >&2
+    total=$((total + STAGE_MICROS[i]))
+  done
+  printf '  %12s  %s\n' "$(format_micros "$total")" "Total" >&2
+}
+
+# Background processes the scripts start (test servers, a build) end with the script.
+BACKGROUND_PIDS=()
+on_exit() {
+  local status=$?
+  if [ "${#BACKGROUND_PIDS[@]}" -gt 0 ]; then
+    kill "${BACKGROUND_PIDS[@]}" 2>/dev/null || true
+  fi
+  if [ "${STAGE_SUMMARY:-}" = 1 ]; then
+    [ "$status" -eq 0 ] || STAGE_CURRENT="$STAGE_CURRENT (FAILED)"
+    stage_summary
+  fi
+}
+trap on_exit EXIT
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -36,10 +92,24 @@ ensure_wasm_target() {
   fi
 }
 
+# `cargo install` into the tools folder with a cheap release profile: these tools run for
+# seconds, so fat LTO and one codegen unit (Trunk's own profile) would only slow the first run.
+# Config (here the environment) overrides the crate's [profile.release].
+install_tool() {
+  CARGO_PROFILE_RELEASE_LTO=off \
+    CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
+    CARGO_PROFILE_RELEASE_DEBUG=false \
+    CARGO_PROFILE_RELEASE_STRIP=true \
+    cargo install --root "$STRATUS_TOOLS_DIR" --quiet "$@"
+}
+
 ensure_trunk() {
   if [ "$(trunk --version 2>/dev/null || true)" != "trunk $TRUNK_VERSION" ]; then
-    say "Installing Trunk $TRUNK_VERSION from crates.io (several minutes, once)"
-    cargo install trunk --version "$TRUNK_VERSION" --locked
+    say "Installing Trunk $TRUNK_VERSION from crates.io (a few minutes, once)"
+    # Without default features: no TLS stack and no update check, which an offline build
+    # never uses.
+    install_tool trunk --version "$TRUNK_VERSION" --locked --no-default-features
   fi
 }
 
@@ -48,9 +118,10 @@ ensure_wasm_bindgen() {
   version="$(wasm_bindgen_version)"
   [ -n "$version" ] || { echo "wasm-bindgen is not in Cargo.lock" >&2; exit 1; }
   if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $version" ]; then
-    say "Installing wasm-bindgen-cli $version from crates.io (a few minutes, once)"
+    say "Installing wasm-bindgen-cli $version from crates.io (a minute or two, once)"
     # Not --locked: the CLI's own lock pins a webpki-roots release the registry no longer serves.
-    cargo install wasm-bindgen-cli --version "$version" --force
+    # Only the binary Trunk runs (not the test runner nor wasm2es6js).
+    install_tool wasm-bindgen-cli --version "$version" --force --bin wasm-bindgen
   fi
   export TRUNK_TOOLS_WASM_BINDGEN="$version"
 }
@@ -74,19 +145,58 @@ ensure_chromium() {
   fi
 }
 
-# Everything Trunk needs, with dependencies fetched (Trunk runs cargo --offline).
+# Everything Trunk needs.
 ensure_web_toolchain() {
   ensure_wasm_target
   ensure_trunk
   ensure_wasm_bindgen
   ensure_wasm_opt
-  (cd "$STRATUS_ROOT" && cargo fetch --locked --quiet)
 }
 
 # Builds the web app (release: small wasm, wasm-opt) into dist/.
 build_web_app() {
   say "Building the web app into dist/"
   (cd "$STRATUS_ROOT" && trunk build --release)
+}
+
+# What dist/ is built from: the web app's and the shared crate's files, the workspace's
+# manifest (the web-release profile) and lock, Trunk's settings, this script (how it builds),
+# the tool versions and the environment that steers them. Untracked files count too.
+web_app_inputs_digest() {
+  (
+    cd "$STRATUS_ROOT"
+    find frontend shared -type f ! -path '*/target/*' -print0 | sort -z | xargs -0 sha256sum
+    sha256sum Cargo.toml Cargo.lock Trunk.toml scripts/tools.sh
+    if [ -d .cargo ]; then find .cargo -type f -print0 | sort -z | xargs -0 -r sha256sum; fi
+    rustc -vV
+    trunk --version
+    wasm-bindgen --version
+    wasm-opt --version
+    env | grep -E '^(TRUNK_|RUSTFLAGS=|CARGO_ENCODED_RUSTFLAGS=|CARGO_PROFILE_|CARGO_BUILD_)' \
+      | sort || true
+  ) | sha256sum | cut -d ' ' -f 1
+}
+
+dist_digest() {
+  (cd "$STRATUS_ROOT" && find dist -type f -print0 | sort -z | xargs -0 -r sha256sum) \
+    | sha256sum | cut -d ' ' -f 1
+}
+
+# Builds the web app unless dist/ is exactly what the last build made from the same inputs
+# (Trunk itself always re-runs wasm-bindgen and wasm-opt on the whole wasm).
+build_web_app_when_changed() {
+  local stamp="$STRATUS_ROOT/target/web-app.stamp" inputs
+  inputs="$(web_app_inputs_digest)"
+  if [ -d "$STRATUS_ROOT/dist" ] && [ -f "$stamp" ] \
+    && [ "$(cat "$stamp")" = "$inputs $(dist_digest)" ]; then
+    return 0
+  fi
+  rm -f "$stamp"
+  # Trunk runs cargo --offline.
+  (cd "$STRATUS_ROOT" && cargo fetch --locked --quiet)
+  build_web_app
+  mkdir -p "$STRATUS_ROOT/target"
+  echo "$inputs $(dist_digest)" >"$stamp"
 }
 
 # A real SMTP server for the tests: aiosmtpd from PyPI in a virtualenv of our own.
@@ -107,8 +217,7 @@ start_smtp_server() {
   TEST_SMTP_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   "$venv/bin/python" -m aiosmtpd -n -l "127.0.0.1:$TEST_SMTP_PORT" \
     -c aiosmtpd.handlers.Mailbox "$TEST_MAILDIR" &
-  SMTP_SERVER_PID=$!
-  trap 'kill "${SMTP_SERVER_PID:-}" "${OIDC_PROVIDER_PID:-}" 2>/dev/null || true' EXIT
+  BACKGROUND_PIDS+=($!)
   for _ in $(seq 1 50); do
     if python3 -c "import socket; socket.create_connection(('127.0.0.1', $TEST_SMTP_PORT), 1)" 2>/dev/null; then
       export TEST_SMTP_PORT TEST_MAILDIR
@@ -142,8 +251,7 @@ start_oidc_provider() {
   log="$(mktemp)"
   OIDC_PROVIDER_MODULE="$STRATUS_TOOLS_DIR/oidc/node_modules/oidc-provider/lib/index.js" PORT=0 \
     node "$STRATUS_ROOT/e2e/oidc/provider.mjs" >"$log" 2>&1 &
-  OIDC_PROVIDER_PID=$!
-  trap 'kill "${SMTP_SERVER_PID:-}" "${OIDC_PROVIDER_PID:-}" 2>/dev/null || true' EXIT
+  BACKGROUND_PIDS+=($!)
   for _ in $(seq 1 100); do
     TEST_OIDC_ISSUER="$(sed -n 's/^oidc-provider listening on //p' "$log")"
     if [ -n "$TEST_OIDC_ISSUER" ]; then
