@@ -2,6 +2,7 @@
 //! heartbeat WebSocket, renewal) with a scripted or random schedule of outages, for demos,
 //! tests and load.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -46,6 +47,10 @@ pub struct Options {
     /// DMS `index` waits `index × stagger` before its first connection, so that thousands of
     /// gateways arrive as a ramp, not all in one instant.
     pub stagger: Duration,
+    /// Local addresses to connect from, DMS `index` from `index % len` (empty: the system
+    /// picks). One loopback address has about 28,000 ephemeral ports; a load test of tens of
+    /// thousands of gateways spreads over 127.0.0.2, 127.0.0.3, …
+    pub source_addresses: Vec<IpAddr>,
 }
 
 /// Counters shared by every simulated DMS.
@@ -122,6 +127,59 @@ async fn renew(
         response.status()
     );
     Ok(response.json().await?)
+}
+
+/// A gateway's WebSocket to the server, as the simulator and the benchmarks open it.
+pub type GatewaySocket = tokio_tungstenite::WebSocketStream<
+    tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+>;
+
+/// Opens a gateway WebSocket to `ws_url` (`ws://` or `wss://…/api/gateway/ws`) with `token`,
+/// from `source` when given (plain `ws://` only). Its read buffer is small: a gateway only
+/// ever receives pongs and a close frame, and thousands of sockets share one process.
+pub async fn open_gateway_socket(
+    ws_url: &str,
+    token: &str,
+    source: Option<IpAddr>,
+) -> Result<GatewaySocket, tokio_tungstenite::tungstenite::Error> {
+    use tokio_tungstenite::tungstenite::Error;
+    let mut request = ws_url.into_client_request()?;
+    let header = tokio_tungstenite::tungstenite::http::HeaderValue::from_str(&format!(
+        "Bearer {token}"
+    ))
+    .map_err(|error| Error::HttpFormat(error.into()))?;
+    request.headers_mut().insert("Authorization", header);
+    let config =
+        tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(4096);
+    let Some(source) = source else {
+        let (socket, _) =
+            tokio_tungstenite::connect_async_with_config(request, Some(config), true).await?;
+        return Ok(socket);
+    };
+    let uri = request.uri();
+    let host = uri.host().unwrap_or("127.0.0.1").trim_matches(['[', ']']);
+    let port = uri.port_u16().unwrap_or(80);
+    let server = tokio::net::lookup_host((host, port))
+        .await?
+        .find(|address| address.is_ipv4() == source.is_ipv4())
+        .ok_or(Error::Url(
+            tokio_tungstenite::tungstenite::error::UrlError::NoHostName,
+        ))?;
+    let tcp = if source.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    tcp.bind(std::net::SocketAddr::new(source, 0))?;
+    let stream = tcp.connect(server).await?;
+    stream.set_nodelay(true)?;
+    let (socket, _) = tokio_tungstenite::client_async_with_config(
+        request,
+        tokio_tungstenite::MaybeTlsStream::Plain(stream),
+        Some(config),
+    )
+    .await?;
+    Ok(socket)
 }
 
 /// What one DMS does during the next stretch of time.
@@ -247,16 +305,10 @@ pub async fn run_dms(
             tokio::time::sleep(interval).await;
             continue;
         }
-        let Ok(mut request) = ws_url.as_str().into_client_request() else {
-            tracing::error!(url = ws_url, "invalid server URL");
-            return credentials;
-        };
-        let Ok(header) = format!("Bearer {}", credentials.token).parse() else {
-            return credentials;
-        };
-        request.headers_mut().insert("Authorization", header);
-        let mut socket = match tokio_tungstenite::connect_async(request).await {
-            Ok((socket, _)) => socket,
+        let source = (!options.source_addresses.is_empty())
+            .then(|| options.source_addresses[index % options.source_addresses.len()]);
+        let mut socket = match open_gateway_socket(&ws_url, &credentials.token, source).await {
+            Ok(socket) => socket,
             Err(tokio_tungstenite::tungstenite::Error::Http(response))
                 if response.status() == 401 =>
             {
