@@ -130,9 +130,8 @@ async fn renew(
 }
 
 /// A gateway's WebSocket to the server, as the simulator and the benchmarks open it.
-pub type GatewaySocket = tokio_tungstenite::WebSocketStream<
-    tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
->;
+pub type GatewaySocket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Opens a gateway WebSocket to `ws_url` (`ws://` or `wss://…/api/gateway/ws`) with `token`,
 /// from `source` when given (plain `ws://` only). Its read buffer is small: a gateway only
@@ -144,10 +143,9 @@ pub async fn open_gateway_socket(
 ) -> Result<GatewaySocket, tokio_tungstenite::tungstenite::Error> {
     use tokio_tungstenite::tungstenite::Error;
     let mut request = ws_url.into_client_request()?;
-    let header = tokio_tungstenite::tungstenite::http::HeaderValue::from_str(&format!(
-        "Bearer {token}"
-    ))
-    .map_err(|error| Error::HttpFormat(error.into()))?;
+    let header =
+        tokio_tungstenite::tungstenite::http::HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|error| Error::HttpFormat(error.into()))?;
     request.headers_mut().insert("Authorization", header);
     let config =
         tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(4096);

@@ -21,3 +21,4 @@ bench_start_server STRATUS_HEARTBEAT_INTERVAL_SECONDS="${interval%.*}"
     --per-process "${BENCH_PER_PROCESS:-9000}" \
     --source-addresses "${BENCH_SOURCES:-4}"
 echo "server log: $(grep -c 'gateway connected' "$SERVER_LOG") connections, $(grep -c 'gateway disconnected' "$SERVER_LOG") disconnections, $(grep -cE 'WARN|ERROR' "$SERVER_LOG") warnings or errors"
+grep -E 'WARN|ERROR' "$SERVER_LOG" | head -n 5 || true

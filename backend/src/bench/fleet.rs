@@ -42,10 +42,7 @@ pub async fn register(
                 .collect::<Result<Vec<_>, _>>()
         })
         .await?;
-    let tokens = DmsTokens::new(
-        &target.secrets.gateway_key,
-        &target.settings.public_url(),
-    );
+    let tokens = DmsTokens::new(&target.secrets.gateway_key, &target.settings.public_url());
     let interval = target.settings.heartbeat_interval_seconds.max(1);
     let credentials: Vec<DmsCredentials> = grants
         .into_iter()

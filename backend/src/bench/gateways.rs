@@ -259,8 +259,7 @@ async fn read_counters(
 pub async fn run(settings: Settings, args: Args) -> anyhow::Result<()> {
     let target = Target::open(settings, args.url.clone()).await?;
     let user_id = super::bench_user(&target.database).await?;
-    let credentials =
-        super::fleet::register(&target, "Benchmark gateways", args.gateways).await?;
+    let credentials = super::fleet::register(&target, "Benchmark gateways", args.gateways).await?;
     let file = args
         .credentials_file
         .clone()
@@ -336,11 +335,7 @@ struct Window {
     server_peak_rss: Option<u64>,
 }
 
-async fn measure(
-    args: &Args,
-    clients: &Clients,
-    live: &LiveCounts,
-) -> anyhow::Result<Window> {
+async fn measure(args: &Args, clients: &Clients, live: &LiveCounts) -> anyhow::Result<Window> {
     let mut client_pids = clients.pids.clone();
     client_pids.push(std::process::id());
     let server_cpu = args.server_pid.map(|pid| CpuWindow::start(&[pid]));
@@ -414,9 +409,7 @@ fn report(args: &Args, ramp: &Ramp, window: &Window, idle_rss: Option<u64>) {
     );
     println!(
         "  failures {}, reconnections {}, first connections {} (all expected 0)",
-        counters.failures,
-        counters.connections,
-        counters.first_connections
+        counters.failures, counters.connections, counters.first_connections
     );
     println!(
         "  live subscriber    {} state changes, {} removals, {} snapshots, {} unreadable events (all expected 0)",

@@ -168,7 +168,10 @@ impl CpuWindow {
 
 /// A percentage of one core for a report, or "not measured".
 pub fn percent_text(percent: Option<f64>) -> String {
-    percent.map_or_else(|| "not measured".into(), |p| format!("{p:.1} % of one core"))
+    percent.map_or_else(
+        || "not measured".into(),
+        |p| format!("{p:.1} % of one core"),
+    )
 }
 
 #[cfg(test)]
