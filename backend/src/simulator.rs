@@ -129,6 +129,16 @@ async fn renew(
     Ok(response.json().await?)
 }
 
+/// The gateway WebSocket URL of the server at `url` (`http(s)://host:port`).
+pub fn gateway_ws_url(url: &str) -> String {
+    format!(
+        "{}/api/gateway/ws",
+        url.trim_end_matches('/')
+            .replacen("https://", "wss://", 1)
+            .replacen("http://", "ws://", 1)
+    )
+}
+
 /// A gateway's WebSocket to the server, as the simulator and the benchmarks open it.
 pub type GatewaySocket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -259,108 +269,161 @@ pub async fn run_dms(
     stats: Arc<Stats>,
     on_renewal: Option<tokio::sync::mpsc::UnboundedSender<(usize, DmsCredentials)>>,
 ) -> DmsCredentials {
-    let http = options.http.clone();
-    tokio::time::sleep(
-        options
-            .stagger
-            .saturating_mul(index.try_into().unwrap_or(u32::MAX)),
-    )
-    .await;
+    let delay = options
+        .stagger
+        .saturating_mul(u32::try_from(index).unwrap_or(u32::MAX));
+    tokio::time::sleep(delay).await;
     let mut ever_connected = false;
     let interval = options.interval.unwrap_or(Duration::from_secs(
         credentials.heartbeat_interval_seconds.max(1),
     ));
     let ticks_per_phase = (options.phase.as_millis() / interval.as_millis().max(1)) as u64;
-    let ws_url = format!(
-        "{}/api/gateway/ws",
-        options
-            .url
-            .replacen("https://", "wss://", 1)
-            .replacen("http://", "ws://", 1)
-    );
+    let ws_url = gateway_ws_url(&options.url);
     let mut schedule = Schedule::new(options.scenario, index, ticks_per_phase);
     let mut tick: u64 = 0;
     let mut backoff = Duration::from_secs(1);
+    let renewals = on_renewal.as_ref();
     loop {
-        if credentials.token_expires_at - crate::db::now() < options.renew_before {
-            match renew(&http, &options.url, &credentials).await {
-                Ok(renewed) => {
-                    credentials = renewed;
-                    stats.renewals.fetch_add(1, Ordering::Relaxed);
-                    if let Some(sender) = &on_renewal {
-                        let _ = sender.send((index, credentials.clone()));
-                    }
-                }
-                Err(error) => {
-                    tracing::warn!(index, %error, "simulated DMS cannot renew: it needs a new connect code");
-                    stats.failures.fetch_add(1, Ordering::Relaxed);
-                    return credentials;
-                }
-            }
+        if !renew_if_due(index, &mut credentials, &options, &stats, renewals).await {
+            return credentials;
         }
         if schedule.phase(tick) == Phase::GatewayDown {
             tick += 1;
             tokio::time::sleep(interval).await;
             continue;
         }
-        let source = (!options.source_addresses.is_empty())
-            .then(|| options.source_addresses[index % options.source_addresses.len()]);
-        let mut socket = match open_gateway_socket(&ws_url, &credentials.token, source).await {
-            Ok(socket) => socket,
-            Err(tokio_tungstenite::tungstenite::Error::Http(response))
-                if response.status() == 401 =>
-            {
-                // Force a renewal on the next round; a refused renewal ends this DMS.
-                credentials.token_expires_at = crate::db::now();
-                stats.failures.fetch_add(1, Ordering::Relaxed);
-                continue;
-            }
-            Err(error) => {
-                tracing::debug!(index, %error, "simulated gateway cannot connect; retrying");
-                stats.failures.fetch_add(1, Ordering::Relaxed);
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(30));
-                continue;
-            }
+        let Some(socket) = open_socket(
+            index,
+            &ws_url,
+            &mut credentials,
+            &options,
+            &mut backoff,
+            &stats,
+        )
+        .await
+        else {
+            continue;
         };
         backoff = Duration::from_secs(1);
         stats.connections.fetch_add(1, Ordering::Relaxed);
-        if !ever_connected {
-            ever_connected = true;
+        if !std::mem::replace(&mut ever_connected, true) {
             stats.connected_dmss.fetch_add(1, Ordering::Relaxed);
         }
-        let mut ticker = tokio::time::interval(interval);
-        loop {
-            tokio::select! {
-                _ = ticker.tick() => {}
-                message = socket.next() => match message {
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-                    Some(Ok(_)) => continue,
-                },
+        let renew_at = credentials.token_expires_at - options.renew_before;
+        play_socket(
+            socket,
+            index,
+            interval,
+            &mut schedule,
+            &mut tick,
+            renew_at,
+            &stats,
+        )
+        .await;
+    }
+}
+
+/// Renews the credentials when they are due. `false` when the renewal is refused: the DMS
+/// needs a new connect code.
+async fn renew_if_due(
+    index: usize,
+    credentials: &mut DmsCredentials,
+    options: &Options,
+    stats: &Stats,
+    on_renewal: Option<&tokio::sync::mpsc::UnboundedSender<(usize, DmsCredentials)>>,
+) -> bool {
+    if credentials.token_expires_at - crate::db::now() >= options.renew_before {
+        return true;
+    }
+    match renew(&options.http, &options.url, credentials).await {
+        Ok(renewed) => {
+            *credentials = renewed;
+            stats.renewals.fetch_add(1, Ordering::Relaxed);
+            if let Some(sender) = on_renewal {
+                let _ = sender.send((index, credentials.clone()));
             }
-            let phase = schedule.phase(tick);
-            tick += 1;
-            if phase == Phase::GatewayDown {
-                let _ = socket.close(None).await;
-                break;
-            }
-            let heartbeat = Heartbeat {
-                dms_responding: phase == Phase::Responding,
-                dms_version: "10.5.0.0-16046".into(),
-                agent_count: 1 + (index % 4) as u32,
-                timestamp: crate::db::now(),
-            };
-            let Ok(text) = serde_json::to_string(&heartbeat) else {
-                break;
-            };
-            if socket.send(Message::text(text)).await.is_err() {
-                break;
-            }
-            stats.heartbeats.fetch_add(1, Ordering::Relaxed);
-            if credentials.token_expires_at - crate::db::now() < options.renew_before {
-                let _ = socket.close(None).await;
-                break;
-            }
+            true
+        }
+        Err(error) => {
+            tracing::warn!(index, %error, "simulated DMS cannot renew: it needs a new connect code");
+            stats.failures.fetch_add(1, Ordering::Relaxed);
+            false
+        }
+    }
+}
+
+/// Opens DMS `index`'s socket. `None` after a failure (counted): when the server refused the
+/// token it is marked for renewal, otherwise this waits `backoff` and doubles it (to 30 s).
+async fn open_socket(
+    index: usize,
+    ws_url: &str,
+    credentials: &mut DmsCredentials,
+    options: &Options,
+    backoff: &mut Duration,
+    stats: &Stats,
+) -> Option<GatewaySocket> {
+    let source = (!options.source_addresses.is_empty())
+        .then(|| options.source_addresses[index % options.source_addresses.len()]);
+    match open_gateway_socket(ws_url, &credentials.token, source).await {
+        Ok(socket) => Some(socket),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) if response.status() == 401 => {
+            // Force a renewal on the next round; a refused renewal ends this DMS.
+            credentials.token_expires_at = crate::db::now();
+            stats.failures.fetch_add(1, Ordering::Relaxed);
+            None
+        }
+        Err(error) => {
+            tracing::debug!(index, %error, "simulated gateway cannot connect; retrying");
+            stats.failures.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(*backoff).await;
+            *backoff = (*backoff * 2).min(Duration::from_secs(30));
+            None
+        }
+    }
+}
+
+/// Sends a heartbeat every `interval` on an open socket until it drops, the schedule takes the
+/// gateway down, or `renew_at` passes (the token is due for renewal).
+async fn play_socket(
+    mut socket: GatewaySocket,
+    index: usize,
+    interval: Duration,
+    schedule: &mut Schedule,
+    tick: &mut u64,
+    renew_at: chrono::DateTime<chrono::Utc>,
+    stats: &Stats,
+) {
+    let mut ticker = tokio::time::interval(interval);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            message = socket.next() => match message {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => continue,
+            },
+        }
+        let phase = schedule.phase(*tick);
+        *tick += 1;
+        if phase == Phase::GatewayDown {
+            let _ = socket.close(None).await;
+            break;
+        }
+        let heartbeat = Heartbeat {
+            dms_responding: phase == Phase::Responding,
+            dms_version: "10.5.0.0-16046".into(),
+            agent_count: 1 + (index % 4) as u32,
+            timestamp: crate::db::now(),
+        };
+        let Ok(text) = serde_json::to_string(&heartbeat) else {
+            break;
+        };
+        if socket.send(Message::text(text)).await.is_err() {
+            break;
+        }
+        stats.heartbeats.fetch_add(1, Ordering::Relaxed);
+        if crate::db::now() > renew_at {
+            let _ = socket.close(None).await;
+            break;
         }
     }
 }

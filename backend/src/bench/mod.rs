@@ -81,15 +81,7 @@ impl Target {
     }
 }
 
-/// The gateway WebSocket URL of the server at `url` (`http(s)://host:port`).
-pub fn gateway_ws_url(url: &str) -> String {
-    format!(
-        "{}/api/gateway/ws",
-        url.trim_end_matches('/')
-            .replacen("https://", "wss://", 1)
-            .replacen("http://", "ws://", 1)
-    )
-}
+pub use crate::simulator::gateway_ws_url;
 
 /// The benchmark's person: Owner of the organizations the sections register, and the live
 /// subscriber.
