@@ -61,17 +61,22 @@ pub struct Args {
 /// One client process of the section (started by it).
 #[derive(Debug, clap::Args)]
 pub struct ClientArgs {
+    /// The server's base URL.
     #[arg(long)]
     pub url: String,
+    /// The credentials file the section wrote.
     #[arg(long)]
     pub credentials_file: PathBuf,
     /// Play the gateways `first..first + count` of the file.
     #[arg(long)]
     pub first: usize,
+    /// How many gateways this process plays.
     #[arg(long)]
     pub count: usize,
+    /// Seconds between heartbeats of each gateway.
     #[arg(long)]
     pub interval_seconds: f64,
+    /// This process's first connections arrive as a ramp over this many seconds.
     #[arg(long)]
     pub ramp_seconds: f64,
     /// Comma-separated local addresses to connect from.
