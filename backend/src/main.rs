@@ -36,8 +36,9 @@ enum Command {
     Openapi,
     /// Play DMSs against a running server over the real gateway protocol.
     Simulate(SimulateArgs),
-    /// Measure a running server under N simulated gateways (run beside it, same settings).
-    Bench(BenchArgs),
+    /// Measure a running server (run beside it with the same settings; see BENCHMARKS.md).
+    #[command(subcommand)]
+    Bench(stratus_backend::bench::BenchCommand),
     /// Make an account platform staff, or stop it being staff (never possible through the API).
     Staff {
         #[command(subcommand)]
@@ -51,28 +52,6 @@ enum StaffChange {
     Grant { email: String },
     /// Take platform staff away from the account with this email.
     Revoke { email: String },
-}
-
-#[derive(clap::Args)]
-struct BenchArgs {
-    /// The server's base URL.
-    #[arg(long, default_value = "http://127.0.0.1:8080")]
-    url: String,
-    /// How many simulated gateways.
-    #[arg(long, default_value_t = 1000)]
-    dms: usize,
-    /// Seconds between heartbeats of each gateway.
-    #[arg(long, default_value_t = 10.0)]
-    interval_seconds: f64,
-    /// Seconds heartbeats are counted once all gateways are connected.
-    #[arg(long, default_value_t = 30)]
-    measure_seconds: u64,
-    /// The server's process id, to report its CPU and resident memory.
-    #[arg(long)]
-    server_pid: Option<u32>,
-    /// Outages of a probe DMS, timed until they reach a live-event subscriber.
-    #[arg(long, default_value_t = 10)]
-    outages: usize,
 }
 
 #[derive(clap::Args)]
@@ -156,18 +135,10 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Bench(args) => {
+        Command::Bench(command) => {
             let settings = Settings::load(cli.config.as_deref())?;
             telemetry::init(settings.log_format);
-            let options = stratus_backend::bench::BenchOptions {
-                url: args.url,
-                dms: args.dms,
-                interval: Duration::from_secs_f64(args.interval_seconds.max(0.05)),
-                measure: Duration::from_secs(args.measure_seconds.max(1)),
-                server_pid: args.server_pid,
-                outages: args.outages,
-            };
-            stratus_backend::bench::run(settings, options).await
+            stratus_backend::bench::run(settings, command).await
         }
         Command::Simulate(args) => {
             let settings = Settings::load(cli.config.as_deref())?;
@@ -202,6 +173,7 @@ async fn start_demo(application: &Application) -> anyhow::Result<()> {
         renew_before: chrono::TimeDelta::days(1),
         http: reqwest::Client::new(),
         stagger: Duration::ZERO,
+        source_addresses: Vec::new(),
     };
     let stats = Arc::new(Stats::default());
     let http = options.http.clone();
@@ -284,6 +256,7 @@ async fn simulate(settings: Settings, args: SimulateArgs) -> anyhow::Result<()> 
         // Spread the first connections over one heartbeat interval (at most 10 s).
         stagger: Duration::from_secs(10)
             / u32::try_from(saved.dmss.len()).unwrap_or(u32::MAX).max(1),
+        source_addresses: Vec::new(),
     };
     let stats = Arc::new(Stats::default());
     let (renewals, mut renewed) = tokio::sync::mpsc::unbounded_channel();

@@ -2,6 +2,7 @@
 //! heartbeat WebSocket, renewal) with a scripted or random schedule of outages, for demos,
 //! tests and load.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -46,6 +47,10 @@ pub struct Options {
     /// DMS `index` waits `index × stagger` before its first connection, so that thousands of
     /// gateways arrive as a ramp, not all in one instant.
     pub stagger: Duration,
+    /// Local addresses to connect from, DMS `index` from `index % len` (empty: the system
+    /// picks). One loopback address has about 28,000 ephemeral ports; a load test of tens of
+    /// thousands of gateways spreads over 127.0.0.2, 127.0.0.3, …
+    pub source_addresses: Vec<IpAddr>,
 }
 
 /// Counters shared by every simulated DMS.
@@ -122,6 +127,67 @@ async fn renew(
         response.status()
     );
     Ok(response.json().await?)
+}
+
+/// The gateway WebSocket URL of the server at `url` (`http(s)://host:port`).
+pub fn gateway_ws_url(url: &str) -> String {
+    format!(
+        "{}/api/gateway/ws",
+        url.trim_end_matches('/')
+            .replacen("https://", "wss://", 1)
+            .replacen("http://", "ws://", 1)
+    )
+}
+
+/// A gateway's WebSocket to the server, as the simulator and the benchmarks open it.
+pub type GatewaySocket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens a gateway WebSocket to `ws_url` (`ws://` or `wss://…/api/gateway/ws`) with `token`,
+/// from `source` when given (plain `ws://` only). Its read buffer is small: a gateway only
+/// ever receives pongs and a close frame, and thousands of sockets share one process.
+pub async fn open_gateway_socket(
+    ws_url: &str,
+    token: &str,
+    source: Option<IpAddr>,
+) -> Result<GatewaySocket, tokio_tungstenite::tungstenite::Error> {
+    use tokio_tungstenite::tungstenite::Error;
+    let mut request = ws_url.into_client_request()?;
+    let header =
+        tokio_tungstenite::tungstenite::http::HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|error| Error::HttpFormat(error.into()))?;
+    request.headers_mut().insert("Authorization", header);
+    let config =
+        tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(4096);
+    let Some(source) = source else {
+        let (socket, _) =
+            tokio_tungstenite::connect_async_with_config(request, Some(config), true).await?;
+        return Ok(socket);
+    };
+    let uri = request.uri();
+    let host = uri.host().unwrap_or("127.0.0.1").trim_matches(['[', ']']);
+    let port = uri.port_u16().unwrap_or(80);
+    let server = tokio::net::lookup_host((host, port))
+        .await?
+        .find(|address| address.is_ipv4() == source.is_ipv4())
+        .ok_or(Error::Url(
+            tokio_tungstenite::tungstenite::error::UrlError::NoHostName,
+        ))?;
+    let tcp = if source.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    tcp.bind(std::net::SocketAddr::new(source, 0))?;
+    let stream = tcp.connect(server).await?;
+    stream.set_nodelay(true)?;
+    let (socket, _) = tokio_tungstenite::client_async_with_config(
+        request,
+        tokio_tungstenite::MaybeTlsStream::Plain(stream),
+        Some(config),
+    )
+    .await?;
+    Ok(socket)
 }
 
 /// What one DMS does during the next stretch of time.
@@ -203,114 +269,161 @@ pub async fn run_dms(
     stats: Arc<Stats>,
     on_renewal: Option<tokio::sync::mpsc::UnboundedSender<(usize, DmsCredentials)>>,
 ) -> DmsCredentials {
-    let http = options.http.clone();
-    tokio::time::sleep(
-        options
-            .stagger
-            .saturating_mul(index.try_into().unwrap_or(u32::MAX)),
-    )
-    .await;
+    let delay = options
+        .stagger
+        .saturating_mul(u32::try_from(index).unwrap_or(u32::MAX));
+    tokio::time::sleep(delay).await;
     let mut ever_connected = false;
     let interval = options.interval.unwrap_or(Duration::from_secs(
         credentials.heartbeat_interval_seconds.max(1),
     ));
     let ticks_per_phase = (options.phase.as_millis() / interval.as_millis().max(1)) as u64;
-    let ws_url = format!(
-        "{}/api/gateway/ws",
-        options
-            .url
-            .replacen("https://", "wss://", 1)
-            .replacen("http://", "ws://", 1)
-    );
+    let ws_url = gateway_ws_url(&options.url);
     let mut schedule = Schedule::new(options.scenario, index, ticks_per_phase);
     let mut tick: u64 = 0;
     let mut backoff = Duration::from_secs(1);
+    let renewals = on_renewal.as_ref();
     loop {
-        if credentials.token_expires_at - crate::db::now() < options.renew_before {
-            match renew(&http, &options.url, &credentials).await {
-                Ok(renewed) => {
-                    credentials = renewed;
-                    stats.renewals.fetch_add(1, Ordering::Relaxed);
-                    if let Some(sender) = &on_renewal {
-                        let _ = sender.send((index, credentials.clone()));
-                    }
-                }
-                Err(error) => {
-                    tracing::warn!(index, %error, "simulated DMS cannot renew: it needs a new connect code");
-                    stats.failures.fetch_add(1, Ordering::Relaxed);
-                    return credentials;
-                }
-            }
+        if !renew_if_due(index, &mut credentials, &options, &stats, renewals).await {
+            return credentials;
         }
         if schedule.phase(tick) == Phase::GatewayDown {
             tick += 1;
             tokio::time::sleep(interval).await;
             continue;
         }
-        let Ok(mut request) = ws_url.as_str().into_client_request() else {
-            tracing::error!(url = ws_url, "invalid server URL");
-            return credentials;
-        };
-        let Ok(header) = format!("Bearer {}", credentials.token).parse() else {
-            return credentials;
-        };
-        request.headers_mut().insert("Authorization", header);
-        let mut socket = match tokio_tungstenite::connect_async(request).await {
-            Ok((socket, _)) => socket,
-            Err(tokio_tungstenite::tungstenite::Error::Http(response))
-                if response.status() == 401 =>
-            {
-                // Force a renewal on the next round; a refused renewal ends this DMS.
-                credentials.token_expires_at = crate::db::now();
-                stats.failures.fetch_add(1, Ordering::Relaxed);
-                continue;
-            }
-            Err(error) => {
-                tracing::debug!(index, %error, "simulated gateway cannot connect; retrying");
-                stats.failures.fetch_add(1, Ordering::Relaxed);
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(30));
-                continue;
-            }
+        let Some(socket) = open_socket(
+            index,
+            &ws_url,
+            &mut credentials,
+            &options,
+            &mut backoff,
+            &stats,
+        )
+        .await
+        else {
+            continue;
         };
         backoff = Duration::from_secs(1);
         stats.connections.fetch_add(1, Ordering::Relaxed);
-        if !ever_connected {
-            ever_connected = true;
+        if !std::mem::replace(&mut ever_connected, true) {
             stats.connected_dmss.fetch_add(1, Ordering::Relaxed);
         }
-        let mut ticker = tokio::time::interval(interval);
-        loop {
-            tokio::select! {
-                _ = ticker.tick() => {}
-                message = socket.next() => match message {
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-                    Some(Ok(_)) => continue,
-                },
+        let renew_at = credentials.token_expires_at - options.renew_before;
+        play_socket(
+            socket,
+            index,
+            interval,
+            &mut schedule,
+            &mut tick,
+            renew_at,
+            &stats,
+        )
+        .await;
+    }
+}
+
+/// Renews the credentials when they are due. `false` when the renewal is refused: the DMS
+/// needs a new connect code.
+async fn renew_if_due(
+    index: usize,
+    credentials: &mut DmsCredentials,
+    options: &Options,
+    stats: &Stats,
+    on_renewal: Option<&tokio::sync::mpsc::UnboundedSender<(usize, DmsCredentials)>>,
+) -> bool {
+    if credentials.token_expires_at - crate::db::now() >= options.renew_before {
+        return true;
+    }
+    match renew(&options.http, &options.url, credentials).await {
+        Ok(renewed) => {
+            *credentials = renewed;
+            stats.renewals.fetch_add(1, Ordering::Relaxed);
+            if let Some(sender) = on_renewal {
+                let _ = sender.send((index, credentials.clone()));
             }
-            let phase = schedule.phase(tick);
-            tick += 1;
-            if phase == Phase::GatewayDown {
-                let _ = socket.close(None).await;
-                break;
-            }
-            let heartbeat = Heartbeat {
-                dms_responding: phase == Phase::Responding,
-                dms_version: "10.5.0.0-16046".into(),
-                agent_count: 1 + (index % 4) as u32,
-                timestamp: crate::db::now(),
-            };
-            let Ok(text) = serde_json::to_string(&heartbeat) else {
-                break;
-            };
-            if socket.send(Message::text(text)).await.is_err() {
-                break;
-            }
-            stats.heartbeats.fetch_add(1, Ordering::Relaxed);
-            if credentials.token_expires_at - crate::db::now() < options.renew_before {
-                let _ = socket.close(None).await;
-                break;
-            }
+            true
+        }
+        Err(error) => {
+            tracing::warn!(index, %error, "simulated DMS cannot renew: it needs a new connect code");
+            stats.failures.fetch_add(1, Ordering::Relaxed);
+            false
+        }
+    }
+}
+
+/// Opens DMS `index`'s socket. `None` after a failure (counted): when the server refused the
+/// token it is marked for renewal, otherwise this waits `backoff` and doubles it (to 30 s).
+async fn open_socket(
+    index: usize,
+    ws_url: &str,
+    credentials: &mut DmsCredentials,
+    options: &Options,
+    backoff: &mut Duration,
+    stats: &Stats,
+) -> Option<GatewaySocket> {
+    let source = (!options.source_addresses.is_empty())
+        .then(|| options.source_addresses[index % options.source_addresses.len()]);
+    match open_gateway_socket(ws_url, &credentials.token, source).await {
+        Ok(socket) => Some(socket),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) if response.status() == 401 => {
+            // Force a renewal on the next round; a refused renewal ends this DMS.
+            credentials.token_expires_at = crate::db::now();
+            stats.failures.fetch_add(1, Ordering::Relaxed);
+            None
+        }
+        Err(error) => {
+            tracing::debug!(index, %error, "simulated gateway cannot connect; retrying");
+            stats.failures.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(*backoff).await;
+            *backoff = (*backoff * 2).min(Duration::from_secs(30));
+            None
+        }
+    }
+}
+
+/// Sends a heartbeat every `interval` on an open socket until it drops, the schedule takes the
+/// gateway down, or `renew_at` passes (the token is due for renewal).
+async fn play_socket(
+    mut socket: GatewaySocket,
+    index: usize,
+    interval: Duration,
+    schedule: &mut Schedule,
+    tick: &mut u64,
+    renew_at: chrono::DateTime<chrono::Utc>,
+    stats: &Stats,
+) {
+    let mut ticker = tokio::time::interval(interval);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            message = socket.next() => match message {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => continue,
+            },
+        }
+        let phase = schedule.phase(*tick);
+        *tick += 1;
+        if phase == Phase::GatewayDown {
+            let _ = socket.close(None).await;
+            break;
+        }
+        let heartbeat = Heartbeat {
+            dms_responding: phase == Phase::Responding,
+            dms_version: "10.5.0.0-16046".into(),
+            agent_count: 1 + (index % 4) as u32,
+            timestamp: crate::db::now(),
+        };
+        let Ok(text) = serde_json::to_string(&heartbeat) else {
+            break;
+        };
+        if socket.send(Message::text(text)).await.is_err() {
+            break;
+        }
+        stats.heartbeats.fetch_add(1, Ordering::Relaxed);
+        if crate::db::now() > renew_at {
+            let _ = socket.close(None).await;
+            break;
         }
     }
 }

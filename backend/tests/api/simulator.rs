@@ -25,6 +25,7 @@ async fn a_simulated_dms_cycles_through_every_state_over_the_real_protocol() {
         renew_before: chrono::TimeDelta::days(1),
         http: reqwest::Client::new(),
         stagger: Duration::ZERO,
+        source_addresses: Vec::new(),
     };
     let stats = Arc::new(Stats::default());
     let player = tokio::spawn(simulator::run_dms(
@@ -88,6 +89,7 @@ async fn a_simulated_dms_renews_its_credentials_and_stops_when_they_are_revoked(
         renew_before: chrono::TimeDelta::days(8),
         http: reqwest::Client::new(),
         stagger: Duration::ZERO,
+        source_addresses: Vec::new(),
     };
     let stats = Arc::new(Stats::default());
     let (renewals, mut renewed) = tokio::sync::mpsc::unbounded_channel();
