@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use stratus_backend::bench;
 use stratus_backend::config::Settings;
 use stratus_backend::db::Database;
 use stratus_backend::simulator::{self, SavedCredentials, Scenario, Stats};
@@ -36,8 +37,9 @@ enum Command {
     Openapi,
     /// Play DMSs against a running server over the real gateway protocol.
     Simulate(SimulateArgs),
-    /// Measure a running server under N simulated gateways (run beside it, same settings).
-    Bench(BenchArgs),
+    /// Measure a running server (run beside it, same settings): under N simulated gateways, or
+    /// one section of the benchmark suite.
+    Bench(BenchCommand),
     /// Make an account platform staff, or stop it being staff (never possible through the API).
     Staff {
         #[command(subcommand)]
@@ -51,6 +53,30 @@ enum StaffChange {
     Grant { email: String },
     /// Take platform staff away from the account with this email.
     Revoke { email: String },
+}
+
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct BenchCommand {
+    #[command(subcommand)]
+    section: Option<BenchSection>,
+    #[command(flatten)]
+    gateways: BenchArgs,
+}
+
+/// The sections of the benchmark suite (`scripts/bench/*.sh` run them).
+#[derive(Subcommand)]
+enum BenchSection {
+    /// A person's list of DMSs (`GET /api/systems`) under wrk: requests/s, p50, p99, CPU.
+    Overview(bench::overview::OverviewArgs),
+    /// One DMS's change reaching many live streams, memory, and a reconnect storm.
+    Fanout(bench::fanout::FanoutArgs),
+    /// A worker of `fanout`: people watching the live stream.
+    #[command(hide = true)]
+    FanoutViewers(bench::fanout::viewers::ViewersArgs),
+    /// A worker of `fanout`: simulated gateways.
+    #[command(hide = true)]
+    FanoutGateways(bench::fanout::gateways::GatewaysArgs),
 }
 
 #[derive(clap::Args)]
@@ -156,10 +182,18 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Bench(args) => {
+        Command::Bench(BenchCommand { section, gateways }) => {
             let settings = Settings::load(cli.config.as_deref())?;
             telemetry::init(settings.log_format);
-            let options = stratus_backend::bench::BenchOptions {
+            let args = gateways;
+            match section {
+                Some(BenchSection::Overview(args)) => return bench::overview::run(settings, args).await,
+                Some(BenchSection::Fanout(args)) => return bench::fanout::run(settings, args).await,
+                Some(BenchSection::FanoutViewers(args)) => return bench::fanout::viewers::run(args).await,
+                Some(BenchSection::FanoutGateways(args)) => return bench::fanout::gateways::run(args).await,
+                None => {}
+            }
+            let options = bench::BenchOptions {
                 url: args.url,
                 dms: args.dms,
                 interval: Duration::from_secs_f64(args.interval_seconds.max(0.05)),
@@ -167,7 +201,7 @@ async fn main() -> anyhow::Result<()> {
                 server_pid: args.server_pid,
                 outages: args.outages,
             };
-            stratus_backend::bench::run(settings, options).await
+            bench::run(settings, options).await
         }
         Command::Simulate(args) => {
             let settings = Settings::load(cli.config.as_deref())?;

@@ -21,6 +21,10 @@ use crate::domain::accounts;
 use crate::secrets::Secrets;
 use crate::simulator::{self, Options, Scenario, Stats};
 
+pub mod fanout;
+pub mod overview;
+mod setup;
+
 /// What to measure.
 #[derive(Debug, Clone)]
 pub struct BenchOptions {
@@ -36,12 +40,12 @@ pub struct BenchOptions {
     pub outages: usize,
 }
 
-const BENCH_EMAIL: &str = "bench@stratus.invalid";
+pub(crate) const BENCH_EMAIL: &str = "bench@stratus.invalid";
 
 /// Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ, 100 on Linux).
 const CLOCK_TICKS: f64 = 100.0;
 
-fn cpu_seconds(pid: u32) -> Option<f64> {
+pub(crate) fn cpu_seconds(pid: u32) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name (which may hold spaces) start after the last ')'.
     let rest = stat.rsplit_once(')')?.1;
@@ -51,7 +55,7 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
     Some((utime + stime) / CLOCK_TICKS)
 }
 
-fn rss_mib(pid: u32) -> Option<f64> {
+pub(crate) fn rss_mib(pid: u32) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
@@ -256,7 +260,7 @@ async fn follow_stream(
     }
 }
 
-async fn bench_user(database: &Database) -> anyhow::Result<String> {
+pub(crate) async fn bench_user(database: &Database) -> anyhow::Result<String> {
     Ok(database
         .run(|connection| {
             Ok(accounts::find_or_insert_tool_account(
