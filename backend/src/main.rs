@@ -187,10 +187,18 @@ async fn main() -> anyhow::Result<()> {
             telemetry::init(settings.log_format);
             let args = gateways;
             match section {
-                Some(BenchSection::Overview(args)) => return bench::overview::run(settings, args).await,
-                Some(BenchSection::Fanout(args)) => return bench::fanout::run(settings, args).await,
-                Some(BenchSection::FanoutViewers(args)) => return bench::fanout::viewers::run(args).await,
-                Some(BenchSection::FanoutGateways(args)) => return bench::fanout::gateways::run(args).await,
+                Some(BenchSection::Overview(args)) => {
+                    return bench::overview::run(settings, args).await
+                }
+                Some(BenchSection::Fanout(args)) => {
+                    return bench::fanout::run(settings, args).await
+                }
+                Some(BenchSection::FanoutViewers(args)) => {
+                    return bench::fanout::viewers::run(args).await
+                }
+                Some(BenchSection::FanoutGateways(args)) => {
+                    return bench::fanout::gateways::run(args).await
+                }
                 None => {}
             }
             let options = bench::BenchOptions {

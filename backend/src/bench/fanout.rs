@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use rand::Rng;
 use stratus_shared::ConnectionState;
 
-use super::setup::{self, now_micros, percentile, peak_rss_mib, CpuWindow};
+use super::setup::{self, now_micros, peak_rss_mib, percentile, CpuWindow};
 use crate::config::Settings;
 use fleet::{arguments, path_argument, Fleet, Tally};
 use prepare::Prepared;
@@ -85,9 +85,11 @@ pub async fn run(settings: Settings, args: FanoutArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let viewers = args.viewers;
     let ok = fleet
-        .until(timeout(&args), || {}, |tally| {
-            tally.ready.iter().all(|ready| *ready)
-        })
+        .until(
+            timeout(&args),
+            || {},
+            |tally| tally.ready.iter().all(|ready| *ready),
+        )
         .await;
     println!(
         "{} of {viewers} viewers streaming in {:.1} s (first snapshot of {} DMSs each){}",
@@ -153,9 +155,11 @@ async fn steady(
     fleet.start("gateways", processes_of(fleet), &worker)?;
     let viewers = args.viewers;
     let ok = fleet
-        .until(timeout(args), || {}, |tally| {
-            Tally::count_since(&tally.all_at, since) == viewers
-        })
+        .until(
+            timeout(args),
+            || {},
+            |tally| Tally::count_since(&tally.all_at, since) == viewers,
+        )
         .await;
     println!(
         "{} gateways connected as a ramp over {:.0} s: every viewer saw every DMS connected after {:.1} s{}",
@@ -166,13 +170,17 @@ async fn steady(
     );
     anyhow::ensure!(ok, "not every viewer saw every DMS connected in time");
     // Awaited before the probe connects: a viewer reports the probe's state once.
-    fleet.tally.await_probe(state_code(ConnectionState::Connected));
+    fleet
+        .tally
+        .await_probe(state_code(ConnectionState::Connected));
     let mut probe = probe::Probe::connect(url, &prepared.probe).await?;
     probe.heartbeat(true).await?;
     fleet
-        .until(timeout(args), || {}, |tally| {
-            tally.probe_at.iter().all(Option::is_some)
-        })
+        .until(
+            timeout(args),
+            || {},
+            |tally| tally.probe_at.iter().all(Option::is_some),
+        )
         .await;
     let window = CpuWindow::start(args.server_pid, &fleet.processes());
     let (latencies, missed) = time_changes(fleet, args, &mut probe).await?;
@@ -180,8 +188,13 @@ async fn steady(
     probe.close().await;
     print_latencies(args, &latencies, missed);
     println!("fanout: during the changes: {cpu}");
+    let client_rss: f64 = fleet
+        .processes()
+        .iter()
+        .filter_map(|(_, pid)| super::rss_mib(*pid))
+        .sum();
     println!(
-        "fanout: with {} DMSs and {viewers} viewers{}",
+        "fanout: with {} DMSs and {viewers} viewers{}; client processes {client_rss:.0} MiB",
         args.dms + 1,
         memory(args.server_pid)
     );
@@ -222,9 +235,11 @@ async fn time_changes(
         let sent = probe.heartbeat(responding).await?;
         let viewers = args.viewers;
         fleet
-            .until(Duration::from_secs(10), || {}, |tally| {
-                tally.probe_at.iter().all(Option::is_some)
-            })
+            .until(
+                Duration::from_secs(10),
+                || {},
+                |tally| tally.probe_at.iter().all(Option::is_some),
+            )
             .await;
         let seen: Vec<f64> = fleet
             .tally
@@ -266,9 +281,11 @@ async fn storm(fleet: &mut Fleet, args: &FanoutArgs, prepared: &Prepared) -> any
     let dropped = now_micros();
     let viewers = args.viewers;
     let ok = fleet
-        .until(timeout(args), || {}, |tally| {
-            Tally::count_since(&tally.none_at, dropped) == viewers
-        })
+        .until(
+            timeout(args),
+            || {},
+            |tally| Tally::count_since(&tally.none_at, dropped) == viewers,
+        )
         .await;
     println!(
         "storm: {} gateways dropped: every viewer saw every DMS disconnected after {:.1} s",

@@ -198,7 +198,9 @@ fn parse_wrk(output: &str) -> Option<WrkFigures> {
     for line in output.lines().map(str::trim) {
         let mut words = line.split_whitespace();
         match (words.next(), words.next()) {
-            (Some("Requests/sec:"), Some(value)) => figures.requests_per_second = value.parse().ok()?,
+            (Some("Requests/sec:"), Some(value)) => {
+                figures.requests_per_second = value.parse().ok()?
+            }
             (Some("50%"), Some(value)) => figures.p50_ms = milliseconds(value)?,
             (Some("99%"), Some(value)) => figures.p99_ms = milliseconds(value)?,
             (Some(count), Some("requests")) => figures.requests = count.parse().ok()?,

@@ -30,7 +30,9 @@ pub(crate) async fn open(settings: &Settings) -> anyhow::Result<(Database, Secre
 pub(crate) fn now_micros() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| i64::try_from(since.as_micros()).unwrap_or(i64::MAX))
+        .map_or(0, |since| {
+            i64::try_from(since.as_micros()).unwrap_or(i64::MAX)
+        })
 }
 
 /// The `fraction` percentile (0.5 = median) of sorted values, nearest rank.

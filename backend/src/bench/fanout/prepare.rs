@@ -46,15 +46,16 @@ pub async fn prepare(
             let mut ids = Vec::with_capacity(viewers);
             for n in 0..viewers {
                 let email = format!("viewer-{n:05}@bench.stratus.invalid");
-                ids.push(accounts::find_or_insert_tool_account(connection, &email, now)?);
+                ids.push(accounts::find_or_insert_tool_account(
+                    connection, &email, now,
+                )?);
             }
             Ok(ids)
         })
         .await?;
     // Every account in the database (the viewers) becomes a member of the organization.
     let names = (0..=dms).map(|n| format!("Fanout DMS {n:05}")).collect();
-    let systems =
-        crate::demo::prepare(database, "Fanout", names, Some(BENCH_EMAIL.into())).await?;
+    let systems = crate::demo::prepare(database, "Fanout", names, Some(BENCH_EMAIL.into())).await?;
     let (probe, others) = systems
         .split_first()
         .ok_or_else(|| anyhow::anyhow!("no DMS registered"))?;

@@ -241,9 +241,16 @@ impl Viewer {
             let Ok(permit) = opening.clone().acquire_owned().await else {
                 return;
             };
-            match self.http.get(&self.url).bearer_auth(&self.token).send().await {
+            match self
+                .http
+                .get(&self.url)
+                .bearer_auth(&self.token)
+                .send()
+                .await
+            {
                 Ok(response) if response.status().is_success() => {
-                    self.follow(response, &mut picture, &mut ready, permit).await;
+                    self.follow(response, &mut picture, &mut ready, permit)
+                        .await;
                 }
                 Ok(response) => tracing::warn!(status = %response.status(), "live stream refused"),
                 Err(error) => tracing::warn!(%error, "cannot open the live stream"),
@@ -313,7 +320,7 @@ impl Viewer {
                 };
                 picture.reset();
                 for system in &snapshot.systems {
-                    if let Some(index) = index_of(&system.system_id) {
+                    if let Some(index) = index_of(&*system.system_id) {
                         picture.set(index, state_code(system.state));
                     }
                 }
@@ -322,7 +329,7 @@ impl Viewer {
             "state" => {
                 shared.states.fetch_add(1, Ordering::Relaxed);
                 if let Ok(system) = serde_json::from_str::<StateRef>(&data) {
-                    if let Some(index) = index_of(&system.system_id) {
+                    if let Some(index) = index_of(&*system.system_id) {
                         picture.set(index, state_code(system.state));
                     }
                 }
@@ -332,12 +339,12 @@ impl Viewer {
                 shared.changes.fetch_add(1, Ordering::Relaxed);
                 if let Ok(changes) = serde_json::from_str::<ChangesRef>(&data) {
                     for system in &changes.states {
-                        if let Some(index) = index_of(&system.system_id) {
+                        if let Some(index) = index_of(&*system.system_id) {
                             picture.set(index, state_code(system.state));
                         }
                     }
                     for removed in &changes.removed {
-                        if let Some(index) = index_of(&removed.system_id) {
+                        if let Some(index) = index_of(&*removed.system_id) {
                             picture.set(index, GONE);
                         }
                     }
@@ -346,7 +353,7 @@ impl Viewer {
             }
             "removed" => {
                 if let Ok(removed) = serde_json::from_str::<RemovedRef>(&data) {
-                    if let Some(index) = index_of(&removed.system_id) {
+                    if let Some(index) = index_of(&*removed.system_id) {
                         picture.set(index, GONE);
                     }
                 }

@@ -23,7 +23,11 @@ fn frame(name: &str, data: &impl serde::Serialize) -> Vec<u8> {
 fn viewer(ids: &[&str]) -> (Viewer, mpsc::UnboundedReceiver<String>) {
     let (out, lines) = mpsc::unbounded_channel();
     let shared = Shared {
-        index: ids.iter().enumerate().map(|(n, id)| (id.to_string(), n)).collect(),
+        index: ids
+            .iter()
+            .enumerate()
+            .map(|(n, id)| (id.to_string(), n))
+            .collect(),
         out,
         snapshots: AtomicU64::new(0),
         states: AtomicU64::new(0),
@@ -53,7 +57,10 @@ fn frames_are_cut_at_blank_lines_whatever_the_chunks() {
         let parsed: Vec<_> = frames.iter().filter_map(|f| parse_frame(f)).collect();
         assert_eq!(
             parsed,
-            [("a".into(), "1".into()), ("b".into(), "2\n3".into())],
+            [
+                ("a".to_owned(), "1".to_owned()),
+                ("b".to_owned(), "2\n3".to_owned())
+            ],
             "chunks of {size}"
         );
         assert!(buffer.bytes.is_empty());
