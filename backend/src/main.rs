@@ -182,34 +182,10 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Bench(BenchCommand { section, gateways }) => {
+        Command::Bench(command) => {
             let settings = Settings::load(cli.config.as_deref())?;
             telemetry::init(settings.log_format);
-            let args = gateways;
-            match section {
-                Some(BenchSection::Overview(args)) => {
-                    return bench::overview::run(settings, args).await
-                }
-                Some(BenchSection::Fanout(args)) => {
-                    return bench::fanout::run(settings, args).await
-                }
-                Some(BenchSection::FanoutViewers(args)) => {
-                    return bench::fanout::viewers::run(args).await
-                }
-                Some(BenchSection::FanoutGateways(args)) => {
-                    return bench::fanout::gateways::run(args).await
-                }
-                None => {}
-            }
-            let options = bench::BenchOptions {
-                url: args.url,
-                dms: args.dms,
-                interval: Duration::from_secs_f64(args.interval_seconds.max(0.05)),
-                measure: Duration::from_secs(args.measure_seconds.max(1)),
-                server_pid: args.server_pid,
-                outages: args.outages,
-            };
-            bench::run(settings, options).await
+            run_bench(settings, command).await
         }
         Command::Simulate(args) => {
             let settings = Settings::load(cli.config.as_deref())?;
@@ -217,6 +193,28 @@ async fn main() -> anyhow::Result<()> {
             simulate(settings, args).await
         }
     }
+}
+
+/// Runs `stratus bench`: the gateway benchmark, or a section of the suite.
+async fn run_bench(settings: Settings, command: BenchCommand) -> anyhow::Result<()> {
+    let args = match command.section {
+        Some(BenchSection::Overview(args)) => return bench::overview::run(settings, args).await,
+        Some(BenchSection::Fanout(args)) => return bench::fanout::run(settings, args).await,
+        Some(BenchSection::FanoutViewers(args)) => return bench::fanout::viewers::run(args).await,
+        Some(BenchSection::FanoutGateways(args)) => {
+            return bench::fanout::gateways::run(args).await
+        }
+        None => command.gateways,
+    };
+    let options = bench::BenchOptions {
+        url: args.url,
+        dms: args.dms,
+        interval: Duration::from_secs_f64(args.interval_seconds.max(0.05)),
+        measure: Duration::from_secs(args.measure_seconds.max(1)),
+        server_pid: args.server_pid,
+        outages: args.outages,
+    };
+    bench::run(settings, options).await
 }
 
 /// Registers the demo DMSs and plays them against this server, staggered so that every state

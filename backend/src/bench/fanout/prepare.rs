@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use futures_util::StreamExt;
+use stratus_shared::api::gateway::DmsCredentials;
 
 use crate::auth::tokens::AccessTokens;
 use crate::bench::{bench_user, BENCH_EMAIL};
@@ -64,20 +65,7 @@ pub async fn prepare(
         systems.len(),
         started.elapsed().as_secs_f64()
     );
-    let started = Instant::now();
-    let http = reqwest::Client::new();
-    let dmss: Vec<_> = futures_util::stream::iter(others.iter())
-        .map(|system| simulator::connect(&http, url, &system.connect_code))
-        .buffered(16)
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect::<anyhow::Result<_>>()?;
-    println!(
-        "traded {} connect codes for credentials in {:.1} s",
-        dmss.len(),
-        started.elapsed().as_secs_f64()
-    );
+    let dmss = credentials(url, others).await?;
     let dir = settings.data_dir.join("bench-fanout");
     std::fs::create_dir_all(&dir)?;
     let credentials_file = dir.join("credentials.json");
@@ -92,6 +80,25 @@ pub async fn prepare(
         probe: probe.clone(),
         dir,
     })
+}
+
+/// Trades the connect codes of `systems` for gateway credentials, 16 at a time.
+async fn credentials(url: &str, systems: &[DemoSystem]) -> anyhow::Result<Vec<DmsCredentials>> {
+    let started = Instant::now();
+    let http = reqwest::Client::new();
+    let dmss: Vec<_> = futures_util::stream::iter(systems)
+        .map(|system| simulator::connect(&http, url, &system.connect_code))
+        .buffered(16)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<anyhow::Result<_>>()?;
+    println!(
+        "traded {} connect codes for credentials in {:.1} s",
+        dmss.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(dmss)
 }
 
 /// Signs one access token per viewer (valid 15 minutes from now) into a file, one a line.
