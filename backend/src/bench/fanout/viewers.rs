@@ -320,7 +320,7 @@ impl Viewer {
                 };
                 picture.reset();
                 for system in &snapshot.systems {
-                    if let Some(index) = index_of(&*system.system_id) {
+                    if let Some(index) = index_of(&system.system_id) {
                         picture.set(index, state_code(system.state));
                     }
                 }
@@ -329,7 +329,7 @@ impl Viewer {
             "state" => {
                 shared.states.fetch_add(1, Ordering::Relaxed);
                 if let Ok(system) = serde_json::from_str::<StateRef>(&data) {
-                    if let Some(index) = index_of(&*system.system_id) {
+                    if let Some(index) = index_of(&system.system_id) {
                         picture.set(index, state_code(system.state));
                     }
                 }
@@ -339,12 +339,12 @@ impl Viewer {
                 shared.changes.fetch_add(1, Ordering::Relaxed);
                 if let Ok(changes) = serde_json::from_str::<ChangesRef>(&data) {
                     for system in &changes.states {
-                        if let Some(index) = index_of(&*system.system_id) {
+                        if let Some(index) = index_of(&system.system_id) {
                             picture.set(index, state_code(system.state));
                         }
                     }
                     for removed in &changes.removed {
-                        if let Some(index) = index_of(&*removed.system_id) {
+                        if let Some(index) = index_of(&removed.system_id) {
                             picture.set(index, GONE);
                         }
                     }
@@ -353,7 +353,7 @@ impl Viewer {
             }
             "removed" => {
                 if let Ok(removed) = serde_json::from_str::<RemovedRef>(&data) {
-                    if let Some(index) = index_of(&*removed.system_id) {
+                    if let Some(index) = index_of(&removed.system_id) {
                         picture.set(index, GONE);
                     }
                 }
