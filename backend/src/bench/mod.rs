@@ -5,9 +5,12 @@
 //! `STRATUS_BIND`): it registers its DMSs straight in the database and signs tokens with the
 //! server's keys.
 
+pub mod fanout;
 pub mod fleet;
 pub mod gateways;
 pub mod live;
+pub mod overview;
+mod setup;
 pub mod throughput;
 
 use std::time::Instant;
@@ -29,6 +32,16 @@ pub enum BenchCommand {
     GatewayClient(gateways::ClientArgs),
     /// Heartbeats at full speed, as a ratio to a bare actix-web WebSocket echo server.
     Throughput(throughput::Args),
+    /// A person's list of DMSs (`GET /api/systems`) under wrk: requests/s, p50, p99, CPU.
+    Overview(overview::OverviewArgs),
+    /// One DMS's change reaching many live streams, memory, and a reconnect storm.
+    Fanout(fanout::FanoutArgs),
+    /// A worker of `fanout`: people watching the live stream.
+    #[command(hide = true)]
+    FanoutViewers(fanout::viewers::ViewersArgs),
+    /// A worker of `fanout`: simulated gateways.
+    #[command(hide = true)]
+    FanoutGateways(fanout::gateways::GatewaysArgs),
 }
 
 /// Runs one section.
@@ -37,6 +50,10 @@ pub async fn run(settings: Settings, command: BenchCommand) -> anyhow::Result<()
         BenchCommand::Gateways(args) => gateways::run(settings, args).await,
         BenchCommand::GatewayClient(args) => gateways::run_client(args).await,
         BenchCommand::Throughput(args) => throughput::run(settings, args).await,
+        BenchCommand::Overview(args) => overview::run(settings, args).await,
+        BenchCommand::Fanout(args) => fanout::run(settings, args).await,
+        BenchCommand::FanoutViewers(args) => fanout::viewers::run(args).await,
+        BenchCommand::FanoutGateways(args) => fanout::gateways::run(args).await,
     }
 }
 
@@ -164,6 +181,11 @@ pub fn percent_text(percent: Option<f64>) -> String {
         || "not measured".into(),
         |p| format!("{p:.1} % of one core"),
     )
+}
+
+/// Resident memory of a process in MiB.
+pub fn rss_mib(pid: u32) -> Option<f64> {
+    rss_kib(pid).map(|kib| kib as f64 / 1024.0)
 }
 
 #[cfg(test)]
