@@ -65,8 +65,17 @@ impl RootSpanBuilder for RequestSpan {
                     .map(|start| start.0.elapsed().as_secs_f64() * 1000.0)
                     .unwrap_or_default();
                 let status = response.status().as_u16();
+                let read = matches!(
+                    *response.request().method(),
+                    actix_web::http::Method::GET | actix_web::http::Method::HEAD
+                );
                 if response.status().is_server_error() {
                     tracing::warn!(status, latency_ms, "request finished");
+                } else if read && response.status().is_success() {
+                    // Reads that worked are most of the traffic (every home page reads the
+                    // list of DMSs) and change nothing: at debug, so that a busy portal's log
+                    // holds what changed and what failed. `RUST_LOG=debug` shows them.
+                    tracing::debug!(status, latency_ms, "request finished");
                 } else {
                     tracing::info!(status, latency_ms, "request finished");
                 }
