@@ -311,24 +311,13 @@ impl LiveHub {
             return;
         }
         hub.source_healthy = healthy;
-        let ids: Vec<String> = hub.systems.keys().cloned().collect();
-        for id in ids {
-            self.publish(&mut hub, &id, now);
-        }
+        self.publish_all(&mut hub, |_| true, now);
     }
 
     /// Re-decides every connected DMS: timeouts pass without any frame arriving.
     pub fn tick(&self, now: DateTime<Utc>) {
         let mut hub = self.lock();
-        let ids: Vec<String> = hub
-            .systems
-            .iter()
-            .filter(|(_, system)| system.connection.is_some())
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in ids {
-            self.publish(&mut hub, &id, now);
-        }
+        self.publish_all(&mut hub, |system| system.connection.is_some(), now);
     }
 
     /// The live view of one DMS.
@@ -438,6 +427,40 @@ impl LiveHub {
         let Some(system) = hub.systems.get_mut(system_id) else {
             return;
         };
+        if let Some(event) = self.decide(system_id, system, source_healthy, now) {
+            self.push(hub, event, false);
+        }
+    }
+
+    /// Re-decides the DMSs that `which` picks, in place (the 1 s tick covers every connected
+    /// DMS: no id is cloned or looked up again), and publishes the changes.
+    fn publish_all(
+        &self,
+        hub: &mut HubState,
+        which: impl Fn(&LiveSystem) -> bool,
+        now: DateTime<Utc>,
+    ) {
+        let source_healthy = hub.source_healthy;
+        let changes: Vec<SystemStateEvent> = hub
+            .systems
+            .iter_mut()
+            .filter(|(_, system)| which(system))
+            .filter_map(|(id, system)| self.decide(id, system, source_healthy, now))
+            .collect();
+        for event in changes {
+            self.push(hub, event, false);
+        }
+    }
+
+    /// Re-decides one DMS: records what must outlive a restart and returns its event when its
+    /// state changed.
+    fn decide(
+        &self,
+        system_id: &str,
+        system: &mut LiveSystem,
+        source_healthy: bool,
+        now: DateTime<Utc>,
+    ) -> Option<SystemStateEvent> {
         let observation = Observation {
             source_healthy,
             ever_connected: system.ever_connected,
@@ -459,7 +482,7 @@ impl LiveHub {
                     at: now,
                 });
             }
-            return;
+            return None;
         }
         system.state = state;
         system.since = now;
@@ -475,7 +498,7 @@ impl LiveHub {
                 last_online_at: system.last_online_at,
             });
         }
-        self.announce(hub, system_id);
+        Some(event_of(system_id, system))
     }
 
     /// Publishes a DMS's current state.
