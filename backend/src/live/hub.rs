@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use stratus_shared::api::live::SystemStateEvent;
-use stratus_shared::state::{connection_state, DmsReport, GatewayObservation, Observation};
-use stratus_shared::ConnectionState;
+use stratus_shared::state::{DmsReport, GatewayObservation};
 use tokio::sync::{broadcast, mpsc, oneshot, Notify};
 
 use super::events::Unflushed;
@@ -31,9 +30,6 @@ const FLUSH_PAUSE: Duration = Duration::from_millis(10);
 /// hundreds of small ones.
 const BURST_PAUSE: Duration = Duration::from_millis(100);
 const BURST: usize = 64;
-/// `last_online_at` of a connected DMS is written at most this often (and on every change of
-/// state), so that 10,000 DMSs cost a few hundred writes per second, not one per heartbeat.
-const LAST_ONLINE_WRITE_INTERVAL: TimeDelta = TimeDelta::seconds(30);
 
 struct HubState {
     systems: HashMap<String, LiveSystem>,
@@ -427,7 +423,13 @@ impl LiveHub {
         let Some(system) = hub.systems.get_mut(system_id) else {
             return;
         };
-        if let Some(event) = self.decide(system_id, system, source_healthy, now) {
+        if let Some(event) = system.decide(
+            system_id,
+            source_healthy,
+            self.heartbeat_timeout,
+            now,
+            &self.persist,
+        ) {
             self.push(hub, event, false);
         }
     }
@@ -445,60 +447,19 @@ impl LiveHub {
             .systems
             .iter_mut()
             .filter(|(_, system)| which(system))
-            .filter_map(|(id, system)| self.decide(id, system, source_healthy, now))
+            .filter_map(|(id, system)| {
+                system.decide(
+                    id,
+                    source_healthy,
+                    self.heartbeat_timeout,
+                    now,
+                    &self.persist,
+                )
+            })
             .collect();
         for event in changes {
             self.push(hub, event, false);
         }
-    }
-
-    /// Re-decides one DMS: records what must outlive a restart and returns its event when its
-    /// state changed.
-    fn decide(
-        &self,
-        system_id: &str,
-        system: &mut LiveSystem,
-        source_healthy: bool,
-        now: DateTime<Utc>,
-    ) -> Option<SystemStateEvent> {
-        let observation = Observation {
-            source_healthy,
-            ever_connected: system.ever_connected,
-            gateway: system.connection.as_ref().map(|c| c.observation),
-        };
-        let state = connection_state(&observation, self.heartbeat_timeout, now);
-        if state == ConnectionState::Connected {
-            system.last_online_at = Some(now);
-        }
-        if state == system.state {
-            if state == ConnectionState::Connected
-                && system
-                    .last_online_written_at
-                    .is_none_or(|written| now - written >= LAST_ONLINE_WRITE_INTERVAL)
-            {
-                system.last_online_written_at = Some(now);
-                let _ = self.persist.send(PersistOp::LastOnline {
-                    system_id: system_id.to_owned(),
-                    at: now,
-                });
-            }
-            return None;
-        }
-        system.state = state;
-        system.since = now;
-        system.last_online_written_at = system.last_online_at;
-        // An unknown state is Stratus's own failure, not the DMS's: it is shown, not recorded
-        // (the database it would be written to is what fails).
-        if state != ConnectionState::Unknown && state != system.recorded_state {
-            system.recorded_state = state;
-            let _ = self.persist.send(PersistOp::Transition {
-                system_id: system_id.to_owned(),
-                state,
-                at: now,
-                last_online_at: system.last_online_at,
-            });
-        }
-        Some(event_of(system_id, system))
     }
 
     /// Publishes a DMS's current state.

@@ -2,6 +2,7 @@
 //! and resuming.
 
 use super::*;
+use stratus_shared::ConnectionState;
 
 fn hub() -> (LiveHub, mpsc::UnboundedReceiver<PersistOp>) {
     let (tx, rx) = mpsc::unbounded_channel();

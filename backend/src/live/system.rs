@@ -5,7 +5,11 @@ use chrono::{DateTime, TimeDelta, Utc};
 use stratus_shared::api::live::SystemStateEvent;
 use stratus_shared::state::{connection_state, GatewayObservation, Observation};
 use stratus_shared::ConnectionState;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
+
+/// `last_online_at` of a connected DMS is written at most this often (and on every change of
+/// state), so that 10,000 DMSs cost a few hundred writes per second, not one per heartbeat.
+const LAST_ONLINE_WRITE_INTERVAL: TimeDelta = TimeDelta::seconds(30);
 
 use super::events::KnownSystem;
 use super::persist::PersistOp;
@@ -87,6 +91,58 @@ impl LiveSystem {
             recorded_state: state,
         };
         (known.id, live, transition)
+    }
+}
+
+impl LiveSystem {
+    /// Re-decides this DMS: hands what must outlive a restart to the writer and returns its
+    /// event when its state changed.
+    pub(super) fn decide(
+        &mut self,
+        system_id: &str,
+        source_healthy: bool,
+        heartbeat_timeout: TimeDelta,
+        now: DateTime<Utc>,
+        persist: &mpsc::UnboundedSender<PersistOp>,
+    ) -> Option<SystemStateEvent> {
+        let observation = Observation {
+            source_healthy,
+            ever_connected: self.ever_connected,
+            gateway: self.connection.as_ref().map(|c| c.observation),
+        };
+        let state = connection_state(&observation, heartbeat_timeout, now);
+        if state == ConnectionState::Connected {
+            self.last_online_at = Some(now);
+        }
+        if state == self.state {
+            if state == ConnectionState::Connected
+                && self
+                    .last_online_written_at
+                    .is_none_or(|written| now - written >= LAST_ONLINE_WRITE_INTERVAL)
+            {
+                self.last_online_written_at = Some(now);
+                let _ = persist.send(PersistOp::LastOnline {
+                    system_id: system_id.to_owned(),
+                    at: now,
+                });
+            }
+            return None;
+        }
+        self.state = state;
+        self.since = now;
+        self.last_online_written_at = self.last_online_at;
+        // An unknown state is Stratus's own failure, not the DMS's: it is shown, not recorded
+        // (the database it would be written to is what fails).
+        if state != ConnectionState::Unknown && state != self.recorded_state {
+            self.recorded_state = state;
+            let _ = persist.send(PersistOp::Transition {
+                system_id: system_id.to_owned(),
+                state,
+                at: now,
+                last_online_at: self.last_online_at,
+            });
+        }
+        Some(event_of(system_id, self))
     }
 }
 
