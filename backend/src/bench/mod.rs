@@ -69,17 +69,7 @@ pub struct Target {
 impl Target {
     /// Opens the server's database and keys; `url` defaults to the settings' public URL.
     pub async fn open(settings: Settings, url: Option<String>) -> anyhow::Result<Self> {
-        let database_url = settings
-            .database()
-            .map_err(|error| anyhow::anyhow!("STRATUS_DATABASE_URL: {error}"))?;
-        let pool_size = settings.database_pool_size;
-        let database =
-            actix_web::web::block(move || Database::connect(&database_url, pool_size)).await??;
-        let secrets = Secrets::load_or_generate(
-            &settings.data_dir,
-            settings.session_secret.as_deref(),
-            settings.gateway_secret.as_deref(),
-        )?;
+        let (database, secrets) = setup::open(&settings).await?;
         let url = url
             .unwrap_or_else(|| settings.public_url())
             .trim_end_matches('/')
