@@ -166,7 +166,7 @@ web_app_inputs_digest() {
   (
     cd "$STRATUS_ROOT"
     find frontend shared -type f ! -path '*/target/*' -print0 | sort -z | xargs -0 sha256sum
-    sha256sum Cargo.toml Cargo.lock Trunk.toml scripts/tools.sh
+    sha256sum Cargo.toml Cargo.lock Trunk.toml scripts/tools.sh scripts/precompress.mjs
     if [ -d .cargo ]; then find .cargo -type f -print0 | sort -z | xargs -0 -r sha256sum; fi
     rustc -vV
     trunk --version

@@ -1,13 +1,16 @@
-//! Serves the web app built by Trunk: fingerprinted assets cached for a year, `index.html`
-//! (never cached) for every client-side route, and the Content-Security-Policy that lets
-//! exactly Trunk's start-up script run.
+//! Serves the web app built by Trunk: fingerprinted assets cached for a year (their brotli or
+//! gzip copy when the build made one and the browser takes it), `index.html` (never cached)
+//! for every client-side route, and the Content-Security-Policy that lets exactly Trunk's
+//! start-up script run.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use actix_files::Files;
+use actix_files::{Files, NamedFile};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header::{
+    self, AcceptEncoding, ContentEncoding, Encoding, Header, HeaderValue,
+};
 use actix_web::{web, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
@@ -20,6 +23,100 @@ pub struct WebApp {
     /// `None` when the web app has not been built: the API still works, pages explain.
     index_html: Option<Arc<str>>,
     content_security_policy: String,
+    /// Files with a compressed copy beside them (`app.wasm.br`, `app.wasm.gz`).
+    precompressed: Vec<Arc<PrecompressedFile>>,
+}
+
+/// A file of the web app and the compressed copies the build wrote next to it.
+#[derive(Debug)]
+struct PrecompressedFile {
+    /// Its URL path (`/name.ext`).
+    url_path: String,
+    path: PathBuf,
+    content_type: mime::Mime,
+    brotli: Option<PathBuf>,
+    gzip: Option<PathBuf>,
+}
+
+impl PrecompressedFile {
+    /// The copy to send for the request's `Accept-Encoding` (brotli first, then gzip, else the
+    /// file itself, which the compression middleware may still gzip).
+    fn choose(&self, request: &HttpRequest) -> (&Path, ContentEncoding) {
+        let mut offered = Vec::with_capacity(3);
+        if self.brotli.is_some() {
+            offered.push(Encoding::brotli());
+        }
+        if self.gzip.is_some() {
+            offered.push(Encoding::gzip());
+        }
+        offered.push(Encoding::identity());
+        let chosen = AcceptEncoding::parse(request)
+            .ok()
+            .and_then(|accepted| accepted.negotiate(offered.iter()));
+        match (chosen, &self.brotli, &self.gzip) {
+            (Some(encoding), Some(brotli), _) if encoding == Encoding::brotli() => {
+                (brotli, ContentEncoding::Brotli)
+            }
+            (Some(encoding), _, Some(gzip)) if encoding == Encoding::gzip() => {
+                (gzip, ContentEncoding::Gzip)
+            }
+            _ => (&self.path, ContentEncoding::Identity),
+        }
+    }
+
+    async fn respond(&self, request: &HttpRequest) -> actix_web::Result<HttpResponse> {
+        let (path, encoding) = self.choose(request);
+        let mut file = NamedFile::open_async(path)
+            .await?
+            .set_content_type(self.content_type.clone())
+            .use_etag(true)
+            .use_last_modified(true);
+        if encoding != ContentEncoding::Identity {
+            file = file.set_content_encoding(encoding);
+        }
+        let mut response = file.into_response(request);
+        response
+            .headers_mut()
+            .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        Ok(response)
+    }
+}
+
+/// The files of `dist_dir` that the build compressed: `name.br` and `name.gz` beside `name`.
+fn find_precompressed(dist_dir: &Path) -> Vec<Arc<PrecompressedFile>> {
+    let Ok(entries) = std::fs::read_dir(dist_dir) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Some(name) = path.file_name().and_then(|name| name.to_str()) else {
+            continue;
+        };
+        if name.ends_with(".br") || name.ends_with(".gz") || !path.is_file() {
+            continue;
+        }
+        let sibling = |suffix: &str| {
+            let copy = dist_dir.join(format!("{name}{suffix}"));
+            copy.is_file().then_some(copy)
+        };
+        let (brotli, gzip) = (sibling(".br"), sibling(".gz"));
+        if brotli.is_none() && gzip.is_none() {
+            continue;
+        }
+        let extension = path
+            .extension()
+            .and_then(|extension| extension.to_str())
+            .unwrap_or_default();
+        found.push(Arc::new(PrecompressedFile {
+            url_path: format!("/{name}"),
+            content_type: actix_files::file_extension_to_mime(extension),
+            path,
+            brotli,
+            gzip,
+        }));
+    }
+    found
 }
 
 impl WebApp {
@@ -38,10 +135,12 @@ impl WebApp {
             .as_deref()
             .map(inline_script_hashes)
             .unwrap_or_default();
+        let precompressed = find_precompressed(dist_dir);
         Self {
             dist_dir: dist_dir.to_owned(),
             content_security_policy: content_security_policy(&hashes),
             index_html,
+            precompressed,
         }
     }
 
@@ -54,6 +153,18 @@ impl WebApp {
     pub fn configure(&self, config: &mut web::ServiceConfig) {
         match &self.index_html {
             Some(index_html) => {
+                // Ahead of the directory: files with compressed copies answer with one.
+                for file in &self.precompressed {
+                    let serve = {
+                        let file = file.clone();
+                        move |request: HttpRequest| {
+                            let file = file.clone();
+                            async move { file.respond(&request).await }
+                        }
+                    };
+                    config.route(&file.url_path, web::get().to(serve.clone()));
+                    config.route(&file.url_path, web::head().to(serve));
+                }
                 let index_html = index_html.clone();
                 config.service(
                     Files::new("/", &self.dist_dir)

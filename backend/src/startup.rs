@@ -5,9 +5,11 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::Server;
+use actix_http::HttpService;
+use actix_service::{fn_service, map_config};
+use actix_web::dev::{AppConfig, Server};
 use actix_web::middleware::{from_fn, Compress, DefaultHeaders};
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::service_config::ServiceConfig as OpenApiServiceConfig;
@@ -23,6 +25,7 @@ use crate::domain::system_list::SystemListCache;
 use crate::live::{self, LiveHub};
 use crate::mail::Mailer;
 use crate::routes;
+use crate::routes::upgrade::Upgrades;
 use crate::secrets::Secrets;
 use crate::spa::{self, WebApp};
 use crate::state::{AppState, OpenApiDocument};
@@ -164,7 +167,12 @@ fn run(
     let live = web::Data::new(live);
     let system_lists = web::Data::new(SystemListCache::default());
 
-    let server = HttpServer::new(move || {
+    let upgrades = Upgrades::new(
+        state.dms_tokens.clone(),
+        database.get_ref().clone(),
+        live.get_ref().clone(),
+    );
+    let app = move || {
         let mut security_headers = DefaultHeaders::new()
             .add(("Content-Security-Policy", content_security_policy.as_str()))
             .add(("X-Content-Type-Options", "nosniff"))
@@ -201,10 +209,26 @@ fn run(
                     .default_service(web::to(routes::api_not_found)),
             )
             .configure(|config| web_app.configure(config))
-    })
-    .shutdown_timeout(shutdown_timeout)
-    .client_request_timeout(Duration::from_secs(30))
-    .listen(listener)?
-    .run();
+    };
+    // actix-web's `HttpServer` cannot take an upgrade service, so the server is assembled
+    // the way it assembles its own, with `Upgrades` added (see `routes::upgrade`).
+    let local_address = listener.local_addr()?;
+    let server = actix_server::Server::build()
+        .shutdown_timeout(shutdown_timeout)
+        .listen("stratus", listener, move || {
+            let upgrades = upgrades.clone();
+            HttpService::build()
+                .client_request_timeout(Duration::from_secs(30))
+                .client_disconnect_timeout(Duration::from_secs(1))
+                .local_addr(local_address)
+                .upgrade(fn_service(move |(request, framed)| {
+                    upgrades.clone().serve(request, framed)
+                }))
+                // The App's config only feeds URL generation and the Host fallback of
+                // HTTP/1.0 requests, neither of which the portal uses.
+                .finish(map_config(app(), |_| AppConfig::default()))
+                .tcp()
+        })?
+        .run();
     Ok(server)
 }

@@ -6,9 +6,11 @@
 use std::future::{ready, Future, Ready};
 use std::pin::Pin;
 
+use actix_web::http::header::{HeaderValue, AUTHORIZATION};
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use chrono::{DateTime, Utc};
 
+use super::dms_tokens::DmsTokens;
 use crate::db::Database;
 use crate::domain::{accounts, dms_credentials};
 use crate::error::AppError;
@@ -16,11 +18,12 @@ use crate::state::AppState;
 
 /// The token of `Authorization: Bearer <token>`, if the request carries one.
 pub fn bearer_token(request: &HttpRequest) -> Option<&str> {
-    let header = request
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
+    bearer_token_of(request.headers().get(AUTHORIZATION))
+}
+
+/// The token of an `Authorization: Bearer <token>` header value.
+fn bearer_token_of(authorization: Option<&HeaderValue>) -> Option<&str> {
+    let header = authorization?.to_str().ok()?;
     header
         .strip_prefix("Bearer ")
         .or_else(|| header.strip_prefix("bearer "))
@@ -119,23 +122,28 @@ pub struct AuthenticatedDms {
     pub token_expires_at: DateTime<Utc>,
 }
 
-impl FromRequest for AuthenticatedDms {
-    type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
-
-    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let claims = app_data::<AppState>(request).and_then(|state| {
-            let token = bearer_token(request).ok_or(AppError::InvalidDmsCredentials)?;
-            state.dms_tokens.verify(token).map_err(|error| {
-                tracing::info!(%error, "DMS token refused");
-                AppError::InvalidDmsCredentials
-            })
-        });
-        let database = app_data::<Database>(request).cloned();
-        Box::pin(async move {
+impl AuthenticatedDms {
+    /// Checks the `Authorization` header of a gateway's request: a DMS token with a valid
+    /// signature and expiry, of a DMS that still exists with the token's generation.
+    /// Shared by the extractor and the WebSocket upgrade (which runs outside actix-web's
+    /// routing).
+    pub fn authenticate(
+        authorization: Option<&HeaderValue>,
+        dms_tokens: &DmsTokens,
+        database: Database,
+    ) -> impl Future<Output = Result<Self, AppError>> + 'static {
+        let claims = bearer_token_of(authorization)
+            .ok_or(AppError::InvalidDmsCredentials)
+            .and_then(|token| {
+                dms_tokens.verify(token).map_err(|error| {
+                    tracing::info!(%error, "DMS token refused");
+                    AppError::InvalidDmsCredentials
+                })
+            });
+        async move {
             let claims = claims?;
             let system_id = claims.sub.clone();
-            let current = database?
+            let current = database
                 .run(move |connection| Ok(dms_credentials::current(connection, &system_id)?))
                 .await?;
             match current {
@@ -158,6 +166,24 @@ impl FromRequest for AuthenticatedDms {
                     Err(AppError::InvalidDmsCredentials)
                 }
             }
-        })
+        }
+    }
+}
+
+impl FromRequest for AuthenticatedDms {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let services = app_data::<AppState>(request)
+            .and_then(|state| Ok((state, app_data::<Database>(request)?)));
+        match services {
+            Ok((state, database)) => Box::pin(Self::authenticate(
+                request.headers().get(AUTHORIZATION),
+                &state.dms_tokens,
+                database.get_ref().clone(),
+            )),
+            Err(error) => Box::pin(ready(Err(error))),
+        }
     }
 }

@@ -311,8 +311,16 @@ impl LiveHub {
     }
 
     /// Re-decides every connected DMS: timeouts pass without any frame arriving.
+    /// Sockets silent past the timeout are told to close.
     pub fn tick(&self, now: DateTime<Utc>) {
         let mut hub = self.lock();
+        for connection in hub
+            .systems
+            .values_mut()
+            .filter_map(|system| system.connection.as_mut())
+        {
+            connection.close_if_silent(self.heartbeat_timeout, now);
+        }
         self.publish_all(&mut hub, |system| system.connection.is_some(), now);
     }
 
@@ -337,7 +345,11 @@ impl LiveHub {
         organizations: &HashSet<String>,
         last_event_id: Option<&str>,
     ) -> (StreamStart, broadcast::Receiver<LiveBatch>) {
-        let hub = self.lock();
+        let mut hub = self.lock();
+        // Changes not yet flushed are already in the live states a snapshot is made of: sent
+        // now, before subscribing, they are covered by its sequence number instead of
+        // arriving again after it.
+        self.flush_locked(&mut hub);
         let receiver = self.events.subscribe();
         let resume_after = last_event_id
             .and_then(|id| id.split_once('-'))
@@ -382,6 +394,10 @@ impl LiveHub {
     /// (numbered, and kept for resuming streams). Returns how many changes it sent.
     pub fn flush(&self) -> usize {
         let mut hub = self.lock();
+        self.flush_locked(&mut hub)
+    }
+
+    fn flush_locked(&self, hub: &mut HubState) -> usize {
         let changes = hub.unflushed.take();
         if changes.is_empty() {
             return 0;

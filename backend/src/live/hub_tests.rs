@@ -158,3 +158,44 @@ fn resuming_replays_only_missed_events_of_my_organizations() {
     let (start, _) = hub.subscribe(&mine, Some("other-epoch-1"));
     assert!(matches!(start, StreamStart::Snapshot(_, events) if events.len() == 1));
 }
+
+#[test]
+fn a_snapshot_covers_the_changes_not_yet_flushed_so_they_do_not_arrive_again() {
+    let (hub, _persist) = hub();
+    let orgs: HashSet<String> = ["org".to_owned()].into();
+    let now = Utc::now();
+    let (connection, _close) = hub.connect("sys", "org", 0, now).unwrap();
+    hub.heartbeat("sys", connection, &heartbeat(true), now);
+    // Not flushed yet: the flusher pauses between batches.
+    let (start, mut events) = hub.subscribe(&orgs, None);
+    let StreamStart::Snapshot(sequence, snapshot) = start else {
+        panic!("a new stream starts with a snapshot");
+    };
+    assert_eq!(snapshot.len(), 1);
+    assert_eq!(snapshot[0].state, ConnectionState::Connected);
+    assert_eq!(sequence, hub.last_sequence());
+    assert_eq!(hub.flush(), 0, "the subscription flushed them");
+    assert!(events.try_recv().is_err(), "nothing after the snapshot");
+    hub.remove("sys");
+    hub.flush();
+    let batch = events.try_recv().unwrap();
+    assert!(batch.len() == 1 && batch[0].removed);
+}
+
+#[test]
+fn the_tick_orders_sockets_silent_past_the_timeout_to_close_and_no_others() {
+    let (hub, _persist) = hub();
+    let now = Utc::now();
+    let (quiet, mut quiet_close) = hub.connect("quiet", "org", 0, now).unwrap();
+    let (busy, mut busy_close) = hub.connect("busy", "org", 0, now).unwrap();
+    hub.heartbeat("quiet", quiet, &heartbeat(true), now);
+    hub.heartbeat("busy", busy, &heartbeat(true), now + TimeDelta::seconds(20));
+    hub.tick(now + TimeDelta::seconds(29));
+    assert!(quiet_close.try_recv().is_err(), "not yet");
+    hub.tick(now + TimeDelta::seconds(30));
+    assert_eq!(
+        quiet_close.try_recv(),
+        Ok(stratus_shared::api::gateway::close_code::IDLE)
+    );
+    assert!(busy_close.try_recv().is_err(), "heard from 10 s ago");
+}

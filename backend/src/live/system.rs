@@ -156,8 +156,22 @@ pub(super) fn event_of(system_id: &str, system: &LiveSystem) -> SystemStateEvent
     }
 }
 
+/// Tells the connection's socket to close with `code` (once; later orders are no-ops).
 pub(super) fn close(connection: &mut Option<Connection>, code: u16) {
     if let Some(sender) = connection.as_mut().and_then(|c| c.close.take()) {
         let _ = sender.send(code);
+    }
+}
+
+impl Connection {
+    /// Orders the socket closed when nothing arrived on it for `timeout`. The hub's 1 s tick
+    /// does this for every socket, so no socket keeps an idle timer of its own (18,000 timers
+    /// firing every timeout would wake as many tasks as the heartbeats do).
+    pub(super) fn close_if_silent(&mut self, timeout: TimeDelta, now: DateTime<Utc>) {
+        if now - self.observation.last_seen_at >= timeout {
+            if let Some(sender) = self.close.take() {
+                let _ = sender.send(stratus_shared::api::gateway::close_code::IDLE);
+            }
+        }
     }
 }

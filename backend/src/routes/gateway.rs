@@ -1,7 +1,7 @@
 //! The DMS gateway's endpoints: trade a connect code for credentials, renew them, and the
 //! heartbeat WebSocket (served by `live::gateway_socket`).
 
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use stratus_shared::api::gateway::{ConnectRequest, DmsCredentials, RefreshRequest};
 
@@ -9,7 +9,7 @@ use crate::auth::{one_time, AuthenticatedDms};
 use crate::db::Database;
 use crate::domain::dms_credentials::{self, Grant, Renewal};
 use crate::error::AppError;
-use crate::live::{gateway_socket, LiveHub};
+use crate::live::LiveHub;
 use crate::state::AppState;
 
 /// Longest accepted connect code or refresh key (they are 47 characters).
@@ -124,6 +124,10 @@ pub async fn refresh_credentials(
 /// The server answers pings; it closes the socket on a malformed frame (1008), an oversized
 /// one (1009), silence past the heartbeat timeout (4000), a newer connection of the same DMS
 /// (4001), or revoked or expired credentials (4002).
+///
+/// An upgrade request never reaches this handler: actix-http gives it to
+/// `routes::upgrade::Upgrades`, which serves the socket. This answers the same request made
+/// without the upgrade.
 #[utoipa::path(
     tag = "gateway",
     security(("dms_token" = [])),
@@ -134,19 +138,8 @@ pub async fn refresh_credentials(
     )
 )]
 #[get("/gateway/ws")]
-pub async fn gateway_ws(
-    dms: AuthenticatedDms,
-    request: HttpRequest,
-    body: web::Payload,
-    hub: web::Data<LiveHub>,
-) -> Result<HttpResponse, AppError> {
-    let (response, session, messages) = actix_ws::handle(&request, body)
-        .map_err(|error| AppError::InvalidRequest(format!("not a WebSocket upgrade: {error}")))?;
-    actix_web::rt::spawn(gateway_socket::run(
-        dms,
-        session,
-        messages,
-        hub.get_ref().clone(),
-    ));
-    Ok(response)
+pub async fn gateway_ws(_dms: AuthenticatedDms) -> Result<HttpResponse, AppError> {
+    Err(AppError::InvalidRequest(
+        "not a WebSocket upgrade: the request has no `Connection: upgrade` and `Upgrade: websocket` headers".into(),
+    ))
 }

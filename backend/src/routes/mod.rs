@@ -16,6 +16,7 @@ pub mod sharing;
 pub mod staff;
 pub mod system_access;
 pub mod systems;
+pub mod upgrade;
 
 use actix_web::{web, App, HttpRequest, HttpResponse};
 use stratus_shared::{ApiError, ErrorCode};

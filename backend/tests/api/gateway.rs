@@ -187,6 +187,59 @@ async fn the_websocket_refuses_missing_forged_and_people_tokens() {
     assert_eq!(error.code, ErrorCode::InvalidDmsCredentials);
 }
 
+/// A WebSocket upgrade request as a gateway sends it, with `token` if any.
+async fn upgrade_request(app: &TestApp, path: &str, token: Option<&str>) -> reqwest::Response {
+    let mut request = app
+        .client
+        .get(format!("{}{path}", app.address))
+        .header("Connection", "Upgrade")
+        .header("Upgrade", "websocket")
+        .header("Sec-WebSocket-Version", "13")
+        .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn refused_upgrades_get_the_usual_json_errors_and_no_other_path_serves_a_websocket() {
+    let app = spawn_app().await;
+    let (owner, _, code) = owner_with_dms(&app).await;
+    let credentials = app.connect_dms(&code).await;
+
+    let cases = [
+        (
+            "/api/gateway/ws",
+            None,
+            401,
+            ErrorCode::InvalidDmsCredentials,
+        ),
+        (
+            "/api/gateway/ws",
+            Some(owner.as_str()),
+            401,
+            ErrorCode::InvalidDmsCredentials,
+        ),
+        ("/api/live", Some(owner.as_str()), 404, ErrorCode::NotFound),
+        (
+            "/",
+            Some(credentials.token.as_str()),
+            404,
+            ErrorCode::NotFound,
+        ),
+    ];
+    for (path, token, status, code) in cases {
+        let response = upgrade_request(&app, path, token).await;
+        assert_eq!(response.status(), status, "{path}");
+        let error: ApiError = response.json().await.unwrap();
+        assert_eq!(error.code, code, "{path}");
+    }
+    // The server still serves sockets and requests.
+    assert!(open_gateway(&app, Some(&credentials.token)).await.is_ok());
+    assert_eq!(app.get("/api/health").await.status(), 200);
+}
+
 #[tokio::test]
 async fn heartbeats_drive_the_state_and_pings_are_answered() {
     let app = spawn_app().await;
