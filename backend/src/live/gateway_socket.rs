@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 use stratus_shared::api::gateway::close_code;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError};
+use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError, ProtocolError};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
@@ -208,7 +208,14 @@ impl Gateway<'_> {
                 tracing::info!(system_id, %error, "gateway connection dropped");
                 Received::End(None)
             }
-            Some(Err(WsError::ConnectionClosed | WsError::AlreadyClosed)) => Received::End(None),
+            Some(Err(
+                WsError::ConnectionClosed
+                | WsError::AlreadyClosed
+                | WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake),
+            )) => {
+                tracing::info!(system_id, "gateway connection dropped");
+                Received::End(None)
+            }
             Some(Err(error)) => {
                 tracing::warn!(system_id, %error, "WebSocket protocol error from a gateway: closing its socket");
                 Received::End(Some((close_code::MALFORMED, "protocol error")))

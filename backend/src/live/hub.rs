@@ -445,6 +445,7 @@ impl LiveHub {
             self.heartbeat_timeout,
             now,
             &self.persist,
+            None,
         ) {
             self.push(hub, event, false);
         }
@@ -459,6 +460,7 @@ impl LiveHub {
         now: DateTime<Utc>,
     ) {
         let source_healthy = hub.source_healthy;
+        let mut last_online_due = Vec::new();
         let changes: Vec<SystemStateEvent> = hub
             .systems
             .iter_mut()
@@ -470,9 +472,16 @@ impl LiveHub {
                     self.heartbeat_timeout,
                     now,
                     &self.persist,
+                    Some(&mut last_online_due),
                 )
             })
             .collect();
+        if !last_online_due.is_empty() {
+            let _ = self.persist.send(PersistOp::LastOnline {
+                system_ids: last_online_due,
+                at: now,
+            });
+        }
         for event in changes {
             self.push(hub, event, false);
         }

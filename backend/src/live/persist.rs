@@ -10,6 +10,8 @@ use crate::db::{AnyConnection, Database, DatabaseError};
 
 /// Most operations written in one transaction.
 const BATCH: usize = 1024;
+/// DMS ids per last-online `UPDATE … WHERE id IN (…)`.
+const LAST_ONLINE_CHUNK: usize = 500;
 
 /// One fact to write.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +25,7 @@ pub enum PersistOp {
     },
     /// A connected DMS is still online.
     LastOnline {
-        system_id: String,
+        system_ids: Vec<String>,
         at: DateTime<Utc>,
     },
     /// A gateway connected for the first time.
@@ -102,10 +104,14 @@ fn apply(connection: &mut AnyConnection, operation: &PersistOp) -> QueryResult<(
                 ))
                 .execute(connection)?;
         }
-        PersistOp::LastOnline { system_id, at } => {
-            diesel::update(systems::table.find(system_id))
-                .set(systems::last_online_at.eq(Some(at.naive_utc())))
-                .execute(connection)?;
+        PersistOp::LastOnline { system_ids, at } => {
+            // One statement per few hundred DMSs (the tick gathers every due one with the
+            // same time), within the bind-parameter limits of SQLite and PostgreSQL.
+            for chunk in system_ids.chunks(LAST_ONLINE_CHUNK) {
+                diesel::update(systems::table.filter(systems::id.eq_any(chunk)))
+                    .set(systems::last_online_at.eq(Some(at.naive_utc())))
+                    .execute(connection)?;
+            }
         }
         PersistOp::FirstConnected { system_id, at } => {
             diesel::update(systems::table.find(system_id))
@@ -169,13 +175,14 @@ mod tests {
             at: now,
             last_online_at: Some(now),
         };
+        let later = now + chrono::TimeDelta::seconds(30);
         let batch = vec![
             transition("removed"),
-            PersistOp::LastOnline {
-                system_id: "removed".into(),
-                at: now,
-            },
             transition("sys"),
+            PersistOp::LastOnline {
+                system_ids: vec!["removed".into(), "sys".into()],
+                at: later,
+            },
         ];
 
         database
@@ -183,20 +190,21 @@ mod tests {
             .await
             .unwrap();
 
-        let (state, rows): (String, i64) = database
+        let (state, last_online_at, rows): (String, Option<chrono::NaiveDateTime>, i64) = database
             .run(|connection| {
-                let state = systems::table
+                let (state, last_online_at) = systems::table
                     .find("sys")
-                    .select(systems::state)
+                    .select((systems::state, systems::last_online_at))
                     .first(connection)?;
                 let rows = system_state_transitions::table
                     .count()
                     .get_result(connection)?;
-                Ok((state, rows))
+                Ok((state, last_online_at, rows))
             })
             .await
             .unwrap();
         assert_eq!(state, "connected");
+        assert_eq!(last_online_at, Some(later.naive_utc()));
         assert_eq!(rows, 1);
     }
 }

@@ -96,7 +96,9 @@ impl LiveSystem {
 
 impl LiveSystem {
     /// Re-decides this DMS: hands what must outlive a restart to the writer and returns its
-    /// event when its state changed.
+    /// event when its state changed. A connected DMS whose last-online time is due to be
+    /// written is added to `last_online_due` when given (the 1 s tick gathers them into one
+    /// write); without it the time waits for the next tick.
     pub(super) fn decide(
         &mut self,
         system_id: &str,
@@ -104,6 +106,7 @@ impl LiveSystem {
         heartbeat_timeout: TimeDelta,
         now: DateTime<Utc>,
         persist: &mpsc::UnboundedSender<PersistOp>,
+        last_online_due: Option<&mut Vec<String>>,
     ) -> Option<SystemStateEvent> {
         let observation = Observation {
             source_healthy,
@@ -115,16 +118,15 @@ impl LiveSystem {
             self.last_online_at = Some(now);
         }
         if state == self.state {
-            if state == ConnectionState::Connected
-                && self
-                    .last_online_written_at
-                    .is_none_or(|written| now - written >= LAST_ONLINE_WRITE_INTERVAL)
-            {
-                self.last_online_written_at = Some(now);
-                let _ = persist.send(PersistOp::LastOnline {
-                    system_id: system_id.to_owned(),
-                    at: now,
-                });
+            if let Some(due) = last_online_due {
+                if state == ConnectionState::Connected
+                    && self
+                        .last_online_written_at
+                        .is_none_or(|written| now - written >= LAST_ONLINE_WRITE_INTERVAL)
+                {
+                    self.last_online_written_at = Some(now);
+                    due.push(system_id.to_owned());
+                }
             }
             return None;
         }

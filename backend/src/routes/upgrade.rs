@@ -87,18 +87,25 @@ impl Upgrades {
         framed
             .send(h1::Message::Item((switching, BodySize::None)))
             .await?;
-        // Bytes the gateway sent right behind its request are the socket's first frames.
-        let parts = framed.into_parts();
-        let socket = WebSocketStream::from_partially_read(
-            parts.io,
-            parts.read_buf.to_vec(),
-            Role::Server,
-            Some(gateway_socket::socket_config()),
-        )
-        .await;
-        // The request's head would otherwise stay in this future for the socket's lifetime.
+        // Bytes the gateway sent right behind its request are the socket's first frames. The
+        // dispatcher's 16 KiB of buffers are dropped here, not kept with the socket.
+        let (io, early_bytes) = {
+            let parts = framed.into_parts();
+            (parts.io, parts.read_buf.to_vec())
+        };
         drop(request);
-        gateway_socket::run(dms, socket, self.hub).await;
+        // The socket gets a task of its own: this one (the HTTP connection's, sized for the
+        // dispatcher's largest state) ends now instead of being held for the socket's life.
+        actix_web::rt::spawn(async move {
+            let socket = WebSocketStream::from_partially_read(
+                io,
+                early_bytes,
+                Role::Server,
+                Some(gateway_socket::socket_config()),
+            )
+            .await;
+            gateway_socket::run(dms, socket, self.hub).await;
+        });
         Ok(())
     }
 }
