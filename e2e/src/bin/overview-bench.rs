@@ -115,7 +115,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     browser.quit().await;
 
-    println!("overview benchmark: {count} DMSs, headless Chromium, release web app, debug server");
+    println!(
+        "overview benchmark: {count} DMSs, headless Chromium, release web app, server {}",
+        server_binary()
+    );
     println!("  first render (navigation start → all rows in the DOM): {first_render_ms:.0} ms");
     if latencies.is_empty() {
         println!("  one change: not observed");
@@ -129,4 +132,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     Ok(())
+}
+
+/// The server binary measured: `STRATUS_BIN` (the benchmark suite's release build), else the
+/// debug build the tests use.
+fn server_binary() -> String {
+    std::env::var("STRATUS_BIN").unwrap_or_else(|_| "target/debug/stratus (debug)".into())
 }

@@ -1,11 +1,8 @@
 //! Benchmark of the home page's first load over the wire: a fresh headless Chromium (empty
 //! cache) opens the portal, signs in, and waits until the overview shows the person's DMSs.
-//! Every request it made is listed with the bytes it moved. Prints figures; asserts nothing
-//! (a benchmark, not a test).
-//!
-//! Chromium offers brotli only over HTTPS, so on this plain-HTTP loopback server it takes
-//! gzip. Each file is therefore fetched again the way a browser does over HTTPS
-//! (`Accept-Encoding: gzip, deflate, br, zstd`) and its size printed beside the first.
+//! Every request it made is listed with the bytes it moved (Resource Timing's `transferSize`:
+//! headers and encoded body; Chromium offers brotli to 127.0.0.1 as to any HTTPS origin).
+//! Prints figures; asserts nothing (a benchmark, not a test).
 //!
 //! `cargo run --release -p e2e --bin page-weight -- [DMS count, default 5]` with `STRATUS_BIN`
 //! and `STRATUS_DIST_DIR` naming the server and web app to measure (`scripts/bench.sh web`).
@@ -27,7 +24,6 @@ struct Transfer {
     initiator_type: String,
     /// Bytes on the wire: headers and the encoded body.
     transfer_size: f64,
-    encoded_body_size: f64,
     decoded_body_size: f64,
 }
 
@@ -63,67 +59,44 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "return [...performance.getEntriesByType('navigation'),
                      ...performance.getEntriesByType('resource')].map(e => ({
                name: e.name, initiatorType: e.initiatorType || 'navigation',
-               transferSize: e.transferSize, encodedBodySize: e.encodedBodySize,
-               decodedBodySize: e.decodedBodySize }));",
+               transferSize: e.transferSize, decodedBodySize: e.decodedBodySize }));",
             vec![],
         )
         .await?;
     let transfers: Vec<Transfer> = serde_json::from_value(entries.json().clone())?;
     browser.quit().await;
 
-    // The same files as a browser on HTTPS would get them: reqwest decodes nothing here, so
-    // the body is what travelled.
-    let client = reqwest::Client::new();
+    println!("home page, first load (empty cache), {count} DMSs, headless Chromium");
     println!(
-        "home page, first load (empty cache), {count} DMSs, headless Chromium over plain HTTP"
+        "  {:<44} {:>10} {:>12} {:>12}",
+        "request", "kind", "raw B", "wire B"
     );
-    println!(
-        "  {:<44} {:>10} {:>12} {:>12} {:>12}",
-        "request", "kind", "raw B", "wire B", "https-br B"
-    );
-    let (mut wire_total, mut brotli_total, mut raw_total) = (0.0, 0.0, 0.0);
+    let (mut wire_total, mut raw_total) = (0.0, 0.0);
     for transfer in &transfers {
         let path = transfer
             .name
             .strip_prefix(&server.base_url)
             .unwrap_or(&transfer.name);
-        let is_asset = !path.starts_with("/api/");
-        let brotli = if is_asset && transfer.initiator_type != "fetch" {
-            let response = client
-                .get(&transfer.name)
-                .header("Accept-Encoding", "gzip, deflate, br, zstd")
-                .send()
-                .await?;
-            // Header bytes as the browser counted them: its wire size minus its body.
-            let headers = transfer.transfer_size - transfer.encoded_body_size;
-            headers + response.bytes().await?.len() as f64
-        } else {
-            transfer.transfer_size
-        };
         wire_total += transfer.transfer_size;
-        brotli_total += brotli;
         raw_total += transfer.decoded_body_size;
         println!(
-            "  {:<44} {:>10} {:>12.0} {:>12.0} {:>12.0}",
+            "  {:<44} {:>10} {:>12.0} {:>12.0}",
             truncate(path, 44),
             transfer.initiator_type,
             transfer.decoded_body_size,
             transfer.transfer_size,
-            brotli
         );
     }
     println!(
-        "  {:<44} {:>10} {:>12.0} {:>12.0} {:>12.0}",
+        "  {:<44} {:>10} {:>12.0} {:>12.0}",
         "total",
         transfers.len(),
         raw_total,
-        wire_total,
-        brotli_total
+        wire_total
     );
     println!(
-        "  over the wire: {:.1} KB as served here (gzip), {:.1} KB over HTTPS (brotli); target ≤ 250 KB",
-        wire_total / 1000.0,
-        brotli_total / 1000.0
+        "  over the wire: {:.1} KB (target ≤ 250 KB)",
+        wire_total / 1000.0
     );
     Ok(())
 }
