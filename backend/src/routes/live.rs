@@ -64,7 +64,7 @@ pub async fn live_events(
         receiver,
         pending,
         keep_alive: tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE),
-        ends_at,
+        expiry: Box::pin(tokio::time::sleep_until(ends_at)),
     };
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
@@ -97,8 +97,9 @@ struct EventStream {
     keep_alive: tokio::time::Interval,
     /// When the access token that opened the stream expires: the stream ends then, and the
     /// client reconnects with a fresh token (and `Last-Event-ID`), so a person who lost access
-    /// stops receiving events within one token lifetime.
-    ends_at: tokio::time::Instant,
+    /// stops receiving events within one token lifetime. Made once: a timer made anew for every event would register and cancel 1,000 timers
+    /// per change with 1,000 streams open.
+    expiry: std::pin::Pin<Box<tokio::time::Sleep>>,
 }
 
 /// The monotonic instant of a wall-clock time (now, when it has passed).
@@ -152,7 +153,7 @@ async fn next_frame(mut stream: EventStream) -> Option<(Result<Bytes, Infallible
             _ = stream.keep_alive.tick() => {
                 stream.pending.push_back(Bytes::from_static(b": keep-alive\n\n"));
             }
-            () = tokio::time::sleep_until(stream.ends_at) => return None,
+            () = stream.expiry.as_mut() => return None,
         }
     }
 }

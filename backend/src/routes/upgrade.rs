@@ -1,6 +1,6 @@
 //! Requests that ask to switch protocols. actix-http hands each one, with its bare TCP
 //! connection, to [`Upgrades`] instead of the App. A gateway's WebSocket then runs on the
-//! connection itself (tungstenite with a 512-byte read buffer) rather than through actix's
+//! connection itself (tungstenite with a 2 KiB read buffer) rather than through actix's
 //! HTTP dispatcher, whose 16 KiB of read and write buffers per connection 18,000 idle
 //! gateways would otherwise hold all the time. Every other request keeps actix-web's routing;
 //! a plain `GET /api/gateway/ws` (no upgrade) still reaches [`super::gateway::gateway_ws`].
