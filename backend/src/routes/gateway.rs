@@ -126,7 +126,7 @@ pub async fn refresh_credentials(
 /// (4001), or revoked or expired credentials (4002).
 ///
 /// An upgrade request never reaches this handler: actix-http gives it to
-/// `routes::upgrade::Upgrades`, which serves the socket. This answers the same request made
+/// the upgrade service (`Upgrades`), which serves the socket. This answers the same request made
 /// without the upgrade.
 #[utoipa::path(
     tag = "gateway",

@@ -3,7 +3,7 @@
 //! connection itself (tungstenite with a 2 KiB read buffer) rather than through actix's
 //! HTTP dispatcher, whose 16 KiB of read and write buffers per connection 18,000 idle
 //! gateways would otherwise hold all the time. Every other request keeps actix-web's routing;
-//! a plain `GET /api/gateway/ws` (no upgrade) still reaches [`super::gateway::gateway_ws`].
+//! a plain `GET /api/gateway/ws` (no upgrade) still reaches the gateway routes' handler.
 
 use std::io;
 
