@@ -98,3 +98,24 @@ pub async fn add_member(
     .await
     .map(|_| ())
 }
+
+/// Registers `count` DMSs ("DMS 0000", "DMS 0001", …) in the organization and connects the
+/// first through a real gateway that reports its DMS responding; returns that gateway (the
+/// DMS stays connected while it lives).
+pub async fn register_dmss_and_connect_first(
+    server: &Server,
+    token: &str,
+    organization_id: &str,
+    count: usize,
+) -> Result<crate::gateway::Gateway, String> {
+    let mut first_code = None;
+    for index in 0..count {
+        let code = register_dms(server, token, organization_id, &format!("DMS {index:04}")).await?;
+        first_code.get_or_insert(code);
+    }
+    let first_code = first_code.ok_or("no DMS to connect: the count is 0")?;
+    let mut gateway = crate::gateway::Gateway::connect(&server.base_url, &first_code).await?;
+    gateway.open().await?;
+    gateway.heartbeat(true).await?;
+    Ok(gateway)
+}

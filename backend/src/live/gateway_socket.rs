@@ -248,7 +248,7 @@ impl Gateway<'_> {
 
 /// What a frame did to the socket.
 enum Received {
-    /// A sign of life: silence is counted from now.
+    /// The socket goes on (silence is judged by the hub's tick, not here).
     Alive,
     /// The socket ends.
     End(Ending),

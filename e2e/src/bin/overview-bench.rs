@@ -8,8 +8,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use e2e::account::sign_up;
-use e2e::gateway::Gateway;
-use e2e::portal::{create_organization, register_dms};
+use e2e::portal::{create_organization, register_dmss_and_connect_first};
 use e2e::{Browser, Server};
 
 const PASSWORD: &str = "benchmark passphrase";
@@ -37,22 +36,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = Server::start();
     let token = sign_up(&server, "bench@skyline.be", PASSWORD).await?;
     let organization_id = create_organization(&server, &token, "Benchmark").await?;
-    let mut first_code = String::new();
-    for index in 0..count {
-        let code = register_dms(
-            &server,
-            &token,
-            &organization_id,
-            &format!("DMS {index:04}"),
-        )
-        .await?;
-        if index == 0 {
-            first_code = code;
-        }
-    }
-    let mut gateway = Gateway::connect(&server.base_url, &first_code).await?;
-    gateway.open().await?;
-    gateway.heartbeat(true).await?;
+    let mut gateway =
+        register_dmss_and_connect_first(&server, &token, &organization_id, count).await?;
 
     let browser = Browser::start().await;
     let driver = &browser.driver;
