@@ -51,38 +51,10 @@ impl Upgrades {
         request: Request,
         mut framed: Framed<TcpStream, h1::Codec>,
     ) -> Result<(), actix_web::Error> {
-        if request.path() != GATEWAY_SOCKET_PATH {
-            return Ok(refuse(
-                &mut framed,
-                AppError::NotFound("No WebSocket is served at this path.".into()),
-            )
-            .await?);
-        }
-        if *request.method() != Method::GET {
-            return Ok(refuse(
-                &mut framed,
-                AppError::InvalidRequest("A WebSocket upgrade is a GET request.".into()),
-            )
-            .await?);
-        }
-        // Credentials first, as the plain route does: a stranger learns nothing more.
-        let dms = match AuthenticatedDms::authenticate(
-            request.headers().get(AUTHORIZATION),
-            &self.dms_tokens,
-            self.database.clone(),
-        )
-        .await
-        {
+        let dms = match self.admit(&request).await {
             Ok(dms) => dms,
             Err(error) => return Ok(refuse(&mut framed, error).await?),
         };
-        if let Err(error) = ws::verify_handshake(request.head()) {
-            return Ok(refuse(
-                &mut framed,
-                AppError::InvalidRequest(format!("not a WebSocket upgrade: {error}")),
-            )
-            .await?);
-        }
         let switching = ws::handshake_response(request.head()).finish().drop_body();
         framed
             .send(h1::Message::Item((switching, BodySize::None)))
@@ -107,6 +79,32 @@ impl Upgrades {
             gateway_socket::run(dms, socket, self.hub).await;
         });
         Ok(())
+    }
+
+    /// The gateway whose socket this request may open, or why not: the path, the method,
+    /// credentials first (as the plain route checks them: a stranger learns nothing more),
+    /// then the WebSocket handshake.
+    async fn admit(&self, request: &Request) -> Result<AuthenticatedDms, AppError> {
+        if request.path() != GATEWAY_SOCKET_PATH {
+            return Err(AppError::NotFound(
+                "No WebSocket is served at this path.".into(),
+            ));
+        }
+        if *request.method() != Method::GET {
+            return Err(AppError::InvalidRequest(
+                "A WebSocket upgrade is a GET request.".into(),
+            ));
+        }
+        let dms = AuthenticatedDms::authenticate(
+            request.headers().get(AUTHORIZATION),
+            &self.dms_tokens,
+            self.database.clone(),
+        )
+        .await?;
+        ws::verify_handshake(request.head()).map_err(|error| {
+            AppError::InvalidRequest(format!("not a WebSocket upgrade: {error}"))
+        })?;
+        Ok(dms)
     }
 }
 
