@@ -156,6 +156,8 @@ pub struct Browser {
     pub driver: WebDriver,
     chromedriver: Child,
     chromedriver_url: String,
+    /// Every console entry read so far: chromedriver hands out each entry only once.
+    console: std::sync::Mutex<Vec<serde_json::Value>>,
     _profile: tempfile::TempDir,
 }
 
@@ -204,11 +206,13 @@ impl Browser {
             driver,
             chromedriver,
             chromedriver_url,
+            console: std::sync::Mutex::new(Vec::new()),
             _profile: profile,
         }
     }
 
-    /// The browser console so far (wasm panics show only there).
+    /// The browser console so far, from the start of the session (wasm panics show only
+    /// there).
     pub async fn console_log(&self) -> Vec<serde_json::Value> {
         let url = format!(
             "{}/session/{}/se/log",
@@ -222,9 +226,34 @@ impl Browser {
             .await
         {
             Ok(response) => response.json().await.unwrap_or_default(),
-            Err(_) => return Vec::new(),
+            Err(_) => serde_json::Value::Null,
         };
-        answer["value"].as_array().cloned().unwrap_or_default()
+        let mut console = self
+            .console
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        console.extend(answer["value"].as_array().cloned().unwrap_or_default());
+        console.clone()
+    }
+
+    /// The page's visible text (its first 2,000 characters) and the states its icons show, for
+    /// failure reports.
+    pub async fn visible_text(&self) -> String {
+        let text = match self.driver.find(By::Css("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(error) => format!("(no body: {error})"),
+        };
+        let states = self
+            .driver
+            .execute(
+                "return Array.from(document.querySelectorAll('.state-icon'), i => i.dataset.state);",
+                vec![],
+            )
+            .await
+            .map(|answer| answer.json().to_string())
+            .unwrap_or_default();
+        let text: String = text.chars().take(2_000).collect();
+        format!("{text} [state icons: {states}]")
     }
 
     /// Saves a screenshot and the console log under `target/e2e-artifacts/<name>.*`.
@@ -349,9 +378,13 @@ pub async fn journey_on(
     let outcome = body(&server, &browser).await;
     if let Err(error) = outcome {
         let saved = browser.save_artifacts(name).await;
+        // CI keeps only the log: say there what the page showed and what the console said.
+        let page = browser.visible_text().await;
+        let console = browser.console_errors().await;
         browser.quit().await;
         panic!(
-            "journey {name} failed: {error}\nscreenshot and console log: {}.{{png,console.json}}",
+            "journey {name} failed: {error}\npage text: {page:?}\nconsole errors: {console:?}\n\
+             screenshot and console log: {}.{{png,console.json}}",
             saved.display()
         );
     }

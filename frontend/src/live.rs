@@ -85,6 +85,11 @@ pub struct Overview {
     pub new_code: RwSignal<Option<(String, stratus_shared::api::organizations::ConnectCode)>>,
     by_id: StoredValue<HashMap<String, SystemRow>>,
     last_event_id: StoredValue<Option<String>>,
+    /// Reloads run concurrently (the stream's and the connect form's): each takes a number when
+    /// it starts, and one whose answer arrives after a later-started one was applied is dropped,
+    /// so an older list never replaces a newer one.
+    reloads_started: StoredValue<u64>,
+    reload_applied: StoredValue<u64>,
     /// Set to false when the overview goes away, so its stream loop ends (see `is_open`).
     alive: StoredValue<bool>,
 }
@@ -101,6 +106,8 @@ impl Overview {
             new_code: RwSignal::new(None),
             by_id: StoredValue::new(HashMap::new()),
             last_event_id: StoredValue::new(None),
+            reloads_started: StoredValue::new(0),
+            reload_applied: StoredValue::new(0),
             alive: StoredValue::new(true),
         };
         let tick =
@@ -170,8 +177,14 @@ impl Overview {
 
     /// Loads the organizations and DMS list afresh.
     pub async fn reload(&self, token: &str) -> Result<(), api::ApiFailure> {
+        self.reloads_started.update_value(|started| *started += 1);
+        let this_reload = self.reloads_started.get_value();
         let organizations = api::organizations::list(token).await?;
         let systems = api::systems::list(token).await?;
+        if !self.is_open() || self.reload_applied.get_value() > this_reload {
+            return Ok(());
+        }
+        self.reload_applied.set_value(this_reload);
         self.organizations.set(organizations);
         let rows: Vec<SystemRow> = systems.into_iter().map(SystemRow::from_system).collect();
         self.by_id.set_value(

@@ -54,7 +54,6 @@ pub fn ConnectDms(overview: Overview) -> impl IntoView {
 
     view! {
         <form class="connect-form" on:submit=submit>
-            <h3>"Connect a DataMiner System"</h3>
             <OrganizationChoice overview organization organization_name />
             <label for="connect-name">"DMS name"</label>
             <input id="connect-name" bind:value=name required=true maxlength="100" />

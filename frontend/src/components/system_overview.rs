@@ -17,16 +17,16 @@ pub fn SystemOverview(overview: Overview) -> impl IntoView {
     let filter = RwSignal::new(None::<ConnectionState>);
     let search = RwSignal::new(String::new());
     let by_name = RwSignal::new(false);
+    // Only flips when the first DMS arrives or the last one goes: the connect form below opens
+    // or closes then, never on other reloads (which would collapse it while someone types).
+    let empty = Memo::new(move |_| overview.rows.with(Vec::is_empty));
     view! {
         <section class="overview" aria-labelledby="systems-heading">
             <h2 id="systems-heading">"DataMiner Systems"</h2>
             <LiveBanner status=overview.status />
             <NewConnectCode overview />
             <Show when=move || overview.loaded.get() fallback=OverviewSkeleton>
-                <Show
-                    when=move || !overview.rows.with(Vec::is_empty)
-                    fallback=move || view! { <EmptyOverview overview /> }
-                >
+                <Show when=move || !empty.get() fallback=EmptyOverview>
                     <Summary overview filter />
                     <div class="toolbar">
                         <label class="visually-hidden" for="system-search">
@@ -44,11 +44,23 @@ pub fn SystemOverview(overview: Overview) -> impl IntoView {
                         </label>
                     </div>
                     <Groups overview filter search by_name />
-                    <details class="connect-more">
-                        <summary>"Connect another DataMiner System"</summary>
-                        <ConnectDms overview />
-                    </details>
                 </Show>
+                // One form for the first DMS and the next ones, outside the switch above:
+                // registering the first DMS swaps the empty state for the list while the
+                // form's request is still finishing, and a form inside the swapped part would
+                // be disposed under it.
+                <details class="connect-more" prop:open=move || empty.get()>
+                    <summary>
+                        {move || {
+                            if empty.get() {
+                                "Connect a DataMiner System"
+                            } else {
+                                "Connect another DataMiner System"
+                            }
+                        }}
+                    </summary>
+                    <ConnectDms overview />
+                </details>
             </Show>
         </section>
     }
@@ -239,9 +251,9 @@ fn SystemRowView(row: SystemRow, overview: Overview) -> impl IntoView {
     }
 }
 
-/// No DMS yet: how to connect one.
+/// No DMS yet: how to connect one (the form follows it).
 #[component]
-fn EmptyOverview(overview: Overview) -> impl IntoView {
+fn EmptyOverview() -> impl IntoView {
     view! {
         <div class="empty-state">
             <p>
@@ -254,7 +266,6 @@ fn EmptyOverview(overview: Overview) -> impl IntoView {
                 </li>
                 <li>"The DMS appears here, and its icon turns green once the DMS responds."</li>
             </ol>
-            <ConnectDms overview />
         </div>
     }
 }
