@@ -92,13 +92,14 @@ ensure_wasm_target() {
   fi
 }
 
-# `cargo install` into the tools folder with a cheap release profile: these tools run for
-# seconds, so fat LTO and one codegen unit (Trunk's own profile) would only slow the first run.
+# `cargo install` into the tools folder unoptimized: these tools run for seconds (wasm-bindgen
+# takes 1.3 s on the web app's wasm unoptimized, 0.4 s at opt-level 1), while compiling them
+# optimized (Trunk's own profile is fat LTO and one codegen unit) is most of a first run.
 # Config (here the environment) overrides the crate's [profile.release].
 install_tool() {
   CARGO_PROFILE_RELEASE_LTO=off \
-    CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
+    CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256 \
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=0 \
     CARGO_PROFILE_RELEASE_DEBUG=false \
     CARGO_PROFILE_RELEASE_STRIP=true \
     cargo install --root "$STRATUS_TOOLS_DIR" --quiet "$@"
