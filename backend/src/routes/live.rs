@@ -97,8 +97,8 @@ struct EventStream {
     keep_alive: tokio::time::Interval,
     /// When the access token that opened the stream expires: the stream ends then, and the
     /// client reconnects with a fresh token (and `Last-Event-ID`), so a person who lost access
-    /// stops receiving events within one token lifetime. Made once: a timer made anew for every event would register and cancel 1,000 timers
-    /// per change with 1,000 streams open.
+    /// stops receiving events within one token lifetime. Made once: a timer made anew for
+    /// every event would register and cancel 1,000 timers per change with 1,000 streams open.
     expiry: std::pin::Pin<Box<tokio::time::Sleep>>,
 }
 
