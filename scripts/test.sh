@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test of Stratus: formatting, lints, unit tests, API tests on SQLite,
 # the same API tests on PostgreSQL (when TEST_DATABASE_URL names a server), the web app's
-# release build, and the browser tests in headless Chromium.
+# release build, and the browser tests in headless Chromium. Installs nats-server and nginx
+# for the cluster tests (TEST_NATS_SERVER and TEST_NGINX name them).
 # Installs what is missing first; fast when everything is already there.
 # shellcheck source=scripts/tools.sh
 source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
@@ -12,6 +13,9 @@ STAGE_SUMMARY=1
 
 ensure_web_toolchain
 ensure_chromium
+# The cluster tests run their own nats-server and nginx (deploy/nginx.conf) from these paths.
+ensure_cluster_services
+export TEST_NATS_SERVER="$NATS_SERVER_BIN" TEST_NGINX="$NGINX_BIN"
 ensure_smtp_server
 ensure_oidc_provider
 

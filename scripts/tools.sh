@@ -138,12 +138,94 @@ ensure_wasm_opt() {
   fi
 }
 
+# Installs Debian packages, quietly and without questions; the package lists are refreshed
+# once per script run (test.sh may install Chromium and the cluster services in one run).
+APT_LISTS_UPDATED=0
+apt_install() {
+  if [ "$APT_LISTS_UPDATED" = 0 ]; then
+    as_root apt-get update -qq || return
+    APT_LISTS_UPDATED=1
+  fi
+  # Through env: sudo would drop the variable.
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
 ensure_chromium() {
   if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
     say "Installing Chromium and chromedriver from Debian's packages"
-    as_root apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium chromium-driver >/dev/null
+    apt_install chromium chromium-driver
   fi
+}
+
+# Installs Debian packages whose service the scripts run as their own processes (nginx,
+# nats-server), leaving no system instance of it running or starting at boot: the package
+# would otherwise start nginx on port 80, and a nats-server without JetStream on 4222, the
+# port scripts/cluster.sh uses. While apt-get runs, a policy-rc.d answering 101 ("not
+# allowed", which invoke-rc.d and deb-systemd-invoke obey) keeps services from starting,
+# unless the machine has a policy of its own (Docker images do); afterwards each package's
+# service (named like the package) is stopped, should it run anyway, and disabled.
+apt_install_without_services() {
+  local policy=/usr/sbin/policy-rc.d placed=0 status=0 service
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# Placed by Stratus (scripts/tools.sh) while it installs packages.\nexit 101\n' \
+      | as_root tee "$policy" >/dev/null
+    as_root chmod 755 "$policy"
+    placed=1
+  fi
+  apt_install "$@" || status=$?
+  if [ "$placed" = 1 ]; then as_root rm -f "$policy"; fi
+  [ "$status" -eq 0 ] || return "$status"
+  for service in "$@"; do
+    if [ -d /run/systemd/system ]; then
+      as_root systemctl disable --now --quiet "$service.service" 2>/dev/null || true
+    elif [ -x "/etc/init.d/$service" ]; then
+      as_root service "$service" stop >/dev/null 2>&1 || true
+      as_root update-rc.d "$service" disable >/dev/null 2>&1 || true
+    fi
+  done
+}
+
+# nginx and nats-server, which scripts/cluster.sh and the cluster tests run: from Debian's
+# packages when missing. Sets NGINX_BIN and NATS_SERVER_BIN to their paths (/usr/sbin, which
+# a non-root PATH may lack).
+ensure_cluster_services() {
+  local missing=()
+  NGINX_BIN="$(command -v nginx || echo /usr/sbin/nginx)"
+  NATS_SERVER_BIN="$(command -v nats-server || echo /usr/sbin/nats-server)"
+  [ -x "$NGINX_BIN" ] || missing+=(nginx)
+  [ -x "$NATS_SERVER_BIN" ] || missing+=(nats-server)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    say "Installing ${missing[*]} from Debian's packages"
+    apt_install_without_services "${missing[@]}"
+    [ -x "$NGINX_BIN" ] || { echo "no nginx at $NGINX_BIN after installing it" >&2; exit 1; }
+    [ -x "$NATS_SERVER_BIN" ] || { echo "no nats-server at $NATS_SERVER_BIN after installing it" >&2; exit 1; }
+  fi
+}
+
+# A PostgreSQL server answering on 127.0.0.1:5432, for scripts/cluster.sh: Debian's
+# postgresql when its cluster tools or server are missing (the package creates a cluster
+# "main" on port 5432), and the machine's cluster on that port started when nothing answers
+# there, as .ci/run does.
+ensure_postgres_server() {
+  local cluster
+  if ! command -v pg_ctlcluster >/dev/null || ! command -v pg_isready >/dev/null \
+    || ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+    say "Installing PostgreSQL from Debian's packages"
+    apt_install postgresql
+  fi
+  pg_isready -q -h 127.0.0.1 -p 5432 && return 0
+  # "15 main" of `pg_lsclusters`' line "15 main 5432 down postgres ...".
+  cluster="$(pg_lsclusters -h | awk '$3 == 5432 { print $1, $2; exit }')"
+  [ -n "$cluster" ] || { echo "no PostgreSQL cluster is set up for port 5432 (pg_lsclusters)" >&2; exit 1; }
+  say "Starting PostgreSQL (cluster $cluster)"
+  # shellcheck disable=SC2086 # version and name, two words
+  as_root pg_ctlcluster --skip-systemctl-redirect $cluster start
+  for _ in $(seq 1 30); do
+    pg_isready -q -h 127.0.0.1 -p 5432 && return 0
+    sleep 1
+  done
+  echo "PostgreSQL did not answer on 127.0.0.1:5432 within 30 s" >&2
+  exit 1
 }
 
 # Everything Trunk needs.
@@ -198,6 +280,82 @@ build_web_app_when_changed() {
   build_web_app
   mkdir -p "$STRATUS_ROOT/target"
   echo "$inputs $(dist_digest)" >"$stamp"
+}
+
+# Builds what scripts/run.sh and scripts/cluster.sh run: the release server
+# (target/release/stratus) and the web app (dist/). The server needs none of the web tools: on
+# a first run it compiles while they install, which keeps both cores busy through each build's
+# single-threaded stretches.
+build_server_and_web_app() {
+  local server_build
+  cargo build --release --locked --quiet -p stratus-backend --bin stratus &
+  server_build=$!
+  BACKGROUND_PIDS+=("$server_build")
+  ensure_web_toolchain
+  build_web_app_when_changed
+  say "Building the server"
+  wait "$server_build"
+  forget_background_pid "$server_build"
+}
+
+# Drops a process that has ended from BACKGROUND_PIDS, so on_exit never signals its reused id.
+forget_background_pid() {
+  local pid kept=()
+  for pid in "${BACKGROUND_PIDS[@]}"; do
+    [ "$pid" = "$1" ] || kept+=("$pid")
+  done
+  BACKGROUND_PIDS=("${kept[@]}")
+}
+
+# Whether a child process of this script still runs: one that has ended stays a zombie
+# (state Z), which `kill -0` cannot tell from a live one, until it is waited for.
+process_running() {
+  local stat
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  # "pid (command) state ...": the state follows the last parenthesis.
+  stat="${stat##*) }"
+  [ -n "$stat" ] && [ "${stat:0:1}" != Z ]
+}
+
+# Stops child processes of this script: SIGTERM to each, then up to SECONDS for all of them to
+# end (a Stratus server finishes its requests first), then SIGKILL for what still runs.
+# Usage: stop_processes SECONDS PID...
+stop_processes() {
+  local seconds="$1" pid running deadline
+  shift
+  [ "$#" -gt 0 ] || return 0
+  kill -TERM "$@" 2>/dev/null || true
+  deadline=$((SECONDS + seconds))
+  while :; do
+    running=()
+    for pid in "$@"; do
+      if process_running "$pid"; then running+=("$pid"); fi
+    done
+    if [ "${#running[@]}" -eq 0 ] || [ "$SECONDS" -ge "$deadline" ]; then break; fi
+    sleep 0.2
+  done
+  if [ "${#running[@]}" -gt 0 ]; then
+    kill -KILL "${running[@]}" 2>/dev/null || true
+  fi
+  for pid in "$@"; do
+    wait "$pid" 2>/dev/null || true
+  done
+}
+
+# Whether something accepts TCP connections at HOST PORT.
+port_open() {
+  (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+}
+
+# The HTTP status code of GET http://HOST:PORT/PATH, or nothing when no answer comes within
+# two seconds (bash only: no curl needed). Usage: http_status HOST PORT PATH
+http_status() {
+  (
+    exec 3<>"/dev/tcp/$1/$2" || exit 0
+    printf 'GET %s HTTP/1.1\r\nHost: %s:%s\r\nConnection: close\r\n\r\n' "$3" "$1" "$2" >&3
+    IFS=' ' read -r -t 2 _ status _ <&3 || exit 0
+    printf '%s' "$status"
+  ) 2>/dev/null
 }
 
 # A real SMTP server for the tests: aiosmtpd from PyPI in a virtualenv of our own.

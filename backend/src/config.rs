@@ -84,6 +84,24 @@ pub struct Settings {
     pub oidc_amazon_client_secret: Option<String>,
     /// More providers, from the config file's `[[oidc_providers]]` tables.
     pub oidc_providers: Vec<OidcProviderSettings>,
+    /// NATS server(s) of the bus between backends, e.g. `nats://127.0.0.1:4222` (several
+    /// comma-separated). Empty: this process is the only backend and the bus is in-process.
+    pub nats_url: String,
+    /// Prefix of the bus's subjects and of its JetStream stream's name, so that several
+    /// clusters can share one NATS.
+    pub nats_prefix: String,
+    /// A NATS credentials file (JWT and NKey seed), when the NATS server wants one.
+    pub nats_credentials_file: Option<PathBuf>,
+    /// A CA certificate (PEM) to trust for NATS over TLS (`tls://` URLs).
+    pub nats_tls_ca_file: Option<PathBuf>,
+    /// Require TLS for the NATS connection even when the URL does not say `tls://`.
+    pub nats_require_tls: bool,
+    /// This backend's name in logs and in the `X-Stratus-Backend` response header; empty means
+    /// the host name and process id.
+    pub backend_name: String,
+    /// Seconds a backend's lease lasts without renewal (renewed every third of it): after
+    /// that, the survivors record its DMSs disconnected.
+    pub backend_lease_seconds: u64,
 }
 
 /// One identity provider. OpenID Connect providers need `issuer` (discovery); OAuth 2.0
@@ -194,6 +212,13 @@ impl Default for Settings {
             oidc_amazon_client_id: None,
             oidc_amazon_client_secret: None,
             oidc_providers: Vec::new(),
+            nats_url: String::new(),
+            nats_prefix: "stratus".into(),
+            nats_credentials_file: None,
+            nats_tls_ca_file: None,
+            nats_require_tls: false,
+            backend_name: String::new(),
+            backend_lease_seconds: 10,
         }
     }
 }
@@ -268,6 +293,19 @@ impl Settings {
             seconds => seconds,
         };
         std::time::Duration::from_secs(seconds)
+    }
+
+    /// This backend's name: the configured one, else the host name and process id.
+    pub fn backend_name(&self) -> String {
+        let configured = self.backend_name.trim();
+        if !configured.is_empty() {
+            return configured.to_owned();
+        }
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|name| name.trim().to_owned())
+            .unwrap_or_default();
+        let host = if host.is_empty() { "stratus" } else { host.as_str() };
+        format!("{host}-{}", std::process::id())
     }
 
     /// The identity providers to show: presets with credentials, then configured ones with

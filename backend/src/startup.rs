@@ -73,7 +73,8 @@ impl Application {
         }
         let access_tokens = AccessTokens::new(&secrets.session_key, &settings.public_url());
         let settings_public_url = settings.public_url();
-        let live = live::start(&database, settings.heartbeat_timeout()).await?;
+        let cluster = live::cluster::ClusterSettings::from_settings(&settings)?;
+        let live = live::start(&database, settings.heartbeat_timeout(), cluster).await?;
         let server = run(
             listener,
             settings,
@@ -147,6 +148,8 @@ fn run(
     );
     let shutdown_timeout = settings.shutdown_timeout_seconds;
     let hsts = settings.public_url().starts_with("https://");
+    // Which backend answered: a cluster's operators (and its tests) tell them apart by it.
+    let backend_name = settings.backend_name();
     let passwords = Passwords::new(
         settings.argon2_memory_kib,
         settings.argon2_iterations,
@@ -181,6 +184,7 @@ fn run(
             .add(("X-Content-Type-Options", "nosniff"))
             .add(("Referrer-Policy", "same-origin"))
             .add(("X-Frame-Options", "DENY"))
+            .add(("X-Stratus-Backend", backend_name.as_str()))
             .add(("Cross-Origin-Opener-Policy", "same-origin"))
             .add((
                 "Permissions-Policy",

@@ -22,6 +22,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    cluster_backends (id) {
+        id -> Text,
+        name -> Text,
+        started_at -> Timestamp,
+        lease_expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     memberships (organization_id, user_id) {
         organization_id -> Text,
         user_id -> Text,
@@ -43,6 +52,7 @@ diesel::table! {
         agent_count -> Nullable<Integer>,
         token_generation -> Integer,
         remote_access_enabled -> Integer,
+        gateway_backend -> Nullable<Text>,
     }
 }
 
@@ -257,6 +267,7 @@ diesel::joinable!(shared_dashboards -> systems (system_id));
 diesel::joinable!(shared_dashboards -> users (created_by));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    cluster_backends,
     invitations,
     users,
     organizations,

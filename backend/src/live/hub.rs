@@ -4,19 +4,21 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use stratus_shared::api::live::SystemStateEvent;
 use stratus_shared::state::{DmsReport, GatewayObservation};
+use stratus_shared::ConnectionState;
 use tokio::sync::{broadcast, mpsc, oneshot, Notify};
 
+use super::bus::{BusMessage, Claim, Envelope};
 use super::events::Unflushed;
 pub use super::events::{KnownSystem, LiveBatch, LiveEvent, StreamStart, SystemView};
 use super::heartbeat::Report;
 use super::persist::PersistOp;
-use super::system::{close, event_of, Connection, LiveSystem};
+use super::system::{close, event_of, shown_event_of, Connection, LiveSystem};
 
 /// How many recent events are kept for streams that resume with `Last-Event-ID`.
 const RECENT_EVENTS: usize = 4096;
@@ -41,6 +43,29 @@ struct HubState {
     next_connection: u64,
     recent: VecDeque<LiveEvent>,
     unflushed: Unflushed,
+    /// Cluster mode: gateways connected here since the last flush, announced with it.
+    unflushed_claims: Vec<Claim>,
+    /// Cluster mode: whether this backend follows the bus (always true without a cluster).
+    bus_healthy: bool,
+    /// Cluster mode: the bus sequence of the last message applied (0: none since joining).
+    last_applied: u64,
+    /// Cluster mode: DMSs whose latest change could not be published; sent again when the
+    /// bus is back.
+    unpublished: HashSet<String>,
+}
+
+impl HubState {
+    /// Whether this backend can tell DMS states: its database works and, in cluster mode, it
+    /// follows the bus.
+    fn can_tell(&self) -> bool {
+        self.source_healthy && self.bus_healthy
+    }
+}
+
+/// This backend's side of the cluster: who it is and where its announcements go.
+pub(super) struct ClusterSide {
+    pub(super) backend_id: String,
+    pub(super) outgoing: mpsc::UnboundedSender<Envelope>,
 }
 
 /// The hub, cheap to clone; one per server process.
@@ -56,8 +81,14 @@ pub struct LiveHub {
     memberships: broadcast::Sender<String>,
     persist: mpsc::UnboundedSender<PersistOp>,
     heartbeat_timeout: TimeDelta,
-    /// Tells event ids of this process from those of an earlier one.
-    epoch: String,
+    /// Tells event ids of this process (or, in cluster mode, of this bus stream) from those
+    /// of an earlier one.
+    epoch: Arc<RwLock<String>>,
+    /// Cluster mode: set when `STRATUS_NATS_URL` names a bus.
+    pub(super) cluster: Option<Arc<ClusterSide>>,
+    /// Tells every stream to start over from a fresh snapshot (cluster mode: this backend
+    /// lost or regained the ability to tell states, or rejoined the bus).
+    resyncs: broadcast::Sender<()>,
 }
 
 impl LiveHub {
@@ -79,6 +110,42 @@ impl LiveHub {
             }
             systems.insert(id, live);
         }
+        Self::with_systems(systems, heartbeat_timeout, persist, None)
+    }
+
+    /// A hub of one backend of a cluster: the systems known are mirrors of what the cluster
+    /// decided (their gateways may be connected elsewhere), nothing is decided afresh, and
+    /// every change this backend decides goes to `outgoing` for the bus. States are unknown
+    /// until the bus is joined ([`LiveHub::joined_bus`]).
+    pub fn clustered(
+        known: Vec<KnownSystem>,
+        heartbeat_timeout: std::time::Duration,
+        persist: mpsc::UnboundedSender<PersistOp>,
+        backend_id: &str,
+        outgoing: mpsc::UnboundedSender<Envelope>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let heartbeat_timeout =
+            TimeDelta::from_std(heartbeat_timeout).unwrap_or(TimeDelta::seconds(30));
+        let systems = known
+            .into_iter()
+            .map(|system| LiveSystem::mirrored(system, now))
+            .collect();
+        let cluster = ClusterSide {
+            backend_id: backend_id.to_owned(),
+            outgoing,
+        };
+        let hub = Self::with_systems(systems, heartbeat_timeout, persist, Some(cluster));
+        hub.lock().bus_healthy = false;
+        hub
+    }
+
+    fn with_systems(
+        systems: HashMap<String, LiveSystem>,
+        heartbeat_timeout: TimeDelta,
+        persist: mpsc::UnboundedSender<PersistOp>,
+        cluster: Option<ClusterSide>,
+    ) -> Self {
         let (events, _) = broadcast::channel(BATCHES_BEHIND);
         Self {
             state: Arc::new(Mutex::new(HubState {
@@ -89,6 +156,10 @@ impl LiveHub {
                 next_connection: 1,
                 recent: VecDeque::with_capacity(RECENT_EVENTS),
                 unflushed: Unflushed::default(),
+                unflushed_claims: Vec::new(),
+                bus_healthy: true,
+                last_applied: 0,
+                unpublished: HashSet::new(),
             })),
             events,
             unflushed: Arc::new(Notify::new()),
@@ -96,7 +167,11 @@ impl LiveHub {
             memberships: broadcast::channel(256).0,
             persist,
             heartbeat_timeout,
-            epoch: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
+            epoch: Arc::new(RwLock::new(
+                uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
+            )),
+            cluster: cluster.map(Arc::new),
+            resyncs: broadcast::channel(16).0,
         }
     }
 
@@ -114,13 +189,43 @@ impl LiveHub {
 
     /// The id an event carries in the stream: `<epoch>-<sequence>`.
     pub fn event_id(&self, sequence: u64) -> String {
-        format!("{}-{sequence}", self.epoch)
+        let epoch = self
+            .epoch
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        format!("{epoch}-{sequence}")
+    }
+
+    fn epoch(&self) -> String {
+        self.epoch
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Requests of every stream to start over from a fresh snapshot.
+    pub fn resyncs(&self) -> broadcast::Receiver<()> {
+        self.resyncs.subscribe()
+    }
+
+    /// This backend's id on the bus, in cluster mode.
+    pub fn backend_id(&self) -> Option<&str> {
+        self.cluster
+            .as_deref()
+            .map(|cluster| cluster.backend_id.as_str())
     }
 
     /// What `user_id` may see changed beyond states: they joined, created or left an
     /// organization, or one of its DMSs or the organization itself was renamed. Their streams
     /// send a fresh snapshot that tells the client to read the list again.
     pub fn membership_changed(&self, user_id: &str) {
+        self.membership_changed_here(user_id);
+        self.announce_on_bus(BusMessage::MembershipChanged {
+            user_id: user_id.to_owned(),
+        });
+    }
+
+    fn membership_changed_here(&self, user_id: &str) {
         self.version.fetch_add(1, Ordering::SeqCst);
         let _ = self.memberships.send(user_id.to_owned());
     }
@@ -211,7 +316,18 @@ impl LiveHub {
                 last_report: None,
             },
             close: Some(close_tx),
+            claim_seen: false,
         });
+        if let Some(cluster) = &self.cluster {
+            let _ = self.persist.send(PersistOp::Held {
+                system_id: system_id.to_owned(),
+                backend: cluster.backend_id.clone(),
+            });
+            hub.unflushed_claims.push(Claim {
+                system_id: system_id.to_owned(),
+                connection: id,
+            });
+        }
         self.publish(&mut hub, system_id, now);
         Some((id, close_rx))
     }
@@ -282,12 +398,32 @@ impl LiveHub {
         {
             system.connection = None;
             self.publish(&mut hub, system_id, now);
+            self.release(system_id);
+        }
+    }
+
+    /// Cluster mode: this backend no longer holds the DMS's socket (written after the
+    /// transition the caller just handed over).
+    fn release(&self, system_id: &str) {
+        if let Some(cluster) = &self.cluster {
+            let _ = self.persist.send(PersistOp::Released {
+                system_id: system_id.to_owned(),
+                backend: cluster.backend_id.clone(),
+            });
         }
     }
 
     /// The DMS's credentials were revoked (tokens older than `generation` are void): close its
     /// socket now.
     pub fn revoke(&self, system_id: &str, generation: i32, now: DateTime<Utc>) {
+        self.revoke_here(system_id, generation, now);
+        self.announce_on_bus(BusMessage::Revoked {
+            system_id: system_id.to_owned(),
+            generation,
+        });
+    }
+
+    fn revoke_here(&self, system_id: &str, generation: i32, now: DateTime<Utc>) {
         let mut hub = self.lock();
         if let Some(system) = hub.systems.get_mut(system_id) {
             system.generation = system.generation.max(generation);
@@ -295,8 +431,14 @@ impl LiveHub {
                 &mut system.connection,
                 stratus_shared::api::gateway::close_code::REVOKED,
             );
-            system.connection = None;
-            self.publish(&mut hub, system_id, now);
+            let held = system.connection.take().is_some();
+            // In cluster mode a DMS whose socket is elsewhere is decided by that backend.
+            if held || self.cluster.is_none() {
+                self.publish(&mut hub, system_id, now);
+            }
+            if held {
+                self.release(system_id);
+            }
         }
     }
 
@@ -304,6 +446,12 @@ impl LiveHub {
     pub fn set_source_healthy(&self, healthy: bool, now: DateTime<Utc>) {
         let mut hub = self.lock();
         if hub.source_healthy == healthy {
+            return;
+        }
+        if self.cluster.is_some() {
+            let could_tell = hub.can_tell();
+            hub.source_healthy = healthy;
+            self.after_health_change(&mut hub, could_tell);
             return;
         }
         hub.source_healthy = healthy;
@@ -327,8 +475,13 @@ impl LiveHub {
     /// The live view of one DMS.
     pub fn view(&self, system_id: &str) -> Option<SystemView> {
         let hub = self.lock();
+        let can_tell = hub.can_tell();
         hub.systems.get(system_id).map(|system| SystemView {
-            state: system.state,
+            state: if can_tell {
+                system.state
+            } else {
+                ConnectionState::Unknown
+            },
             since: system.since,
             last_online_at: system.last_online_at,
             dms_version: system.dms_version.clone(),
@@ -351,9 +504,12 @@ impl LiveHub {
         // arriving again after it.
         self.flush_locked(&mut hub);
         let receiver = self.events.subscribe();
+        let epoch = self.epoch();
+        let can_tell = hub.can_tell();
         let resume_after = last_event_id
+            .filter(|_| can_tell)
             .and_then(|id| id.split_once('-'))
-            .filter(|(epoch, _)| *epoch == self.epoch)
+            .filter(|(id_epoch, _)| *id_epoch == epoch)
             .and_then(|(_, sequence)| sequence.parse::<u64>().ok())
             .filter(|sequence| *sequence < hub.next_sequence)
             .filter(|sequence| {
@@ -376,7 +532,7 @@ impl LiveHub {
                     .systems
                     .iter()
                     .filter(|(_, system)| organizations.contains(&system.organization_id))
-                    .map(|(id, system)| event_of(id, system))
+                    .map(|(id, system)| shown_event_of(id, system, can_tell))
                     .collect();
                 events.sort_by(|a, b| a.system_id.cmp(&b.system_id));
                 StreamStart::Snapshot(sequence, events)
@@ -398,6 +554,9 @@ impl LiveHub {
     }
 
     fn flush_locked(&self, hub: &mut HubState) -> usize {
+        if let Some(cluster) = &self.cluster {
+            return Self::flush_to_bus(hub, cluster);
+        }
         let changes = hub.unflushed.take();
         if changes.is_empty() {
             return 0;
@@ -435,7 +594,9 @@ impl LiveHub {
 
     /// Re-decides one DMS; on a change, records and publishes it.
     fn publish(&self, hub: &mut HubState, system_id: &str, now: DateTime<Utc>) {
-        let source_healthy = hub.source_healthy;
+        // A cluster decides what is true; each backend shows `unknown` on its own when it
+        // cannot tell (`HubState::can_tell`).
+        let source_healthy = hub.source_healthy || self.cluster.is_some();
         let Some(system) = hub.systems.get_mut(system_id) else {
             return;
         };
@@ -459,7 +620,7 @@ impl LiveHub {
         which: impl Fn(&LiveSystem) -> bool,
         now: DateTime<Utc>,
     ) {
-        let source_healthy = hub.source_healthy;
+        let source_healthy = hub.source_healthy || self.cluster.is_some();
         let mut last_online_due = Vec::new();
         let changes: Vec<SystemStateEvent> = hub
             .systems
@@ -506,3 +667,6 @@ impl LiveHub {
 #[cfg(test)]
 #[path = "hub_tests.rs"]
 mod tests;
+
+#[path = "hub_cluster.rs"]
+mod cluster;

@@ -1,10 +1,13 @@
 //! Live DMS states: the in-process hub, its database writer, and the tasks that keep it
 //! current (timeouts, database health).
 
+pub mod bus;
+pub mod cluster;
 pub mod events;
 pub mod gateway_socket;
 pub mod heartbeat;
 pub mod hub;
+pub mod leases;
 pub mod persist;
 mod system;
 
@@ -26,8 +29,66 @@ const TICK: Duration = Duration::from_secs(1);
 /// How often the database's health is checked; a failing database makes every state unknown.
 const HEALTH_CHECK: Duration = Duration::from_secs(5);
 
-/// Loads every DMS, builds the hub and starts its writer and timers on the current runtime.
-pub async fn start(database: &Database, heartbeat_timeout: Duration) -> anyhow::Result<LiveHub> {
+/// Loads every DMS, builds the hub and starts its writer and timers on the current runtime;
+/// with `cluster`, joins the bus between backends too.
+pub async fn start(
+    database: &Database,
+    heartbeat_timeout: Duration,
+    cluster: Option<cluster::ClusterSettings>,
+) -> anyhow::Result<LiveHub> {
+    let known = load_known(database).await?;
+    let (persist, operations) = mpsc::unbounded_channel();
+    let hub = match cluster {
+        None => {
+            database
+                .run(|connection| Ok(leases::forget_every_backend(connection)?))
+                .await?;
+            LiveHub::new(known, heartbeat_timeout, persist, crate::db::now())
+        }
+        Some(settings) => {
+            let backend_id = uuid::Uuid::new_v4().to_string();
+            let (outgoing, announcements) = mpsc::unbounded_channel();
+            let hub = LiveHub::clustered(
+                known,
+                heartbeat_timeout,
+                persist,
+                &backend_id,
+                outgoing,
+                crate::db::now(),
+            );
+            tracing::info!(backend = %settings.backend_name, %backend_id, nats = %settings.nats_url, "cluster mode");
+            cluster::start(hub.clone(), database.clone(), settings, announcements).await?;
+            hub
+        }
+    };
+    tokio::spawn(persist::run_writer(database.clone(), operations));
+    tokio::spawn(hub.clone().run_flusher());
+
+    let ticking = hub.clone();
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(TICK);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            ticking.tick(crate::db::now());
+        }
+    });
+    let checking = hub.clone();
+    let database = database.clone();
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(HEALTH_CHECK);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            let healthy = database.is_reachable().await;
+            checking.set_source_healthy(healthy, crate::db::now());
+        }
+    });
+    Ok(hub)
+}
+
+/// Every DMS as the database knows it.
+pub(crate) async fn load_known(database: &Database) -> anyhow::Result<Vec<KnownSystem>> {
     type Row = (
         String,
         String,
@@ -66,7 +127,7 @@ pub async fn start(database: &Database, heartbeat_timeout: Duration) -> anyhow::
         .into_iter()
         .filter_map(|(id, at)| Some((id, at?.and_utc())))
         .collect();
-    let known = rows
+    let known: Vec<KnownSystem> = rows
         .into_iter()
         .map(
             |(
@@ -93,30 +154,5 @@ pub async fn start(database: &Database, heartbeat_timeout: Duration) -> anyhow::
             },
         )
         .collect();
-    let (persist, operations) = mpsc::unbounded_channel();
-    let hub = LiveHub::new(known, heartbeat_timeout, persist, crate::db::now());
-    tokio::spawn(persist::run_writer(database.clone(), operations));
-    tokio::spawn(hub.clone().run_flusher());
-
-    let ticking = hub.clone();
-    tokio::spawn(async move {
-        let mut interval = tokio::time::interval(TICK);
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            interval.tick().await;
-            ticking.tick(crate::db::now());
-        }
-    });
-    let checking = hub.clone();
-    let database = database.clone();
-    tokio::spawn(async move {
-        let mut interval = tokio::time::interval(HEALTH_CHECK);
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            interval.tick().await;
-            let healthy = database.is_reachable().await;
-            checking.set_source_healthy(healthy, crate::db::now());
-        }
-    });
-    Ok(hub)
+    Ok(known)
 }

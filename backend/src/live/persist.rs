@@ -16,8 +16,10 @@ const LAST_ONLINE_CHUNK: usize = 500;
 /// One fact to write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PersistOp {
-    /// The DMS's state changed.
+    /// The DMS's state changed. `id` is made when the change is decided, so a batch written
+    /// again after a failed commit records it once.
     Transition {
+        id: String,
         system_id: String,
         state: ConnectionState,
         at: DateTime<Utc>,
@@ -33,6 +35,11 @@ pub enum PersistOp {
         system_id: String,
         at: DateTime<Utc>,
     },
+    /// Cluster mode: this backend holds the DMS's gateway socket now.
+    Held { system_id: String, backend: String },
+    /// Cluster mode: this backend's socket of the DMS closed (written after the transition
+    /// that records it, so a DMS is never seen connected with no backend holding it).
+    Released { system_id: String, backend: String },
     /// The DMS reported another version or agent count.
     Report {
         system_id: String,
@@ -41,20 +48,51 @@ pub enum PersistOp {
     },
 }
 
-/// Writes operations as they come, batching whatever queued up meanwhile. Ends when every
-/// sender is gone.
+impl PersistOp {
+    /// A transition of `system_id` to `state` at `at`, with a fresh id.
+    pub fn transition(
+        system_id: &str,
+        state: ConnectionState,
+        at: DateTime<Utc>,
+        last_online_at: Option<DateTime<Utc>>,
+    ) -> Self {
+        PersistOp::Transition {
+            id: uuid::Uuid::now_v7().to_string(),
+            system_id: system_id.to_owned(),
+            state,
+            at,
+            last_online_at,
+        }
+    }
+}
+
+/// The longest wait between two tries of a batch the database refused.
+const RETRY_AT_MOST: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Writes operations as they come, batching whatever queued up meanwhile. A batch that cannot
+/// be written (the database is away) is tried again, backing off up to [`RETRY_AT_MOST`],
+/// until it is: nothing decided is lost to an outage, and the transitions' ids keep a retried
+/// commit from recording anything twice. Ends when every sender is gone.
 pub async fn run_writer(database: Database, mut operations: mpsc::UnboundedReceiver<PersistOp>) {
     let mut batch = Vec::with_capacity(BATCH);
     while operations.recv_many(&mut batch, BATCH).await > 0 {
-        let work = std::mem::take(&mut batch);
-        let count = work.len();
-        if let Err(error) = database
-            .run(move |connection| write(connection, work))
-            .await
-        {
-            // Lost writes only cost history detail; the live state is intact in memory.
-            tracing::warn!(%error, count, "could not write DMS states");
+        let mut pause = std::time::Duration::from_millis(100);
+        loop {
+            let work = batch.clone();
+            let count = work.len();
+            match database
+                .run(move |connection| write(connection, work))
+                .await
+            {
+                Ok(()) => break,
+                Err(error) => {
+                    tracing::warn!(%error, count, retry_in = ?pause, "could not write DMS states");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(RETRY_AT_MOST);
+                }
+            }
         }
+        batch.clear();
     }
 }
 
@@ -84,14 +122,23 @@ fn write(connection: &mut AnyConnection, operations: Vec<PersistOp>) -> Result<(
 fn apply(connection: &mut AnyConnection, operation: &PersistOp) -> QueryResult<()> {
     match operation {
         PersistOp::Transition {
+            id,
             system_id,
             state,
             at,
             last_online_at,
         } => {
+            // A batch retried after a commit whose answer was lost finds its rows there.
+            let written: bool = diesel::select(diesel::dsl::exists(
+                system_state_transitions::table.find(id),
+            ))
+            .get_result(connection)?;
+            if written {
+                return Ok(());
+            }
             diesel::insert_into(system_state_transitions::table)
                 .values((
-                    system_state_transitions::id.eq(uuid::Uuid::now_v7().to_string()),
+                    system_state_transitions::id.eq(id),
                     system_state_transitions::system_id.eq(system_id),
                     system_state_transitions::state.eq(state.as_str()),
                     system_state_transitions::at.eq(at.naive_utc()),
@@ -117,6 +164,17 @@ fn apply(connection: &mut AnyConnection, operation: &PersistOp) -> QueryResult<(
             diesel::update(systems::table.find(system_id))
                 .filter(systems::first_connected_at.is_null())
                 .set(systems::first_connected_at.eq(Some(at.naive_utc())))
+                .execute(connection)?;
+        }
+        PersistOp::Held { system_id, backend } => {
+            diesel::update(systems::table.find(system_id))
+                .set(systems::gateway_backend.eq(Some(backend)))
+                .execute(connection)?;
+        }
+        PersistOp::Released { system_id, backend } => {
+            diesel::update(systems::table.find(system_id))
+                .filter(systems::gateway_backend.eq(backend))
+                .set(systems::gateway_backend.eq(None::<String>))
                 .execute(connection)?;
         }
         PersistOp::Report {
@@ -169,11 +227,8 @@ mod tests {
             })
             .await
             .unwrap();
-        let transition = |system_id: &str| PersistOp::Transition {
-            system_id: system_id.into(),
-            state: ConnectionState::Connected,
-            at: now,
-            last_online_at: Some(now),
+        let transition = |system_id: &str| {
+            PersistOp::transition(system_id, ConnectionState::Connected, now, Some(now))
         };
         let later = now + chrono::TimeDelta::seconds(30);
         let batch = vec![

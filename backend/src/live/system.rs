@@ -19,6 +19,9 @@ pub(super) struct Connection {
     pub(super) observation: GatewayObservation,
     /// Tells the socket task to close with this code.
     pub(super) close: Option<oneshot::Sender<u16>>,
+    /// Cluster mode: this connection's claim has come back on the bus, so a later claim of
+    /// another backend replaces it (a claim seen before our own is older than ours).
+    pub(super) claim_seen: bool,
 }
 
 pub(super) struct LiveSystem {
@@ -55,6 +58,30 @@ impl LiveSystem {
         }
     }
 
+    /// A DMS as the database knew it, as a mirror of what the cluster decided: its gateway,
+    /// if any, is connected to another backend, whose announcements keep the state current.
+    pub(super) fn mirrored(known: KnownSystem, now: DateTime<Utc>) -> (String, Self) {
+        let state = known.stored_state.unwrap_or(if known.ever_connected {
+            ConnectionState::Disconnected
+        } else {
+            ConnectionState::NeverConnected
+        });
+        let live = Self {
+            organization_id: known.organization_id,
+            ever_connected: known.ever_connected,
+            connection: None,
+            state,
+            since: known.state_since.unwrap_or(now),
+            last_online_at: known.last_online_at,
+            last_online_written_at: known.last_online_at,
+            dms_version: known.dms_version,
+            agent_count: known.agent_count,
+            generation: known.token_generation,
+            recorded_state: state,
+        };
+        (known.id, live)
+    }
+
     /// A DMS as the database knew it at start-up, decided afresh: nothing is connected to a
     /// process that has just started. Returns its id, its live state and, when that state is
     /// not the stored one (a DMS connected to the previous process is disconnected now), the
@@ -71,12 +98,8 @@ impl LiveSystem {
         };
         let state = connection_state(&observation, heartbeat_timeout, now);
         let unchanged = known.stored_state == Some(state);
-        let transition = (!unchanged).then(|| PersistOp::Transition {
-            system_id: known.id.clone(),
-            state,
-            at: now,
-            last_online_at: known.last_online_at,
-        });
+        let transition = (!unchanged)
+            .then(|| PersistOp::transition(&known.id, state, now, known.last_online_at));
         let live = Self {
             organization_id: known.organization_id,
             ever_connected: known.ever_connected,
@@ -137,22 +160,36 @@ impl LiveSystem {
         // (the database it would be written to is what fails).
         if state != ConnectionState::Unknown && state != self.recorded_state {
             self.recorded_state = state;
-            let _ = persist.send(PersistOp::Transition {
-                system_id: system_id.to_owned(),
+            let _ = persist.send(PersistOp::transition(
+                system_id,
                 state,
-                at: now,
-                last_online_at: self.last_online_at,
-            });
+                now,
+                self.last_online_at,
+            ));
         }
         Some(event_of(system_id, self))
     }
 }
 
 pub(super) fn event_of(system_id: &str, system: &LiveSystem) -> SystemStateEvent {
+    shown_event_of(system_id, system, true)
+}
+
+/// The event of a DMS as this backend shows it: `unknown` while it cannot tell (cluster mode:
+/// its database or its bus is away), whatever the cluster last decided.
+pub(super) fn shown_event_of(
+    system_id: &str,
+    system: &LiveSystem,
+    can_tell: bool,
+) -> SystemStateEvent {
     SystemStateEvent {
         system_id: system_id.to_owned(),
         organization_id: system.organization_id.clone(),
-        state: system.state,
+        state: if can_tell {
+            system.state
+        } else {
+            ConnectionState::Unknown
+        },
         last_online_at: system.last_online_at,
         at: system.since,
     }

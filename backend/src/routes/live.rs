@@ -51,6 +51,7 @@ pub async fn live_events(
         .get("Last-Event-ID")
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
+    let resyncs = hub.resyncs();
     let (start, receiver) = hub.subscribe(&organizations, last_event_id.as_deref());
     let hub = hub.get_ref().clone();
     let mut pending = VecDeque::new();
@@ -60,6 +61,7 @@ pub async fn live_events(
         database: database.get_ref().clone(),
         user_id: user.user_id,
         memberships,
+        resyncs,
         organizations,
         receiver,
         pending,
@@ -91,6 +93,9 @@ struct EventStream {
     database: Database,
     user_id: String,
     memberships: broadcast::Receiver<String>,
+    /// The hub asks every stream to start over (it lost or regained the ability to tell
+    /// states, or rejoined the cluster's bus).
+    resyncs: broadcast::Receiver<()>,
     organizations: HashSet<String>,
     receiver: broadcast::Receiver<LiveBatch>,
     pending: VecDeque<Bytes>,
@@ -149,6 +154,14 @@ async fn next_frame(mut stream: EventStream) -> Option<(Result<Bytes, Infallible
                     }
                     Err(error) => tracing::warn!(%error, "cannot re-read a stream's organizations"),
                 }
+            }
+            resync = stream.resyncs.recv() => {
+                if let Err(broadcast::error::RecvError::Closed) = resync {
+                    return None;
+                }
+                let (start, receiver) = stream.hub.subscribe(&stream.organizations, None);
+                stream.receiver = receiver;
+                stream.pending.extend(start_frame(&stream.hub, start, false));
             }
             _ = stream.keep_alive.tick() => {
                 stream.pending.push_back(Bytes::from_static(b": keep-alive\n\n"));
