@@ -287,6 +287,11 @@ async fn keep_lease(hub: LiveHub, database: Database, backend_id: String, settin
     let mut interval = tokio::time::interval(settings.lease / 3);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut first = true;
+    // Since when this backend has reached the database at every renewal. Another backend's
+    // lease that ran out while nobody could reach the database (an outage of the database,
+    // not of that backend) is renewed within a third of a lease of its return: only a lease
+    // still expired after a whole lease of this backend's own renewals means its backend died.
+    let mut renewing_since: Option<tokio::time::Instant> = None;
     loop {
         interval.tick().await;
         let now = crate::db::now();
@@ -302,8 +307,15 @@ async fn keep_lease(hub: LiveHub, database: Database, backend_id: String, settin
             Ok(false) => hub.lease_lost(now),
             Err(error) => {
                 tracing::warn!(%error, "cannot renew this backend's lease");
+                renewing_since = None;
                 continue;
             }
+        }
+        let renewing_for = renewing_since
+            .get_or_insert_with(tokio::time::Instant::now)
+            .elapsed();
+        if renewing_for < settings.lease {
+            continue;
         }
         if first {
             first = false;

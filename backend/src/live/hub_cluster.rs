@@ -107,7 +107,7 @@ impl LiveHub {
                 removed,
             } => {
                 for claim in &claims {
-                    Self::apply_claim(&mut hub, claim, mine);
+                    self.apply_claim(&mut hub, claim, mine);
                 }
                 self.apply_changes(&mut hub, sequence, states, removed, mine);
             }
@@ -132,6 +132,11 @@ impl LiveHub {
                         count = system_ids.len(),
                         "another backend took over our DMSs"
                     );
+                } else if !mine {
+                    let now = crate::db::now();
+                    for id in &system_ids {
+                        self.record_again_if_held(&mut hub, id, now);
+                    }
                 }
             }
             _ => {}
@@ -141,12 +146,15 @@ impl LiveHub {
     /// A claim in bus order: the last claim of a DMS wins. A backend closes its own socket of
     /// that DMS when a foreign claim comes after its own; a foreign claim that comes before
     /// its own is older, and our claim will close that one.
-    fn apply_claim(hub: &mut HubState, claim: &Claim, mine: bool) {
-        let Some(connection) = hub
-            .systems
-            .get_mut(&claim.system_id)
-            .and_then(|system| system.connection.as_mut())
-        else {
+    ///
+    /// A replaced socket is let go of without a decision: the DMS is connected elsewhere, so
+    /// this backend records nothing (no `disconnected` for a gateway that merely moved), and
+    /// its socket task's `disconnect` finds no connection of its own.
+    fn apply_claim(&self, hub: &mut HubState, claim: &Claim, mine: bool) {
+        let Some(system) = hub.systems.get_mut(&claim.system_id) else {
+            return;
+        };
+        let Some(connection) = system.connection.as_mut() else {
             return;
         };
         if mine {
@@ -154,9 +162,9 @@ impl LiveHub {
                 connection.claim_seen = true;
             }
         } else if connection.claim_seen {
-            if let Some(sender) = connection.close.take() {
-                let _ = sender.send(close_code::REPLACED);
-            }
+            close(&mut system.connection, close_code::REPLACED);
+            system.connection = None;
+            self.release(&claim.system_id);
         }
     }
 
@@ -323,16 +331,33 @@ impl LiveHub {
     pub fn taken_over(&self, system_ids: &[String], at: DateTime<Utc>) {
         let mut hub = self.lock();
         for id in system_ids {
+            if self.record_again_if_held(&mut hub, id, at) {
+                continue;
+            }
             if let Some(system) = hub.systems.get_mut(id) {
-                if system.connection.is_none() {
-                    system.state = ConnectionState::Disconnected;
-                    system.recorded_state = ConnectionState::Disconnected;
-                    system.since = at;
-                }
+                system.state = ConnectionState::Disconnected;
+                system.recorded_state = ConnectionState::Disconnected;
+                system.since = at;
                 let event = event_of(id, system);
                 self.push(&mut hub, event, false);
             }
         }
+    }
+
+    /// A take-over recorded this DMS disconnected although this backend holds its socket (the
+    /// gateway reconnected here just before, and our mark of it was not yet written): what we
+    /// observe is recorded again after it, so the history ends true. `false` when not held.
+    fn record_again_if_held(&self, hub: &mut HubState, system_id: &str, now: DateTime<Utc>) -> bool {
+        let Some(system) = hub.systems.get_mut(system_id) else {
+            return false;
+        };
+        if system.connection.is_none() {
+            return false;
+        }
+        system.state = ConnectionState::Disconnected;
+        system.recorded_state = ConnectionState::Disconnected;
+        self.publish(hub, system_id, now);
+        true
     }
 
     /// Tells the other backends that `backend`'s DMSs were recorded disconnected.
@@ -364,16 +389,17 @@ impl LiveHub {
             };
             system.since = now;
             system.recorded_state = system.state;
+            // Marked held before the state is live again, as on every connection.
+            let _ = self.persist.send(PersistOp::Held {
+                system_id: id.clone(),
+                backend: cluster.backend_id.clone(),
+            });
             let _ = self.persist.send(PersistOp::transition(
                 id,
                 system.state,
                 now,
                 system.last_online_at,
             ));
-            let _ = self.persist.send(PersistOp::Held {
-                system_id: id.clone(),
-                backend: cluster.backend_id.clone(),
-            });
             self.announce(&mut hub, id);
         }
         tracing::warn!(

@@ -1,0 +1,191 @@
+//! What one backend decides reaches the people on every other, and what one backend is told
+//! (a new connect code, a removal, a new member) takes effect where the DMS's socket is.
+
+use serde_json::json;
+use stratus_shared::api::gateway::close_code;
+
+use crate::harness::{eventually, Cluster, Engines, Gateway, Viewer};
+
+/// Waits until the database says which backend holds `system`'s socket; its index.
+async fn holder_of(cluster: &Cluster, system: &str) -> usize {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(name) = cluster.holders().await.get(system).cloned().flatten() {
+            return cluster
+                .backends
+                .iter()
+                .position(|backend| backend.name == name)
+                .expect("a backend of this cluster");
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the DMS's socket is not marked held"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_gateway_behind_nginx_and_viewers_on_other_backends_see_every_transition_with_the_same_ids() {
+    let Some(engines) = Engines::find("across_backends::every_transition") else {
+        return;
+    };
+    let cluster = Cluster::start(&engines, 3).await;
+    let (_, owner) = cluster.create_user("owner@example.com").await;
+    let organization = cluster.create_organization(&owner, "Acme").await;
+    let dms = cluster.register_dms(&owner, &organization, "Main DMS").await;
+    let system = dms.system_id.clone();
+
+    let gateway = Gateway::connect(&cluster.address(), &dms.token).await;
+    let holder = holder_of(&cluster, &system).await;
+    let (other, third) = ((holder + 1) % 3, (holder + 2) % 3);
+    let local = Viewer::open(&cluster.client, &cluster.backends[holder].address(), &owner, None).await;
+    let remote = Viewer::open(&cluster.client, &cluster.backends[other].address(), &owner, None).await;
+    assert_eq!(remote.backend, cluster.backends[other].name);
+    for viewer in [&local, &remote] {
+        viewer.wait_for_state(&system, "connected").await;
+    }
+
+    gateway.set_responding(false);
+    for viewer in [&local, &remote] {
+        viewer.wait_for_state(&system, "dms_not_responding").await;
+    }
+    // A person whose stream moves to the third backend resumes where it stopped.
+    let resume_after = remote.last_event_id();
+    drop(remote);
+
+    gateway.set_responding(true);
+    local.wait_for_state(&system, "connected").await;
+    drop(gateway);
+    local.wait_for_state(&system, "disconnected").await;
+
+    let resumed = Viewer::open(
+        &cluster.client,
+        &cluster.backends[third].address(),
+        &owner,
+        Some(&resume_after),
+    )
+    .await;
+    resumed.wait_for_state(&system, "disconnected").await;
+    assert_eq!(resumed.snapshots(), 0, "a replay, not a snapshot: {:?}", resumed.events());
+    let replayed: Vec<_> = resumed.events().iter().map(|event| event.id.clone()).collect();
+    let local_ids: Vec<_> = local
+        .events()
+        .iter()
+        .filter(|event| event.event == "changes")
+        .map(|event| event.id.clone())
+        .collect();
+    assert!(
+        local_ids.ends_with(&replayed),
+        "the same ids on every backend: {local_ids:?} ends with {replayed:?}"
+    );
+    assert_eq!(resumed.shown(&system), ["connected", "disconnected"]);
+
+    let recorded = cluster.history(&system).await;
+    assert_eq!(
+        recorded,
+        ["connected", "dms_not_responding", "connected", "disconnected"]
+    );
+    assert_eq!(local.shown(&system), recorded);
+}
+
+#[tokio::test]
+async fn a_gateway_reconnecting_to_another_backend_replaces_its_socket_there_with_4001() {
+    let Some(engines) = Engines::find("across_backends::replaces") else {
+        return;
+    };
+    let cluster = Cluster::start(&engines, 3).await;
+    let (_, owner) = cluster.create_user("owner@example.com").await;
+    let organization = cluster.create_organization(&owner, "Acme").await;
+    let dms = cluster.register_dms(&owner, &organization, "Main DMS").await;
+    let system = dms.system_id.clone();
+    let viewer = Viewer::open(&cluster.client, &cluster.backends[2].address(), &owner, None).await;
+
+    let first = Gateway::connect(&cluster.backends[0].address(), &dms.token).await;
+    viewer.wait_for_state(&system, "connected").await;
+    assert_eq!(holder_of(&cluster, &system).await, 0);
+
+    let second = Gateway::connect(&cluster.backends[1].address(), &dms.token).await;
+    assert_eq!(first.closed_within(10).await, Some(close_code::REPLACED));
+    eventually(10, "the second backend holds the socket", || async {
+        cluster.holders().await.get(&system).cloned().flatten().as_deref() == Some("backend-2")
+    })
+    .await;
+
+    // And back: the newest socket always wins, wherever the older one is.
+    let third = Gateway::connect(&cluster.backends[0].address(), &dms.token).await;
+    assert_eq!(second.closed_within(10).await, Some(close_code::REPLACED));
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(third.ending(), None, "the newest socket stays open");
+    assert_eq!(viewer.state_of(&system).as_deref(), Some("connected"));
+    // Moving gateways are no outage: nothing but the first connection is recorded or shown.
+    assert_eq!(cluster.history(&system).await, ["connected"]);
+    assert_eq!(viewer.shown(&system), ["never_connected", "connected"]);
+}
+
+#[tokio::test]
+async fn revocations_removals_and_new_members_take_effect_on_every_backend() {
+    let Some(engines) = Engines::find("across_backends::revocations") else {
+        return;
+    };
+    let cluster = Cluster::start(&engines, 3).await;
+    let (_, owner) = cluster.create_user("owner@example.com").await;
+    let (_, member) = cluster.create_user("member@example.com").await;
+    let organization = cluster.create_organization(&owner, "Acme").await;
+    let dms = cluster.register_dms(&owner, &organization, "Main DMS").await;
+    let system = dms.system_id.clone();
+    let [first, second, third] = [0, 1, 2].map(|index| cluster.backends[index].address());
+
+    // A new member on the first backend: their stream on the third follows at once.
+    let members_view = Viewer::open(&cluster.client, &third, &member, None).await;
+    assert_eq!(members_view.state_of(&system), None, "not a member yet");
+    let response = cluster
+        .post(
+            &first,
+            Some(&owner),
+            &format!("/api/organizations/{organization}/members"),
+            json!({ "email": "member@example.com", "role": "member" }),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    members_view.wait_for_state(&system, "never_connected").await;
+
+    // A new connect code traded on the third backend cuts off the gateway on the first.
+    let gateway = Gateway::connect(&first, &dms.token).await;
+    members_view.wait_for_state(&system, "connected").await;
+    let response = cluster
+        .post(&second, Some(&owner), &format!("/api/systems/{system}/connect-codes"), json!({}))
+        .await;
+    assert_eq!(response.status(), 201);
+    let code: serde_json::Value = response.json().await.expect("JSON");
+    let response = cluster
+        .post(
+            &third,
+            None,
+            "/api/gateway/connect",
+            json!({ "connect_code": code["code"] }),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(gateway.closed_within(10).await, Some(close_code::REVOKED));
+    members_view.wait_for_state(&system, "disconnected").await;
+    let refused = Gateway::try_connect(&second, &dms.token).await;
+    assert_eq!(refused.err(), Some(401), "the old token is void on every backend");
+
+    // Removed on the second backend: gone from the streams on the others.
+    let owners_view = Viewer::open(&cluster.client, &first, &owner, None).await;
+    let response = cluster
+        .client
+        .delete(format!("{second}/api/systems/{system}"))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .expect("the cluster answers");
+    assert_eq!(response.status(), 204);
+    for viewer in [&owners_view, &members_view] {
+        eventually(10, "the removal reaches every stream", || async {
+            viewer.shown(&system).last().map(String::as_str) == Some("removed")
+        })
+        .await;
+    }
+}
