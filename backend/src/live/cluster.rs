@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::Context;
 use async_nats::jetstream::{self, consumer, stream};
 use futures_util::StreamExt;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::bus::Envelope;
 use super::{leases, load_known, LiveHub};
@@ -114,11 +114,15 @@ pub async fn start(
         .await
         .context("invalid STRATUS_NATS_URL")?;
     let jetstream = jetstream::new(client.clone());
+    // Announcements wait while this backend is not on the bus (the stream may not even exist
+    // yet): sent then, they would be refused and lost.
+    let (joined_tx, joined) = watch::channel(false);
     tokio::spawn(publish(
         jetstream.clone(),
         settings.subject.clone(),
         hub.clone(),
         outgoing,
+        joined,
     ));
     tokio::spawn(follow(
         client,
@@ -126,6 +130,7 @@ pub async fn start(
         settings.clone(),
         hub.clone(),
         database.clone(),
+        joined_tx,
     ));
     tokio::spawn(keep_lease(hub, database, backend_id, settings));
     Ok(())
@@ -138,6 +143,7 @@ async fn publish(
     subject: String,
     hub: LiveHub,
     mut outgoing: mpsc::UnboundedReceiver<Envelope>,
+    mut joined: watch::Receiver<bool>,
 ) {
     let (acks_tx, mut acks) = mpsc::unbounded_channel::<(Envelope, _)>();
     let waiting = hub.clone();
@@ -158,6 +164,9 @@ async fn publish(
         }
     });
     while let Some(envelope) = outgoing.recv().await {
+        if joined.wait_for(|joined| *joined).await.is_err() {
+            return;
+        }
         let payload = envelope.to_payload();
         match jetstream.publish(subject.clone(), payload.into()).await {
             Ok(ack) => {
@@ -179,6 +188,7 @@ async fn follow(
     settings: ClusterSettings,
     hub: LiveHub,
     database: Database,
+    joined: watch::Sender<bool>,
 ) {
     let mut pause = Duration::from_millis(100);
     loop {
@@ -187,6 +197,7 @@ async fn follow(
         }
         match join(&jetstream, &settings, &hub, &database).await {
             Ok(mut messages) => {
+                joined.send_replace(true);
                 pause = Duration::from_millis(100);
                 let mut check = tokio::time::interval(BUS_CHECK);
                 loop {
@@ -210,6 +221,7 @@ async fn follow(
             }
             Err(error) => tracing::warn!(%error, "cannot join the bus"),
         }
+        joined.send_replace(false);
         hub.left_bus();
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_secs(2));

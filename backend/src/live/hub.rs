@@ -297,6 +297,10 @@ impl LiveHub {
             .systems
             .entry(system_id.to_owned())
             .or_insert_with(|| LiveSystem::registered(organization_id, now));
+        // A gateway that replaces its own socket (here, or on another backend: the state
+        // mirrored from there) keeps what it last said about the DMS until its first
+        // heartbeat on the new one, so a moving gateway records no "not responding" blip.
+        let carried_report = carried_report(system, now);
         close(
             &mut system.connection,
             stratus_shared::api::gateway::close_code::REPLACED,
@@ -313,7 +317,7 @@ impl LiveHub {
             id,
             observation: GatewayObservation {
                 last_seen_at: now,
-                last_report: None,
+                last_report: carried_report,
             },
             close: Some(close_tx),
             claim_seen: false,
@@ -327,6 +331,9 @@ impl LiveHub {
                 system_id: system_id.to_owned(),
                 connection: id,
             });
+            // Sent with the next flush even when the state does not change (a gateway that
+            // moved here keeps what it reported).
+            self.unflushed.notify_one();
         }
         self.publish(&mut hub, system_id, now);
         Some((id, close_rx))
@@ -426,7 +433,14 @@ impl LiveHub {
     fn revoke_here(&self, system_id: &str, generation: i32, now: DateTime<Utc>) {
         let mut hub = self.lock();
         if let Some(system) = hub.systems.get_mut(system_id) {
+            // A socket's token is of the DMS's generation when it connected. A revocation can
+            // arrive after a socket with the new token connected (from the bus, in cluster
+            // mode): only older sockets are cut off.
+            let stale_socket = system.generation < generation;
             system.generation = system.generation.max(generation);
+            if !stale_socket {
+                return;
+            }
             close(
                 &mut system.connection,
                 stratus_shared::api::gateway::close_code::REVOKED,
@@ -661,6 +675,25 @@ impl LiveHub {
         self.version.fetch_add(1, Ordering::SeqCst);
         hub.unflushed.add(event, removed);
         self.unflushed.notify_one();
+    }
+}
+
+/// What a new socket of `system` starts from: the report of the socket it replaces, or, for a
+/// socket held elsewhere until now (cluster mode), the state that backend last announced.
+fn carried_report(system: &LiveSystem, now: DateTime<Utc>) -> Option<DmsReport> {
+    match &system.connection {
+        Some(connection) => connection.observation.last_report,
+        None => match system.state {
+            ConnectionState::Connected => Some(DmsReport {
+                received_at: now,
+                dms_responding: true,
+            }),
+            ConnectionState::DmsNotResponding => Some(DmsReport {
+                received_at: now,
+                dms_responding: false,
+            }),
+            _ => None,
+        },
     }
 }
 

@@ -96,6 +96,8 @@ impl LiveHub {
             self.start_over(&mut hub);
         }
         hub.last_applied = sequence;
+        // Snapshots and resumes count in the bus's numbers, the same on every backend.
+        hub.next_sequence = sequence + 1;
         let Some(envelope) = envelope else {
             return;
         };
@@ -157,6 +159,14 @@ impl LiveHub {
         let Some(connection) = system.connection.as_mut() else {
             return;
         };
+        tracing::debug!(
+            system_id = claim.system_id,
+            mine,
+            claimed = claim.connection,
+            held = connection.id,
+            claim_seen = connection.claim_seen,
+            "claim"
+        );
         if mine {
             if connection.id == claim.connection {
                 connection.claim_seen = true;
@@ -186,9 +196,14 @@ impl LiveHub {
                 // say again what is true.
                 Some(system) if system.connection.is_some() => {
                     if !mine {
+                        // Not shown: the correction is, when it comes back from the bus.
                         corrections.push(event.system_id.clone());
+                        continue;
                     }
                 }
+                // Decided before what this backend shows (an announcement that waited for the
+                // bus, e.g. a registration made while its backend was joining): outdated.
+                Some(system) if event.at < system.since => continue,
                 Some(system) => {
                     system.state = event.state;
                     system.since = event.at;
@@ -266,13 +281,19 @@ impl LiveHub {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = epoch;
         let stored: HashSet<String> = known.iter().map(|system| system.id.clone()).collect();
+        let mut revoked = Vec::new();
         for system in known {
             let (id, mirror) = LiveSystem::mirrored(system, now);
             if hub.removed.contains(&id) {
                 continue;
             }
             match hub.systems.get_mut(&id) {
-                Some(live) if live.connection.is_some() => {}
+                // Re-keyed while the bus was away: the revocation may not have reached us.
+                Some(live) if live.connection.is_some() => {
+                    if mirror.generation > live.generation {
+                        revoked.push((id, mirror.generation));
+                    }
+                }
                 Some(live) => {
                     live.state = mirror.state;
                     live.since = mirror.since;
@@ -286,8 +307,14 @@ impl LiveHub {
                 }
             }
         }
-        hub.systems
-            .retain(|id, system| stored.contains(id) || system.connection.is_some());
+        // Removed while the bus was away: a socket still held is cut off.
+        for (id, system) in hub.systems.iter_mut() {
+            if !stored.contains(id) {
+                close(&mut system.connection, close_code::REVOKED);
+                system.connection = None;
+            }
+        }
+        hub.systems.retain(|id, _| stored.contains(id));
         let mut again: Vec<String> = hub.unpublished.drain().collect();
         for (id, system) in hub.systems.iter_mut() {
             if let Some(connection) = system.connection.as_mut() {
@@ -313,6 +340,10 @@ impl LiveHub {
         hub.last_applied = 0;
         self.start_over(&mut hub);
         tracing::info!(systems = hub.systems.len(), "joined the bus");
+        drop(hub);
+        for (id, generation) in revoked {
+            self.revoke_here(&id, generation, now);
+        }
     }
 
     /// The bus is away for this backend: every DMS shows unknown until it is joined again.

