@@ -43,6 +43,10 @@ cargo test --locked -p e2e
 if [ -n "${TEST_DATABASE_URL:-}" ]; then
   say "API tests on PostgreSQL (TEST_DATABASE_URL)"
   cargo test --locked -p stratus-backend --test api
+  # One at a time: each starts its own nats-server, nginx and three backends (one its own
+  # PostgreSQL too), and some kill them under load.
+  say "Cluster tests (three backends, NATS, nginx; TEST_DATABASE_URL)"
+  cargo test --locked -p stratus-backend --test cluster -- --test-threads=1
 else
   cat >&2 <<'WARN'
 

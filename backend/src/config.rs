@@ -304,7 +304,11 @@ impl Settings {
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
             .map(|name| name.trim().to_owned())
             .unwrap_or_default();
-        let host = if host.is_empty() { "stratus" } else { host.as_str() };
+        let host = if host.is_empty() {
+            "stratus"
+        } else {
+            host.as_str()
+        };
         format!("{host}-{}", std::process::id())
     }
 

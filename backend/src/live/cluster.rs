@@ -293,9 +293,15 @@ fn apply(hub: &LiveHub, message: &jetstream::Message) {
 /// Renews this backend's lease every third of it, and takes over the backends whose lease ran
 /// out. A lease found gone (we could not renew it in time) is taken again, with every DMS
 /// this backend holds recorded afresh.
-async fn keep_lease(hub: LiveHub, database: Database, backend_id: String, settings: ClusterSettings) {
+async fn keep_lease(
+    hub: LiveHub,
+    database: Database,
+    backend_id: String,
+    settings: ClusterSettings,
+) {
     let started_at = crate::db::now();
-    let lease = chrono::TimeDelta::from_std(settings.lease).unwrap_or(chrono::TimeDelta::seconds(10));
+    let lease =
+        chrono::TimeDelta::from_std(settings.lease).unwrap_or(chrono::TimeDelta::seconds(10));
     let mut interval = tokio::time::interval(settings.lease / 3);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut first = true;
@@ -309,7 +315,15 @@ async fn keep_lease(hub: LiveHub, database: Database, backend_id: String, settin
         let now = crate::db::now();
         let (id, name) = (backend_id.clone(), settings.backend_name.clone());
         let renewed = database
-            .run(move |connection| Ok(leases::renew(connection, &id, &name, started_at, now + lease)?))
+            .run(move |connection| {
+                Ok(leases::renew(
+                    connection,
+                    &id,
+                    &name,
+                    started_at,
+                    now + lease,
+                )?)
+            })
             .await;
         match renewed {
             Ok(true) => {}
@@ -344,7 +358,10 @@ async fn take_over_orphans(hub: &LiveHub, database: &Database) {
         .await
     {
         Ok(recorded) if !recorded.is_empty() => {
-            tracing::info!(count = recorded.len(), "DMSs left connected by no backend recorded disconnected");
+            tracing::info!(
+                count = recorded.len(),
+                "DMSs left connected by no backend recorded disconnected"
+            );
             hub.taken_over(&recorded, now);
         }
         Ok(_) => {}

@@ -378,7 +378,12 @@ impl LiveHub {
     /// A take-over recorded this DMS disconnected although this backend holds its socket (the
     /// gateway reconnected here just before, and our mark of it was not yet written): what we
     /// observe is recorded again after it, so the history ends true. `false` when not held.
-    fn record_again_if_held(&self, hub: &mut HubState, system_id: &str, now: DateTime<Utc>) -> bool {
+    fn record_again_if_held(
+        &self,
+        hub: &mut HubState,
+        system_id: &str,
+        now: DateTime<Utc>,
+    ) -> bool {
         let Some(system) = hub.systems.get_mut(system_id) else {
             return false;
         };

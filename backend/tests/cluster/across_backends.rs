@@ -26,21 +26,36 @@ async fn holder_of(cluster: &Cluster, system: &str) -> usize {
 }
 
 #[tokio::test]
-async fn a_gateway_behind_nginx_and_viewers_on_other_backends_see_every_transition_with_the_same_ids() {
+async fn a_gateway_behind_nginx_and_viewers_on_other_backends_see_every_transition_with_the_same_ids(
+) {
     let Some(engines) = Engines::find("across_backends::every_transition") else {
         return;
     };
     let cluster = Cluster::start(&engines, 3).await;
     let (_, owner) = cluster.create_user("owner@example.com").await;
     let organization = cluster.create_organization(&owner, "Acme").await;
-    let dms = cluster.register_dms(&owner, &organization, "Main DMS").await;
+    let dms = cluster
+        .register_dms(&owner, &organization, "Main DMS")
+        .await;
     let system = dms.system_id.clone();
 
     let gateway = Gateway::connect(&cluster.address(), &dms.token).await;
     let holder = holder_of(&cluster, &system).await;
     let (other, third) = ((holder + 1) % 3, (holder + 2) % 3);
-    let local = Viewer::open(&cluster.client, &cluster.backends[holder].address(), &owner, None).await;
-    let remote = Viewer::open(&cluster.client, &cluster.backends[other].address(), &owner, None).await;
+    let local = Viewer::open(
+        &cluster.client,
+        &cluster.backends[holder].address(),
+        &owner,
+        None,
+    )
+    .await;
+    let remote = Viewer::open(
+        &cluster.client,
+        &cluster.backends[other].address(),
+        &owner,
+        None,
+    )
+    .await;
     assert_eq!(remote.backend, cluster.backends[other].name);
     for viewer in [&local, &remote] {
         viewer.wait_for_state(&system, "connected").await;
@@ -67,8 +82,17 @@ async fn a_gateway_behind_nginx_and_viewers_on_other_backends_see_every_transiti
     )
     .await;
     resumed.wait_for_state(&system, "disconnected").await;
-    assert_eq!(resumed.snapshots(), 0, "a replay, not a snapshot: {:?}", resumed.events());
-    let replayed: Vec<_> = resumed.events().iter().map(|event| event.id.clone()).collect();
+    assert_eq!(
+        resumed.snapshots(),
+        0,
+        "a replay, not a snapshot: {:?}",
+        resumed.events()
+    );
+    let replayed: Vec<_> = resumed
+        .events()
+        .iter()
+        .map(|event| event.id.clone())
+        .collect();
     let local_ids: Vec<_> = local
         .events()
         .iter()
@@ -97,7 +121,11 @@ async fn a_gateway_behind_nginx_and_viewers_on_other_backends_see_every_transiti
             "disconnected"
         ]
     );
-    assert!(recorded.ends_with(&local.shown(&system)), "{:?}", local.shown(&system));
+    assert!(
+        recorded.ends_with(&local.shown(&system)),
+        "{:?}",
+        local.shown(&system)
+    );
 }
 
 #[tokio::test]
@@ -108,9 +136,17 @@ async fn a_gateway_reconnecting_to_another_backend_replaces_its_socket_there_wit
     let cluster = Cluster::start(&engines, 3).await;
     let (_, owner) = cluster.create_user("owner@example.com").await;
     let organization = cluster.create_organization(&owner, "Acme").await;
-    let dms = cluster.register_dms(&owner, &organization, "Main DMS").await;
+    let dms = cluster
+        .register_dms(&owner, &organization, "Main DMS")
+        .await;
     let system = dms.system_id.clone();
-    let viewer = Viewer::open(&cluster.client, &cluster.backends[2].address(), &owner, None).await;
+    let viewer = Viewer::open(
+        &cluster.client,
+        &cluster.backends[2].address(),
+        &owner,
+        None,
+    )
+    .await;
 
     let first = Gateway::connect(&cluster.backends[0].address(), &dms.token).await;
     viewer.wait_for_state(&system, "connected").await;
@@ -119,7 +155,14 @@ async fn a_gateway_reconnecting_to_another_backend_replaces_its_socket_there_wit
     let second = Gateway::connect(&cluster.backends[1].address(), &dms.token).await;
     assert_eq!(first.closed_within(10).await, Some(close_code::REPLACED));
     eventually(10, "the second backend holds the socket", || async {
-        cluster.holders().await.get(&system).cloned().flatten().as_deref() == Some("backend-2")
+        cluster
+            .holders()
+            .await
+            .get(&system)
+            .cloned()
+            .flatten()
+            .as_deref()
+            == Some("backend-2")
     })
     .await;
 
@@ -131,8 +174,15 @@ async fn a_gateway_reconnecting_to_another_backend_replaces_its_socket_there_wit
     assert_eq!(viewer.state_of(&system).as_deref(), Some("connected"));
     // Moving gateways are no outage: nothing but the first connection is recorded or shown.
     let recorded = cluster.history(&system).await;
-    assert_eq!(recorded, ["never_connected", "dms_not_responding", "connected"]);
-    assert!(recorded.ends_with(&viewer.shown(&system)), "{:?}", viewer.shown(&system));
+    assert_eq!(
+        recorded,
+        ["never_connected", "dms_not_responding", "connected"]
+    );
+    assert!(
+        recorded.ends_with(&viewer.shown(&system)),
+        "{:?}",
+        viewer.shown(&system)
+    );
 }
 
 #[tokio::test]
@@ -144,7 +194,9 @@ async fn revocations_removals_and_new_members_take_effect_on_every_backend() {
     let (_, owner) = cluster.create_user("owner@example.com").await;
     let (_, member) = cluster.create_user("member@example.com").await;
     let organization = cluster.create_organization(&owner, "Acme").await;
-    let dms = cluster.register_dms(&owner, &organization, "Main DMS").await;
+    let dms = cluster
+        .register_dms(&owner, &organization, "Main DMS")
+        .await;
     let system = dms.system_id.clone();
     let [first, second, third] = [0, 1, 2].map(|index| cluster.backends[index].address());
 
@@ -160,13 +212,20 @@ async fn revocations_removals_and_new_members_take_effect_on_every_backend() {
         )
         .await;
     assert_eq!(response.status(), 201);
-    members_view.wait_for_state(&system, "never_connected").await;
+    members_view
+        .wait_for_state(&system, "never_connected")
+        .await;
 
     // A new connect code traded on the third backend cuts off the gateway on the first.
     let gateway = Gateway::connect(&first, &dms.token).await;
     members_view.wait_for_state(&system, "connected").await;
     let response = cluster
-        .post(&second, Some(&owner), &format!("/api/systems/{system}/connect-codes"), json!({}))
+        .post(
+            &second,
+            Some(&owner),
+            &format!("/api/systems/{system}/connect-codes"),
+            json!({}),
+        )
         .await;
     assert_eq!(response.status(), 201);
     let code: serde_json::Value = response.json().await.expect("JSON");
@@ -182,7 +241,11 @@ async fn revocations_removals_and_new_members_take_effect_on_every_backend() {
     assert_eq!(gateway.closed_within(10).await, Some(close_code::REVOKED));
     members_view.wait_for_state(&system, "disconnected").await;
     let refused = Gateway::try_connect(&second, &dms.token).await;
-    assert_eq!(refused.err(), Some(401), "the old token is void on every backend");
+    assert_eq!(
+        refused.err(),
+        Some(401),
+        "the old token is void on every backend"
+    );
 
     // Removed on the second backend: gone from the streams on the others.
     let owners_view = Viewer::open(&cluster.client, &first, &owner, None).await;

@@ -7,4 +7,5 @@
 mod harness;
 
 mod across_backends;
+mod browser;
 mod faults;

@@ -66,7 +66,9 @@ impl Gateway {
                         },
                     }
                 };
-                *ending.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(code);
+                *ending
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(code);
             })
         };
         Ok(Self {
@@ -83,7 +85,10 @@ impl Gateway {
 
     /// How the socket ended, `None` while it is open.
     pub fn ending(&self) -> Ending {
-        *self.ending.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        *self
+            .ending
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Waits up to `seconds` for the server to close the socket; its close code.

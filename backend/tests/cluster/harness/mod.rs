@@ -21,7 +21,7 @@ use rand::distr::{Alphanumeric, SampleString};
 use stratus_backend::auth::AccessTokens;
 use stratus_backend::config::DatabaseUrl;
 use stratus_backend::db::schema::{cluster_backends, system_state_transitions, systems, users};
-use stratus_backend::db::Database;
+use stratus_backend::db::{AnyConnection, Database, DatabaseError};
 use stratus_backend::secrets::Secrets;
 use stratus_shared::api::gateway::DmsCredentials;
 
@@ -201,7 +201,14 @@ impl Nats {
         self.kill();
         let mut command = Command::new(&self.binary);
         command
-            .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
+            .args([
+                "-js",
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-sd",
+            ])
             .arg(&self.store);
         self.process = Some(Process::spawn(&mut command, self.log.clone()));
         wait_for_port(self.port, "nats-server", self.process.as_mut());
@@ -284,9 +291,27 @@ enum ClusterDatabase {
 impl Cluster {
     /// `count` backends on a fresh database of `TEST_DATABASE_URL`'s server.
     pub async fn start(engines: &Engines, count: usize) -> Self {
+        Self::start_serving(engines, count, None).await
+    }
+
+    /// Like [`Cluster::start`], the backends serving the built web app (`dist/`, which
+    /// scripts/test.sh builds); `None` (said loudly) when it is not built.
+    pub async fn start_with_web_app(engines: &Engines, count: usize, test: &str) -> Option<Self> {
+        let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist");
+        if !dist.join("index.html").is_file() {
+            eprintln!(
+                "\n*** cluster test {test} SKIPPED: the web app is not built (dist/index.html); \
+                 scripts/test.sh builds it ***\n"
+            );
+            return None;
+        }
+        Some(Self::start_serving(engines, count, Some(dist)).await)
+    }
+
+    async fn start_serving(engines: &Engines, count: usize, web_app: Option<PathBuf>) -> Self {
         let name = format!("stratus_cluster_{}", random_name(12));
-        let mut admin =
-            PgConnection::establish(&engines.admin_url).expect("TEST_DATABASE_URL reaches PostgreSQL");
+        let mut admin = PgConnection::establish(&engines.admin_url)
+            .expect("TEST_DATABASE_URL reaches PostgreSQL");
         diesel::sql_query(format!("CREATE DATABASE {name}"))
             .execute(&mut admin)
             .expect("create the cluster's database");
@@ -299,13 +324,17 @@ impl Cluster {
             admin_url: engines.admin_url.clone(),
             name,
         };
-        Self::start_on(engines, count, database, url).await
+        Self::start_on(engines, count, database, url, web_app).await
     }
 
     /// `count` backends on a PostgreSQL instance of the test's own.
-    pub async fn start_on_own_postgres(engines: &Engines, count: usize, postgres: OwnPostgres) -> Self {
+    pub async fn start_on_own_postgres(
+        engines: &Engines,
+        count: usize,
+        postgres: OwnPostgres,
+    ) -> Self {
         let url = postgres.url();
-        Self::start_on(engines, count, ClusterDatabase::Own(postgres), url).await
+        Self::start_on(engines, count, ClusterDatabase::Own(postgres), url, None).await
     }
 
     async fn start_on(
@@ -313,17 +342,21 @@ impl Cluster {
         count: usize,
         database: ClusterDatabase,
         database_url: String,
+        web_app: Option<PathBuf>,
     ) -> Self {
         let dir = tempfile::tempdir().expect("a temporary folder");
         // nginx started as root runs its workers as nobody, who must reach its folders.
         make_reachable(dir.path());
-        let dist_dir = dir.path().join("dist");
-        std::fs::create_dir_all(&dist_dir).expect("dist folder");
-        std::fs::write(
-            dist_dir.join("index.html"),
-            "<!DOCTYPE html><html><head></head><body>cluster test</body></html>",
-        )
-        .expect("index.html");
+        let dist_dir = web_app.unwrap_or_else(|| {
+            let dist_dir = dir.path().join("dist");
+            std::fs::create_dir_all(&dist_dir).expect("dist folder");
+            std::fs::write(
+                dist_dir.join("index.html"),
+                "<!DOCTYPE html><html><head></head><body>cluster test</body></html>",
+            )
+            .expect("index.html");
+            dist_dir
+        });
         let nats = Nats::start(&engines.nats_server, dir.path());
         let nginx_port = free_port();
         let public_url = format!("http://127.0.0.1:{nginx_port}");
@@ -431,7 +464,12 @@ impl Cluster {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         loop {
             let address = self.backends[index].address();
-            if let Ok(response) = self.client.get(format!("{address}/api/health")).send().await {
+            if let Ok(response) = self
+                .client
+                .get(format!("{address}/api/health"))
+                .send()
+                .await
+            {
                 if response.status() == 200 {
                     return;
                 }
@@ -466,7 +504,12 @@ impl Cluster {
         let upstreams: String = self
             .backends
             .iter()
-            .map(|backend| format!("server 127.0.0.1:{} max_fails=1 fail_timeout=5s;\n", backend.port))
+            .map(|backend| {
+                format!(
+                    "server 127.0.0.1:{} max_fails=1 fail_timeout=5s;\n",
+                    backend.port
+                )
+            })
             .collect();
         let config = template
             .replace("@UPSTREAMS@", &upstreams)
@@ -533,8 +576,33 @@ impl Cluster {
         (id, token)
     }
 
+    /// Like [`Cluster::create_user`], with a password to sign in with in a browser.
+    pub async fn create_user_with_password(&self, email: &str, password: &str) -> (String, String) {
+        let (id, token) = self.create_user(email).await;
+        let password = stratus_shared::password::NewPassword::parse(password, email)
+            .expect("a strong enough password");
+        let hash = stratus_backend::auth::password::Passwords::new(1024, 1, 1)
+            .and_then(|passwords| passwords.hash(&password))
+            .expect("hash the password");
+        let user_id = id.clone();
+        self.query("set the password", move |connection| {
+            diesel::update(users::table.find(&user_id))
+                .set(users::password_hash.eq(Some(&hash)))
+                .execute(connection)?;
+            Ok(())
+        })
+        .await;
+        (id, token)
+    }
+
     /// POSTs JSON to `base` + `path` as `token`.
-    pub async fn post(&self, base: &str, token: Option<&str>, path: &str, body: serde_json::Value) -> reqwest::Response {
+    pub async fn post(
+        &self,
+        base: &str,
+        token: Option<&str>,
+        path: &str,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
         let mut request = self.client.post(format!("{base}{path}")).json(&body);
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -545,7 +613,12 @@ impl Cluster {
     /// An organization made through nginx; its id.
     pub async fn create_organization(&self, token: &str, name: &str) -> String {
         let response = self
-            .post(&self.address(), Some(token), "/api/organizations", serde_json::json!({ "name": name }))
+            .post(
+                &self.address(),
+                Some(token),
+                "/api/organizations",
+                serde_json::json!({ "name": name }),
+            )
             .await;
         assert_eq!(response.status(), 201);
         let body: serde_json::Value = response.json().await.expect("JSON");
@@ -554,7 +627,12 @@ impl Cluster {
 
     /// A DMS registered through nginx and its credentials (its connect code traded through
     /// nginx too).
-    pub async fn register_dms(&self, token: &str, organization: &str, name: &str) -> DmsCredentials {
+    pub async fn register_dms(
+        &self,
+        token: &str,
+        organization: &str,
+        name: &str,
+    ) -> DmsCredentials {
         let response = self
             .post(
                 &self.address(),
@@ -565,7 +643,10 @@ impl Cluster {
             .await;
         assert_eq!(response.status(), 201);
         let created: serde_json::Value = response.json().await.expect("JSON");
-        let code = created["connect_code"]["code"].as_str().expect("a code").to_owned();
+        let code = created["connect_code"]["code"]
+            .as_str()
+            .expect("a code")
+            .to_owned();
         let response = self
             .post(
                 &self.address(),
@@ -578,56 +659,71 @@ impl Cluster {
         response.json().await.expect("credentials")
     }
 
+    /// Runs `work` on the cluster's database, trying again for a few seconds when it fails
+    /// (after a restart of PostgreSQL the pool's first tries find its old connections gone).
+    pub async fn query<T, F>(&self, what: &str, work: F) -> T
+    where
+        F: Fn(&mut AnyConnection) -> Result<T, DatabaseError> + Clone + Send + 'static,
+        T: Send + 'static,
+    {
+        let mut attempt = 0;
+        loop {
+            match self.pool.run(work.clone()).await {
+                Ok(value) => return value,
+                Err(error) if attempt < 20 => {
+                    attempt += 1;
+                    eprintln!("{what}: {error:?}; trying again");
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(error) => panic!("{what}: {error:?}"),
+            }
+        }
+    }
+
     /// Which backend (by name) holds each DMS's socket, as the database says.
     pub async fn holders(&self) -> std::collections::HashMap<String, Option<String>> {
-        self.pool
-            .run(|connection| {
-                let names: std::collections::HashMap<String, String> = cluster_backends::table
-                    .select((cluster_backends::id, cluster_backends::name))
-                    .load::<(String, String)>(connection)?
-                    .into_iter()
-                    .collect();
-                let held: Vec<(String, Option<String>)> = systems::table
-                    .select((systems::id, systems::gateway_backend))
-                    .load(connection)?;
-                Ok(held
-                    .into_iter()
-                    .map(|(system, backend)| {
-                        let name = backend.map(|id| names.get(&id).cloned().unwrap_or(id));
-                        (system, name)
-                    })
-                    .collect())
-            })
-            .await
-            .expect("read the holders")
+        self.query("read the holders", |connection| {
+            let names: std::collections::HashMap<String, String> = cluster_backends::table
+                .select((cluster_backends::id, cluster_backends::name))
+                .load::<(String, String)>(connection)?
+                .into_iter()
+                .collect();
+            let held: Vec<(String, Option<String>)> = systems::table
+                .select((systems::id, systems::gateway_backend))
+                .load(connection)?;
+            Ok(held
+                .into_iter()
+                .map(|(system, backend)| {
+                    let name = backend.map(|id| names.get(&id).cloned().unwrap_or(id));
+                    (system, name)
+                })
+                .collect())
+        })
+        .await
     }
 
     /// The states recorded for `system`, oldest first.
     pub async fn history(&self, system: &str) -> Vec<String> {
         let system = system.to_owned();
-        self.pool
-            .run(move |connection| {
-                Ok(system_state_transitions::table
-                    .filter(system_state_transitions::system_id.eq(&system))
-                    .order((system_state_transitions::at, system_state_transitions::id))
-                    .select(system_state_transitions::state)
-                    .load(connection)?)
-            })
-            .await
-            .expect("read the history")
+        self.query("read the history", move |connection| {
+            Ok(system_state_transitions::table
+                .filter(system_state_transitions::system_id.eq(&system))
+                .order((system_state_transitions::at, system_state_transitions::id))
+                .select(system_state_transitions::state)
+                .load(connection)?)
+        })
+        .await
     }
 
     /// The stored state of every DMS.
     pub async fn stored_states(&self) -> std::collections::HashMap<String, String> {
-        self.pool
-            .run(|connection| {
-                let rows: Vec<(String, String)> = systems::table
-                    .select((systems::id, systems::state))
-                    .load(connection)?;
-                Ok(rows.into_iter().collect())
-            })
-            .await
-            .expect("read the states")
+        self.query("read the states", |connection| {
+            let rows: Vec<(String, String)> = systems::table
+                .select((systems::id, systems::state))
+                .load(connection)?;
+            Ok(rows.into_iter().collect())
+        })
+        .await
     }
 
     /// The PostgreSQL instance of the test's own, when the cluster runs on one.
@@ -650,8 +746,13 @@ impl Drop for Cluster {
             }
         }
         self.nats.kill();
-        if std::thread::panicking() {
+        if std::thread::panicking() || std::env::var_os("TEST_CLUSTER_LOG").is_some() {
             eprintln!("{}", self.logs());
+            let nginx_errors = self.dir.path().join("nginx/logs/error.log");
+            eprintln!(
+                "==== nginx ====\n{}",
+                std::fs::read_to_string(nginx_errors).unwrap_or_default()
+            );
         }
         if let ClusterDatabase::Shared { admin_url, name } = &self.database {
             if let Ok(mut admin) = PgConnection::establish(admin_url) {

@@ -83,7 +83,9 @@ impl Viewer {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Seen> {
-        self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.seen
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Waits until the stream shows `system` in `state`.
@@ -217,13 +219,19 @@ fn apply(seen: &mut Seen, event: Shown) {
         "snapshot" => {
             seen.states.clear();
             for (system, state) in states_of(&event.data["systems"]) {
-                seen.shown.entry(system.clone()).or_default().push(state.clone());
+                seen.shown
+                    .entry(system.clone())
+                    .or_default()
+                    .push(state.clone());
                 seen.states.insert(system, state);
             }
         }
         "changes" => {
             for (system, state) in states_of(&event.data["states"]) {
-                seen.shown.entry(system.clone()).or_default().push(state.clone());
+                seen.shown
+                    .entry(system.clone())
+                    .or_default()
+                    .push(state.clone());
                 seen.states.insert(system, state);
             }
             if let Some(removed) = event.data["removed"].as_array() {
