@@ -200,10 +200,29 @@ impl Database {
     }
 }
 
+/// The PostgreSQL advisory lock taken while migrating ("stratus" in ASCII).
+const MIGRATION_LOCK: i64 = 0x73_74_72_61_74_75_73;
+
 fn run_migrations(connection: &mut AnyConnection) -> anyhow::Result<()> {
     let applied = match connection {
-        AnyConnection::Postgresql(pg) => pg.run_pending_migrations(POSTGRES_MIGRATIONS),
-        AnyConnection::Sqlite(sqlite) => sqlite.run_pending_migrations(SQLITE_MIGRATIONS),
+        AnyConnection::Postgresql(pg) => {
+            // Backends of a cluster may start together: one migrates at a time (the lock is
+            // the session's, released by the unlock or when the connection ends), the others
+            // then find nothing pending.
+            diesel::sql_query("SELECT pg_advisory_lock($1)")
+                .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK)
+                .execute(pg)?;
+            let applied = pg
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|versions| versions.iter().map(ToString::to_string).collect::<Vec<_>>());
+            diesel::sql_query("SELECT pg_advisory_unlock($1)")
+                .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK)
+                .execute(pg)?;
+            applied
+        }
+        AnyConnection::Sqlite(sqlite) => sqlite
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|versions| versions.iter().map(ToString::to_string).collect()),
     }
     .map_err(|error| anyhow::anyhow!("database migration failed: {error}"))?;
     for migration in applied {

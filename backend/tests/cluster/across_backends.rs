@@ -264,3 +264,66 @@ async fn revocations_removals_and_new_members_take_effect_on_every_backend() {
         .await;
     }
 }
+
+#[tokio::test]
+async fn malformed_and_unknown_bus_messages_are_dropped_and_change_nothing() {
+    let Some(engines) = Engines::find("across_backends::malformed_bus_messages") else {
+        return;
+    };
+    let cluster = Cluster::start(&engines, 3).await;
+    let (_, owner) = cluster.create_user("owner@example.com").await;
+    let organization = cluster.create_organization(&owner, "Acme").await;
+    let dms = cluster
+        .register_dms(&owner, &organization, "Main DMS")
+        .await;
+    let system = dms.system_id.clone();
+    let gateway = Gateway::connect(&cluster.backends[0].address(), &dms.token).await;
+    let mut viewers = Vec::new();
+    for backend in &cluster.backends {
+        let viewer = Viewer::open(&cluster.client, &backend.address(), &owner, None).await;
+        viewer.wait_for_state(&system, "connected").await;
+        viewers.push(viewer);
+    }
+    let snapshots: Vec<usize> = viewers.iter().map(Viewer::snapshots).collect();
+
+    // Anyone who can publish on the subject: garbage, a future version, an unknown kind, a
+    // state for a DMS id that is not an id, a claim for a DMS that is not there.
+    let bus = async_nats::connect(cluster.nats.url()).await.expect("NATS");
+    let jetstream = async_nats::jetstream::new(bus);
+    let foreign = uuid::Uuid::new_v4().to_string();
+    for payload in [
+        "not json at all".to_owned(),
+        json!({ "v": 2, "origin": foreign, "body": { "kind": "changes" } }).to_string(),
+        json!({ "v": 1, "origin": foreign, "body": { "kind": "reboot_everything" } }).to_string(),
+        json!({ "v": 1, "origin": foreign, "body": { "kind": "revoked", "system_id": "../../etc", "generation": 9 } }).to_string(),
+        "x".repeat(2 * 1024 * 1024),
+    ] {
+        let published = jetstream
+            .publish("stratus.v1.live", payload.into())
+            .await;
+        // The 2 MiB one is refused by NATS itself (its payload limit): also fine.
+        if let Ok(ack) = published {
+            let _ = ack.await;
+        }
+    }
+
+    gateway.set_responding(false);
+    for viewer in &viewers {
+        viewer.wait_for_state(&system, "dms_not_responding").await;
+    }
+    let after: Vec<usize> = viewers.iter().map(Viewer::snapshots).collect();
+    assert_eq!(
+        after, snapshots,
+        "no stream started over: nothing was taken for a gap"
+    );
+    assert_eq!(gateway.ending(), None, "nothing cut the gateway off");
+    for backend in &cluster.backends {
+        let health = cluster
+            .client
+            .get(format!("{}/api/health", backend.address()))
+            .send()
+            .await
+            .expect("every backend still answers");
+        assert_eq!(health.status(), 200, "{}", backend.name);
+    }
+}

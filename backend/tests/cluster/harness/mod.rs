@@ -398,16 +398,13 @@ impl Cluster {
             database,
             dir,
         };
-        // The first backend alone brings the schema up to date; the others follow.
+        // All at once, as an orchestrator would start them: one migrates the fresh database
+        // while the others wait for its lock.
         for number in 1..=count {
-            let name = format!("backend-{number}");
-            let backend = cluster.spawn_backend(&name);
+            let backend = cluster.spawn_backend(&format!("backend-{number}"));
             cluster.backends.push(backend);
-            if number == 1 {
-                cluster.wait_until_healthy(0).await;
-            }
         }
-        for index in 1..count {
+        for index in 0..count {
             cluster.wait_until_healthy(index).await;
         }
         cluster.start_nginx(engines);
