@@ -5,6 +5,7 @@
 //! `STRATUS_BIND`): it registers its DMSs straight in the database and signs tokens with the
 //! server's keys.
 
+pub mod cluster;
 pub mod fanout;
 pub mod fleet;
 pub mod gateways;
@@ -42,6 +43,12 @@ pub enum BenchCommand {
     /// A worker of `fanout`: simulated gateways.
     #[command(hide = true)]
     FanoutGateways(fanout::gateways::GatewaysArgs),
+    /// One configuration of a cluster behind nginx: gateways held, heartbeats, CPU and memory
+    /// per backend, and a state change's delay to viewers on the same and on other backends.
+    Cluster(cluster::ClusterArgs),
+    /// A worker of `cluster`: people watching the live stream through nginx.
+    #[command(hide = true)]
+    ClusterViewers(cluster::ViewersArgs),
 }
 
 /// Runs one section.
@@ -54,6 +61,8 @@ pub async fn run(settings: Settings, command: BenchCommand) -> anyhow::Result<()
         BenchCommand::Fanout(args) => fanout::run(settings, args).await,
         BenchCommand::FanoutViewers(args) => fanout::viewers::run(args).await,
         BenchCommand::FanoutGateways(args) => fanout::gateways::run(args).await,
+        BenchCommand::Cluster(args) => cluster::run(settings, args).await,
+        BenchCommand::ClusterViewers(args) => cluster::run_viewers(args).await,
     }
 }
 
