@@ -59,6 +59,12 @@ impl ClusterSettings {
                 "STRATUS_NATS_PREFIX must be letters, digits, '-' or '_' (it names NATS subjects)"
             );
         }
+        if !matches!(settings.database(), Ok(crate::config::DatabaseUrl::Postgres(_))) {
+            anyhow::bail!(
+                "cluster mode (STRATUS_NATS_URL) needs a PostgreSQL STRATUS_DATABASE_URL that \
+                 every backend shares: an SQLite file is one backend's own"
+            );
+        }
         if settings.session_secret.is_none() || settings.gateway_secret.is_none() {
             anyhow::bail!(
                 "cluster mode (STRATUS_NATS_URL) needs STRATUS_SESSION_SECRET and \
