@@ -296,7 +296,8 @@ async fn killing_a_backend_under_load_moves_its_gateways_and_records_each_outage
 }
 
 #[tokio::test]
-async fn while_nats_is_away_every_backend_shows_unknown_and_recovers_with_nothing_lost() {
+async fn while_nats_is_away_every_backend_shows_unknown_and_recovers_with_nothing_lost_and_a_backend_started_meanwhile_joins(
+) {
     let Some(engines) = Engines::find("faults::nats_restart") else {
         return;
     };
@@ -324,8 +325,25 @@ async fn while_nats_is_away_every_backend_shows_unknown_and_recovers_with_nothin
     }
     // Decided, recorded and not yet told to the other backends while the bus is away.
     gateway.set_responding(false);
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // A backend that starts now serves, and cannot tell: it shows unknown.
+    let late = cluster.add_backend("backend-late").await;
+    let late_viewer = Viewer::open(
+        &cluster.client,
+        &cluster.backends[late].address(),
+        &load.owner,
+        None,
+    )
+    .await;
+    late_viewer.wait_for_all(&everything, "unknown", 20).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
     cluster.nats.restart();
+    // It joins when NATS is there, with the states as they are.
+    late_viewer
+        .wait_for_all(&load.systems, "connected", 60)
+        .await;
+    late_viewer
+        .wait_for_state(&flipping.system_id, "dms_not_responding")
+        .await;
 
     for viewer in &watching {
         viewer.wait_for_all(&load.systems, "connected", 60).await;

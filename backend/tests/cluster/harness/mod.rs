@@ -533,6 +533,15 @@ impl Cluster {
         format!("http://127.0.0.1:{}", self.nginx_port)
     }
 
+    /// Starts one more backend (not behind nginx) and waits until it answers; its index.
+    pub async fn add_backend(&mut self, name: &str) -> usize {
+        let backend = self.spawn_backend(name);
+        self.backends.push(backend);
+        let index = self.backends.len() - 1;
+        self.wait_until_healthy(index).await;
+        index
+    }
+
     /// `kill -9` of a backend.
     pub fn kill_backend(&mut self, index: usize) {
         if let Some(mut process) = self.backends[index].process.take() {
