@@ -59,7 +59,10 @@ impl ClusterSettings {
                 "STRATUS_NATS_PREFIX must be letters, digits, '-' or '_' (it names NATS subjects)"
             );
         }
-        if !matches!(settings.database(), Ok(crate::config::DatabaseUrl::Postgres(_))) {
+        if !matches!(
+            settings.database(),
+            Ok(crate::config::DatabaseUrl::Postgres(_))
+        ) {
             anyhow::bail!(
                 "cluster mode (STRATUS_NATS_URL) needs a PostgreSQL STRATUS_DATABASE_URL that \
                  every backend shares: an SQLite file is one backend's own"
