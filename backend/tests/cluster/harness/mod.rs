@@ -407,6 +407,11 @@ impl Cluster {
         for index in 0..count {
             cluster.wait_until_healthy(index).await;
         }
+        // Healthy is not yet on the bus (a backend shows unknown until it joins): the tests
+        // start from a cluster whose every backend can tell.
+        for index in 0..count {
+            cluster.wait_until_joined(index).await;
+        }
         cluster.start_nginx(engines);
         cluster
     }
@@ -423,9 +428,13 @@ impl Cluster {
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             // TEST_CLUSTER_LOG=debug (any RUST_LOG filter) for more of the backends' logs.
+            // The harness reads "joined the bus" from the log: that line is always kept.
             .env(
                 "RUST_LOG",
-                std::env::var("TEST_CLUSTER_LOG").unwrap_or_else(|_| "info".into()),
+                format!(
+                    "{},stratus_backend::live::hub::cluster=info",
+                    std::env::var("TEST_CLUSTER_LOG").unwrap_or_else(|_| "info".into())
+                ),
             )
             .env("STRATUS_BIND", format!("127.0.0.1:{port}"))
             .env("STRATUS_DATA_DIR", &data_dir)
@@ -485,6 +494,23 @@ impl Cluster {
                 backend.log_tail()
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn wait_until_joined(&self, index: usize) {
+        let backend = &self.backends[index];
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while !std::fs::read_to_string(&backend.log)
+            .unwrap_or_default()
+            .contains("joined the bus")
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} has not joined the bus after 30 s:\n{}",
+                backend.name,
+                backend.log_tail()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
