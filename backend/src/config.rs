@@ -64,9 +64,21 @@ pub struct Settings {
     /// Seconds of silence after which a DMS counts as disconnected (or not responding, when only
     /// its reports stop); 0 means three heartbeat intervals.
     pub heartbeat_timeout_seconds: u64,
-    /// Base domain under which DMSs are reached remotely (`https://<dms>-<org>.<domain>`);
-    /// empty turns remote access off.
+    /// Base domain under which DMSs are reached remotely (`<dms>-<org>.<domain>`, with the
+    /// portal's scheme and port); empty means `remote.localhost`, which browsers resolve to
+    /// this machine. In production: a wildcard DNS name and certificate for `*.<domain>`.
     pub remote_access_domain: String,
+    /// The largest request body remote access carries to a DMS (413 beyond).
+    pub remote_access_max_request_bytes: u64,
+    /// Seconds a DMS's web server may take to start answering a remote request (504 beyond).
+    pub remote_access_timeout_seconds: u64,
+    /// Remote requests (and WebSockets) in flight per DMS at most (503 beyond).
+    pub remote_access_max_concurrent_requests: usize,
+    /// Hours a remote session lasts once opened from the portal.
+    pub remote_access_session_hours: u32,
+    /// Cluster mode: the address (`host:port`) the other backends reach this one at, to
+    /// forward remote requests for the DMSs whose sockets it holds; empty means `bind`.
+    pub backend_address: String,
     /// Preset: Microsoft (personal and work accounts) — shown when id and secret are set.
     pub oidc_microsoft_client_id: Option<String>,
     pub oidc_microsoft_client_secret: Option<String>,
@@ -202,6 +214,11 @@ impl Default for Settings {
             heartbeat_interval_seconds: 10,
             heartbeat_timeout_seconds: 0,
             remote_access_domain: String::new(),
+            remote_access_max_request_bytes: 64 * 1024 * 1024,
+            remote_access_timeout_seconds: 30,
+            remote_access_max_concurrent_requests: 32,
+            remote_access_session_hours: 8,
+            backend_address: String::new(),
             oidc_microsoft_client_id: None,
             oidc_microsoft_client_secret: None,
             oidc_microsoft_tenant: "common".into(),

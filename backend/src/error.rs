@@ -44,6 +44,9 @@ pub enum AppError {
     /// Remote access switched on for a DMS whose organization has it off.
     #[error("remote access forced off")]
     RemoteAccessForcedOff,
+    /// Remote access is off for the DMS or its organization.
+    #[error("remote access is off")]
+    RemoteAccessOff,
     /// Input that is well-formed but breaks a rule (email shape, password policy).
     #[error("{code}: {message}")]
     Validation { code: ErrorCode, message: String },
@@ -113,6 +116,11 @@ impl AppError {
                 ErrorCode::RemoteAccessForcedOff,
                 "Remote access is off for the whole organization; switch it on in the \
                  organization's settings first.",
+            ),
+            AppError::RemoteAccessOff => ApiError::new(
+                ErrorCode::RemoteAccessOff,
+                "Remote access is switched off for this DMS or its organization; an Owner or \
+                 Admin can switch it on in the DMS's settings.",
             ),
             AppError::InvalidCredentials => ApiError::new(
                 ErrorCode::InvalidCredentials,
@@ -216,7 +224,9 @@ impl ResponseError for AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::LastOwner | AppError::RemoteAccessForcedOff => StatusCode::CONFLICT,
+            AppError::LastOwner | AppError::RemoteAccessForcedOff | AppError::RemoteAccessOff => {
+                StatusCode::CONFLICT
+            }
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::InvalidCredentials | AppError::SessionExpired => StatusCode::UNAUTHORIZED,
             AppError::EmailNotVerified | AppError::CurrentPasswordWrong => StatusCode::FORBIDDEN,

@@ -88,6 +88,11 @@ struct SimulateArgs {
     /// Print counters every this many seconds.
     #[arg(long, default_value_t = 10)]
     report_seconds: u64,
+    /// Serve no web app through the remote-access tunnel (by default each DMS serves one
+    /// when at most 100 are played: a page with its name, alarms, a form, a live counter,
+    /// and the page where a DMS user enters a Stratus link code).
+    #[arg(long)]
+    no_web_app: bool,
 }
 
 #[actix_web::main]
@@ -174,6 +179,9 @@ async fn start_demo(application: &Application) -> anyhow::Result<()> {
         http: reqwest::Client::new(),
         stagger: Duration::ZERO,
         source_addresses: Vec::new(),
+        // Each demo DMS serves its web app through the tunnel: "Open remotely" shows it.
+        web_app: true,
+        names: systems.iter().map(|system| system.name.clone()).collect(),
     };
     let stats = Arc::new(Stats::default());
     let http = options.http.clone();
@@ -207,6 +215,7 @@ async fn start_demo(application: &Application) -> anyhow::Result<()> {
 async fn simulate(settings: Settings, args: SimulateArgs) -> anyhow::Result<()> {
     let url = args.url.trim_end_matches('/').to_owned();
     let mut connect_codes = args.connect_codes.clone();
+    let mut registered_names = Vec::new();
     if args.register > 0 {
         let database_url = settings
             .database()
@@ -224,6 +233,7 @@ async fn simulate(settings: Settings, args: SimulateArgs) -> anyhow::Result<()> 
             args.owner_email.clone(),
         )
         .await?;
+        registered_names = systems.iter().map(|system| system.name.clone()).collect();
         connect_codes.extend(systems.into_iter().map(|system| system.connect_code));
     }
     let mut saved = match &args.credentials_file {
@@ -257,6 +267,8 @@ async fn simulate(settings: Settings, args: SimulateArgs) -> anyhow::Result<()> 
         stagger: Duration::from_secs(10)
             / u32::try_from(saved.dmss.len()).unwrap_or(u32::MAX).max(1),
         source_addresses: Vec::new(),
+        web_app: !args.no_web_app && saved.dmss.len() <= 100,
+        names: registered_names,
     };
     let stats = Arc::new(Stats::default());
     let (renewals, mut renewed) = tokio::sync::mpsc::unbounded_channel();

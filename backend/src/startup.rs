@@ -25,7 +25,10 @@ use crate::domain::system_list::SystemListCache;
 use crate::live::{self, LiveHub};
 use crate::mail::Mailer;
 use crate::routes;
+use crate::domain::remote_access::RemoteHosts;
+use crate::remote::{self, RemoteAccess};
 use crate::routes::upgrade::Upgrades;
+use crate::tunnel::Tunnels;
 use crate::secrets::Secrets;
 use crate::spa::{self, WebApp};
 use crate::state::{AppState, OpenApiDocument};
@@ -73,7 +76,23 @@ impl Application {
         }
         let access_tokens = AccessTokens::new(&secrets.session_key, &settings.public_url());
         let settings_public_url = settings.public_url();
-        let cluster = live::cluster::ClusterSettings::from_settings(&settings)?;
+        let mut cluster = live::cluster::ClusterSettings::from_settings(&settings)?;
+        if let Some(cluster) = &mut cluster {
+            if settings.backend_address.trim().is_empty() {
+                // With port 0 only the bound listener knows where others reach this backend.
+                cluster.backend_address = local_address.to_string();
+            }
+        }
+        let labelled = database
+            .run(|connection| {
+                Ok(crate::domain::remote_access::assign_missing_labels(
+                    connection,
+                )?)
+            })
+            .await?;
+        if labelled > 0 {
+            tracing::info!(count = labelled, "remote-access host names given to DMSs");
+        }
         let live = live::start(&database, settings.heartbeat_timeout(), cluster).await?;
         let server = run(
             listener,
@@ -126,6 +145,28 @@ impl Application {
     }
 }
 
+/// Cuts the open remote sessions that [`LiveHub::cut_remote_access`] announces, this
+/// backend's and the others'.
+fn cut_remote_sessions(hub: &LiveHub, tunnels: Tunnels) {
+    let mut cuts = hub.remote_cuts();
+    actix_web::rt::spawn(async move {
+        loop {
+            match cuts.recv().await {
+                Ok(cut) => {
+                    let count = tunnels.cut(&cut.system_ids, &cut.people);
+                    if count > 0 {
+                        tracing::info!(count, "remote sessions cut");
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "remote-access cuts missed: sessions are re-checked at their next request");
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    });
+}
+
 /// How much response a connection buffers before it waits for the client to read (see `run`).
 const LIVE_STREAM_WRITE_BUFFER: usize = 8 * 1024;
 
@@ -173,11 +214,37 @@ fn run(
     let live = web::Data::new(live);
     let system_lists = web::Data::new(SystemListCache::default());
 
+    let tunnels = Tunnels::new(state.settings.remote_access_max_concurrent_requests);
+    let remote = RemoteAccess::new(
+        database.get_ref().clone(),
+        tunnels.clone(),
+        live.get_ref().clone(),
+        RemoteHosts::new(
+            &state.settings.remote_access_domain,
+            &state.settings.public_url(),
+        ),
+        remote::Limits {
+            max_request_bytes: state.settings.remote_access_max_request_bytes,
+            response_timeout: Duration::from_secs(
+                state.settings.remote_access_timeout_seconds.max(1),
+            ),
+            session_lifetime: chrono::TimeDelta::hours(
+                i64::from(state.settings.remote_access_session_hours.max(1)),
+            ),
+        },
+        &state.settings.public_url(),
+        live.backend_id()
+            .map(|_| state.secrets.session_key.expose()),
+    );
+    cut_remote_sessions(live.get_ref(), tunnels);
     let upgrades = Upgrades::new(
         state.dms_tokens.clone(),
         database.get_ref().clone(),
         live.get_ref().clone(),
+        remote.clone(),
     );
+    let remote_hosts = remote.hosts().clone();
+    let remote = web::Data::new(remote);
     let app = move || {
         let mut security_headers = DefaultHeaders::new()
             .add(("Content-Security-Policy", content_security_policy.as_str()))
@@ -207,7 +274,22 @@ fn run(
             .app_data(system_lists.clone())
             .app_data(identity_providers.clone())
             .app_data(catalog.clone())
+            .app_data(remote.clone())
             .configure(routes::configure_extractors)
+            // A DMS's remote host: everything there is the DMS's, nothing the portal's.
+            .service({
+                let remote_hosts = remote_hosts.clone();
+                web::scope("")
+                    .guard(actix_web::guard::fn_guard(move |context| {
+                        context
+                            .head()
+                            .headers()
+                            .get(actix_web::http::header::HOST)
+                            .and_then(|host| host.to_str().ok())
+                            .is_some_and(|host| remote_hosts.label_of(host).is_some())
+                    }))
+                    .default_service(web::to(routes::remote::serve))
+            })
             .service(
                 web::scope("/api")
                     .configure(|config| {

@@ -52,6 +52,8 @@ pub enum ErrorCode {
     LastSignInMethod,
     /// Remote access cannot be switched on for a DMS whose organization has it off.
     RemoteAccessForcedOff,
+    /// Remote access is switched off for the DMS or its organization.
+    RemoteAccessOff,
     /// The typed confirmation (e.g. the organization's name) does not match.
     ConfirmationMismatch,
     /// The request body or query could not be read (bad JSON, wrong types, missing fields).
@@ -89,6 +91,7 @@ impl ErrorCode {
             ErrorCode::LastOwner => "last_owner",
             ErrorCode::LastSignInMethod => "last_sign_in_method",
             ErrorCode::RemoteAccessForcedOff => "remote_access_forced_off",
+            ErrorCode::RemoteAccessOff => "remote_access_off",
             ErrorCode::ConfirmationMismatch => "confirmation_mismatch",
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::PayloadTooLarge => "payload_too_large",
@@ -158,6 +161,7 @@ mod tests {
             ErrorCode::LastOwner,
             ErrorCode::LastSignInMethod,
             ErrorCode::RemoteAccessForcedOff,
+            ErrorCode::RemoteAccessOff,
             ErrorCode::ConfirmationMismatch,
             ErrorCode::InvalidRequest,
             ErrorCode::PayloadTooLarge,

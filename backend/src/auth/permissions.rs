@@ -29,6 +29,8 @@ pub enum Action {
     EditSystemSettings,
     /// Link or unlink one's own user account on a DMS.
     LinkOwnDmsAccount,
+    /// Open the DMS's web apps remotely (when its remote access is on).
+    OpenRemotely,
     /// Read the organization's audit log.
     ViewAuditLog,
     /// Read the organization's Collaboration projects.
@@ -43,7 +45,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, for exhaustive tests.
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 18] = [
         Action::View,
         Action::RegisterSystem,
         Action::ViewMembers,
@@ -56,6 +58,7 @@ impl Action {
         Action::ManageSystemRoles,
         Action::EditSystemSettings,
         Action::LinkOwnDmsAccount,
+        Action::OpenRemotely,
         Action::ViewAuditLog,
         Action::ViewProjects,
         Action::ManageProjects,
@@ -73,6 +76,7 @@ impl Action {
                 | Action::RemoveSystem
                 | Action::ManageSystemRoles
                 | Action::EditSystemSettings
+                | Action::OpenRemotely
         )
     }
 }
@@ -84,6 +88,7 @@ pub fn allows(role: Role, action: Action) -> bool {
         | Action::RegisterSystem
         | Action::ViewMembers
         | Action::LinkOwnDmsAccount
+        | Action::OpenRemotely
         | Action::ViewProjects
         | Action::ViewSharedDashboards => true,
         Action::ManageMembers
@@ -128,6 +133,7 @@ mod tests {
             (Owner, ManageSystemRoles, true),
             (Owner, EditSystemSettings, true),
             (Owner, LinkOwnDmsAccount, true),
+            (Owner, OpenRemotely, true),
             (Owner, ViewAuditLog, true),
             (Owner, ViewProjects, true),
             (Owner, ManageProjects, true),
@@ -145,6 +151,7 @@ mod tests {
             (Admin, ManageSystemRoles, true),
             (Admin, EditSystemSettings, true),
             (Admin, LinkOwnDmsAccount, true),
+            (Admin, OpenRemotely, true),
             (Admin, ViewAuditLog, true),
             (Admin, ViewProjects, true),
             (Admin, ManageProjects, true),
@@ -162,6 +169,7 @@ mod tests {
             (Member, ManageSystemRoles, false),
             (Member, EditSystemSettings, false),
             (Member, LinkOwnDmsAccount, true),
+            (Member, OpenRemotely, true),
             (Member, ViewAuditLog, false),
             (Member, ViewProjects, true),
             (Member, ManageProjects, false),

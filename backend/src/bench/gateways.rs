@@ -153,6 +153,8 @@ pub async fn run_client(args: ClientArgs) -> anyhow::Result<()> {
         http: reqwest::Client::new(),
         stagger: Duration::from_secs_f64(args.ramp_seconds.max(0.0) / mine.len() as f64),
         source_addresses: args.source_addresses,
+        web_app: false,
+        names: Vec::new(),
     };
     let stats = Arc::new(Stats::default());
     for (index, credentials) in mine.into_iter().enumerate() {

@@ -27,6 +27,7 @@ diesel::table! {
         name -> Text,
         started_at -> Timestamp,
         lease_expires_at -> Timestamp,
+        address -> Text,
     }
 }
 
@@ -53,6 +54,7 @@ diesel::table! {
         token_generation -> Integer,
         remote_access_enabled -> Integer,
         gateway_backend -> Nullable<Text>,
+        remote_label -> Nullable<Text>,
     }
 }
 
@@ -193,6 +195,38 @@ diesel::table! {
         user_id -> Text,
         dms_username -> Text,
         linked_at -> Timestamp,
+        confirmed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    remote_tickets (ticket_hash) {
+        ticket_hash -> Text,
+        system_id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    remote_sessions (session_hash) {
+        session_hash -> Text,
+        system_id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dms_link_codes (code_hash) {
+        code_hash -> Text,
+        system_id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
     }
 }
 
@@ -254,6 +288,10 @@ diesel::joinable!(systems -> organizations (organization_id));
 diesel::joinable!(connect_codes -> systems (system_id));
 diesel::joinable!(gateway_refresh_keys -> systems (system_id));
 diesel::joinable!(system_state_transitions -> systems (system_id));
+diesel::joinable!(remote_tickets -> systems (system_id));
+diesel::joinable!(remote_sessions -> systems (system_id));
+diesel::joinable!(remote_sessions -> users (user_id));
+diesel::joinable!(dms_link_codes -> systems (system_id));
 
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
@@ -285,6 +323,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     pending_identity_links,
     system_roles,
     dms_account_links,
+    remote_tickets,
+    remote_sessions,
+    dms_link_codes,
     audit_log,
     projects,
     project_tasks,

@@ -20,6 +20,7 @@ pub mod organizations;
 pub mod passwords;
 pub mod projects;
 pub mod provider_sign_in;
+pub mod remote_access;
 pub mod sign_in;
 pub mod sign_up;
 pub mod staff_links;

@@ -4,12 +4,13 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use stratus_shared::api::organizations::{
-    remote_access_url, CreatedSystem, RemoteAccess, Role, StateTransition, System, SystemDetail,
+    CreatedSystem, DmsAccountLink, RemoteAccess, Role, StateTransition, System, SystemDetail,
 };
 use stratus_shared::ConnectionState;
 
-use crate::db::schema::{dms_account_links, organizations, system_state_transitions, systems};
+use crate::db::schema::{organizations, system_state_transitions, systems};
 use crate::db::AnyConnection;
+use crate::domain::remote_access::{self, RemoteHosts};
 use crate::domain::{audit, connect_codes, memberships};
 use crate::error::AppError;
 use crate::live::LiveHub;
@@ -132,6 +133,7 @@ pub fn insert(
             system_state_transitions::at.eq(now),
         ))
         .execute(connection)?;
+    remote_access::assign_label(connection, &id)?;
     let connect_code = connect_codes::insert(connection, &id, created_by, now)?;
     Ok(CreatedSystem {
         system: System {
@@ -183,10 +185,10 @@ pub fn in_organizations(
 #[derive(Debug)]
 pub struct Detail {
     pub record: SystemRecord,
-    pub organization_slug: String,
+    pub remote_label: Option<String>,
     pub remote_access: RemoteAccess,
     pub my_role: Role,
-    pub my_dms_account: Option<String>,
+    pub my_dms_account: Option<DmsAccountLink>,
     pub transitions: Vec<StateTransition>,
 }
 
@@ -197,22 +199,18 @@ pub fn detail(
     system_id: &str,
     role: Role,
 ) -> QueryResult<Detail> {
-    let (record, organization_slug, organization_remote_access, system_remote_access) =
+    let (record, remote_label, organization_remote_access, system_remote_access) =
         systems::table
             .inner_join(organizations::table)
             .filter(systems::id.eq(system_id))
             .select((
                 SystemRecord::as_select(),
-                organizations::slug,
+                systems::remote_label,
                 organizations::remote_access_enabled,
                 systems::remote_access_enabled,
             ))
-            .first::<(SystemRecord, String, i32, i32)>(connection)?;
-    let my_dms_account: Option<String> = dms_account_links::table
-        .find((system_id, user_id))
-        .select(dms_account_links::dms_username)
-        .first(connection)
-        .optional()?;
+            .first::<(SystemRecord, Option<String>, i32, i32)>(connection)?;
+    let my_dms_account = crate::domain::system_access::account_link(connection, system_id, user_id)?;
     let transitions: Vec<(String, NaiveDateTime)> = system_state_transitions::table
         .filter(system_state_transitions::system_id.eq(system_id))
         .order((
@@ -228,7 +226,7 @@ pub fn detail(
         .load(connection)?;
     Ok(Detail {
         record,
-        organization_slug,
+        remote_label,
         remote_access: RemoteAccess {
             enabled_for_system: system_remote_access != 0,
             forced_off_by_organization: organization_remote_access == 0,
@@ -248,18 +246,14 @@ pub fn detail(
 }
 
 impl Detail {
-    /// The detail as the API shows it: with the hub's live view, and the remote-access URL
-    /// when remote access is on and a domain is configured.
-    pub fn into_api(self, hub: &LiveHub, remote_access_domain: &str) -> SystemDetail {
-        let remote_access_url = if self.remote_access.is_on() {
-            remote_access_url(
-                &self.record.name,
-                &self.organization_slug,
-                remote_access_domain,
-            )
-        } else {
-            None
-        };
+    /// The detail as the API shows it: with the hub's live view, and the DMS's remote origin
+    /// when remote access is on.
+    pub fn into_api(self, hub: &LiveHub, hosts: &RemoteHosts) -> SystemDetail {
+        let remote_access_url = self
+            .remote_label
+            .as_deref()
+            .filter(|_| self.remote_access.is_on())
+            .map(|label| hosts.origin(label));
         SystemDetail {
             remote_access_url,
             remote_access: self.remote_access,
@@ -285,6 +279,7 @@ pub fn rename(
     diesel::update(systems::table.find(system_id))
         .set(systems::name.eq(name))
         .execute(connection)?;
+    remote_access::assign_label(connection, system_id)?;
     record_change(
         connection,
         user_id,

@@ -41,11 +41,25 @@ pub enum BusMessage {
     Revoked { system_id: String, generation: i32 },
     /// A person's organizations (or their names) changed: their streams start over.
     MembershipChanged { user_id: String },
+    /// Remote access ended: on these DMSs (switched off, removed), or for these people in
+    /// these organizations (they left or were removed). Their open remote sessions are cut.
+    RemoteAccessCut {
+        system_ids: Vec<String>,
+        people: Vec<PersonInOrganization>,
+    },
     /// The sender found `backend`'s lease expired and recorded these DMSs disconnected.
     TakenOver {
         backend: String,
         system_ids: Vec<String>,
     },
+}
+
+/// One person in one organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonInOrganization {
+    pub user_id: String,
+    pub organization_id: String,
 }
 
 /// A gateway connection a backend holds.
@@ -126,6 +140,18 @@ impl Envelope {
             }
             BusMessage::Revoked { system_id, .. } => check_id(system_id)?,
             BusMessage::MembershipChanged { user_id } => check_id(user_id)?,
+            BusMessage::RemoteAccessCut { system_ids, people } => {
+                if system_ids.len() + people.len() > MAX_SYSTEMS_PER_MESSAGE {
+                    return Err(BusError::Invalid("too many cuts in one message"));
+                }
+                for system_id in system_ids {
+                    check_id(system_id)?;
+                }
+                for person in people {
+                    check_id(&person.user_id)?;
+                    check_id(&person.organization_id)?;
+                }
+            }
             BusMessage::TakenOver {
                 backend,
                 system_ids,

@@ -40,6 +40,8 @@ pub struct ClusterSettings {
     pub stream: String,
     pub backend_name: String,
     pub lease: Duration,
+    /// Where the other backends reach this one (`host:port`), for forwarded remote requests.
+    pub backend_address: String,
 }
 
 impl ClusterSettings {
@@ -84,6 +86,11 @@ impl ClusterSettings {
             stream: format!("{}_LIVE", prefix.to_ascii_uppercase().replace('-', "_")),
             backend_name: settings.backend_name(),
             lease: Duration::from_secs(settings.backend_lease_seconds.max(2)),
+            backend_address: if settings.backend_address.trim().is_empty() {
+                settings.bind.to_string()
+            } else {
+                settings.backend_address.trim().to_owned()
+            },
         }))
     }
 }
@@ -323,12 +330,14 @@ async fn keep_lease(
         interval.tick().await;
         let now = crate::db::now();
         let (id, name) = (backend_id.clone(), settings.backend_name.clone());
+        let address = settings.backend_address.clone();
         let renewed = database
             .run(move |connection| {
                 Ok(leases::renew(
                     connection,
                     &id,
                     &name,
+                    &address,
                     started_at,
                     now + lease,
                 )?)

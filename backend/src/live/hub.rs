@@ -89,6 +89,16 @@ pub struct LiveHub {
     /// Tells every stream to start over from a fresh snapshot (cluster mode: this backend
     /// lost or regained the ability to tell states, or rejoined the bus).
     resyncs: broadcast::Sender<()>,
+    /// Remote access that ended, here or on another backend (see [`LiveHub::cut_remote_access`]).
+    remote_cuts: broadcast::Sender<RemoteCut>,
+}
+
+/// Remote access that ended: every session on `system_ids`, and the sessions of `people`
+/// (user id, organization id) in those organizations.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RemoteCut {
+    pub system_ids: Vec<String>,
+    pub people: Vec<(String, String)>,
 }
 
 impl LiveHub {
@@ -172,6 +182,7 @@ impl LiveHub {
             )),
             cluster: cluster.map(Arc::new),
             resyncs: broadcast::channel(16).0,
+            remote_cuts: broadcast::channel(1024).0,
         }
     }
 
@@ -223,6 +234,34 @@ impl LiveHub {
         self.announce_on_bus(BusMessage::MembershipChanged {
             user_id: user_id.to_owned(),
         });
+    }
+
+    /// Remote access ended for `cut`: open remote sessions there are cut on every backend.
+    pub fn cut_remote_access(&self, cut: RemoteCut) {
+        if cut.system_ids.is_empty() && cut.people.is_empty() {
+            return;
+        }
+        self.announce_on_bus(BusMessage::RemoteAccessCut {
+            system_ids: cut.system_ids.clone(),
+            people: cut
+                .people
+                .iter()
+                .map(|(user_id, organization_id)| super::bus::PersonInOrganization {
+                    user_id: user_id.clone(),
+                    organization_id: organization_id.clone(),
+                })
+                .collect(),
+        });
+        let _ = self.remote_cuts.send(cut);
+    }
+
+    pub(super) fn remote_access_cut_here(&self, cut: RemoteCut) {
+        let _ = self.remote_cuts.send(cut);
+    }
+
+    /// Announcements of [`LiveHub::cut_remote_access`], this backend's and the others'.
+    pub fn remote_cuts(&self) -> broadcast::Receiver<RemoteCut> {
+        self.remote_cuts.subscribe()
     }
 
     fn membership_changed_here(&self, user_id: &str) {

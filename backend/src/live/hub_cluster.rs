@@ -123,6 +123,15 @@ impl LiveHub {
             BusMessage::MembershipChanged { user_id } if !mine => {
                 self.membership_changed_here(&user_id);
             }
+            BusMessage::RemoteAccessCut { system_ids, people } if !mine => {
+                self.remote_access_cut_here(super::RemoteCut {
+                    system_ids,
+                    people: people
+                        .into_iter()
+                        .map(|person| (person.user_id, person.organization_id))
+                        .collect(),
+                });
+            }
             BusMessage::TakenOver {
                 backend,
                 system_ids,

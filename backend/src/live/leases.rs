@@ -29,6 +29,7 @@ pub fn renew(
     connection: &mut AnyConnection,
     backend_id: &str,
     name: &str,
+    address: &str,
     started_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 ) -> QueryResult<bool> {
@@ -42,6 +43,7 @@ pub fn renew(
         .values((
             cluster_backends::id.eq(backend_id),
             cluster_backends::name.eq(name),
+            cluster_backends::address.eq(address),
             cluster_backends::started_at.eq(started_at.naive_utc()),
             cluster_backends::lease_expires_at.eq(expires_at.naive_utc()),
         ))

@@ -18,7 +18,7 @@ use diesel::prelude::*;
 use stratus_shared::ConnectionState;
 use tokio::sync::mpsc;
 
-pub use hub::{LiveBatch, LiveEvent, LiveHub, StreamStart, SystemView};
+pub use hub::{LiveBatch, LiveEvent, LiveHub, RemoteCut, StreamStart, SystemView};
 
 use crate::db::schema::{system_state_transitions, systems};
 use crate::db::Database;

@@ -12,6 +12,7 @@ pub mod oidc;
 pub mod openapi;
 pub mod organization_settings;
 pub mod organizations;
+pub mod remote;
 pub mod sharing;
 pub mod staff;
 pub mod system_access;
@@ -63,7 +64,8 @@ pub fn api_services(config: &mut OpenApiServiceConfig) {
         .service(system_access::set_system_role)
         .service(system_access::clear_system_role)
         .service(system_access::update_system_settings)
-        .service(system_access::link_my_dms_account)
+        .service(system_access::create_dms_link_code)
+        .service(system_access::create_remote_ticket)
         .service(system_access::unlink_my_dms_account)
         .service(gateway::exchange_connect_code)
         .service(gateway::refresh_credentials)

@@ -2,9 +2,9 @@
 //! for that DMS), its settings (remote access), and each person's link to their own user
 //! account on the DMS.
 
-use actix_web::{delete, get, patch, put, web, HttpResponse};
+use actix_web::{delete, get, patch, post, put, web, HttpResponse};
 use stratus_shared::api::organizations::{
-    LinkDmsAccount, SetSystemRole, SystemSettings, SystemUser,
+    DmsLinkCode, RemoteTicket, SetSystemRole, SystemSettings, SystemUser,
 };
 use stratus_shared::ApiError;
 
@@ -13,8 +13,9 @@ use crate::auth::permissions::Action;
 use crate::auth::CurrentUser;
 use crate::db::Database;
 use crate::domain::system_access;
-use crate::domain::text::{parse_text, NAME_MAX};
+use crate::domain::remote_access;
 use crate::error::AppError;
+use crate::remote::{self, RemoteAccess};
 
 /// Everyone of the DMS's organization with their role on the DMS and their linked DMS account.
 #[utoipa::path(
@@ -174,49 +175,91 @@ pub async fn update_system_settings(
     Ok(HttpResponse::Ok().json(settings))
 }
 
-/// Links my user account on the DMS (replacing an earlier link).
+/// A one-time code to link my user account on the DMS: I enter it on the DMS, which then
+/// confirms over its gateway connection which of its users I am; only then is the link
+/// recorded. Valid ten minutes; a new code replaces my earlier one.
 #[utoipa::path(
     tag = "systems",
     security(("access_token" = [])),
     params(("system_id" = String, Path, description = "The DMS's id")),
-    request_body = LinkDmsAccount,
     responses(
-        (status = 200, description = "Linked", body = LinkDmsAccount),
-        (status = 400, description = "The user name is empty, too long or has control characters", body = ApiError),
+        (status = 201, description = "The code, shown once", body = DmsLinkCode),
         (status = 401, description = "Not signed in", body = ApiError),
         (status = 404, description = "No such DMS in my organizations", body = ApiError),
     )
 )]
-#[put("/systems/{system_id}/my-account")]
-pub async fn link_my_dms_account(
+#[post("/systems/{system_id}/my-account/link-code")]
+pub async fn create_dms_link_code(
     user: CurrentUser,
     path: web::Path<String>,
-    body: web::Json<LinkDmsAccount>,
     database: web::Data<Database>,
 ) -> Result<HttpResponse, AppError> {
     let system_id = path.into_inner();
-    let dms_username = parse_text(&body.dms_username, "DMS user name", NAME_MAX)?;
-    let linked = LinkDmsAccount {
-        dms_username: dms_username.clone(),
-    };
-    database
+    let (code, expires_at) = database
         .run_write(move |connection| {
-            let access = authorize_system(
+            authorize_system(
                 connection,
                 &user.user_id,
                 &system_id,
                 Action::LinkOwnDmsAccount,
             )?;
-            Ok(system_access::link_account(
+            Ok(system_access::issue_link_code(
                 connection,
                 &user.user_id,
-                &access.organization_id,
                 &system_id,
-                &dms_username,
+                crate::db::now(),
             )?)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(linked))
+    Ok(HttpResponse::Created()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(DmsLinkCode { code, expires_at }))
+}
+
+/// A single-use ticket (valid one minute) to open the DMS's web apps remotely: the browser
+/// posts it to `enter_url` on the DMS's own origin, where it becomes a host-only session
+/// cookie. Needs remote access on for the DMS and its organization.
+#[utoipa::path(
+    tag = "systems",
+    security(("access_token" = [])),
+    params(("system_id" = String, Path, description = "The DMS's id")),
+    responses(
+        (status = 201, description = "The ticket", body = RemoteTicket),
+        (status = 401, description = "Not signed in", body = ApiError),
+        (status = 403, description = "My role on the DMS does not allow remote access", body = ApiError),
+        (status = 404, description = "No such DMS in my organizations", body = ApiError),
+        (status = 409, description = "remote_access_off: remote access is switched off for the DMS or its organization", body = ApiError),
+    )
+)]
+#[post("/systems/{system_id}/remote-access/tickets")]
+pub async fn create_remote_ticket(
+    user: CurrentUser,
+    path: web::Path<String>,
+    database: web::Data<Database>,
+    remote: web::Data<RemoteAccess>,
+) -> Result<HttpResponse, AppError> {
+    let system_id = path.into_inner();
+    let (label, ticket, expires_at) = database
+        .run_write(move |connection| {
+            authorize_system(connection, &user.user_id, &system_id, Action::OpenRemotely)?;
+            let label = system_access::remote_label_if_on(connection, &system_id)?
+                .ok_or(AppError::RemoteAccessOff)?;
+            let (ticket, expires_at) = remote_access::issue_ticket(
+                connection,
+                &user.user_id,
+                &system_id,
+                crate::db::now(),
+            )?;
+            Ok((label, ticket, expires_at))
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(RemoteTicket {
+            enter_url: format!("{}{}", remote.hosts().origin(&label), remote::ENTER_PATH),
+            ticket,
+            expires_at,
+        }))
 }
 
 /// Unlinks my user account on the DMS (every member may unlink their own).

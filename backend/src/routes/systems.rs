@@ -18,8 +18,8 @@ use crate::domain::system_list::SystemListCache;
 use crate::domain::text::{parse_text, NAME_MAX};
 use crate::domain::{connect_codes, systems};
 use crate::error::AppError;
+use crate::remote::RemoteAccess;
 use crate::live::LiveHub;
-use crate::state::AppState;
 
 /// Registers a DMS in one of my organizations and returns its first connect code (shown once).
 #[utoipa::path(
@@ -164,7 +164,7 @@ pub async fn system_detail(
     path: web::Path<String>,
     database: web::Data<Database>,
     hub: web::Data<LiveHub>,
-    state: web::Data<AppState>,
+    remote: web::Data<RemoteAccess>,
 ) -> Result<HttpResponse, AppError> {
     let system_id = path.into_inner();
     let detail = database
@@ -178,7 +178,7 @@ pub async fn system_detail(
             )?)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(detail.into_api(&hub, &state.settings.remote_access_domain)))
+    Ok(HttpResponse::Ok().json(detail.into_api(&hub, remote.hosts())))
 }
 
 /// Renames a DMS (Owners and Admins).

@@ -26,6 +26,8 @@ async fn a_simulated_dms_cycles_through_every_state_over_the_real_protocol() {
         http: reqwest::Client::new(),
         stagger: Duration::ZERO,
         source_addresses: Vec::new(),
+        web_app: false,
+        names: Vec::new(),
     };
     let stats = Arc::new(Stats::default());
     let player = tokio::spawn(simulator::run_dms(
@@ -90,6 +92,8 @@ async fn a_simulated_dms_renews_its_credentials_and_stops_when_they_are_revoked(
         http: reqwest::Client::new(),
         stagger: Duration::ZERO,
         source_addresses: Vec::new(),
+        web_app: false,
+        names: Vec::new(),
     };
     let stats = Arc::new(Stats::default());
     let (renewals, mut renewed) = tokio::sync::mpsc::unbounded_channel();

@@ -44,6 +44,8 @@ impl Load {
             http: reqwest::Client::new(),
             stagger: Duration::from_millis(5),
             source_addresses: Vec::new(),
+            web_app: false,
+            names: Vec::new(),
         };
         let stats = Arc::new(Stats::default());
         let systems = credentials

@@ -49,6 +49,55 @@ pub struct Heartbeat {
     pub timestamp: DateTime<Utc>,
 }
 
+/// The WebSocket subprotocol a gateway asks for (`Sec-WebSocket-Protocol`) when it also
+/// serves remote access: the server then carries a yamux session in the socket's binary
+/// frames and opens one stream per HTTP connection to the DMS's web server. A gateway asking
+/// for none only sends heartbeats. See `docs/gateway-protocol.md`.
+pub const TUNNEL_SUBPROTOCOL: &str = "stratus.tunnel.v1";
+
+/// A text frame a gateway sends when one of its DMS's users entered a link code (shown to
+/// them in Stratus): the DMS confirms which of its users that person is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LinkAccountFrame {
+    pub link_account: LinkAccountRequest,
+}
+
+/// See [`LinkAccountFrame`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LinkAccountRequest {
+    /// Chosen by the gateway; the answer carries it back.
+    pub request_id: u64,
+    /// The code as the person typed it (dashes, spaces and case do not matter).
+    pub code: String,
+    /// The DMS user who entered it, as the DMS names them (e.g. `SKYLINE\\jdoe`), 1–100
+    /// characters.
+    pub dms_user: String,
+}
+
+/// The server's answer to a [`LinkAccountFrame`], as a text frame.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LinkAccountResultFrame {
+    pub link_account_result: LinkAccountResult,
+}
+
+/// See [`LinkAccountResultFrame`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LinkAccountResult {
+    pub request_id: u64,
+    /// Whether the link was recorded.
+    pub linked: bool,
+    /// The Stratus account now linked to the DMS user, when linked.
+    pub account_email: Option<String>,
+    /// What to tell the DMS user.
+    pub message: String,
+}
+
 /// Close codes the server uses on the gateway socket.
 pub mod close_code {
     /// The frame was not a valid heartbeat.

@@ -140,16 +140,50 @@ pub struct StateTransition {
 pub struct SystemDetail {
     pub system: System,
     pub transitions: Vec<StateTransition>,
-    /// Where the DMS's web apps are reached through Stratus, when remote access is
-    /// configured (`STRATUS_REMOTE_ACCESS_DOMAIN`) and switched on for the DMS and its
-    /// organization.
+    /// The DMS's own origin, where its web apps are reached through Stratus
+    /// (`<dms>-<organization>.<remote-access domain>`), when remote access is switched on for
+    /// the DMS and its organization. Open it with a ticket
+    /// (`POST /api/systems/{system_id}/remote-access/tickets`), not by following the link.
     pub remote_access_url: Option<String>,
     /// The remote-access switches that apply to this DMS.
     pub remote_access: RemoteAccess,
     /// My role on this DMS: my DMS-level role when I have one, otherwise my organization role.
     pub my_role: Role,
     /// My user account on this DMS, when I linked it.
-    pub my_dms_account: Option<String>,
+    pub my_dms_account: Option<DmsAccountLink>,
+}
+
+/// A person's link to their user account on a DMS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DmsAccountLink {
+    /// The user name on the DMS, as the DMS reported it (e.g. `SKYLINE\\jdoe`).
+    pub dms_username: String,
+    /// When the DMS confirmed the link; `None` for a link typed in before links needed the
+    /// DMS's confirmation (shown as unconfirmed).
+    pub confirmed_at: Option<DateTime<Utc>>,
+}
+
+/// `POST /api/systems/{system_id}/my-account/link-code`: a one-time code to enter on the DMS,
+/// which then confirms the link over its gateway connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DmsLinkCode {
+    /// Shown once; 8 characters of an unambiguous alphabet, e.g. `K7QM-4XPD`.
+    pub code: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// `POST /api/systems/{system_id}/remote-access/tickets`: what the browser posts to the DMS's
+/// origin to open it. The ticket is single-use and valid for a minute, for that DMS's host
+/// only, where it becomes a host-only cookie; it never goes in a URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RemoteTicket {
+    /// Where to post the ticket (an HTML form field named `ticket`), on the DMS's origin.
+    pub enter_url: String,
+    pub ticket: String,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// Remote access of one DMS: its own switch, and whether its organization forces it off.
@@ -189,7 +223,7 @@ pub struct SystemUser {
     /// The role that applies on this DMS.
     pub effective_role: Role,
     /// Their linked user account on the DMS, if any.
-    pub dms_account: Option<String>,
+    pub dms_account: Option<DmsAccountLink>,
 }
 
 impl SystemUser {
@@ -211,14 +245,6 @@ pub struct SetSystemRole {
     pub role: Role,
 }
 
-/// `PUT /api/systems/{system_id}/my-account`: link my user account on the DMS.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct LinkDmsAccount {
-    /// The user name on the DMS (e.g. `SKYLINE\\jdoe`), 1–100 characters.
-    pub dms_username: String,
-}
-
 /// A DNS label from a name: lower-case ASCII letters and digits, other runs become one `-`.
 pub fn dns_label(name: &str) -> String {
     let mut label = String::new();
@@ -238,20 +264,22 @@ pub fn dns_label(name: &str) -> String {
         .to_owned()
 }
 
-/// The remote-access address of a DMS: `https://<dms>-<organization>.<domain>`.
-pub fn remote_access_url(dms_name: &str, organization_slug: &str, domain: &str) -> Option<String> {
-    let domain = domain.trim().trim_matches('.');
-    if domain.is_empty() {
-        return None;
-    }
+/// The longest remote-access host label before a number is added to tell apart two DMSs
+/// whose names give the same label (DNS allows 63 characters).
+pub const REMOTE_LABEL_BASE_MAX: usize = 56;
+
+/// The host label a DMS is reached remotely under: `<dms>-<organization>`, from the DMS's name
+/// and the organization's slug as DNS labels; `None` when the name has no letter or digit.
+pub fn remote_label(dms_name: &str, organization_slug: &str) -> Option<String> {
     let dms = dns_label(dms_name);
     let organization = dns_label(organization_slug);
-    let host = match (dms.is_empty(), organization.is_empty()) {
+    let label = match (dms.is_empty(), organization.is_empty()) {
         (false, false) => format!("{dms}-{organization}"),
         (false, true) => dms,
         (true, _) => return None,
     };
-    Some(format!("https://{host}.{domain}"))
+    let label: String = label.chars().take(REMOTE_LABEL_BASE_MAX).collect();
+    Some(label.trim_end_matches('-').to_owned())
 }
 
 #[cfg(test)]
@@ -296,12 +324,13 @@ mod remote_access_tests {
     }
 
     #[test]
-    fn the_url_needs_a_domain_and_a_usable_name() {
+    fn a_remote_label_joins_the_dms_and_the_organization() {
         assert_eq!(
-            remote_access_url("Main DMS", "acme", "on.stratus.example").as_deref(),
-            Some("https://main-dms-acme.on.stratus.example")
+            remote_label("Main DMS", "acme").as_deref(),
+            Some("main-dms-acme")
         );
-        assert_eq!(remote_access_url("Main DMS", "acme", "  "), None);
-        assert_eq!(remote_access_url("???", "acme", "on.example"), None);
+        assert_eq!(remote_label("???", "acme"), None);
+        let long = remote_label(&"a".repeat(40), &"b".repeat(40)).unwrap();
+        assert!(long.len() <= REMOTE_LABEL_BASE_MAX && !long.ends_with('-'));
     }
 }

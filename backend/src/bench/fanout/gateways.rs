@@ -45,6 +45,8 @@ pub async fn run(args: GatewaysArgs) -> anyhow::Result<()> {
         source_addresses: (2..6)
             .map(|n| std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, n)))
             .collect(),
+        web_app: false,
+        names: Vec::new(),
     };
     let stats = Arc::new(Stats::default());
     for (index, credentials) in saved.dmss.into_iter().enumerate() {

@@ -1,6 +1,9 @@
 //! A DMS simulator: plays DMSs over the real gateway protocol (connect code → credentials,
 //! heartbeat WebSocket, renewal) with a scripted or random schedule of outages, for demos,
-//! tests and load.
+//! tests and load. With `web_app`, each DMS also serves a small web app of its own
+//! (`web_app`) through the remote-access tunnel, and confirms Stratus account links.
+
+pub mod web_app;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -12,7 +15,10 @@ use anyhow::Context;
 use futures_util::{SinkExt, StreamExt};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use stratus_shared::api::gateway::{ConnectRequest, DmsCredentials, Heartbeat, RefreshRequest};
+use stratus_shared::api::gateway::{
+    ConnectRequest, DmsCredentials, Heartbeat, LinkAccountFrame, LinkAccountRequest,
+    LinkAccountResultFrame, RefreshRequest, TUNNEL_SUBPROTOCOL,
+};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -51,6 +57,11 @@ pub struct Options {
     /// picks). One loopback address has about 28,000 ephemeral ports; a load test of tens of
     /// thousands of gateways spreads over 127.0.0.2, 127.0.0.3, …
     pub source_addresses: Vec<IpAddr>,
+    /// Serve each DMS's web app through the tunnel (and confirm account links): for demos and
+    /// remote-access tests; load tests leave it off.
+    pub web_app: bool,
+    /// The DMSs' names, by index, for their web apps' pages (`Simulated DMS <n>` otherwise).
+    pub names: Vec<String>,
 }
 
 /// Counters shared by every simulated DMS.
@@ -151,12 +162,36 @@ pub async fn open_gateway_socket(
     token: &str,
     source: Option<IpAddr>,
 ) -> Result<GatewaySocket, tokio_tungstenite::tungstenite::Error> {
+    open_socket_with(ws_url, token, source, false).await
+}
+
+/// Opens a gateway WebSocket that also carries the remote-access tunnel (it asks for
+/// [`TUNNEL_SUBPROTOCOL`]).
+pub async fn open_tunnel_socket(
+    ws_url: &str,
+    token: &str,
+) -> Result<GatewaySocket, tokio_tungstenite::tungstenite::Error> {
+    open_socket_with(ws_url, token, None, true).await
+}
+
+async fn open_socket_with(
+    ws_url: &str,
+    token: &str,
+    source: Option<IpAddr>,
+    tunnel: bool,
+) -> Result<GatewaySocket, tokio_tungstenite::tungstenite::Error> {
     use tokio_tungstenite::tungstenite::Error;
     let mut request = ws_url.into_client_request()?;
     let header =
         tokio_tungstenite::tungstenite::http::HeaderValue::from_str(&format!("Bearer {token}"))
             .map_err(|error| Error::HttpFormat(error.into()))?;
     request.headers_mut().insert("Authorization", header);
+    if tunnel {
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            tokio_tungstenite::tungstenite::http::HeaderValue::from_static(TUNNEL_SUBPROTOCOL),
+        );
+    }
     let config =
         tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(4096);
     let Some(source) = source else {
@@ -283,6 +318,23 @@ pub async fn run_dms(
     let mut tick: u64 = 0;
     let mut backoff = Duration::from_secs(1);
     let renewals = on_renewal.as_ref();
+    let mut web = if options.web_app {
+        let name = options
+            .names
+            .get(index)
+            .cloned()
+            .unwrap_or_else(|| format!("Simulated DMS {}", index + 1));
+        let (links, link_jobs) = tokio::sync::mpsc::channel(8);
+        match web_app::start(&name, links).await {
+            Ok(address) => Some(WebApp { address, link_jobs }),
+            Err(error) => {
+                tracing::warn!(index, %error, "the simulated DMS's web app cannot start");
+                None
+            }
+        }
+    } else {
+        None
+    };
     loop {
         if !renew_if_due(index, &mut credentials, &options, &stats, renewals).await {
             return credentials;
@@ -299,6 +351,7 @@ pub async fn run_dms(
             &options,
             &mut backoff,
             &stats,
+            web.is_some(),
         )
         .await
         else {
@@ -310,16 +363,33 @@ pub async fn run_dms(
             stats.connected_dmss.fetch_add(1, Ordering::Relaxed);
         }
         let renew_at = credentials.token_expires_at - options.renew_before;
-        play_socket(
-            socket,
-            index,
-            interval,
-            &mut schedule,
-            &mut tick,
-            renew_at,
-            &stats,
-        )
-        .await;
+        match web.as_mut() {
+            Some(web) => {
+                play_tunnelled_socket(
+                    socket,
+                    index,
+                    interval,
+                    &mut schedule,
+                    &mut tick,
+                    renew_at,
+                    &stats,
+                    web,
+                )
+                .await
+            }
+            None => {
+                play_socket(
+                    socket,
+                    index,
+                    interval,
+                    &mut schedule,
+                    &mut tick,
+                    renew_at,
+                    &stats,
+                )
+                .await
+            }
+        }
     }
 }
 
@@ -361,10 +431,11 @@ async fn open_socket(
     options: &Options,
     backoff: &mut Duration,
     stats: &Stats,
+    tunnel: bool,
 ) -> Option<GatewaySocket> {
     let source = (!options.source_addresses.is_empty())
         .then(|| options.source_addresses[index % options.source_addresses.len()]);
-    match open_gateway_socket(ws_url, &credentials.token, source).await {
+    match open_socket_with(ws_url, &credentials.token, source, tunnel).await {
         Ok(socket) => Some(socket),
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) if response.status() == 401 => {
             // Force a renewal on the next round; a refused renewal ends this DMS.
@@ -408,13 +479,7 @@ async fn play_socket(
             let _ = socket.close(None).await;
             break;
         }
-        let heartbeat = Heartbeat {
-            dms_responding: phase == Phase::Responding,
-            dms_version: "10.5.0.0-16046".into(),
-            agent_count: 1 + (index % 4) as u32,
-            timestamp: crate::db::now(),
-        };
-        let Ok(text) = serde_json::to_string(&heartbeat) else {
+        let Some(text) = heartbeat_text(phase, index) else {
             break;
         };
         if socket.send(Message::text(text)).await.is_err() {
@@ -426,6 +491,127 @@ async fn play_socket(
             break;
         }
     }
+}
+
+/// The heartbeat a simulated DMS sends in `phase`.
+fn heartbeat_text(phase: Phase, index: usize) -> Option<String> {
+    serde_json::to_string(&Heartbeat {
+        dms_responding: phase == Phase::Responding,
+        dms_version: "10.5.0.0-16046".into(),
+        agent_count: 1 + (index % 4) as u32,
+        timestamp: crate::db::now(),
+    })
+    .ok()
+}
+
+/// A simulated DMS's web app: where its tunnel's streams go, and the link requests its
+/// users make.
+struct WebApp {
+    address: std::net::SocketAddr,
+    link_jobs: tokio::sync::mpsc::Receiver<web_app::LinkJob>,
+}
+
+/// [`play_socket`] for a gateway that carries the tunnel: the yamux session in the binary
+/// frames, link confirmations in text frames. One task writes the socket, heartbeats first:
+/// at most one frame of tunnel data is ever ahead of a heartbeat.
+#[allow(clippy::too_many_arguments)]
+async fn play_tunnelled_socket(
+    socket: GatewaySocket,
+    index: usize,
+    interval: Duration,
+    schedule: &mut Schedule,
+    tick: &mut u64,
+    renew_at: chrono::DateTime<chrono::Utc>,
+    stats: &Stats,
+    web: &mut WebApp,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut sink, mut frames) = socket.split();
+    let crate::tunnel::gateway::GatewayTunnel {
+        mut into_session,
+        mut from_session,
+    } = crate::tunnel::gateway::start(web.address);
+    let (urgent, mut urgent_queue) = tokio::sync::mpsc::channel::<Message>(16);
+    let writer = tokio::spawn(async move {
+        let mut buffer = vec![0u8; 16 * 1024];
+        loop {
+            tokio::select! {
+                biased;
+                message = urgent_queue.recv() => match message {
+                    Some(message) => {
+                        let closing = matches!(message, Message::Close(_));
+                        if sink.send(message).await.is_err() || closing {
+                            return;
+                        }
+                    }
+                    None => return,
+                },
+                read = from_session.read(&mut buffer) => match read {
+                    Ok(0) | Err(_) => return,
+                    Ok(length) => {
+                        if sink.send(Message::binary(buffer[..length].to_vec())).await.is_err() {
+                            return;
+                        }
+                    }
+                },
+            }
+        }
+    });
+    let mut pending: std::collections::HashMap<u64, tokio::sync::oneshot::Sender<_>> =
+        std::collections::HashMap::new();
+    let mut next_request: u64 = 0;
+    let mut ticker = tokio::time::interval(interval);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {
+                let phase = schedule.phase(*tick);
+                *tick += 1;
+                if phase == Phase::GatewayDown || crate::db::now() > renew_at {
+                    let _ = urgent.send(Message::Close(None)).await;
+                    break;
+                }
+                let Some(text) = heartbeat_text(phase, index) else { break };
+                if urgent.send(Message::text(text)).await.is_err() {
+                    break;
+                }
+                stats.heartbeats.fetch_add(1, Ordering::Relaxed);
+            }
+            message = frames.next() => match message {
+                Some(Ok(Message::Binary(bytes))) => {
+                    if into_session.write_all(&bytes).await.is_err() {
+                        break;
+                    }
+                }
+                Some(Ok(Message::Text(text))) => {
+                    if let Ok(frame) = serde_json::from_str::<LinkAccountResultFrame>(text.as_str()) {
+                        if let Some(answer) = pending.remove(&frame.link_account_result.request_id) {
+                            let _ = answer.send(frame.link_account_result);
+                        }
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            },
+            Some(job) = web.link_jobs.recv() => {
+                next_request += 1;
+                let frame = LinkAccountFrame {
+                    link_account: LinkAccountRequest {
+                        request_id: next_request,
+                        code: job.code,
+                        dms_user: job.dms_user,
+                    },
+                };
+                pending.insert(next_request, job.answer);
+                let Ok(text) = serde_json::to_string(&frame) else { continue };
+                if urgent.send(Message::text(text)).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    drop(urgent);
+    drop(into_session);
+    let _ = writer.await;
 }
 
 #[cfg(test)]
