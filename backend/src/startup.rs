@@ -21,18 +21,18 @@ use crate::auth::tokens::AccessTokens;
 use crate::config::Settings;
 use crate::db::Database;
 use crate::domain::catalog::Catalog;
+use crate::domain::remote_access::RemoteHosts;
 use crate::domain::system_list::SystemListCache;
 use crate::live::{self, LiveHub};
 use crate::mail::Mailer;
-use crate::routes;
-use crate::domain::remote_access::RemoteHosts;
 use crate::remote::{self, RemoteAccess};
+use crate::routes;
 use crate::routes::upgrade::Upgrades;
-use crate::tunnel::Tunnels;
 use crate::secrets::Secrets;
 use crate::spa::{self, WebApp};
 use crate::state::{AppState, OpenApiDocument};
 use crate::telemetry::RequestSpan;
+use crate::tunnel::Tunnels;
 
 /// The running server.
 pub struct Application {
@@ -149,7 +149,7 @@ impl Application {
 /// backend's and the others'.
 fn cut_remote_sessions(hub: &LiveHub, tunnels: Tunnels) {
     let mut cuts = hub.remote_cuts();
-    actix_web::rt::spawn(async move {
+    tokio::spawn(async move {
         loop {
             match cuts.recv().await {
                 Ok(cut) => {
@@ -159,7 +159,10 @@ fn cut_remote_sessions(hub: &LiveHub, tunnels: Tunnels) {
                     }
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
-                    tracing::warn!(missed, "remote-access cuts missed: sessions are re-checked at their next request");
+                    tracing::warn!(
+                        missed,
+                        "remote-access cuts missed: sessions are re-checked at their next request"
+                    );
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
             }
@@ -228,9 +231,9 @@ fn run(
             response_timeout: Duration::from_secs(
                 state.settings.remote_access_timeout_seconds.max(1),
             ),
-            session_lifetime: chrono::TimeDelta::hours(
-                i64::from(state.settings.remote_access_session_hours.max(1)),
-            ),
+            session_lifetime: chrono::TimeDelta::hours(i64::from(
+                state.settings.remote_access_session_hours.max(1),
+            )),
         },
         &state.settings.public_url(),
         live.backend_id()

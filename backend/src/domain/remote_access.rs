@@ -372,7 +372,10 @@ pub fn end_sessions_of_person(
 }
 
 /// The ids of the DMSs of `organization_id`.
-pub fn systems_of(connection: &mut AnyConnection, organization_id: &str) -> QueryResult<Vec<String>> {
+pub fn systems_of(
+    connection: &mut AnyConnection,
+    organization_id: &str,
+) -> QueryResult<Vec<String>> {
     systems::table
         .filter(systems::organization_id.eq(organization_id))
         .select(systems::id)
@@ -401,8 +404,14 @@ mod tests {
     #[test]
     fn only_one_label_directly_under_the_domain_is_a_remote_host() {
         let hosts = RemoteHosts::new("remote.localhost", "http://127.0.0.1:8080");
-        assert_eq!(hosts.label_of("main-acme.remote.localhost:8080"), Some("main-acme"));
-        assert_eq!(hosts.label_of("main-acme.REMOTE.localhost"), Some("main-acme"));
+        assert_eq!(
+            hosts.label_of("main-acme.remote.localhost:8080"),
+            Some("main-acme")
+        );
+        assert_eq!(
+            hosts.label_of("main-acme.REMOTE.localhost"),
+            Some("main-acme")
+        );
         for other in [
             "127.0.0.1:8080",
             "remote.localhost",

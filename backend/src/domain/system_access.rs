@@ -46,13 +46,14 @@ pub fn users(
                 .iter()
                 .find(|(id, _)| *id == user_id)
                 .and_then(|(_, role)| Role::parse(role));
-            let dms_account = accounts
-                .iter()
-                .find(|(id, _, _)| *id == user_id)
-                .map(|(_, name, confirmed_at)| DmsAccountLink {
-                    dms_username: name.clone(),
-                    confirmed_at: confirmed_at.map(|at| at.and_utc()),
-                });
+            let dms_account =
+                accounts
+                    .iter()
+                    .find(|(id, _, _)| *id == user_id)
+                    .map(|(_, name, confirmed_at)| DmsAccountLink {
+                        dms_username: name.clone(),
+                        confirmed_at: confirmed_at.map(|at| at.and_utc()),
+                    });
             Some(SystemUser {
                 effective_role: SystemUser::effective(organization_role, system_role),
                 user_id,
@@ -324,7 +325,10 @@ pub fn account_link(
 ) -> QueryResult<Option<DmsAccountLink>> {
     let link: Option<(String, Option<chrono::NaiveDateTime>)> = dms_account_links::table
         .find((system_id, user_id))
-        .select((dms_account_links::dms_username, dms_account_links::confirmed_at))
+        .select((
+            dms_account_links::dms_username,
+            dms_account_links::confirmed_at,
+        ))
         .first(connection)
         .optional()?;
     Ok(link.map(|(dms_username, confirmed_at)| DmsAccountLink {

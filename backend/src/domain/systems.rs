@@ -199,18 +199,18 @@ pub fn detail(
     system_id: &str,
     role: Role,
 ) -> QueryResult<Detail> {
-    let (record, remote_label, organization_remote_access, system_remote_access) =
-        systems::table
-            .inner_join(organizations::table)
-            .filter(systems::id.eq(system_id))
-            .select((
-                SystemRecord::as_select(),
-                systems::remote_label,
-                organizations::remote_access_enabled,
-                systems::remote_access_enabled,
-            ))
-            .first::<(SystemRecord, Option<String>, i32, i32)>(connection)?;
-    let my_dms_account = crate::domain::system_access::account_link(connection, system_id, user_id)?;
+    let (record, remote_label, organization_remote_access, system_remote_access) = systems::table
+        .inner_join(organizations::table)
+        .filter(systems::id.eq(system_id))
+        .select((
+            SystemRecord::as_select(),
+            systems::remote_label,
+            organizations::remote_access_enabled,
+            systems::remote_access_enabled,
+        ))
+        .first::<(SystemRecord, Option<String>, i32, i32)>(connection)?;
+    let my_dms_account =
+        crate::domain::system_access::account_link(connection, system_id, user_id)?;
     let transitions: Vec<(String, NaiveDateTime)> = system_state_transitions::table
         .filter(system_state_transitions::system_id.eq(system_id))
         .order((

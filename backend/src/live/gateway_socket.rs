@@ -111,7 +111,14 @@ pub async fn run<S>(
     let (sink, mut frames) = socket.split();
     let mut link = Link::Direct(sink);
     let ending = gateway
-        .serve(&mut frames, &mut link, opens, &mut reply_queue, close_order, &dms)
+        .serve(
+            &mut frames,
+            &mut link,
+            opens,
+            &mut reply_queue,
+            close_order,
+            &dms,
+        )
         .await;
     if let Some(tunnels) = &tunnels {
         tunnels.unregister(system_id, connection_id);
@@ -161,7 +168,8 @@ where
             let (opens, session_opens) = mpsc::channel(mux::MAX_STREAMS);
             let owner = system_id.to_owned();
             tokio::spawn(async move {
-                if let Err(error) = mux::drive(cloud_end, mux::End::Cloud, session_opens, None).await
+                if let Err(error) =
+                    mux::drive(cloud_end, mux::End::Cloud, session_opens, None).await
                 {
                     tracing::info!(system_id = owner, %error, "tunnel session ended");
                 }
@@ -179,8 +187,7 @@ where
                 }),
             );
             if let (Link::Direct(sink), Link::Tunnel(tunnel)) = (placeholder, &mut *self) {
-                tunnel.writer =
-                    tokio::spawn(write_session(sink, from_session, text_queue, stop));
+                tunnel.writer = tokio::spawn(write_session(sink, from_session, text_queue, stop));
             }
         }
         match self {
@@ -380,7 +387,10 @@ impl Gateway<'_> {
                         Ok(frame) => Received::Link(frame.link_account),
                         Err(error) => {
                             tracing::warn!(system_id, %error, "malformed link confirmation: closing the gateway socket");
-                            Received::End(Some((close_code::MALFORMED, "malformed link_account frame")))
+                            Received::End(Some((
+                                close_code::MALFORMED,
+                                "malformed link_account frame",
+                            )))
                         }
                     }
                 }

@@ -246,10 +246,12 @@ impl LiveHub {
             people: cut
                 .people
                 .iter()
-                .map(|(user_id, organization_id)| super::bus::PersonInOrganization {
-                    user_id: user_id.clone(),
-                    organization_id: organization_id.clone(),
-                })
+                .map(
+                    |(user_id, organization_id)| super::bus::PersonInOrganization {
+                        user_id: user_id.clone(),
+                        organization_id: organization_id.clone(),
+                    },
+                )
                 .collect(),
         });
         let _ = self.remote_cuts.send(cut);

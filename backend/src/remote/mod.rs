@@ -199,7 +199,9 @@ impl RemoteAccess {
             Ok(Err(refusal)) => Err(self.refusal_page(refusal, "", "")),
             Err(error) => {
                 tracing::warn!(%error, "cannot redeem a remote-access ticket");
-                Err(Failure::Broken { dms: label.to_owned() })
+                Err(Failure::Broken {
+                    dms: label.to_owned(),
+                })
             }
         }
     }
@@ -240,7 +242,9 @@ impl RemoteAccess {
             }
             Err(error) => {
                 tracing::warn!(%error, "cannot check a remote-access session");
-                return Err(Failure::Broken { dms: label.to_owned() });
+                return Err(Failure::Broken {
+                    dms: label.to_owned(),
+                });
             }
         };
         let in_use = self.inner.tunnels.in_use(
@@ -284,17 +288,13 @@ impl RemoteAccess {
             }
             Err(TunnelError::NotHere) => {}
         }
-        let connected = self
-            .inner
-            .hub
-            .view(system_id)
-            .is_some_and(|view| {
-                matches!(
-                    view.state,
-                    stratus_shared::ConnectionState::Connected
-                        | stratus_shared::ConnectionState::DmsNotResponding
-                )
-            });
+        let connected = self.inner.hub.view(system_id).is_some_and(|view| {
+            matches!(
+                view.state,
+                stratus_shared::ConnectionState::Connected
+                    | stratus_shared::ConnectionState::DmsNotResponding
+            )
+        });
         if forwarded || self.inner.forwarding_key.is_none() {
             return Err(self.offline(admitted, connected));
         }
@@ -483,12 +483,18 @@ pub fn outgoing_request<B>(
     upgrade: bool,
     body: B,
 ) -> Result<http::Request<B>, Failure> {
-    let mut builder = http::Request::builder()
-        .method(method.as_str())
-        .uri(if path_and_query.is_empty() { "/" } else { path_and_query });
+    let mut builder =
+        http::Request::builder()
+            .method(method.as_str())
+            .uri(if path_and_query.is_empty() {
+                "/"
+            } else {
+                path_and_query
+            });
     for (name, value) in headers {
         let lower = name.as_str();
-        let hop = HOP_BY_HOP.contains(&lower) && !(upgrade && matches!(lower, "connection" | "upgrade"));
+        let hop =
+            HOP_BY_HOP.contains(&lower) && !(upgrade && matches!(lower, "connection" | "upgrade"));
         let ours = lower.starts_with("x-stratus-")
             || (!forwarded && lower.starts_with("x-forwarded-"))
             || lower == "cookie";
@@ -558,16 +564,14 @@ pub fn body_stream<H: 'static>(
         }
     });
     let after_cut = cut.clone();
-    chunks
-        .take_until(cut.cancelled_owned())
-        .chain(futures_util::stream::once(async move { after_cut.is_cancelled() }).filter_map(
+    chunks.take_until(cut.cancelled_owned()).chain(
+        futures_util::stream::once(async move { after_cut.is_cancelled() }).filter_map(
             move |was_cut| {
                 let _hold = &hold;
-                async move {
-                    was_cut.then(|| Err(std::io::Error::other("remote access was cut")))
-                }
+                async move { was_cut.then(|| Err(std::io::Error::other("remote access was cut"))) }
             },
-        ))
+        ),
+    )
 }
 
 /// A request body from chunks, failing (and raising `too_large`) past `limit` bytes.
@@ -604,15 +608,21 @@ mod tests {
 
     #[test]
     fn dms_cookies_stay_host_only_and_stratus_cookie_is_never_set_by_a_dms() {
-        let kept = incoming_header("Set-Cookie", b"sid=1; Domain=remote.localhost; Path=/; HttpOnly")
-            .unwrap();
+        let kept = incoming_header(
+            "Set-Cookie",
+            b"sid=1; Domain=remote.localhost; Path=/; HttpOnly",
+        )
+        .unwrap();
         let kept = String::from_utf8(kept).unwrap();
         assert!(!kept.to_ascii_lowercase().contains("domain"), "{kept}");
         assert!(kept.contains("sid=1") && kept.contains("HttpOnly"));
         assert_eq!(incoming_header("set-cookie", b"stratus_remote=x"), None);
         assert_eq!(incoming_header("Transfer-Encoding", b"chunked"), None);
         assert_eq!(incoming_header("x-stratus-backend", b"b1"), None);
-        assert_eq!(incoming_header("content-type", b"text/html"), Some(b"text/html".to_vec()));
+        assert_eq!(
+            incoming_header("content-type", b"text/html"),
+            Some(b"text/html".to_vec())
+        );
     }
 
     #[test]
@@ -647,7 +657,10 @@ mod tests {
         assert_eq!(request.uri(), "/alarms?x=1");
         let h = request.headers();
         assert_eq!(h["cookie"], "dms=1");
-        assert_eq!(h["x-forwarded-for"], "127.0.0.1", "a forged one is replaced");
+        assert_eq!(
+            h["x-forwarded-for"], "127.0.0.1",
+            "a forged one is replaced"
+        );
         assert!(h.get("connection").is_none() && h.get("x-stratus-forwarded").is_none());
         assert_eq!(h["x-forwarded-host"], "main-acme.remote.localhost:8080");
     }

@@ -216,7 +216,8 @@ impl Failure {
     }
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#f4f6f8;color:#1c2430}\
+const STYLE: &str =
+    "body{font-family:system-ui,sans-serif;margin:0;background:#f4f6f8;color:#1c2430}\
 main{max-width:40rem;margin:4rem auto;padding:2rem;background:#fff;border-radius:8px;\
 box-shadow:0 1px 4px #0002}.brand{color:#5b6b7f;font-size:.9rem;margin:0}h1{font-size:1.4rem}\
 a{color:#0b5cad}@media(prefers-color-scheme:dark){body{background:#11161d;color:#e6ebf1}\
@@ -240,7 +241,17 @@ mod tests {
         let body = String::from_utf8(body.to_vec()).unwrap();
         assert!(!body.contains("<script>"), "{body}");
         assert!(body.contains("&lt;script&gt;"));
-        assert_eq!(Failure::TooLarge { limit_bytes: 1 }.status(), StatusCode::PAYLOAD_TOO_LARGE);
-        assert_eq!(Failure::TooSlow { dms: "x".into(), seconds: 1 }.code(), "remote_dms_too_slow");
+        assert_eq!(
+            Failure::TooLarge { limit_bytes: 1 }.status(),
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
+        assert_eq!(
+            Failure::TooSlow {
+                dms: "x".into(),
+                seconds: 1
+            }
+            .code(),
+            "remote_dms_too_slow"
+        );
     }
 }

@@ -12,9 +12,9 @@ use crate::auth::access::authorize;
 use crate::auth::permissions::Action;
 use crate::auth::CurrentUser;
 use crate::db::Database;
-use crate::domain::{members, memberships};
+use crate::domain::{members, memberships, remote_access};
 use crate::error::AppError;
-use crate::live::LiveHub;
+use crate::live::{LiveHub, RemoteCut};
 use crate::state::AppState;
 
 /// The organization's members and pending invitations.
@@ -162,6 +162,7 @@ pub async fn remove_member(
 ) -> Result<HttpResponse, AppError> {
     let (organization_id, member_id) = path.into_inner();
     let removed = member_id.clone();
+    let left = organization_id.clone();
     database
         .run_write(move |conn| {
             // Anyone may leave; removing someone else takes managing members.
@@ -171,10 +172,16 @@ pub async fn remove_member(
                 Action::ManageMembers
             };
             let caller = authorize(conn, &user.user_id, &organization_id, action)?;
-            members::remove(conn, &user.user_id, caller, &organization_id, &member_id)
+            members::remove(conn, &user.user_id, caller, &organization_id, &member_id)?;
+            remote_access::end_sessions_of_person(conn, &member_id, &organization_id)?;
+            Ok(())
         })
         .await?;
     hub.membership_changed(&removed);
+    hub.cut_remote_access(RemoteCut {
+        system_ids: Vec::new(),
+        people: vec![(removed, left)],
+    });
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -12,9 +12,10 @@ use crate::auth::CurrentUser;
 use crate::db::Database;
 use crate::domain::audit;
 use crate::domain::organizations::{self, SettingsChange};
+use crate::domain::remote_access;
 use crate::domain::text::{parse_text, NAME_MAX};
 use crate::error::AppError;
-use crate::live::LiveHub;
+use crate::live::{LiveHub, RemoteCut};
 
 /// How many audit entries the organization's log shows.
 const AUDIT_LOG_ENTRIES: i64 = 200;
@@ -77,7 +78,8 @@ pub async fn update_organization(
             .transpose()?,
         remote_access_enabled: body.remote_access_enabled,
     };
-    let (organization, members) = database
+    let switched_off = body.remote_access_enabled == Some(false);
+    let (organization, members, cut_systems) = database
         .run_write(move |connection| {
             authorize(
                 connection,
@@ -85,9 +87,26 @@ pub async fn update_organization(
                 &organization_id,
                 Action::EditOrganizationSettings,
             )?;
-            organizations::update_settings(connection, &user.user_id, &organization_id, change)
+            let (organization, members) = organizations::update_settings(
+                connection,
+                &user.user_id,
+                &organization_id,
+                change,
+            )?;
+            let cut_systems = if switched_off {
+                let systems = remote_access::systems_of(connection, &organization_id)?;
+                remote_access::end_sessions_of_systems(connection, &systems)?;
+                systems
+            } else {
+                Vec::new()
+            };
+            Ok((organization, members, cut_systems))
         })
         .await?;
+    hub.cut_remote_access(RemoteCut {
+        system_ids: cut_systems,
+        people: Vec::new(),
+    });
     // The overview groups DMSs under the organization's name: a fresh snapshot shows the new one.
     for member in &members {
         hub.membership_changed(member);
@@ -132,6 +151,10 @@ pub async fn delete_organization(
             organizations::delete(connection, &user.user_id, &organization_id, &confirm_name)
         })
         .await?;
+    hub.cut_remote_access(RemoteCut {
+        system_ids: deleted.system_ids.clone(),
+        people: Vec::new(),
+    });
     for system_id in &deleted.system_ids {
         hub.remove(system_id);
     }

@@ -122,7 +122,10 @@ async fn forward(
     let mut encoded = false;
     for (name, value) in &parts.headers {
         if name == http::header::CONTENT_LENGTH {
-            length = value.to_str().ok().and_then(|value| value.parse::<u64>().ok());
+            length = value
+                .to_str()
+                .ok()
+                .and_then(|value| value.parse::<u64>().ok());
             continue;
         }
         encoded |= name == http::header::CONTENT_ENCODING;

@@ -20,9 +20,9 @@ use stratus_shared::ApiError;
 use crate::auth::StaffUser;
 use crate::db::Database;
 use crate::domain::text::{parse_text, NAME_MAX};
-use crate::domain::{audit, legacy_import, staff_links, staff_search};
+use crate::domain::{audit, legacy_import, remote_access, staff_links, staff_search};
 use crate::error::AppError;
-use crate::live::LiveHub;
+use crate::live::{LiveHub, RemoteCut};
 use crate::mail::templates;
 use crate::state::AppState;
 use upload::read_limited;
@@ -267,12 +267,19 @@ pub async fn staff_remove_member(
 ) -> Result<HttpResponse, AppError> {
     let (organization_id, user_id) = path.into_inner();
     let removed = user_id.clone();
+    let left = organization_id.clone();
     database
         .run_write(move |conn| {
-            staff_links::remove_member(conn, &staff.user_id, &organization_id, &user_id)
+            staff_links::remove_member(conn, &staff.user_id, &organization_id, &user_id)?;
+            remote_access::end_sessions_of_person(conn, &user_id, &organization_id)?;
+            Ok(())
         })
         .await?;
     hub.membership_changed(&removed);
+    hub.cut_remote_access(RemoteCut {
+        system_ids: Vec::new(),
+        people: vec![(removed, left)],
+    });
     Ok(HttpResponse::NoContent().finish())
 }
 

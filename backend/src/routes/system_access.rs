@@ -12,9 +12,10 @@ use crate::auth::access::authorize_system;
 use crate::auth::permissions::Action;
 use crate::auth::CurrentUser;
 use crate::db::Database;
-use crate::domain::system_access;
 use crate::domain::remote_access;
+use crate::domain::system_access;
 use crate::error::AppError;
+use crate::live::{LiveHub, RemoteCut};
 use crate::remote::{self, RemoteAccess};
 
 /// Everyone of the DMS's organization with their role on the DMS and their linked DMS account.
@@ -151,8 +152,10 @@ pub async fn update_system_settings(
     path: web::Path<String>,
     body: web::Json<SystemSettings>,
     database: web::Data<Database>,
+    hub: web::Data<LiveHub>,
 ) -> Result<HttpResponse, AppError> {
     let system_id = path.into_inner();
+    let switched = system_id.clone();
     let settings = body.into_inner();
     let enabled = settings.remote_access_enabled;
     database
@@ -169,9 +172,22 @@ pub async fn update_system_settings(
                 &access.organization_id,
                 &system_id,
                 enabled,
-            )
+            )?;
+            if !enabled {
+                remote_access::end_sessions_of_systems(
+                    connection,
+                    std::slice::from_ref(&system_id),
+                )?;
+            }
+            Ok(())
         })
         .await?;
+    if !enabled {
+        hub.cut_remote_access(RemoteCut {
+            system_ids: vec![switched],
+            people: Vec::new(),
+        });
+    }
     Ok(HttpResponse::Ok().json(settings))
 }
 

@@ -18,8 +18,8 @@ use crate::domain::system_list::SystemListCache;
 use crate::domain::text::{parse_text, NAME_MAX};
 use crate::domain::{connect_codes, systems};
 use crate::error::AppError;
+use crate::live::{LiveHub, RemoteCut};
 use crate::remote::RemoteAccess;
-use crate::live::LiveHub;
 
 /// Registers a DMS in one of my organizations and returns its first connect code (shown once).
 #[utoipa::path(
@@ -259,6 +259,10 @@ pub async fn remove_system(
             )
         })
         .await?;
+    hub.cut_remote_access(RemoteCut {
+        system_ids: vec![removed.clone()],
+        people: Vec::new(),
+    });
     hub.remove(&removed);
     Ok(HttpResponse::NoContent().finish())
 }

@@ -187,11 +187,7 @@ async fn remote_socket(
     if answer.status() != http::StatusCode::SWITCHING_PROTOCOLS {
         let status = actix_web::http::StatusCode::from_u16(answer.status().as_u16())
             .unwrap_or(actix_web::http::StatusCode::BAD_GATEWAY);
-        return send_page(
-            &mut framed,
-            actix_web::HttpResponse::build(status).finish(),
-        )
-        .await;
+        return send_page(&mut framed, actix_web::HttpResponse::build(status).finish()).await;
     }
     let upgraded = match hyper::upgrade::on(&mut answer).await {
         Ok(upgraded) => upgraded,

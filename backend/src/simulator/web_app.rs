@@ -175,7 +175,9 @@ impl App {
                     .map(|(name, value)| {
                         (
                             name.as_str().to_owned(),
-                            String::from_utf8_lossy(value.as_bytes()).into_owned().into(),
+                            String::from_utf8_lossy(value.as_bytes())
+                                .into_owned()
+                                .into(),
                         )
                     })
                     .collect();
@@ -267,7 +269,8 @@ impl App {
     }
 }
 
-const ALARMS: &str = "<tr class=\"critical\"><td>Critical</td><td>Encoder 3</td><td>Input signal lost</td></tr>\
+const ALARMS: &str =
+    "<tr class=\"critical\"><td>Critical</td><td>Encoder 3</td><td>Input signal lost</td></tr>\
 <tr class=\"major\"><td>Major</td><td>Uplink A</td><td>Carrier-to-noise 6.1 dB</td></tr>\
 <tr class=\"minor\"><td>Minor</td><td>Headend PSU 2</td><td>Fan speed 4100 rpm</td></tr>";
 

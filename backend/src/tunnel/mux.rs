@@ -23,9 +23,10 @@ pub const MAX_STREAMS: usize = 64;
 /// 32 MiB (each stream starts at yamux's 256 KiB and grows with its throughput).
 pub fn config() -> yamux::Config {
     let mut config = yamux::Config::default();
+    // Streams first: the window must cover 256 KiB for each (yamux asserts it).
     config
-        .set_max_connection_receive_window(Some(32 * 1024 * 1024))
-        .set_max_num_streams(MAX_STREAMS);
+        .set_max_num_streams(MAX_STREAMS)
+        .set_max_connection_receive_window(Some(32 * 1024 * 1024));
     config
 }
 

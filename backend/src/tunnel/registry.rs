@@ -114,10 +114,7 @@ impl Tunnels {
         };
         let permit = slots.try_acquire_owned().map_err(|_| TunnelError::Busy)?;
         let (answer, opened) = oneshot::channel();
-        opens
-            .send(answer)
-            .await
-            .map_err(|_| TunnelError::NotHere)?;
+        opens.send(answer).await.map_err(|_| TunnelError::NotHere)?;
         let stream = opened.await.map_err(|_| OpenError::Closed)??;
         Ok(Opened { stream, permit })
     }
@@ -226,7 +223,10 @@ mod tests {
     #[tokio::test]
     async fn a_dms_without_a_tunnel_here_or_out_of_slots_is_refused() {
         let tunnels = Tunnels::new(1);
-        assert!(matches!(tunnels.open("dms-1").await, Err(TunnelError::NotHere)));
+        assert!(matches!(
+            tunnels.open("dms-1").await,
+            Err(TunnelError::NotHere)
+        ));
         let mut requests = tunnels.register("dms-1", 7);
         // A newer connection's entry survives the older one's unregistering.
         let _newer = tunnels.register("dms-1", 8);

@@ -32,15 +32,7 @@ async fn read_then_write_requests_succeed_when_they_all_run_at_once() {
     }
     // The Owner also links an account on the DMSs whose links it later removes.
     for system in &systems[EACH * 3..] {
-        let response = app
-            .send(
-                Method::PUT,
-                &owner,
-                &format!("/api/systems/{system}/my-account"),
-                Some(&json!({ "dms_username": "ops" })),
-            )
-            .await;
-        assert_eq!(response.status(), 200);
+        app.insert_dms_account_link(system, &owner_id, "ops").await;
     }
 
     let mut requests = Vec::new();
@@ -72,10 +64,10 @@ async fn read_then_write_requests_succeed_when_they_all_run_at_once() {
             200,
         ));
         requests.push((
-            Method::PUT,
-            format!("/api/systems/{rekeyed}/my-account"),
-            Some(json!({ "dms_username": format!("operator-{index}") })),
-            200,
+            Method::POST,
+            format!("/api/systems/{rekeyed}/my-account/link-code"),
+            None,
+            201,
         ));
         requests.push((
             Method::DELETE,

@@ -16,6 +16,7 @@ mod openapi;
 mod org_apps;
 mod organizations;
 mod permissions;
+mod remote_access;
 mod sharing;
 mod simulator;
 mod staff;

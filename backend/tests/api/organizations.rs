@@ -290,15 +290,9 @@ async fn owners_and_admins_rename_a_dms_members_may_not() {
 }
 
 #[tokio::test]
-async fn the_detail_links_to_remote_access_only_when_configured() {
+async fn the_detail_links_to_the_dms_origin_under_the_remote_access_domain() {
     use stratus_shared::api::organizations::SystemDetail;
-    for (domain, expected) in [
-        ("", None),
-        (
-            "on.stratus.test",
-            Some("https://main-dms-acme.on.stratus.test"),
-        ),
-    ] {
+    for domain in ["", "on.stratus.test"] {
         let app = crate::helpers::spawn_app_with(|settings| {
             settings.remote_access_domain = domain.to_owned()
         })
@@ -306,15 +300,27 @@ async fn the_detail_links_to_remote_access_only_when_configured() {
         let (_, owner) = app.create_user("owner@example.com").await;
         let organization = app.create_organization(&owner, "Acme").await;
         let (system, _) = app.create_system(&owner, &organization, "Main DMS").await;
-
-        let detail: SystemDetail = app
-            .get_as(&owner, &format!("/api/systems/{system}"))
-            .await
-            .json()
-            .await
-            .unwrap();
-
-        assert_eq!(detail.remote_access_url.as_deref(), expected, "{domain:?}");
+        // A second DMS whose name gives the same label is told apart by a number.
+        let (twin, _) = app.create_system(&owner, &organization, "Main-DMS").await;
+        let port = reqwest::Url::parse(&app.address).unwrap().port().unwrap();
+        let expected_domain = if domain.is_empty() {
+            "remote.localhost"
+        } else {
+            domain
+        };
+        for (id, label) in [(system, "main-dms-acme"), (twin, "main-dms-acme-2")] {
+            let detail: SystemDetail = app
+                .get_as(&owner, &format!("/api/systems/{id}"))
+                .await
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(
+                detail.remote_access_url,
+                Some(format!("http://{label}.{expected_domain}:{port}")),
+                "{domain:?}"
+            );
+        }
     }
 }
 

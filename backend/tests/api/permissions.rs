@@ -103,9 +103,14 @@ fn request(action: Action, scene: &Scene) -> (Method, String, Option<Value>) {
             Some(json!({ "remote_access_enabled": false })),
         ),
         Action::LinkOwnDmsAccount => (
-            Method::PUT,
-            format!("/api/systems/{system}/my-account"),
-            Some(json!({ "dms_username": "ACME\\operator" })),
+            Method::POST,
+            format!("/api/systems/{system}/my-account/link-code"),
+            None,
+        ),
+        Action::OpenRemotely => (
+            Method::POST,
+            format!("/api/systems/{system}/remote-access/tickets"),
+            None,
         ),
         Action::ViewAuditLog => (
             Method::GET,

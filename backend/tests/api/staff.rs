@@ -271,15 +271,8 @@ async fn staff_link_change_roles_and_unlink_but_keep_an_owner() {
         )
         .await;
     assert_eq!(response.status(), 200);
-    let response = app
-        .send(
-            reqwest::Method::PUT,
-            &owner,
-            &format!("/api/systems/{system}/my-account"),
-            Some(&json!({ "dms_username": "ACME\\owner" })),
-        )
+    app.insert_dms_account_link(&system, &owner_id, "ACME\\owner")
         .await;
-    assert_eq!(response.status(), 200);
     let response = app.delete_as(&staff, &owner_path).await;
     assert_eq!(response.status(), 204);
     let members = staff_members(&app, &staff, &organization).await;

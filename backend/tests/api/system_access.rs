@@ -7,7 +7,7 @@ use stratus_shared::api::audit::AuditEntry;
 use stratus_shared::api::organizations::{Organization, Role, SystemDetail, SystemUser};
 use stratus_shared::{ApiError, ErrorCode};
 
-use crate::helpers::{spawn_app, spawn_app_with, unique_email, TestApp};
+use crate::helpers::{spawn_app, unique_email, TestApp};
 
 /// An organization "Acme" with an Owner, an Admin and a Member, and two DMSs.
 struct Acme {
@@ -202,15 +202,8 @@ async fn leaving_the_organization_forgets_dms_roles_and_linked_accounts() {
     let app = spawn_app().await;
     let acme = acme(&app).await;
     set_system_role(&app, &acme.owner, &acme.first, &acme.member_id, Role::Admin).await;
-    let response = app
-        .send(
-            Method::PUT,
-            &acme.member,
-            &format!("/api/systems/{}/my-account", acme.first),
-            Some(&json!({ "dms_username": "ACME\\jdoe" })),
-        )
+    app.insert_dms_account_link(&acme.first, &acme.member_id, "ACME\\jdoe")
         .await;
-    assert_eq!(response.status(), 200);
 
     let response = app
         .send(
@@ -232,42 +225,57 @@ async fn leaving_the_organization_forgets_dms_roles_and_linked_accounts() {
 }
 
 #[tokio::test]
-async fn members_link_and_unlink_their_own_dms_account() {
+async fn links_need_the_dms_and_old_typed_links_show_as_unconfirmed() {
     let app = spawn_app().await;
     let acme = acme(&app).await;
     let path = format!("/api/systems/{}/my-account", acme.first);
-
-    for bad in ["", "   ", "a\u{0}b"] {
-        let response = app
-            .send(
-                Method::PUT,
-                &acme.member,
-                &path,
-                Some(&json!({ "dms_username": bad })),
-            )
-            .await;
-        assert_eq!(response.status(), 400, "{bad:?}");
-    }
-    let response = app
-        .send(
-            Method::PUT,
-            &acme.member,
-            &path,
-            Some(&json!({ "dms_username": " ACME\\jdoe " })),
-        )
+    // A link typed in before links needed the DMS's confirmation.
+    app.insert_dms_account_link(&acme.first, &acme.member_id, "ACME\\jdoe")
         .await;
-    assert_eq!(response.status(), 200);
-    assert_eq!(
-        detail(&app, &acme.member, &acme.first)
-            .await
-            .my_dms_account
-            .as_deref(),
-        Some("ACME\\jdoe")
-    );
+    let link = detail(&app, &acme.member, &acme.first)
+        .await
+        .my_dms_account
+        .expect("the old link is kept");
+    assert_eq!(link.dms_username, "ACME\\jdoe");
+    assert_eq!(link.confirmed_at, None, "shown as unconfirmed");
+    let users: Vec<stratus_shared::api::organizations::SystemUser> = app
+        .read_as(&acme.admin, &format!("/api/systems/{}/users", acme.first))
+        .await;
+    let member = users
+        .iter()
+        .find(|user| user.user_id == acme.member_id)
+        .unwrap();
+    assert_eq!(member.dms_account.as_ref().unwrap().confirmed_at, None);
     assert_eq!(
         detail(&app, &acme.admin, &acme.first).await.my_dms_account,
         None
     );
+    // Typing a name no longer links.
+    let typed = app
+        .send(
+            Method::PUT,
+            &acme.member,
+            &path,
+            Some(&json!({ "dms_username": "ACME\\jdoe" })),
+        )
+        .await;
+    assert_eq!(typed.status(), 405);
+    // A link code, shown once, for the DMS to confirm (see remote_access.rs).
+    let response = app
+        .send(
+            Method::POST,
+            &acme.member,
+            &format!("{path}/link-code"),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let code: stratus_shared::api::organizations::DmsLinkCode = response.json().await.unwrap();
+    assert!(code
+        .code
+        .chars()
+        .all(|c| c == '-' || c.is_ascii_uppercase() || c.is_ascii_digit()));
 
     let response = app.send(Method::DELETE, &acme.member, &path, None).await;
     assert_eq!(response.status(), 204);
@@ -279,8 +287,7 @@ async fn members_link_and_unlink_their_own_dms_account() {
 
 #[tokio::test]
 async fn remote_access_off_for_the_organization_forces_every_dms_off() {
-    let app =
-        spawn_app_with(|settings| settings.remote_access_domain = "on.stratus.test".into()).await;
+    let app = spawn_app().await;
     let acme = acme(&app).await;
     assert!(detail(&app, &acme.member, &acme.first)
         .await

@@ -233,6 +233,36 @@ impl TestApp {
         created
     }
 
+    /// Records a link of `user_id` to `dms_username` on the DMS as links were made before the
+    /// DMS had to confirm them (unconfirmed).
+    pub async fn insert_dms_account_link(
+        &self,
+        system_id: &str,
+        user_id: &str,
+        dms_username: &str,
+    ) {
+        use stratus_backend::db::schema::dms_account_links;
+        let (system_id, user_id, dms_username) = (
+            system_id.to_owned(),
+            user_id.to_owned(),
+            dms_username.to_owned(),
+        );
+        self.pool
+            .run(move |connection| {
+                diesel::insert_into(dms_account_links::table)
+                    .values((
+                        dms_account_links::system_id.eq(&system_id),
+                        dms_account_links::user_id.eq(&user_id),
+                        dms_account_links::dms_username.eq(&dms_username),
+                        dms_account_links::linked_at.eq(chrono::Utc::now().naive_utc()),
+                    ))
+                    .execute(connection)?;
+                Ok(())
+            })
+            .await
+            .expect("insert a DMS account link");
+    }
+
     /// Makes a person a member of an organization with `role` (`owner`, `admin`, `member`).
     pub async fn add_member(&self, organization_id: &str, user_id: &str, role: &str) {
         use stratus_backend::db::schema::memberships;
