@@ -210,7 +210,15 @@ fn run(
         settings: Arc::new(settings),
         secrets: Arc::new(secrets),
     };
-    let content_security_policy = web_app.content_security_policy().to_owned();
+    let remote_hosts = RemoteHosts::new(
+        &state.settings.remote_access_domain,
+        &state.settings.public_url(),
+    );
+    // The portal's ticket form posts to the DMSs' origins, and nowhere else.
+    let content_security_policy = web_app.content_security_policy().replace(
+        "form-action 'self'",
+        &format!("form-action 'self' {}", remote_hosts.csp_source()),
+    );
     let database = web::Data::new(database);
     let state = web::Data::new(state);
     let openapi = web::Data::new(openapi);
@@ -222,10 +230,7 @@ fn run(
         database.get_ref().clone(),
         tunnels.clone(),
         live.get_ref().clone(),
-        RemoteHosts::new(
-            &state.settings.remote_access_domain,
-            &state.settings.public_url(),
-        ),
+        remote_hosts,
         remote::Limits {
             max_request_bytes: state.settings.remote_access_max_request_bytes,
             response_timeout: Duration::from_secs(

@@ -35,6 +35,8 @@ pub struct SystemRow {
     pub name: RwSignal<String>,
     pub state: RwSignal<ConnectionState>,
     pub last_online_at: RwSignal<Option<DateTime<Utc>>>,
+    /// The DMS's own remote-access switch, as of the last list read.
+    pub remote_access_enabled: bool,
 }
 
 impl SystemRow {
@@ -45,6 +47,7 @@ impl SystemRow {
             name: RwSignal::new(system.name),
             state: RwSignal::new(system.state),
             last_online_at: RwSignal::new(system.last_online_at),
+            remote_access_enabled: system.remote_access_enabled,
         }
     }
 

@@ -62,6 +62,12 @@ impl RemoteHosts {
         }
     }
 
+    /// Every DMS origin as a CSP source (`http://*.remote.localhost:8080`): where the
+    /// portal's ticket form may post.
+    pub fn csp_source(&self) -> String {
+        self.origin("*")
+    }
+
     /// Whether remote origins are https (their cookies are then `Secure`).
     pub fn is_https(&self) -> bool {
         self.scheme == "https"

@@ -30,6 +30,7 @@ pub struct SystemRecord {
     pub state: String,
     pub dms_version: Option<String>,
     pub agent_count: Option<i32>,
+    pub remote_access_enabled: i32,
 }
 
 impl SystemRecord {
@@ -45,6 +46,7 @@ impl SystemRecord {
             name: self.name,
             dms_version: self.dms_version,
             agent_count: self.agent_count,
+            remote_access_enabled: self.remote_access_enabled != 0,
         };
         match hub.view(&stored.id) {
             Some(live) => System {
@@ -145,6 +147,7 @@ pub fn insert(
             dms_version: None,
             agent_count: None,
             created_at: now.and_utc(),
+            remote_access_enabled: true,
         },
         connect_code,
     })

@@ -2,7 +2,7 @@
 
 use gloo_net::http::Request;
 use stratus_shared::api::organizations::{
-    ConnectCode, CreateSystem, CreatedSystem, LinkDmsAccount, Role, SetSystemRole, System,
+    ConnectCode, CreateSystem, CreatedSystem, DmsLinkCode, RemoteTicket, Role, SetSystemRole, System,
     SystemDetail, SystemSettings, SystemUser,
 };
 
@@ -98,16 +98,25 @@ pub async fn update_settings(
     .await
 }
 
-/// Links my user account on the DMS.
-pub async fn link_my_account(
+/// A one-time code to enter on the DMS, which then confirms the link of my account.
+pub async fn link_code(access_token: &str, system_id: &str) -> Result<DmsLinkCode, ApiFailure> {
+    post(
+        &format!("/api/systems/{system_id}/my-account/link-code"),
+        &serde_json::json!({}),
+        Some(access_token),
+    )
+    .await
+}
+
+/// A single-use ticket that opens the DMS's web apps on its own origin.
+pub async fn remote_ticket(
     access_token: &str,
     system_id: &str,
-    dms_username: String,
-) -> Result<LinkDmsAccount, ApiFailure> {
-    put(
-        &format!("/api/systems/{system_id}/my-account"),
-        &LinkDmsAccount { dms_username },
-        access_token,
+) -> Result<RemoteTicket, ApiFailure> {
+    post(
+        &format!("/api/systems/{system_id}/remote-access/tickets"),
+        &serde_json::json!({}),
+        Some(access_token),
     )
     .await
 }

@@ -10,6 +10,7 @@ pub mod local_time;
 pub mod manage_system;
 pub mod organization_selector;
 pub mod provider_buttons;
+pub mod remote_access;
 pub mod require_sign_in;
 pub mod role_options;
 pub mod state_icon;

@@ -8,6 +8,7 @@ use stratus_shared::ConnectionState;
 
 use crate::components::connect_dms::{ConnectDms, NewConnectCode};
 use crate::components::local_time::local_time;
+use crate::components::remote_access::OpenRemotely;
 use crate::components::state_icon::{last_online_text, state_class, StateIcon};
 use crate::live::{Overview, StreamStatus, SystemRow};
 
@@ -215,11 +216,27 @@ fn SystemList(rows: Signal<Vec<SystemRow>>, overview: Overview) -> impl IntoView
 fn SystemRowView(row: SystemRow, overview: Overview) -> impl IntoView {
     let SystemRow {
         id,
+        organization_id,
         name,
         state,
         last_online_at,
-        ..
+        remote_access_enabled,
     } = row;
+    // Remote access is on when both switches are; it is offered while the gateway is there.
+    let remote_on = remote_access_enabled
+        && overview.organizations.with_untracked(|organizations| {
+            organizations
+                .iter()
+                .any(|o| o.id == organization_id && o.remote_access_enabled)
+        });
+    let reachable = move || {
+        remote_on
+            && matches!(
+                state.get(),
+                ConnectionState::Connected | ConnectionState::DmsNotResponding
+            )
+    };
+    let remote_id = id.clone();
     let time_line = move || match state.get() {
         ConnectionState::Connected => "Online".to_owned(),
         ConnectionState::NeverConnected => "Never connected".to_owned(),
@@ -247,6 +264,9 @@ fn SystemRowView(row: SystemRow, overview: Overview) -> impl IntoView {
             <span class="system-time" title=exact data-testid="system-time">
                 {time_line}
             </span>
+            <Show when=reachable>
+                <OpenRemotely system_id=remote_id.clone() compact=true />
+            </Show>
         </li>
     }
 }

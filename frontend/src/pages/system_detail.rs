@@ -1,11 +1,10 @@
 //! `/systems/<id>`: one DMS in full: state, last online, version, agents, history, and the
 //! actions the user's role allows.
 
-use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use stratus_shared::api::organizations::{
-    Organization, RemoteAccess, StateTransition, System, SystemDetail,
+    DmsAccountLink, Organization, RemoteAccess, StateTransition, System, SystemDetail,
 };
 use stratus_shared::time::relative_time;
 
@@ -13,6 +12,7 @@ use crate::api::{self, ApiFailure};
 use crate::components::feedback::{ActionError, LoadFailure, Loading};
 use crate::components::local_time::local_time;
 use crate::components::manage_system::ManageSystem;
+use crate::components::remote_access::OpenRemotely;
 use crate::components::require_sign_in::RequireSignIn;
 use crate::components::state_icon::{state_class, StateGlyph};
 use crate::live::now_utc;
@@ -118,6 +118,7 @@ fn Facts(
         None => "Never".to_owned(),
     };
     let not_reported = || "Not reported yet".to_owned();
+    let system_id = system.id.clone();
     view! {
         <dl class="facts">
             <dt>"Organization"</dt>
@@ -131,18 +132,24 @@ fn Facts(
             <dt>"Registered"</dt>
             <dd>{local_time(system.created_at)}</dd>
             <dt>"Remote access"</dt>
-            <dd>{remote_access_view(remote_access_url, remote_access)}</dd>
+            <dd>{remote_access_view(system_id, remote_access_url, remote_access)}</dd>
         </dl>
     }
 }
 
-/// The remote-access link, or why there is none.
-fn remote_access_view(url: Option<String>, remote_access: RemoteAccess) -> AnyView {
+/// The DMS's remote origin and the button that opens it, or why there is none.
+fn remote_access_view(
+    system_id: String,
+    url: Option<String>,
+    remote_access: RemoteAccess,
+) -> AnyView {
     match url {
         Some(url) => view! {
-            <a href=url.clone() rel="noopener noreferrer" target="_blank" data-testid="remote-access">
-                {url.clone()}
-            </a>
+            <span class="remote-access" data-testid="remote-access">
+                <code>{url}</code>
+                " "
+                <OpenRemotely system_id />
+            </span>
         }
         .into_any(),
         None if remote_access.forced_off_by_organization => view! {
@@ -194,48 +201,88 @@ fn History(transitions: Vec<StateTransition>) -> impl IntoView {
     }
 }
 
-/// My user account on the DMS: link it, or unlink it (everyone may unlink their own).
+/// My user account on the DMS. Linking takes the DMS's word: Stratus shows a one-time code,
+/// I enter it on the DMS, and the DMS confirms which of its users I am. Unlinking is at once.
 #[component]
-fn MyDmsAccount(system_id: String, linked: Option<String>, reload: RwSignal<u32>) -> impl IntoView {
+fn MyDmsAccount(
+    system_id: String,
+    linked: Option<DmsAccountLink>,
+    reload: RwSignal<u32>,
+) -> impl IntoView {
     let session = use_session();
     let id = StoredValue::new(system_id);
-    let username = RwSignal::new(String::new());
-    let link = Action::new_local(move |dms_username: &String| {
-        let dms_username = dms_username.clone();
-        async move {
-            api::systems::link_my_account(&session.token()?, &id.get_value(), dms_username).await?;
-            reload.update(|n| *n += 1);
-            Ok::<_, ApiFailure>(())
-        }
+    let code = Action::new_local(move |_: &()| async move {
+        api::systems::link_code(&session.token()?, &id.get_value()).await
     });
     let unlink = Action::new_local(move |_: &()| async move {
         api::systems::unlink_my_account(&session.token()?, &id.get_value()).await?;
         reload.update(|n| *n += 1);
         Ok::<_, ApiFailure>(())
     });
-    let submit = move |event: SubmitEvent| {
-        event.prevent_default();
-        link.dispatch(username.get_untracked());
+    let shown_code = move || {
+        code.value().get().and_then(Result::ok).map(|code| {
+            view! {
+                <div class="link-code" data-testid="link-code-box">
+                    <p>
+                        "Enter this code on the DMS (DataMiner Cube or its web apps, "
+                        <em>"Link Stratus account"</em>
+                        "), signed in as your own DMS user:"
+                    </p>
+                    <p class="code" data-testid="link-code">{code.code.clone()}</p>
+                    <p class="muted">
+                        "Valid until " {local_time(code.expires_at)}
+                        ". The link appears here once the DMS confirms it. "
+                        <button type="button" class="button button-quiet" on:click=move |_| reload.update(|n| *n += 1)>
+                            "Check again"
+                        </button>
+                    </p>
+                </div>
+            }
+        })
+    };
+    let link_button = move || {
+        view! {
+            <button type="button" class="button" data-testid="get-link-code"
+                disabled=move || code.pending().get()
+                on:click=move |_| { code.dispatch(()); }>
+                "Get a link code"
+            </button>
+            <ActionError action=code />
+            {shown_code}
+        }
     };
     view! {
         <h2>"My DMS account"</h2>
         {match linked {
-            Some(name) => view! {
-                <p data-testid="my-dms-account">
-                    "Linked to " <strong>{name}</strong> " on this DMS. "
-                    <button type="button" class="button button-quiet" on:click=move |_| { unlink.dispatch(()); }>
-                        "Unlink"
-                    </button>
-                </p>
-                <ActionError action=unlink />
-            }.into_any(),
+            Some(link) => {
+                let confirmed = link.confirmed_at.is_some();
+                view! {
+                    <p data-testid="my-dms-account">
+                        "Linked to " <strong>{link.dms_username}</strong> " on this DMS"
+                        {if confirmed {
+                            view! { <span class="badge" data-testid="link-confirmed">"confirmed by the DMS"</span> }.into_any()
+                        } else {
+                            view! { <span class="badge badge-warning" data-testid="link-unconfirmed">"unconfirmed"</span> }.into_any()
+                        }}
+                        ". "
+                        <button type="button" class="button button-quiet" on:click=move |_| { unlink.dispatch(()); }>
+                            "Unlink"
+                        </button>
+                    </p>
+                    {(!confirmed).then(|| view! {
+                        <p class="muted">
+                            "This link was typed in before links needed the DMS's confirmation. Confirm it with a code:"
+                        </p>
+                        {link_button}
+                    })}
+                    <ActionError action=unlink />
+                }.into_any()
+            }
             None => view! {
-                <form class="inline-form" on:submit=submit>
-                    <label for="dms-username">"Link my user account on this DMS"</label>
-                    <input id="dms-username" bind:value=username required=true maxlength="100" placeholder="DOMAIN\\user" />
-                    <button type="submit" class="button">"Link"</button>
-                </form>
-                <ActionError action=link />
+                <p class="muted">
+                    "Link your Stratus account to your own user on this DMS: get a code here and enter it on the DMS."
+                </p>
+                {link_button}
             }.into_any(),
         }}
     }

@@ -116,6 +116,9 @@ pub struct System {
     /// The number of agents its gateway last reported.
     pub agent_count: Option<i32>,
     pub created_at: DateTime<Utc>,
+    /// The DMS's own remote-access switch (remote access is on when its organization's is
+    /// on too).
+    pub remote_access_enabled: bool,
 }
 
 /// The answer to registering a DMS: the DMS and its first connect code.

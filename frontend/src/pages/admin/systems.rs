@@ -227,7 +227,14 @@ fn SystemUserRow(person: SystemUser, may_manage: bool, set_role: SetRole) -> imp
                     {role_options(person.system_role)}
                 </select>
             </td>
-            <td>{person.dms_account.clone().unwrap_or_else(|| "—".into())}</td>
+            <td>{person.dms_account.as_ref().map_or_else(
+                || "—".to_owned(),
+                |link| if link.confirmed_at.is_some() {
+                    link.dms_username.clone()
+                } else {
+                    format!("{} (unconfirmed)", link.dms_username)
+                },
+            )}</td>
         </tr>
     }
 }
