@@ -93,6 +93,10 @@ struct SimulateArgs {
     /// and the page where a DMS user enters a Stratus link code).
     #[arg(long)]
     no_web_app: bool,
+    /// The names the web apps show, in order of the DMSs played (repeat; `--register` names
+    /// its own).
+    #[arg(long = "name")]
+    names: Vec<String>,
 }
 
 #[actix_web::main]
@@ -268,7 +272,11 @@ async fn simulate(settings: Settings, args: SimulateArgs) -> anyhow::Result<()> 
             / u32::try_from(saved.dmss.len()).unwrap_or(u32::MAX).max(1),
         source_addresses: Vec::new(),
         web_app: !args.no_web_app && saved.dmss.len() <= 100,
-        names: registered_names,
+        names: if registered_names.is_empty() {
+            args.names.clone()
+        } else {
+            registered_names
+        },
     };
     let stats = Arc::new(Stats::default());
     let (renewals, mut renewed) = tokio::sync::mpsc::unbounded_channel();

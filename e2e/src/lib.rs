@@ -139,6 +139,23 @@ impl Server {
         }
     }
 
+    /// Starts `stratus <args>` with this server's data directory and settings in the
+    /// background (e.g. `simulate …`); it is killed when the handle drops.
+    pub fn spawn_command(&self, args: &[&str]) -> Result<BackgroundCommand, String> {
+        Command::new(&self.binary)
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("STRATUS_DATA_DIR", self._data_dir.path())
+            .env("STRATUS_DIST_DIR", &self.dist)
+            .envs(self.extra_env.iter().map(|(name, value)| (name, value)))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .map(BackgroundCommand)
+            .map_err(|error| format!("cannot run stratus: {error}"))
+    }
+
     /// The absolute URL of `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
@@ -148,6 +165,16 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// A `stratus` command running beside the server; killed on drop.
+pub struct BackgroundCommand(Child);
+
+impl Drop for BackgroundCommand {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 

@@ -351,15 +351,6 @@ fn managers(connection: &mut AnyConnection, organization_id: &str) -> QueryResul
         .load(connection)
 }
 
-/// Ends every remote session on `system_ids` (remote access switched off there).
-pub fn end_sessions_of_systems(
-    connection: &mut AnyConnection,
-    system_ids: &[String],
-) -> QueryResult<usize> {
-    diesel::delete(remote_sessions::table.filter(remote_sessions::system_id.eq_any(system_ids)))
-        .execute(connection)
-}
-
 /// Ends `user_id`'s remote sessions on the DMSs of `organization_id` (they left it).
 pub fn end_sessions_of_person(
     connection: &mut AnyConnection,

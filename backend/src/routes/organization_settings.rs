@@ -93,10 +93,10 @@ pub async fn update_organization(
                 &organization_id,
                 change,
             )?;
+            // Open sessions are cut; later requests of theirs get the "remote access is off"
+            // page (every request re-checks both switches).
             let cut_systems = if switched_off {
-                let systems = remote_access::systems_of(connection, &organization_id)?;
-                remote_access::end_sessions_of_systems(connection, &systems)?;
-                systems
+                remote_access::systems_of(connection, &organization_id)?
             } else {
                 Vec::new()
             };

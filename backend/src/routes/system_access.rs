@@ -172,14 +172,7 @@ pub async fn update_system_settings(
                 &access.organization_id,
                 &system_id,
                 enabled,
-            )?;
-            if !enabled {
-                remote_access::end_sessions_of_systems(
-                    connection,
-                    std::slice::from_ref(&system_id),
-                )?;
-            }
-            Ok(())
+            )
         })
         .await?;
     if !enabled {

@@ -319,7 +319,8 @@ async fn switching_remote_access_off_refuses_tickets_and_cuts_open_sessions() {
     assert_eq!(cut, "broken", "a cut download must not look complete");
 
     let refused = dms.get(&browser, "/").await;
-    assert_eq!(refused.status(), 401, "the session ended with the switch");
+    assert_eq!(refused.status(), 403, "the session's requests are refused");
+    assert_eq!(error_code(&refused).as_deref(), Some("remote_access_off"));
     let ticket = dms.ticket(&dms.owner).await;
     assert_eq!(ticket.status(), 409);
     let body: serde_json::Value = ticket.json().await.unwrap();
@@ -345,7 +346,13 @@ async fn switching_remote_access_off_refuses_tickets_and_cuts_open_sessions() {
         )
         .await;
     assert_eq!(off.status(), 200);
-    assert_eq!(dms.get(&browser, "/").await.status(), 401);
+    let forced = dms.get(&browser, "/").await;
+    assert_eq!(forced.status(), 403);
+    assert!(forced
+        .text()
+        .await
+        .unwrap()
+        .contains("switched remote access off for all of its DMSs"));
     dms.gateway.abort();
 }
 

@@ -9,3 +9,4 @@ mod harness;
 mod across_backends;
 mod browser;
 mod faults;
+mod remote_access;

@@ -2,8 +2,8 @@
 
 use gloo_net::http::Request;
 use stratus_shared::api::organizations::{
-    ConnectCode, CreateSystem, CreatedSystem, DmsLinkCode, RemoteTicket, Role, SetSystemRole, System,
-    SystemDetail, SystemSettings, SystemUser,
+    ConnectCode, CreateSystem, CreatedSystem, DmsLinkCode, RemoteTicket, Role, SetSystemRole,
+    System, SystemDetail, SystemSettings, SystemUser,
 };
 
 use super::http::{delete, get, patch, post, put, read, send, with_token};
