@@ -80,6 +80,9 @@ enum Route {
 pub struct Admission {
     pub admitted: Admitted,
     pub in_use: InUseGuard,
+    /// The session's secret (the cookie), which a request forwarded to another backend
+    /// carries again: that backend admits it itself.
+    session: String,
 }
 
 impl RemoteAccess {
@@ -209,6 +212,7 @@ impl RemoteAccess {
     /// Lets a request at `label` with the session `cookie` through, or says why not.
     pub async fn admit(&self, label: &str, cookie: Option<String>) -> Result<Admission, Failure> {
         let owned_label = label.to_owned();
+        let session = cookie.clone().unwrap_or_default();
         let outcome = self
             .inner
             .database
@@ -252,7 +256,11 @@ impl RemoteAccess {
             &admitted.target.organization_id,
             &admitted.user_id,
         );
-        Ok(Admission { admitted, in_use })
+        Ok(Admission {
+            admitted,
+            in_use,
+            session,
+        })
     }
 
     /// The page for a DMS that cannot be reached now.
@@ -360,6 +368,13 @@ impl RemoteAccess {
                     if let Ok(value) = http::HeaderValue::from_str(key) {
                         request.headers_mut().insert(FORWARDED_HEADER, value);
                     }
+                }
+                // The holder checks the session itself: it goes along, in a header of its
+                // own beside the DMS's cookies.
+                if let Ok(value) =
+                    http::HeaderValue::from_str(&format!("{COOKIE}={}", admission.session))
+                {
+                    request.headers_mut().append(http::header::COOKIE, value);
                 }
                 Box::new(stream)
             }
