@@ -488,6 +488,9 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
 /// The request to send to the DMS, from what the browser (or a forwarding backend) sent:
 /// hop-by-hop headers, Stratus's own cookie and `x-stratus-*` headers dropped (unless
 /// `upgrade`, which keeps `Connection` and `Upgrade`), `X-Forwarded-*` added.
+// Each argument is one fact about the request; both callers (plain and upgrade) have them
+// loose, so a struct would only be built to be taken apart here.
+#[allow(clippy::too_many_arguments)]
 pub fn outgoing_request<B>(
     method: &actix_web::http::Method,
     path_and_query: &str,
