@@ -317,26 +317,6 @@ pub fn confirm_link(
     }))
 }
 
-/// `user_id`'s link to their account on the DMS, if any.
-pub fn account_link(
-    connection: &mut AnyConnection,
-    system_id: &str,
-    user_id: &str,
-) -> QueryResult<Option<DmsAccountLink>> {
-    let link: Option<(String, Option<chrono::NaiveDateTime>)> = dms_account_links::table
-        .find((system_id, user_id))
-        .select((
-            dms_account_links::dms_username,
-            dms_account_links::confirmed_at,
-        ))
-        .first(connection)
-        .optional()?;
-    Ok(link.map(|(dms_username, confirmed_at)| DmsAccountLink {
-        dms_username,
-        confirmed_at: confirmed_at.map(|at| at.and_utc()),
-    }))
-}
-
 /// Unlinks `user_id`'s own account on the DMS (nothing happens when there is none).
 pub fn unlink_account(
     connection: &mut AnyConnection,

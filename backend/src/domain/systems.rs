@@ -8,7 +8,7 @@ use stratus_shared::api::organizations::{
 };
 use stratus_shared::ConnectionState;
 
-use crate::db::schema::{organizations, system_state_transitions, systems};
+use crate::db::schema::{dms_account_links, organizations, system_state_transitions, systems};
 use crate::db::AnyConnection;
 use crate::domain::remote_access::{self, RemoteHosts};
 use crate::domain::{audit, connect_codes, memberships};
@@ -212,8 +212,18 @@ pub fn detail(
             systems::remote_access_enabled,
         ))
         .first::<(SystemRecord, Option<String>, i32, i32)>(connection)?;
-    let my_dms_account =
-        crate::domain::system_access::account_link(connection, system_id, user_id)?;
+    let my_dms_account = dms_account_links::table
+        .find((system_id, user_id))
+        .select((
+            dms_account_links::dms_username,
+            dms_account_links::confirmed_at,
+        ))
+        .first::<(String, Option<NaiveDateTime>)>(connection)
+        .optional()?
+        .map(|(dms_username, confirmed_at)| DmsAccountLink {
+            dms_username,
+            confirmed_at: confirmed_at.map(|at| at.and_utc()),
+        });
     let transitions: Vec<(String, NaiveDateTime)> = system_state_transitions::table
         .filter(system_state_transitions::system_id.eq(system_id))
         .order((
