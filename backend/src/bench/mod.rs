@@ -13,6 +13,7 @@ pub mod live;
 pub mod overview;
 mod setup;
 pub mod throughput;
+pub mod tunnel;
 
 use std::time::Instant;
 
@@ -49,6 +50,12 @@ pub enum BenchCommand {
     /// A worker of `cluster`: people watching the live stream through nginx.
     #[command(hide = true)]
     ClusterViewers(cluster::ViewersArgs),
+    /// Remote access through the gateway's tunnel against the same web app reached directly:
+    /// download MiB/s and request latency, in one run.
+    Tunnel(tunnel::TunnelArgs),
+    /// A worker of `tunnel`: the DMS, its gateway socket and its web app.
+    #[command(hide = true)]
+    TunnelDms(tunnel::TunnelDmsArgs),
 }
 
 /// Runs one section.
@@ -63,6 +70,8 @@ pub async fn run(settings: Settings, command: BenchCommand) -> anyhow::Result<()
         BenchCommand::FanoutGateways(args) => fanout::gateways::run(args).await,
         BenchCommand::Cluster(args) => cluster::run(settings, args).await,
         BenchCommand::ClusterViewers(args) => cluster::run_viewers(args).await,
+        BenchCommand::Tunnel(args) => tunnel::run(settings, args).await,
+        BenchCommand::TunnelDms(args) => tunnel::run_dms(args).await,
     }
 }
 
