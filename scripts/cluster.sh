@@ -227,7 +227,7 @@ start_backend() {
   mkdir -p "$cluster_dir/$name"
   printf '\n==== %s: %s serve %s\n' "$(date '+%F %T')" "$name" "$*" >>"$cluster_dir/$name.log"
   STRATUS_BIND="127.0.0.1:$backend_port" STRATUS_DATA_DIR="$cluster_dir/$name" \
-    STRATUS_BACKEND_NAME="$name" \
+    STRATUS_BACKEND_NAME="$name" STRATUS_TRUSTED_PROXIES=127.0.0.1 \
     setsid "$server" serve "$@" </dev/null >>"$cluster_dir/$name.log" 2>&1 &
   BACKEND_PIDS+=($!)
   BACKEND_NAMES+=("$name")

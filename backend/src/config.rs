@@ -59,6 +59,14 @@ pub struct Settings {
     pub login_attempts_per_address: u32,
     /// The sliding window for sign-in throttling.
     pub login_window_minutes: u32,
+    /// Sign-ups (and thus argon2 hashes) allowed per client address an hour.
+    pub signups_per_address_per_hour: u32,
+    /// Password hashes (argon2, `argon2_memory_kib` each) computed at once at most; more wait
+    /// their turn, so parallel sign-ups cannot exhaust memory. 0 means one per CPU core.
+    pub password_hashes_at_once: usize,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (addresses or networks, comma-
+    /// separated, e.g. `127.0.0.1,10.0.0.0/8`). Empty: none, the peer address is the client.
+    pub trusted_proxies: String,
     /// Seconds between two heartbeats of a DMS's gateway (told to gateways when they connect).
     pub heartbeat_interval_seconds: u64,
     /// Seconds of silence after which a DMS counts as disconnected (or not responding, when only
@@ -211,6 +219,9 @@ impl Default for Settings {
             login_attempts_per_account: 5,
             login_attempts_per_address: 20,
             login_window_minutes: 15,
+            signups_per_address_per_hour: 10,
+            password_hashes_at_once: 0,
+            trusted_proxies: String::new(),
             heartbeat_interval_seconds: 10,
             heartbeat_timeout_seconds: 0,
             remote_access_domain: String::new(),

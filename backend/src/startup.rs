@@ -198,7 +198,12 @@ fn run(
         settings.argon2_memory_kib,
         settings.argon2_iterations,
         settings.argon2_parallelism,
-    )?;
+    )?
+    .at_once(settings.password_hashes_at_once);
+    let trusted_proxies: crate::auth::client_address::TrustedProxies = settings
+        .trusted_proxies
+        .parse()
+        .map_err(|error| anyhow::anyhow!("STRATUS_TRUSTED_PROXIES: {error}"))?;
     let mailer = Mailer::from_settings(&settings)?;
     let identity_providers = web::Data::new(IdentityProviders::from_settings(&settings)?);
     let catalog = web::Data::new(Catalog::bundled().context("the bundled catalog is invalid")?);
@@ -207,6 +212,7 @@ fn run(
         passwords,
         mailer,
         dms_tokens: DmsTokens::new(&secrets.gateway_key, &settings.public_url()),
+        trusted_proxies,
         settings: Arc::new(settings),
         secrets: Arc::new(secrets),
     };
@@ -250,6 +256,7 @@ fn run(
         database.get_ref().clone(),
         live.get_ref().clone(),
         remote.clone(),
+        state.trusted_proxies.clone(),
     );
     let remote_hosts = remote.hosts().clone();
     let remote = web::Data::new(remote);

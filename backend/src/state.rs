@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::auth::client_address::TrustedProxies;
 use crate::auth::dms_tokens::DmsTokens;
 use crate::auth::password::Passwords;
 use crate::auth::tokens::AccessTokens;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub mailer: Mailer,
     /// Issues and checks DMS tokens.
     pub dms_tokens: DmsTokens,
+    /// The reverse proxies whose forwarding header tells the client's address.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// The serialized OpenAPI document, built once at start-up.

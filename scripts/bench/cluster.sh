@@ -180,7 +180,7 @@ run_configuration() {
         mkdir -p "$RUN_DIR/${names[$index]}"
         STRATUS_BIND="127.0.0.1:${backend_ports[$index]}" \
             STRATUS_DATA_DIR="$RUN_DIR/${names[$index]}" \
-            STRATUS_BACKEND_NAME="${names[$index]}" \
+            STRATUS_BACKEND_NAME="${names[$index]}" STRATUS_TRUSTED_PROXIES=127.0.0.1 \
             STRATUS_NATS_URL="nats://127.0.0.1:$nats_port" \
             "$BENCH_STRATUS" serve </dev/null >"$RUN_DIR/${names[$index]}.log" 2>&1 &
         BACKEND_PIDS+=($!)

@@ -147,8 +147,9 @@ fn cookie_value(request: &HttpRequest, name: &str) -> Option<String> {
 /// Who is signing in: what a session records, and what guessing limits count.
 #[derive(Debug, Clone)]
 pub struct Client {
-    /// The address as this server sees it. Forwarding headers are not trusted: anyone could
-    /// set them to dodge the per-address limit.
+    /// The client's address: the peer's, or what trusted reverse proxies say
+    /// ([`TrustedProxies`](crate::auth::client_address::TrustedProxies)); a forwarding
+    /// header from anyone else is ignored, or it would dodge the per-address limits.
     pub address: String,
     pub user_agent: Option<String>,
 }
@@ -158,11 +159,9 @@ impl FromRequest for Client {
     type Future = Ready<Result<Self, AppError>>;
 
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let address = crate::auth::client_address::client_ip(request);
         ready(Ok(Client {
-            address: request
-                .peer_addr()
-                .map(|address| address.ip().to_string())
-                .unwrap_or_else(|| "unknown".into()),
+            address: address.map_or_else(|| "unknown".into(), |address| address.to_string()),
             user_agent: request
                 .headers()
                 .get(actix_web::http::header::USER_AGENT)

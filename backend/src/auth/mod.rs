@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod browser;
+pub mod client_address;
 pub mod dms_tokens;
 pub mod email_tokens;
 pub mod extractor;

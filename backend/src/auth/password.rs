@@ -1,6 +1,13 @@
 //! Password hashing with argon2id. Parameters come from the configuration (tests lower them).
 //! Hashing takes tens of milliseconds by design: the `_off_executor` forms run it on the
-//! blocking pool, away from both the async executor and any database connection.
+//! blocking pool, away from both the async executor and any database connection, at most
+//! `password_hashes_at_once` at a time: each takes `argon2_memory_kib` of memory, so the bound
+//! on hashes is the bound on that memory whatever the number of parallel requests.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
@@ -16,10 +23,16 @@ pub struct Passwords {
     /// A real hash of a random password, verified against when the account does not exist so
     /// that "unknown email" and "wrong password" take the same time.
     dummy_hash: String,
+    /// Turns to compute a hash; requests beyond wait in line.
+    turns: Arc<Semaphore>,
 }
 
+/// How long a request waits for its turn to hash before it is told to retry (429).
+const TURN_WAIT: Duration = Duration::from_secs(10);
+
 impl Passwords {
-    /// argon2id with the given memory (KiB), iterations and lanes.
+    /// argon2id with the given memory (KiB), iterations and lanes, one hash per CPU core at
+    /// a time.
     pub fn new(memory_kib: u32, iterations: u32, parallelism: u32) -> anyhow::Result<Self> {
         let params = Params::new(memory_kib, iterations, parallelism, None)
             .map_err(|error| anyhow::anyhow!("invalid argon2 parameters: {error}"))?;
@@ -28,7 +41,20 @@ impl Passwords {
             .hash_password(uuid::Uuid::new_v4().as_bytes())
             .map_err(|error| anyhow::anyhow!("argon2 failed: {error}"))?
             .to_string();
-        Ok(Self { argon2, dummy_hash })
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Ok(Self {
+            argon2,
+            dummy_hash,
+            turns: Arc::new(Semaphore::new(cores)),
+        })
+    }
+
+    /// At most `hashes` hashes (or verifications) at once; 0 keeps one per CPU core.
+    pub fn at_once(mut self, hashes: usize) -> Self {
+        if hashes > 0 {
+            self.turns = Arc::new(Semaphore::new(hashes));
+        }
+        self
     }
 
     /// The PHC string (`$argon2id$v=19$…`) to store for `password`.
@@ -60,20 +86,36 @@ impl Passwords {
         matches && exists
     }
 
-    /// [`Passwords::hash`] on the blocking pool.
+    /// [`Passwords::hash`] on the blocking pool, when its turn comes.
     pub async fn hash_off_executor(&self, password: NewPassword) -> Result<String, AppError> {
+        let _turn = self.turn().await?;
         let passwords = self.clone();
         Ok(off_executor(move || passwords.hash(&password)).await??)
     }
 
-    /// [`Passwords::verify`] on the blocking pool.
+    /// [`Passwords::verify`] on the blocking pool, when its turn comes.
     pub async fn verify_off_executor(
         &self,
         candidate: String,
         stored: Option<String>,
     ) -> Result<bool, AppError> {
+        let _turn = self.turn().await?;
         let passwords = self.clone();
         off_executor(move || passwords.verify(&candidate, stored.as_deref())).await
+    }
+
+    /// Waits for a turn to hash; 429 (retry in a second) after [`TURN_WAIT`].
+    async fn turn(&self) -> Result<tokio::sync::OwnedSemaphorePermit, AppError> {
+        let busy = AppError::TooManyRequests {
+            retry_after_seconds: 1,
+        };
+        match tokio::time::timeout(TURN_WAIT, self.turns.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_)) | Err(_) => {
+                tracing::warn!("password hashing is saturated: a request was told to retry");
+                Err(busy)
+            }
+        }
     }
 }
 

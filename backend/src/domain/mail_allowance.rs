@@ -17,10 +17,9 @@ pub const MAILS_PER_ADDRESS: Limit = Limit {
 /// Counts one mail to `address`; false when the address has had its share this hour (the
 /// answer to the caller stays the same, only the mail is skipped).
 pub fn take(conn: &mut AnyConnection, address: &str, now: NaiveDateTime) -> QueryResult<bool> {
-    if throttle::retry_after(conn, MAILS_PER_ADDRESS, address, now)?.is_some() {
+    if throttle::take(conn, MAILS_PER_ADDRESS, address, now)?.is_err() {
         tracing::info!("mail suppressed by the per-address limit");
         return Ok(false);
     }
-    throttle::record(conn, MAILS_PER_ADDRESS, address, now)?;
     Ok(true)
 }

@@ -17,6 +17,7 @@ pub mod mail_allowance;
 pub mod members;
 pub mod memberships;
 pub mod organizations;
+pub mod password_guesses;
 pub mod passwords;
 pub mod projects;
 pub mod provider_sign_in;

@@ -6,10 +6,12 @@ use diesel::QueryResult;
 use stratus_shared::email::EmailAddress;
 use stratus_shared::password::NewPassword;
 
+use crate::auth::browser::Client;
 use crate::auth::email_tokens::{self, Purpose};
 use crate::auth::password::Passwords;
 use crate::auth::sessions;
 use crate::db::{self, AnyConnection, Database};
+use crate::domain::password_guesses::{Guess, GuessLimits};
 use crate::domain::{accounts, mail_allowance, memberships};
 use crate::error::AppError;
 use crate::mail::{templates, Mail};
@@ -37,10 +39,12 @@ pub fn request_reset(
 }
 
 /// Sets the password chosen with a mailed link, which also proves control of the address;
-/// every session of the account ends. Returns the account's id.
+/// every session of the account ends and its sign-in lock (counted wrong passwords) lifts.
+/// Returns the account's id.
 pub async fn reset(
     database: &Database,
     passwords: &Passwords,
+    limits: GuessLimits,
     token: String,
     password: String,
 ) -> Result<String, AppError> {
@@ -65,29 +69,47 @@ pub async fn reset(
             accounts::set_password_hash(conn, &user.id, &password_hash)?;
             memberships::address_verified(conn, &user, now)?;
             sessions::revoke_all(conn, &user.id, None, now)?;
+            limits.unlock_account(conn, &user.email)?;
             Ok(user.id)
         })
         .await
 }
 
 /// Changes the password of a signed-in account, given the current one; its sessions other
-/// than `keep_session` end.
+/// than `keep_session` end. The current password is a guess like one at the sign-in form:
+/// it counts against the same limits (a stolen access token must not become an unthrottled
+/// oracle for the password).
+#[allow(clippy::too_many_arguments)]
 pub async fn change(
     database: &Database,
     passwords: &Passwords,
+    limits: GuessLimits,
+    client: &Client,
     user_id: String,
     keep_session: Option<String>,
     current: String,
     new: String,
 ) -> Result<(), AppError> {
-    let account = database
-        .run_app(move |conn| Ok(accounts::find_by_id(conn, &user_id)?))
-        .await?
-        // A valid token for an account that no longer exists.
-        .ok_or(AppError::Unauthorized)?;
-    let new = NewPassword::parse(&new, &account.email)?;
+    let address = client.address.clone();
+    let (guess, account) = database
+        .run_write(move |conn| {
+            // A valid token for an account that no longer exists.
+            let account = accounts::find_by_id(conn, &user_id)?.ok_or(AppError::Unauthorized)?;
+            // Rules of the new password first: a typo there should not cost a guess.
+            let new = NewPassword::parse(&new, &account.email)?;
+            let guess =
+                Guess::new(limits, &account.email, &address).take(conn, db::now().naive_utc())?;
+            Ok(((guess, new), account))
+        })
+        .await?;
+    let (guess, new) = guess;
     let stored = account.password_hash.clone();
-    if !passwords.verify_off_executor(current, stored).await? {
+    let right = passwords.verify_off_executor(current, stored).await?;
+    let settle = guess.clone();
+    database
+        .run_write(move |conn| Ok(settle.settle(conn, right)?))
+        .await?;
+    if !right {
         return Err(AppError::CurrentPasswordWrong);
     }
     let new_hash = passwords.hash_off_executor(new).await?;

@@ -17,11 +17,11 @@ use crate::auth::email_tokens::{self, Purpose};
 use crate::auth::identities;
 use crate::auth::password::Passwords;
 use crate::auth::sessions::{self, IssuedRefresh, Refresh};
-use crate::auth::throttle::{self, Limit};
-use crate::config::Settings;
 use crate::db::{self, AnyConnection, Database};
 use crate::domain::accounts::{self, User};
 use crate::domain::memberships;
+use crate::domain::password_guesses::Guess;
+pub use crate::domain::password_guesses::GuessLimits;
 use crate::error::AppError;
 
 /// A session just started or continued, and whose it is.
@@ -29,73 +29,6 @@ use crate::error::AppError;
 pub struct SignedIn {
     pub session: IssuedRefresh,
     pub account: Account,
-}
-
-/// How many wrong passwords are allowed, per account and per client address.
-#[derive(Debug, Clone, Copy)]
-pub struct GuessLimits {
-    pub per_account: Limit,
-    pub per_address: Limit,
-}
-
-impl GuessLimits {
-    pub fn from_settings(settings: &Settings) -> Self {
-        let per_account = Limit {
-            bucket: "login_per_account",
-            max: settings.login_attempts_per_account,
-            window: chrono::Duration::minutes(i64::from(settings.login_window_minutes)),
-        };
-        Self {
-            per_account,
-            per_address: Limit {
-                bucket: "login_per_address",
-                max: settings.login_attempts_per_address,
-                ..per_account
-            },
-        }
-    }
-}
-
-/// One password attempt under the guessing limits: for this account, from this address.
-struct Attempt {
-    limits: GuessLimits,
-    account: String,
-    address: String,
-}
-
-impl Attempt {
-    /// 429 while either limit is reached (even the right password waits).
-    fn check(&self, conn: &mut AnyConnection, now: NaiveDateTime) -> Result<(), AppError> {
-        for (limit, subject) in [
-            (self.limits.per_account, &self.account),
-            (self.limits.per_address, &self.address),
-        ] {
-            if let Some(wait) = throttle::retry_after(conn, limit, subject, now)? {
-                return Err(AppError::TooManyRequests {
-                    retry_after_seconds: wait.num_seconds(),
-                });
-            }
-        }
-        Ok(())
-    }
-
-    /// Counts a failure against both limits, or forgets the account's failures after a
-    /// success; gives back the account when the password was right.
-    fn settle(
-        &self,
-        conn: &mut AnyConnection,
-        signed_in: Option<User>,
-        now: NaiveDateTime,
-    ) -> QueryResult<Option<User>> {
-        match &signed_in {
-            Some(_) => throttle::clear(conn, self.limits.per_account, &self.account)?,
-            None => {
-                throttle::record(conn, self.limits.per_account, &self.account, now)?;
-                throttle::record(conn, self.limits.per_address, &self.address, now)?;
-            }
-        }
-        Ok(signed_in)
-    }
 }
 
 /// Signs in with email and password (`POST /api/auth/login`). A provider identity waiting in
@@ -109,16 +42,12 @@ pub async fn with_password(
     client: Client,
     pending_link: Option<String>,
 ) -> Result<SignedIn, AppError> {
-    let attempt = Attempt {
-        limits,
-        account: email.as_str().to_owned(),
-        address: client.address.clone(),
-    };
-    let (attempt, user) = database
-        .run_app(move |conn| {
-            attempt.check(conn, db::now().naive_utc())?;
+    let guess = Guess::new(limits, email.as_str(), &client.address);
+    let (guess, user) = database
+        .run_write(move |conn| {
+            let guess = guess.take(conn, db::now().naive_utc())?;
             let user = accounts::find_by_email(conn, &email)?;
-            Ok((attempt, user))
+            Ok((guess, user))
         })
         .await?;
     let stored = user.as_ref().and_then(|user| user.password_hash.clone());
@@ -127,7 +56,8 @@ pub async fn with_password(
     database
         .run_write(move |conn| {
             let now = db::now().naive_utc();
-            let Some(user) = attempt.settle(conn, user.filter(|_| matches), now)? else {
+            guess.settle(conn, matches && user.is_some())?;
+            let Some(user) = user.filter(|_| matches) else {
                 return Ok(Err(AppError::InvalidCredentials));
             };
             if !user.is_verified() {
@@ -156,21 +86,16 @@ pub async fn with_verification_link(
     client: Client,
 ) -> Result<SignedIn, AppError> {
     let (peek_token, address) = (token.clone(), client.address.clone());
-    let (attempt, user) = database
-        .run_app(move |conn| {
+    let (guess, user) = database
+        .run_write(move |conn| {
             let now = db::now().naive_utc();
             let user = match email_tokens::peek(conn, &peek_token, Purpose::VerifyEmail, now)? {
                 Some(user_id) => accounts::find_by_id(conn, &user_id)?,
                 None => None,
             }
             .ok_or(AppError::LinkInvalid)?;
-            let attempt = Attempt {
-                limits,
-                account: user.email.clone(),
-                address,
-            };
-            attempt.check(conn, now)?;
-            Ok((attempt, user))
+            let guess = Guess::new(limits, &user.email, &address).take(conn, now)?;
+            Ok((guess, user))
         })
         .await?;
     let stored = user.password_hash.clone();
@@ -178,9 +103,10 @@ pub async fn with_verification_link(
     database
         .run_write(move |conn| {
             let now = db::now().naive_utc();
-            let Some(user) = attempt.settle(conn, Some(user).filter(|_| matches), now)? else {
+            guess.settle(conn, matches)?;
+            if !matches {
                 return Ok(Err(AppError::InvalidCredentials));
-            };
+            }
             if email_tokens::consume(conn, &token, Purpose::VerifyEmail, now)?.is_none() {
                 return Ok(Err(AppError::LinkInvalid));
             }
@@ -223,7 +149,7 @@ mod tests {
     use stratus_shared::password::NewPassword;
 
     use super::*;
-    use crate::config::DatabaseUrl;
+    use crate::config::{DatabaseUrl, Settings};
 
     const PASSWORD: &str = "correct horse battery";
 

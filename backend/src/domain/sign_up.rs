@@ -7,9 +7,36 @@ use diesel::QueryResult;
 use stratus_shared::email::EmailAddress;
 
 use crate::auth::email_tokens::{self, Purpose};
+use crate::auth::throttle::{self, Limit};
+use crate::config::Settings;
 use crate::db::AnyConnection;
 use crate::domain::{accounts, mail_allowance};
+use crate::error::AppError;
 use crate::mail::{templates, Mail};
+
+/// Sign-ups per client address: each costs an argon2 hash (tens of milliseconds and
+/// `argon2_memory_kib` of memory) before anything else can be decided.
+pub fn limit_per_address(settings: &Settings) -> Limit {
+    Limit {
+        bucket: "signup_per_address",
+        max: settings.signups_per_address_per_hour,
+        window: chrono::Duration::hours(1),
+    }
+}
+
+/// Counts a sign-up from `address`, before its password is hashed; 429 with the wait once the
+/// address has had its share this hour. Run inside a write transaction.
+pub fn take_turn(
+    conn: &mut AnyConnection,
+    limit: Limit,
+    address: &str,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    throttle::take(conn, limit, address, now)?.map_err(|wait| AppError::TooManyRequests {
+        retry_after_seconds: wait.num_seconds(),
+    })?;
+    Ok(())
+}
 
 /// Signs up `email` with a password (already hashed); returns the mail due to the address.
 /// A new address gets an unverified account and its verification link; an unverified one gets

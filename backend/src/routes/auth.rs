@@ -38,16 +38,24 @@ const RESET_NOTICE: &str = "Your password has been changed and every session sig
         (status = 202, description = "A mail is on its way (or the owner was told)", body = Notice),
         (status = 400, description = "Unreadable body", body = ApiError),
         (status = 422, description = "Email or password breaks a rule: email_invalid, password_too_short, password_too_long, password_same_as_email, password_too_common", body = ApiError),
+        (status = 429, description = "too_many_requests: too many sign-ups from this address this hour, or password hashing saturated; with Retry-After", body = ApiError),
     )
 )]
 #[post("/auth/signup")]
 pub async fn signup(
+    client: Client,
     state: web::Data<AppState>,
     database: web::Data<Database>,
     body: web::Json<SignupRequest>,
 ) -> Result<HttpResponse, AppError> {
     let email = EmailAddress::parse(&body.email)?;
     let password = NewPassword::parse(&body.password, email.as_str())?;
+    let limit = sign_up::limit_per_address(&state.settings);
+    database
+        .run_write(move |conn| {
+            sign_up::take_turn(conn, limit, &client.address, db::now().naive_utc())
+        })
+        .await?;
     let password_hash = state.passwords.hash_off_executor(password).await?;
     let public_url = state.settings.public_url();
     let mail = database
@@ -291,7 +299,14 @@ pub async fn reset_password(
     body: web::Json<ResetPasswordRequest>,
 ) -> Result<HttpResponse, AppError> {
     let ResetPasswordRequest { token, password } = body.into_inner();
-    let user_id = passwords::reset(&database, &state.passwords, token, password).await?;
+    let user_id = passwords::reset(
+        &database,
+        &state.passwords,
+        GuessLimits::from_settings(&state.settings),
+        token,
+        password,
+    )
+    .await?;
     hub.membership_changed(&user_id);
     Ok(HttpResponse::Ok().json(Notice {
         message: RESET_NOTICE.into(),

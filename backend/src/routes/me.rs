@@ -4,9 +4,11 @@ use actix_web::{delete, get, post, web, HttpResponse};
 use stratus_shared::api::auth::{Account, ChangePasswordRequest, SessionSummary};
 use stratus_shared::ApiError;
 
+use crate::auth::browser::Client;
 use crate::auth::sessions;
 use crate::auth::CurrentUser;
 use crate::db::{self, Database};
+use crate::domain::password_guesses::GuessLimits;
 use crate::domain::{accounts, passwords};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -45,11 +47,13 @@ pub async fn me(
         (status = 401, description = "unauthorized", body = ApiError),
         (status = 403, description = "current_password_wrong", body = ApiError),
         (status = 422, description = "The new password breaks a rule", body = ApiError),
+        (status = 429, description = "too_many_requests: too many wrong passwords for this account or from this address, with Retry-After", body = ApiError),
     )
 )]
 #[post("/me/password")]
 pub async fn change_password(
     user: CurrentUser,
+    client: Client,
     state: web::Data<AppState>,
     database: web::Data<Database>,
     body: web::Json<ChangePasswordRequest>,
@@ -61,6 +65,8 @@ pub async fn change_password(
     passwords::change(
         &database,
         &state.passwords,
+        GuessLimits::from_settings(&state.settings),
+        &client,
         user.user_id,
         user.session_id,
         current_password,

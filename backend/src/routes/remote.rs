@@ -11,6 +11,7 @@ use actix_web::http::{header, Method, StatusCode};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
+use crate::auth::client_address::client_ip;
 use crate::remote::{self, Failure, RemoteAccess};
 
 /// The ticket form the portal posts to [`remote::ENTER_PATH`].
@@ -105,7 +106,7 @@ async fn forward(
         request.method(),
         path,
         request.headers(),
-        request.peer_addr().map(|address| address.ip()),
+        client_ip(request),
         forwarded,
         remote.hosts().is_https(),
         false,

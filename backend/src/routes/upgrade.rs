@@ -18,6 +18,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::WebSocketStream;
 
+use crate::auth::client_address::TrustedProxies;
 use crate::auth::dms_tokens::DmsTokens;
 use crate::auth::AuthenticatedDms;
 use crate::db::Database;
@@ -36,6 +37,7 @@ pub struct Upgrades {
     database: Database,
     hub: LiveHub,
     remote: RemoteAccess,
+    trusted_proxies: TrustedProxies,
 }
 
 impl Upgrades {
@@ -44,12 +46,14 @@ impl Upgrades {
         database: Database,
         hub: LiveHub,
         remote: RemoteAccess,
+        trusted_proxies: TrustedProxies,
     ) -> Self {
         Self {
             dms_tokens,
             database,
             hub,
             remote,
+            trusted_proxies,
         }
     }
 
@@ -61,7 +65,11 @@ impl Upgrades {
         mut framed: Framed<TcpStream, h1::Codec>,
     ) -> Result<(), actix_web::Error> {
         if let Some(label) = self.remote.label_in(request.headers()) {
-            return Ok(remote_socket(self.remote, label, request, framed).await?);
+            let client = request.peer_addr().map(|peer| {
+                self.trusted_proxies
+                    .client_of_headers(peer.ip(), request.headers())
+            });
+            return Ok(remote_socket(self.remote, label, request, client, framed).await?);
         }
         let dms = match self.admit(&request).await {
             Ok(dms) => dms,
@@ -142,6 +150,7 @@ async fn remote_socket(
     remote: RemoteAccess,
     label: String,
     request: Request,
+    client: Option<std::net::IpAddr>,
     mut framed: Framed<TcpStream, h1::Codec>,
 ) -> io::Result<()> {
     let origin_ok = request
@@ -171,7 +180,7 @@ async fn remote_socket(
         request.method(),
         path,
         request.headers(),
-        request.peer_addr().map(|address| address.ip()),
+        client,
         forwarded,
         remote.hosts().is_https(),
         true,

@@ -446,6 +446,8 @@ impl Cluster {
             .env("STRATUS_GATEWAY_SECRET", &settings.gateway_secret)
             .env("STRATUS_NATS_URL", self.nats.url())
             .env("STRATUS_BACKEND_NAME", name)
+            // nginx is on loopback: its X-Forwarded-For tells the client.
+            .env("STRATUS_TRUSTED_PROXIES", "127.0.0.1")
             .env("STRATUS_BACKEND_LEASE_SECONDS", LEASE_SECONDS.to_string())
             .env(
                 "STRATUS_HEARTBEAT_INTERVAL_SECONDS",
