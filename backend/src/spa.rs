@@ -210,13 +210,19 @@ async fn not_built() -> HttpResponse {
         )
 }
 
-/// Sets caching per kind of file: Trunk's fingerprinted assets never change under their
-/// name, everything else (index.html, unhashed files) must be revalidated.
+/// Sets caching per kind of answer: API answers are never stored; Trunk's fingerprinted
+/// assets never change under their name; everything else (index.html, unhashed files) must
+/// be revalidated.
 pub fn set_cache_headers<B>(request_path: &str, response: &mut ServiceResponse<B>) {
-    if request_path.starts_with("/api/") || request_path == "/api" {
+    if response.headers().contains_key(header::CACHE_CONTROL) {
         return;
     }
-    if response.headers().contains_key(header::CACHE_CONTROL) {
+    if request_path.starts_with("/api/") || request_path == "/api" {
+        // API answers are about someone (their DMSs, their sessions) or change with every
+        // heartbeat: no cache, shared or private, may keep one.
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         return;
     }
     let name = request_path.rsplit('/').next().unwrap_or_default();

@@ -273,8 +273,12 @@ fn run(
                 "camera=(), microphone=(), geolocation=(), payment=()",
             ));
         if hsts {
-            security_headers =
-                security_headers.add(("Strict-Transport-Security", "max-age=31536000"));
+            // The DMSs' remote hosts are usually under the portal's domain: they are HTTPS
+            // only too.
+            security_headers = security_headers.add((
+                "Strict-Transport-Security",
+                "max-age=31536000; includeSubDomains",
+            ));
         }
         App::new()
             .wrap(from_fn(spa::cache_headers_middleware))

@@ -14,7 +14,8 @@ use crate::error::AppError;
 /// How long a connect code can be used.
 pub const CONNECT_CODE_TTL: chrono::TimeDelta = chrono::TimeDelta::hours(1);
 
-/// Creates a connect code for a DMS; only its hash is stored.
+/// Creates a connect code for a DMS, which voids its older unused ones; only its hash is
+/// stored.
 pub fn insert(
     connection: &mut AnyConnection,
     system_id: &str,
@@ -23,6 +24,14 @@ pub fn insert(
 ) -> QueryResult<ConnectCode> {
     let code = one_time::generate("scc_");
     let expires_at = now + CONNECT_CODE_TTL;
+    // One code is valid per DMS: the newest. An older one, shown once and perhaps left in a
+    // mail or a ticket, must not still connect (and re-key) the DMS.
+    diesel::delete(
+        connect_codes::table
+            .filter(connect_codes::system_id.eq(system_id))
+            .filter(connect_codes::used_at.is_null()),
+    )
+    .execute(connection)?;
     diesel::insert_into(connect_codes::table)
         .values((
             connect_codes::code_hash.eq(one_time::hash(&code)),

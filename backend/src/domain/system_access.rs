@@ -96,6 +96,7 @@ pub fn set_role(
         ));
     }
     let person = user(connection, &access.organization_id, system_id, person_id)?;
+    may_change_role_of(access, &person)?;
     if person.organization_role == Role::Owner {
         return Err(AppError::Conflict(
             "Owners of the organization have every right on each of its DMSs; change their \
@@ -123,6 +124,17 @@ pub fn set_role(
     user(connection, &access.organization_id, system_id, person_id)
 }
 
+/// Whoever holds the DMS-level Owner role keeps it unless an Owner of the DMS changes it:
+/// demoting one (to any role) and taking the role away are as strong as giving it.
+fn may_change_role_of(access: &SystemAccess, person: &SystemUser) -> Result<(), AppError> {
+    if person.system_role == Some(Role::Owner) && access.role != Role::Owner {
+        return Err(AppError::Forbidden(
+            "Only an Owner of the DMS may change another Owner's role on it.".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Takes `person_id`'s DMS-level role away: their organization role applies again. Taking an
 /// Owner role away is as strong as giving one.
 pub fn clear_role(
@@ -133,11 +145,7 @@ pub fn clear_role(
     person_id: &str,
 ) -> Result<SystemUser, AppError> {
     let person = user(connection, &access.organization_id, system_id, person_id)?;
-    if person.system_role == Some(Role::Owner) && access.role != Role::Owner {
-        return Err(AppError::Forbidden(
-            "Only an Owner of the DMS may change another Owner's role on it.".into(),
-        ));
-    }
+    may_change_role_of(access, &person)?;
     let removed =
         diesel::delete(system_roles::table.find((system_id, person_id))).execute(connection)?;
     if removed > 0 {

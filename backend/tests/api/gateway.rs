@@ -495,3 +495,36 @@ async fn of_concurrent_renewals_with_one_refresh_key_at_most_one_wins() {
         "{statuses:?}"
     );
 }
+
+#[tokio::test]
+async fn a_new_connect_code_voids_the_older_unused_ones() {
+    let app = spawn_app().await;
+    let (owner, system, first_code) = owner_with_dms(&app).await;
+    let issue = || async {
+        let response = app
+            .post_json(
+                Some(&owner),
+                &format!("/api/systems/{system}/connect-codes"),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(response.status(), 201);
+        let code: serde_json::Value = response.json().await.unwrap();
+        code["code"].as_str().unwrap().to_owned()
+    };
+    let second_code = issue().await;
+    let third_code = issue().await;
+    for old in [&first_code, &second_code] {
+        let response = app
+            .post_json(
+                None,
+                "/api/gateway/connect",
+                &json!({ "connect_code": old }),
+            )
+            .await;
+        assert_eq!(response.status(), 401, "an older code still connects");
+        let error: ApiError = response.json().await.unwrap();
+        assert_eq!(error.code, ErrorCode::InvalidConnectCode);
+    }
+    assert_eq!(app.connect_dms(&third_code).await.system_id, system);
+}

@@ -176,6 +176,38 @@ async fn only_owners_give_the_owner_role_and_organization_owners_keep_every_dms(
         .await;
     assert_eq!(response.status(), 201, "an Owner of the DMS re-keys it");
 
+    // The Admin cannot take that Owner role away: neither by removing it nor by setting a
+    // lesser one over it.
+    for role in [Role::Member, Role::Admin] {
+        let response = set_system_role(&app, &acme.admin, &acme.first, &acme.member_id, role).await;
+        assert_eq!(
+            response.status(),
+            403,
+            "an Admin demotes a DMS Owner to {role:?}"
+        );
+    }
+    let response = app
+        .send(
+            Method::DELETE,
+            &acme.admin,
+            &format!("/api/systems/{}/users/{}", acme.first, acme.member_id),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), 403);
+    let users: Vec<SystemUser> = app
+        .get_as(&acme.owner, &format!("/api/systems/{}/users", acme.first))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let member = users.iter().find(|u| u.user_id == acme.member_id).unwrap();
+    assert_eq!(
+        member.system_role,
+        Some(Role::Owner),
+        "still the DMS's Owner"
+    );
+
     // Organization Owners get no DMS-level role: they keep every right on each DMS.
     let users: Vec<SystemUser> = app
         .get_as(&acme.owner, &format!("/api/systems/{}/users", acme.first))

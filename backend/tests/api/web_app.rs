@@ -2,7 +2,7 @@
 
 use stratus_shared::{ApiError, ErrorCode};
 
-use crate::helpers::{spawn_app, HASHED_ASSET, INLINE_SCRIPT};
+use crate::helpers::{spawn_app, spawn_app_with, HASHED_ASSET, INLINE_SCRIPT};
 
 #[tokio::test]
 async fn unknown_api_paths_get_a_json_404_not_the_web_app() {
@@ -110,4 +110,51 @@ async fn sign_out_without_the_client_header_is_refused() {
         .unwrap();
 
     assert_eq!(response.status(), 400);
+}
+
+#[tokio::test]
+async fn no_api_answer_may_be_stored_by_a_cache() {
+    let app = spawn_app().await;
+    let (_, token) = app.create_user("owner@acme.example").await;
+    app.create_organization(&token, "Acme").await;
+    let document: serde_json::Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    let paths = document["paths"].as_object().unwrap();
+    let mut checked = 0;
+    for (path, operations) in paths {
+        if path.contains('{') || operations.get("get").is_none() || path == "/api/live" {
+            continue;
+        }
+        let response = app.get_as(&token, path).await;
+        assert_eq!(
+            response.headers()["cache-control"],
+            "no-store",
+            "GET {path} answered {}",
+            response.status()
+        );
+        checked += 1;
+    }
+    assert!(checked >= 8, "only {checked} paths checked");
+    for refused in ["/api/me", "/api/nope"] {
+        let response = app.get(refused).await;
+        assert_eq!(response.headers()["cache-control"], "no-store", "{refused}");
+    }
+}
+
+#[tokio::test]
+async fn hsts_covers_the_subdomains_where_the_portal_is_https() {
+    let app = spawn_app_with(|settings| {
+        settings.public_url = "https://portal.example.com".into();
+    })
+    .await;
+    let response = app.get("/api/health").await;
+    assert_eq!(
+        response.headers()["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
+    let plain = spawn_app().await;
+    let response = plain.get("/api/health").await;
+    assert!(response
+        .headers()
+        .get("strict-transport-security")
+        .is_none());
 }
