@@ -67,6 +67,13 @@ fn authenticate_person(request: &HttpRequest) -> Result<CurrentUser, AppError> {
         tracing::info!(%error, "access token refused");
         AppError::Unauthorized
     })?;
+    if let Some(session_id) = &claims.sid {
+        let hub = app_data::<crate::live::LiveHub>(request)?;
+        if hub.revoked_sessions().contains(session_id) {
+            tracing::info!("access token of an ended session refused");
+            return Err(AppError::Unauthorized);
+        }
+    }
     Ok(CurrentUser {
         expires_at: DateTime::from_timestamp(claims.exp, 0).ok_or(AppError::Unauthorized)?,
         user_id: claims.sub,

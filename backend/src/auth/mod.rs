@@ -14,6 +14,7 @@ pub mod oidc;
 pub mod one_time;
 pub mod password;
 pub mod permissions;
+pub mod revoked_sessions;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;

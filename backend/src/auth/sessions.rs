@@ -30,7 +30,9 @@ pub struct IssuedRefresh {
 pub enum Refresh {
     Rotated(IssuedRefresh),
     /// Already used: the session has now been revoked.
-    Reused,
+    Reused {
+        session_id: String,
+    },
     /// Unknown, or its session expired or was revoked.
     Invalid,
 }
@@ -102,7 +104,7 @@ pub fn rotate(
     if used_at.is_some() {
         revoke(conn, &session_id, now)?;
         tracing::warn!(%session_id, "refresh token reused: session revoked");
-        return Ok(Refresh::Reused);
+        return Ok(Refresh::Reused { session_id });
     }
     let session: Option<(String, NaiveDateTime)> = sessions::table
         .find(&session_id)
@@ -124,7 +126,7 @@ pub fn rotate(
     .execute(conn)?;
     if claimed != 1 {
         revoke(conn, &session_id, now)?;
-        return Ok(Refresh::Reused);
+        return Ok(Refresh::Reused { session_id });
     }
     diesel::update(sessions::table.find(&session_id))
         .set(sessions::last_used_at.eq(now))
@@ -168,38 +170,45 @@ pub fn revoke_own(
     .map(|changed| changed == 1)
 }
 
-/// Revokes the session a refresh token belongs to (sign out).
+/// Revokes the session a refresh token belongs to (sign out); returns its id.
 pub fn revoke_by_token(
     conn: &mut AnyConnection,
     presented: &str,
     now: NaiveDateTime,
-) -> QueryResult<()> {
+) -> QueryResult<Option<String>> {
     let session_id: Option<String> = refresh_tokens::table
         .find(one_time::hash(presented))
         .select(refresh_tokens::session_id)
         .first(conn)
         .optional()?;
-    match session_id {
-        Some(session_id) => revoke(conn, &session_id, now),
-        None => Ok(()),
+    if let Some(session_id) = &session_id {
+        revoke(conn, session_id, now)?;
     }
+    Ok(session_id)
 }
 
-/// Revokes every session of a user ("sign out everywhere", password changes).
+/// Revokes every session of a user ("sign out everywhere", password changes); returns the
+/// ids of the sessions it ended.
 pub fn revoke_all(
     conn: &mut AnyConnection,
     user_id: &str,
     except_session: Option<&str>,
     now: NaiveDateTime,
-) -> QueryResult<usize> {
-    let mut query = diesel::update(sessions::table)
+) -> QueryResult<Vec<String>> {
+    let mut query = sessions::table
         .filter(sessions::user_id.eq(user_id))
         .filter(sessions::revoked_at.is_null())
+        .select(sessions::id)
         .into_boxed();
     if let Some(keep) = except_session {
         query = query.filter(sessions::id.ne(keep));
     }
-    query.set(sessions::revoked_at.eq(now)).execute(conn)
+    let ids: Vec<String> = query.load(conn)?;
+    // Exactly these: a session started meanwhile is not ended unannounced.
+    diesel::update(sessions::table.filter(sessions::id.eq_any(&ids)))
+        .set(sessions::revoked_at.eq(now))
+        .execute(conn)?;
+    Ok(ids)
 }
 
 /// An active session as listed on the account page.

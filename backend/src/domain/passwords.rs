@@ -40,14 +40,14 @@ pub fn request_reset(
 
 /// Sets the password chosen with a mailed link, which also proves control of the address;
 /// every session of the account ends and its sign-in lock (counted wrong passwords) lifts.
-/// Returns the account's id.
+/// Returns the account's id and the sessions that ended.
 pub async fn reset(
     database: &Database,
     passwords: &Passwords,
     limits: GuessLimits,
     token: String,
     password: String,
-) -> Result<String, AppError> {
+) -> Result<(String, Vec<String>), AppError> {
     let peek_token = token.clone();
     let user = database
         .run_app(move |conn| {
@@ -68,15 +68,15 @@ pub async fn reset(
                 .ok_or(AppError::LinkInvalid)?;
             accounts::set_password_hash(conn, &user.id, &password_hash)?;
             memberships::address_verified(conn, &user, now)?;
-            sessions::revoke_all(conn, &user.id, None, now)?;
+            let ended = sessions::revoke_all(conn, &user.id, None, now)?;
             limits.unlock_account(conn, &user.email)?;
-            Ok(user.id)
+            Ok((user.id, ended))
         })
         .await
 }
 
 /// Changes the password of a signed-in account, given the current one; its sessions other
-/// than `keep_session` end. The current password is a guess like one at the sign-in form:
+/// than `keep_session` end (their ids are returned). The current password is a guess like one at the sign-in form:
 /// it counts against the same limits (a stolen access token must not become an unthrottled
 /// oracle for the password).
 #[allow(clippy::too_many_arguments)]
@@ -89,7 +89,7 @@ pub async fn change(
     keep_session: Option<String>,
     current: String,
     new: String,
-) -> Result<(), AppError> {
+) -> Result<Vec<String>, AppError> {
     let address = client.address.clone();
     let (guess, account) = database
         .run_write(move |conn| {
@@ -117,8 +117,12 @@ pub async fn change(
         .run_write(move |conn| {
             let now = db::now().naive_utc();
             accounts::set_password_hash(conn, &account.id, &new_hash)?;
-            sessions::revoke_all(conn, &account.id, keep_session.as_deref(), now)?;
-            Ok(())
+            Ok(sessions::revoke_all(
+                conn,
+                &account.id,
+                keep_session.as_deref(),
+                now,
+            )?)
         })
         .await
 }

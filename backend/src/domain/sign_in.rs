@@ -116,18 +116,33 @@ pub async fn with_verification_link(
         .await?
 }
 
-/// Exchanges a refresh token for the next one (`POST /api/auth/refresh`); `None` when the
-/// token cannot continue a session (a reused one has now ended it).
+/// What presenting a refresh token came to.
+#[derive(Debug)]
+pub enum Continued {
+    /// The session goes on with a new refresh token.
+    SignedIn(SignedIn),
+    /// It cannot continue; `revoked` is the session that a reused token has just ended
+    /// (its access tokens must stop working too).
+    Ended { revoked: Option<String> },
+}
+
+/// Exchanges a refresh token for the next one (`POST /api/auth/refresh`).
 pub fn continue_session(
     conn: &mut AnyConnection,
     presented: &str,
     now: NaiveDateTime,
-) -> Result<Option<SignedIn>, AppError> {
-    let Refresh::Rotated(session) = sessions::rotate(conn, presented, now)? else {
-        return Ok(None);
+) -> Result<Continued, AppError> {
+    let session = match sessions::rotate(conn, presented, now)? {
+        Refresh::Rotated(session) => session,
+        Refresh::Reused { session_id } => {
+            return Ok(Continued::Ended {
+                revoked: Some(session_id),
+            })
+        }
+        Refresh::Invalid => return Ok(Continued::Ended { revoked: None }),
     };
     let account = accounts::view_by_id(conn, &session.user_id)?.ok_or(AppError::SessionExpired)?;
-    Ok(Some(SignedIn { session, account }))
+    Ok(Continued::SignedIn(SignedIn { session, account }))
 }
 
 /// Starts a session for an account that just proved who it is.

@@ -47,6 +47,8 @@ pub enum BusMessage {
         system_ids: Vec<String>,
         people: Vec<PersonInOrganization>,
     },
+    /// These sessions ended: their access tokens are void and their live streams close.
+    SessionsEnded { session_ids: Vec<String> },
     /// The sender found `backend`'s lease expired and recorded these DMSs disconnected.
     TakenOver {
         backend: String,
@@ -150,6 +152,14 @@ impl Envelope {
                 for person in people {
                     check_id(&person.user_id)?;
                     check_id(&person.organization_id)?;
+                }
+            }
+            BusMessage::SessionsEnded { session_ids } => {
+                if session_ids.len() > MAX_SYSTEMS_PER_MESSAGE {
+                    return Err(BusError::Invalid("too many sessions in one message"));
+                }
+                for session_id in session_ids {
+                    check_id(session_id)?;
                 }
             }
             BusMessage::TakenOver {

@@ -13,6 +13,8 @@ use stratus_shared::state::{DmsReport, GatewayObservation};
 use stratus_shared::ConnectionState;
 use tokio::sync::{broadcast, mpsc, oneshot, Notify};
 
+use crate::auth::revoked_sessions::RevokedSessions;
+
 use super::bus::{BusMessage, Claim, Envelope};
 use super::events::Unflushed;
 pub use super::events::{KnownSystem, LiveBatch, LiveEvent, StreamStart, SystemView};
@@ -91,6 +93,8 @@ pub struct LiveHub {
     resyncs: broadcast::Sender<()>,
     /// Remote access that ended, here or on another backend (see [`LiveHub::cut_remote_access`]).
     remote_cuts: broadcast::Sender<RemoteCut>,
+    /// Sessions ended here or on another backend (see [`LiveHub::sessions_ended`]).
+    revoked_sessions: RevokedSessions,
 }
 
 /// Remote access that ended: every session on `system_ids`, and the sessions of `people`
@@ -183,6 +187,7 @@ impl LiveHub {
             cluster: cluster.map(Arc::new),
             resyncs: broadcast::channel(16).0,
             remote_cuts: broadcast::channel(1024).0,
+            revoked_sessions: RevokedSessions::default(),
         }
     }
 
@@ -255,6 +260,32 @@ impl LiveHub {
                 .collect(),
         });
         let _ = self.remote_cuts.send(cut);
+    }
+
+    /// People's sessions that just ended (signed out, revoked, password changed, refresh
+    /// token reused): their access tokens stop working and their live streams close, on every
+    /// backend.
+    pub fn sessions_ended(&self, session_ids: Vec<String>) {
+        if session_ids.is_empty() {
+            return;
+        }
+        self.revoked_sessions
+            .add(&session_ids, crate::db::now().naive_utc());
+        for chunk in session_ids.chunks(super::bus::MAX_SYSTEMS_PER_MESSAGE) {
+            self.announce_on_bus(BusMessage::SessionsEnded {
+                session_ids: chunk.to_vec(),
+            });
+        }
+    }
+
+    pub(super) fn sessions_ended_here(&self, session_ids: &[String]) {
+        self.revoked_sessions
+            .add(session_ids, crate::db::now().naive_utc());
+    }
+
+    /// The sessions ended in the last access-token lifetime, as this backend knows them.
+    pub fn revoked_sessions(&self) -> &RevokedSessions {
+        &self.revoked_sessions
     }
 
     pub(super) fn remote_access_cut_here(&self, cut: RemoteCut) {

@@ -132,6 +132,9 @@ impl LiveHub {
                         .collect(),
                 });
             }
+            BusMessage::SessionsEnded { session_ids } if !mine => {
+                self.sessions_ended_here(&session_ids);
+            }
             BusMessage::TakenOver {
                 backend,
                 system_ids,

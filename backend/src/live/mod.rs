@@ -61,6 +61,14 @@ pub async fn start(
             hub
         }
     };
+    // Sessions ended shortly before a restart still void their access tokens.
+    let revoked = hub.revoked_sessions().clone();
+    let remembered = database
+        .run(move |connection| Ok(revoked.load_recent(connection, crate::db::now().naive_utc())?))
+        .await?;
+    if remembered > 0 {
+        tracing::info!(remembered, "recently ended sessions loaded");
+    }
     tokio::spawn(persist::run_writer(database.clone(), operations));
     tokio::spawn(hub.clone().run_flusher());
 

@@ -13,7 +13,7 @@ use stratus_shared::ApiError;
 use crate::auth::browser::{self, Client};
 use crate::auth::sessions;
 use crate::db::{self, Database};
-use crate::domain::sign_in::{self, GuessLimits};
+use crate::domain::sign_in::{self, Continued, GuessLimits};
 use crate::domain::{passwords, sign_up};
 use crate::error::AppError;
 use crate::live::LiveHub;
@@ -211,14 +211,22 @@ pub async fn refresh(
     request: HttpRequest,
     state: web::Data<AppState>,
     database: web::Data<Database>,
+    hub: web::Data<LiveHub>,
 ) -> Result<HttpResponse, AppError> {
     let presented = browser::presented_refresh_token(&request)?;
     let continued = database
         .run_write(move |conn| sign_in::continue_session(conn, &presented, db::now().naive_utc()))
         .await?;
     Ok(match continued {
-        Some(signed_in) => browser::session_granted(&state, &signed_in.session, signed_in.account),
-        None => browser::session_expired(&state),
+        Continued::SignedIn(signed_in) => {
+            browser::session_granted(&state, &signed_in.session, signed_in.account)
+        }
+        Continued::Ended { revoked } => {
+            // A reused refresh token: whoever holds the session's access tokens (perhaps a
+            // thief) loses them now.
+            hub.sessions_ended(revoked.into_iter().collect());
+            browser::session_expired(&state)
+        }
     })
 }
 
@@ -236,6 +244,7 @@ pub async fn logout(
     request: HttpRequest,
     state: web::Data<AppState>,
     database: web::Data<Database>,
+    hub: web::Data<LiveHub>,
 ) -> Result<HttpResponse, AppError> {
     if !request.headers().contains_key(CLIENT_HEADER) {
         return Err(AppError::InvalidRequest(format!(
@@ -243,12 +252,13 @@ pub async fn logout(
         )));
     }
     if let Ok(presented) = browser::presented_refresh_token(&request) {
-        database
+        let ended = database
             .run(move |conn| {
                 let now = db::now().naive_utc();
                 Ok(sessions::revoke_by_token(conn, &presented, now)?)
             })
             .await?;
+        hub.sessions_ended(ended.into_iter().collect());
     }
     Ok(HttpResponse::NoContent()
         .cookie(browser::refresh_cookie_removal(&state))
@@ -299,7 +309,7 @@ pub async fn reset_password(
     body: web::Json<ResetPasswordRequest>,
 ) -> Result<HttpResponse, AppError> {
     let ResetPasswordRequest { token, password } = body.into_inner();
-    let user_id = passwords::reset(
+    let (user_id, ended) = passwords::reset(
         &database,
         &state.passwords,
         GuessLimits::from_settings(&state.settings),
@@ -307,6 +317,7 @@ pub async fn reset_password(
         password,
     )
     .await?;
+    hub.sessions_ended(ended);
     hub.membership_changed(&user_id);
     Ok(HttpResponse::Ok().json(Notice {
         message: RESET_NOTICE.into(),

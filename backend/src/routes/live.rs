@@ -45,6 +45,13 @@ pub async fn live_events(
     let ends_at = instant_of(user.expires_at);
     // Listen before reading the organizations, so no change falls in between.
     let memberships = hub.membership_changes();
+    let ended_sessions = hub.revoked_sessions().subscribe();
+    if let Some(session_id) = &user.session_id {
+        // Ended between the token check and the subscription just made.
+        if hub.revoked_sessions().contains(session_id) {
+            return Err(AppError::Unauthorized);
+        }
+    }
     let organizations = organizations_of_member(&database, user.user_id.clone()).await?;
     let last_event_id = request
         .headers()
@@ -60,6 +67,8 @@ pub async fn live_events(
         hub,
         database: database.get_ref().clone(),
         user_id: user.user_id,
+        session_id: user.session_id,
+        ended_sessions,
         memberships,
         resyncs,
         organizations,
@@ -92,6 +101,9 @@ struct EventStream {
     hub: LiveHub,
     database: Database,
     user_id: String,
+    /// The session of the token that opened the stream: it closes when that session ends.
+    session_id: Option<String>,
+    ended_sessions: broadcast::Receiver<std::sync::Arc<str>>,
     memberships: broadcast::Receiver<String>,
     /// The hub asks every stream to start over (it lost or regained the ability to tell
     /// states, or rejoined the cluster's bus).
@@ -168,6 +180,22 @@ async fn next_frame(mut stream: EventStream) -> Option<(Result<Bytes, Infallible
                 let (start, receiver) = stream.hub.subscribe(&stream.organizations, None);
                 stream.receiver = receiver;
                 stream.pending.extend(start_frame(&stream.hub, start, false));
+            }
+            ended = stream.ended_sessions.recv(), if stream.session_id.is_some() => {
+                let session_id = stream.session_id.as_deref().unwrap_or_default();
+                let mine = match ended {
+                    Ok(ended) => &*ended == session_id,
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        stream.hub.revoked_sessions().contains(session_id)
+                    }
+                    Err(broadcast::error::RecvError::Closed) => {
+                        stream.ended_sessions = stream.hub.revoked_sessions().subscribe();
+                        false
+                    }
+                };
+                if mine {
+                    return None;
+                }
             }
             _ = stream.keep_alive.tick() => {
                 stream.pending.push_back(Bytes::from_static(b": keep-alive\n\n"));

@@ -11,6 +11,7 @@ use crate::db::{self, Database};
 use crate::domain::password_guesses::GuessLimits;
 use crate::domain::{accounts, passwords};
 use crate::error::AppError;
+use crate::live::LiveHub;
 use crate::state::AppState;
 
 /// The signed-in account: email, kind (guest or member) and organizations.
@@ -56,13 +57,14 @@ pub async fn change_password(
     client: Client,
     state: web::Data<AppState>,
     database: web::Data<Database>,
+    hub: web::Data<LiveHub>,
     body: web::Json<ChangePasswordRequest>,
 ) -> Result<HttpResponse, AppError> {
     let ChangePasswordRequest {
         current_password,
         new_password,
     } = body.into_inner();
-    passwords::change(
+    let ended = passwords::change(
         &database,
         &state.passwords,
         GuessLimits::from_settings(&state.settings),
@@ -73,6 +75,7 @@ pub async fn change_password(
         new_password,
     )
     .await?;
+    hub.sessions_ended(ended);
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -127,9 +130,11 @@ pub async fn list_sessions(
 pub async fn revoke_session(
     user: CurrentUser,
     database: web::Data<Database>,
+    hub: web::Data<LiveHub>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let session_id = path.into_inner();
+    let ended = session_id.clone();
     let revoked = database
         .run(move |conn| {
             let now = db::now().naive_utc();
@@ -137,6 +142,7 @@ pub async fn revoke_session(
         })
         .await?;
     if revoked {
+        hub.sessions_ended(vec![ended]);
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(AppError::NotFound(
@@ -158,12 +164,14 @@ pub async fn revoke_session(
 pub async fn revoke_all_sessions(
     user: CurrentUser,
     database: web::Data<Database>,
+    hub: web::Data<LiveHub>,
 ) -> Result<HttpResponse, AppError> {
-    database
-        .run(move |conn| {
+    let ended = database
+        .run_write(move |conn| {
             let now = db::now().naive_utc();
             Ok(sessions::revoke_all(conn, &user.user_id, None, now)?)
         })
         .await?;
+    hub.sessions_ended(ended);
     Ok(HttpResponse::NoContent().finish())
 }
