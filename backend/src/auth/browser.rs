@@ -144,6 +144,17 @@ fn cookie_value(request: &HttpRequest, name: &str) -> Option<String> {
         .filter(|value| !value.is_empty())
 }
 
+/// The client's address of a request, with the server's trusted proxies (the peer's alone
+/// where the application state is not at hand).
+pub fn client_ip(request: &HttpRequest) -> Option<std::net::IpAddr> {
+    match request.app_data::<actix_web::web::Data<crate::state::AppState>>() {
+        Some(state) => state.trusted_proxies.client_of_request(request),
+        None => request
+            .peer_addr()
+            .map(|address| crate::auth::client_address::canonical(address.ip())),
+    }
+}
+
 /// Who is signing in: what a session records, and what guessing limits count.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -159,7 +170,7 @@ impl FromRequest for Client {
     type Future = Ready<Result<Self, AppError>>;
 
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let address = crate::auth::client_address::client_ip(request);
+        let address = client_ip(request);
         ready(Ok(Client {
             address: address.map_or_else(|| "unknown".into(), |address| address.to_string()),
             user_agent: request

@@ -80,18 +80,9 @@ impl TrustedProxies {
     }
 }
 
-/// The client's address of a request, with the server's trusted proxies (the peer's alone
-/// where the application state is not at hand).
-pub fn client_ip(request: &HttpRequest) -> Option<IpAddr> {
-    match request.app_data::<actix_web::web::Data<crate::state::AppState>>() {
-        Some(state) => state.trusted_proxies.client_of_request(request),
-        None => request.peer_addr().map(|address| canonical(address.ip())),
-    }
-}
-
 /// IPv4 addresses mapped into IPv6 (`::ffff:192.0.2.1`, how a dual-stack socket reports
 /// them) count as the IPv4 address, so one client has one bucket.
-fn canonical(address: IpAddr) -> IpAddr {
+pub(crate) fn canonical(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
         v4 => v4,

@@ -11,7 +11,7 @@ use actix_web::http::{header, Method, StatusCode};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use crate::auth::client_address::client_ip;
+use crate::auth::browser::client_ip;
 use crate::remote::{self, Failure, RemoteAccess};
 
 /// The ticket form the portal posts to [`remote::ENTER_PATH`].

@@ -161,11 +161,18 @@ async fn demo_data_is_prepared_once_and_its_dmss_get_fresh_codes_on_every_start(
         .await
         .unwrap();
     assert_eq!(systems.len(), 2);
-    // The older code was not spent and still connects (codes are per use, not per start).
-    simulator::connect(
+    // One code is valid per DMS: the newer start's voids the older one.
+    assert!(simulator::connect(
         &reqwest::Client::new(),
         &app.address,
         &first[1].connect_code,
+    )
+    .await
+    .is_err());
+    simulator::connect(
+        &reqwest::Client::new(),
+        &app.address,
+        &second[1].connect_code,
     )
     .await
     .unwrap();
