@@ -11,9 +11,9 @@ use stratus_shared::api::staff::LinkSource;
 use stratus_shared::email::EmailAddress;
 
 use crate::db::schema::{
-    dms_account_links, invitations, memberships, system_roles, systems, users,
+    dms_account_links, invitations, memberships, organizations, system_roles, systems, users,
 };
-use crate::db::AnyConnection;
+use crate::db::{self, AnyConnection};
 use crate::domain::accounts::{self, User};
 use crate::error::AppError;
 
@@ -280,11 +280,32 @@ fn check_change(
     user_id: &str,
     loses_owner: bool,
 ) -> Result<Role, MembershipError> {
+    lock_organization(conn, organization_id)?;
     let current = role_of(conn, organization_id, user_id)?.ok_or(MembershipError::NotAMember)?;
     if loses_owner && would_orphan(conn, organization_id, user_id)? {
         return Err(MembershipError::LastOwner);
     }
     Ok(current)
+}
+
+/// Serialises changes to one organization's memberships until the transaction ends, so two
+/// Owners leaving at once cannot both see the other still there. On PostgreSQL that takes the
+/// organization's row lock (`FOR UPDATE`; read committed lets each later statement see what
+/// the other committed); on SQLite the write transaction already holds the database's one
+/// write lock.
+fn lock_organization(conn: &mut AnyConnection, organization_id: &str) -> QueryResult<()> {
+    match conn {
+        AnyConnection::Postgresql(pg) => {
+            organizations::table
+                .find(organization_id)
+                .select(organizations::id)
+                .for_update()
+                .first::<String>(pg)
+                .optional()?;
+        }
+        AnyConnection::Sqlite(_) => db::begin_write(conn)?,
+    }
+    Ok(())
 }
 
 /// Gives `user_id` the role `role` in `organization_id`; the last Owner keeps the role.
