@@ -61,6 +61,9 @@ pub struct Settings {
     pub login_window_minutes: u32,
     /// Sign-ups (and thus argon2 hashes) allowed per client address an hour.
     pub signups_per_address_per_hour: u32,
+    /// Invitations one organization may send a day (each mails an address; withdrawn ones
+    /// count too, so invite/withdraw loops cannot flood a mailbox).
+    pub invitations_per_organization_per_day: u32,
     /// Password hashes (argon2, `argon2_memory_kib` each) computed at once at most; more wait
     /// their turn, so parallel sign-ups cannot exhaust memory. 0 means one per CPU core.
     pub password_hashes_at_once: usize,
@@ -220,6 +223,7 @@ impl Default for Settings {
             login_attempts_per_address: 20,
             login_window_minutes: 15,
             signups_per_address_per_hour: 10,
+            invitations_per_organization_per_day: 50,
             password_hashes_at_once: 0,
             trusted_proxies: String::new(),
             heartbeat_interval_seconds: 10,

@@ -53,9 +53,6 @@ pub enum AppError {
     /// Wrong email or password; never says which.
     #[error("invalid credentials")]
     InvalidCredentials,
-    /// Right password, address not verified yet.
-    #[error("email not verified")]
-    EmailNotVerified,
     /// A password change with a wrong current password.
     #[error("current password wrong")]
     CurrentPasswordWrong,
@@ -124,11 +121,7 @@ impl AppError {
             ),
             AppError::InvalidCredentials => ApiError::new(
                 ErrorCode::InvalidCredentials,
-                "The email address or the password is not right.",
-            ),
-            AppError::EmailNotVerified => ApiError::new(
-                ErrorCode::EmailNotVerified,
-                "Your email address is not verified yet. Follow the link in the mail we sent you, or ask for a new one.",
+                "The email address or the password is not right, or the address is not verified yet (follow the link in the mail we sent, or ask for a new one).",
             ),
             AppError::CurrentPasswordWrong => ApiError::new(
                 ErrorCode::CurrentPasswordWrong,
@@ -229,7 +222,7 @@ impl ResponseError for AppError {
             }
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::InvalidCredentials | AppError::SessionExpired => StatusCode::UNAUTHORIZED,
-            AppError::EmailNotVerified | AppError::CurrentPasswordWrong => StatusCode::FORBIDDEN,
+            AppError::CurrentPasswordWrong => StatusCode::FORBIDDEN,
             AppError::LinkInvalid => StatusCode::BAD_REQUEST,
             AppError::LastSignInMethod => StatusCode::CONFLICT,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,

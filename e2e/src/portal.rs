@@ -18,6 +18,9 @@ async fn post(
     if !response.status().is_success() {
         return Err(format!("POST {path} answered {}", response.status()));
     }
+    if response.status() == reqwest::StatusCode::NO_CONTENT {
+        return Ok(serde_json::Value::Null);
+    }
     response.json().await.map_err(|error| error.to_string())
 }
 
@@ -80,20 +83,32 @@ pub async fn create_project(
         .ok_or_else(|| format!("no id in {project}"))
 }
 
-/// Adds a person (by email) to the organization with `role` (`owner`, `admin`, `member`); a
-/// verified account joins at once.
+/// Makes a person a member the way people do: `token`'s owner invites `email` with `role`
+/// (`owner`, `admin`, `member`), and the person (`member_token`, signed in with that verified
+/// address) accepts.
 pub async fn add_member(
     server: &Server,
     token: &str,
     organization_id: &str,
     email: &str,
     role: &str,
+    member_token: &str,
 ) -> Result<(), String> {
-    post(
+    let invitation = post(
         server,
         token,
         &format!("/api/organizations/{organization_id}/members"),
         serde_json::json!({ "email": email, "role": role }),
+    )
+    .await?;
+    let invitation_id = invitation["id"]
+        .as_str()
+        .ok_or_else(|| format!("no invitation id in {invitation}"))?;
+    post(
+        server,
+        member_token,
+        &format!("/api/me/invitations/{invitation_id}/accept"),
+        serde_json::json!({}),
     )
     .await
     .map(|_| ())

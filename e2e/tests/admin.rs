@@ -1,5 +1,5 @@
-//! Journeys of the Admin app: an Owner adds a colleague, who then signs in and sees the
-//! organization's DMS; an Owner with two organizations picks one in the header and switches
+//! Journeys of the Admin app: an Owner invites a colleague, who accepts on the home page and
+//! then sees the organization's DMS; an Owner with two organizations picks one in the header and switches
 //! its remote access off, which forces every DMS's switch off and lands in the audit log.
 
 use e2e::account::{sign_in, sign_out, sign_up};
@@ -11,7 +11,7 @@ const PASSWORD: &str = "purple stapler orbit";
 
 // Multi-threaded: thirtyfour cleans up its session on a runtime thread when a step fails.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_owner_adds_a_colleague_who_then_sees_the_dms() {
+async fn an_owner_invites_a_colleague_who_accepts_and_then_sees_the_dms() {
     journey("admin", async |server: &Server, browser: &Browser| {
         let fail = |message: String| WebDriverError::FatalError(message);
         let id = std::process::id();
@@ -37,7 +37,7 @@ async fn an_owner_adds_a_colleague_who_then_sees_the_dms() {
             .await?;
         sign_out(browser).await?;
 
-        // The Owner adds the colleague in the Admin app.
+        // The Owner invites the colleague in the Admin app: nobody joins without consent.
         sign_in(browser, server, &owner_email, PASSWORD).await?;
         browser.driver.goto(server.url("/admin")).await?;
         browser.fill("#add-user-email", &colleague_email).await?;
@@ -45,16 +45,32 @@ async fn an_owner_adds_a_colleague_who_then_sees_the_dms() {
         browser
             .wait_for_text(
                 "[data-testid=admin-message]",
-                "now belongs to the organization",
+                "They join once they accept it",
             )
             .await?;
         browser
-            .wait_for_text("[data-testid=member-row]", &colleague_email)
+            .wait_for_text("[data-testid=invitation-row]", &colleague_email)
             .await?;
         sign_out(browser).await?;
 
-        // The colleague now sees the organization's DMS.
+        // The colleague finds the invitation on the home page and accepts it; the DMS then
+        // shows without a reload.
         sign_in(browser, server, &colleague_email, PASSWORD).await?;
+        browser
+            .wait_for_text(
+                "[data-testid=pending-invitation]",
+                "Acme invites you as Member",
+            )
+            .await?;
+        browser
+            .click("[data-testid=pending-invitation] button:not(.button-quiet)")
+            .await?;
+        browser
+            .wait_for_text(
+                "[data-testid=invitation-message]",
+                "You are now a member of Acme",
+            )
+            .await?;
         browser
             .wait_for_text("[data-testid=system-row]", "Acme main DMS")
             .await?;

@@ -21,7 +21,7 @@ async fn an_owner_plans_and_shares_and_a_member_reads() {
         let owner = sign_up(server, &owner_email, PASSWORD)
             .await
             .map_err(fail)?;
-        sign_up(server, &member_email, PASSWORD)
+        let member = sign_up(server, &member_email, PASSWORD)
             .await
             .map_err(fail)?;
         let organization = create_organization(server, &owner, "Acme")
@@ -30,9 +30,16 @@ async fn an_owner_plans_and_shares_and_a_member_reads() {
         register_dms(server, &owner, &organization, "Acme main DMS")
             .await
             .map_err(fail)?;
-        add_member(server, &owner, &organization, &member_email, "member")
-            .await
-            .map_err(fail)?;
+        add_member(
+            server,
+            &owner,
+            &organization,
+            &member_email,
+            "member",
+            &member,
+        )
+        .await
+        .map_err(fail)?;
 
         // The Owner creates a project and a task, and starts the task.
         sign_in(browser, server, &owner_email, PASSWORD).await?;

@@ -27,10 +27,9 @@ pub enum ErrorCode {
     PasswordSameAsEmail,
     /// The new password is one of the most common ones.
     PasswordTooCommon,
-    /// Email or password is wrong (never says which).
+    /// Email or password is wrong, or the address is not verified yet (never says which, so
+    /// that signing in cannot tell whether an address has a verified account).
     InvalidCredentials,
-    /// The password is right but the address is not verified yet.
-    EmailNotVerified,
     /// Changing the password needs the current one, and it was wrong.
     CurrentPasswordWrong,
     /// A mailed link is unknown, used or expired.
@@ -80,7 +79,6 @@ impl ErrorCode {
             ErrorCode::PasswordSameAsEmail => "password_same_as_email",
             ErrorCode::PasswordTooCommon => "password_too_common",
             ErrorCode::InvalidCredentials => "invalid_credentials",
-            ErrorCode::EmailNotVerified => "email_not_verified",
             ErrorCode::CurrentPasswordWrong => "current_password_wrong",
             ErrorCode::LinkInvalid => "link_invalid",
             ErrorCode::SessionExpired => "session_expired",
@@ -150,7 +148,6 @@ mod tests {
             ErrorCode::PasswordSameAsEmail,
             ErrorCode::PasswordTooCommon,
             ErrorCode::InvalidCredentials,
-            ErrorCode::EmailNotVerified,
             ErrorCode::CurrentPasswordWrong,
             ErrorCode::LinkInvalid,
             ErrorCode::SessionExpired,

@@ -1,18 +1,19 @@
-//! An organization's people as its Owners and Admins manage them: adding by email (a verified
-//! account joins at once, any other address is invited), changing roles, removing people and
-//! withdrawing invitations, each in the audit log. Only Owners give or take the Owner role;
+//! An organization's people as its Owners and Admins manage them: inviting by email (the
+//! person joins once they accept), changing roles, removing people and withdrawing
+//! invitations, each in the audit log. Only Owners give or take the Owner role;
 //! the last-Owner rule is [`memberships`]'s.
 
 use diesel::prelude::*;
-use stratus_shared::api::members::{Added, Invitation, Member};
+use stratus_shared::api::members::{Invitation, Member};
 use stratus_shared::api::organizations::Role;
 use stratus_shared::api::staff::LinkSource;
 use stratus_shared::email::EmailAddress;
 
+use crate::auth::throttle::{self, Limit};
 use crate::db::schema::{invitations, organizations, users};
 use crate::db::AnyConnection;
-use crate::domain::audit;
 use crate::domain::memberships::{self, LinkOutcome};
+use crate::domain::{audit, mail_allowance};
 use crate::error::AppError;
 use crate::mail::{templates, Mail};
 
@@ -42,9 +43,22 @@ fn record(
     Ok(())
 }
 
-/// Adds `email` with `role` as `user_id`, whose role there is `caller`, and returns what
-/// happened with the mail to send about it. 409 when the person is already a member or
-/// invited.
+/// Invitations one organization may send per day: enough for onboarding a whole team, too
+/// few to turn Stratus into a mailer (invite/withdraw loops count every time).
+pub fn invitation_limit(per_day: u32) -> Limit {
+    Limit {
+        bucket: "invitations_per_organization",
+        max: per_day,
+        window: chrono::Duration::days(1),
+    }
+}
+
+/// Invites `email` with `role` as `user_id`, whose role there is `caller`, and returns the
+/// invitation with the mail to send about it (none when the address has had its share of
+/// mails this hour). Every address gets the same answer, whether it has an account or not:
+/// the person joins only once they accept, signed in with that address. 409 when they are a
+/// member or invited already; 429 once the organization has sent `limit` invitations a day.
+#[allow(clippy::too_many_arguments)]
 pub fn add(
     conn: &mut AnyConnection,
     user_id: &str,
@@ -52,10 +66,16 @@ pub fn add(
     organization_id: &str,
     email: &EmailAddress,
     role: Role,
+    limit: Limit,
     public_url: &str,
-) -> Result<(Added, Mail), AppError> {
+) -> Result<(Invitation, Option<Mail>), AppError> {
     ensure_may_touch_owner(caller, role == Role::Owner)?;
     let now = crate::db::now().naive_utc();
+    throttle::take(conn, limit, organization_id, now)?.map_err(|wait| {
+        AppError::TooManyRequests {
+            retry_after_seconds: wait.num_seconds(),
+        }
+    })?;
     let organization_name: String = organizations::table
         .find(organization_id)
         .select(organizations::name)
@@ -69,61 +89,42 @@ pub fn add(
         user_id,
         now,
     )?;
-    match outcome {
-        LinkOutcome::AlreadyMember => Err(AppError::Conflict(
-            "This person is already a member.".into(),
-        )),
-        LinkOutcome::AlreadyPending => Err(AppError::Conflict(
-            "This address is already invited.".into(),
-        )),
-        LinkOutcome::Member {
-            user_id: member_id,
-            email: member_email,
-        } => {
-            record(
-                conn,
-                user_id,
-                organization_id,
-                "member.added",
-                format!("Added {email} as {}", role.label()),
-            )?;
-            let mail = templates::added_to_organization(
-                email.as_str(),
-                &organization_name,
-                role,
-                public_url,
-            );
-            let member = Member {
-                user_id: member_id,
-                email: member_email,
-                role,
-                since: now.and_utc(),
-            };
-            Ok((Added::Member { member }, mail))
+    let invitation_id = match outcome {
+        LinkOutcome::AlreadyMember => {
+            return Err(AppError::Conflict(
+                "This person is already a member.".into(),
+            ))
         }
-        LinkOutcome::Pending { invitation_id } => {
-            record(
-                conn,
-                user_id,
-                organization_id,
-                "member.invited",
-                format!("Invited {email} as {}", role.label()),
-            )?;
-            let mail = templates::invited_to_organization(
-                email.as_str(),
-                &organization_name,
-                role,
-                public_url,
-            );
-            let invitation = Invitation {
-                id: invitation_id,
-                email: email.to_string(),
-                role,
-                created_at: now.and_utc(),
-            };
-            Ok((Added::Invited { invitation }, mail))
+        LinkOutcome::AlreadyPending => {
+            return Err(AppError::Conflict(
+                "This address is already invited.".into(),
+            ))
         }
-    }
+        // Invitations always wait for consent; a member cannot come out of one.
+        LinkOutcome::Member { .. } => {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "an invitation made a member without consent"
+            )))
+        }
+        LinkOutcome::Pending { invitation_id } => invitation_id,
+    };
+    record(
+        conn,
+        user_id,
+        organization_id,
+        "member.invited",
+        format!("Invited {email} as {}", role.label()),
+    )?;
+    let mail = mail_allowance::take(conn, email.as_str(), now)?.then(|| {
+        templates::invited_to_organization(email.as_str(), &organization_name, role, public_url)
+    });
+    let invitation = Invitation {
+        id: invitation_id,
+        email: email.to_string(),
+        role,
+        created_at: now.and_utc(),
+    };
+    Ok((invitation, mail))
 }
 
 /// Gives `member_id` the role `role` as `user_id`, whose role there is `caller`; the last

@@ -5,7 +5,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use stratus_shared::api::members::{Invitation, Member, Members};
+use stratus_shared::api::members::{Invitation, Member, Members, PendingInvitation};
 use stratus_shared::api::organizations::Role;
 use stratus_shared::api::staff::LinkSource;
 use stratus_shared::email::EmailAddress;
@@ -30,37 +30,145 @@ pub fn address_verified(
     Ok(())
 }
 
-/// Turns every invitation for `email` into a membership of `user_id` (keeping a membership the
-/// person already has). Call only once the address is verified. Returns how many applied.
+/// Turns every link for `email` that needs no consent (staff and legacy links) into a
+/// membership of `user_id`, keeping a membership the person already has. Invitations from an
+/// organization's Owners and Admins stay until the person accepts them
+/// ([`accept_invitation`]). Call only once the address is verified. Returns how many applied.
 pub fn apply_invitations(
     conn: &mut AnyConnection,
     user_id: &str,
     email: &str,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    let pending: Vec<(String, String)> = invitations::table
+    let consented = invitations::table
         .filter(invitations::email.eq(email))
+        .filter(invitations::source.ne(LinkSource::Invitation.as_str()));
+    let pending: Vec<(String, String)> = consented
         .select((invitations::organization_id, invitations::role))
         .load(conn)?;
     for (organization_id, role) in &pending {
-        let already: i64 = memberships::table
-            .filter(memberships::organization_id.eq(organization_id))
-            .filter(memberships::user_id.eq(user_id))
-            .count()
-            .get_result(conn)?;
-        if already == 0 {
-            diesel::insert_into(memberships::table)
-                .values((
-                    memberships::organization_id.eq(organization_id),
-                    memberships::user_id.eq(user_id),
-                    memberships::role.eq(role),
-                    memberships::created_at.eq(now),
-                ))
-                .execute(conn)?;
-        }
+        join(conn, organization_id, user_id, role, now)?;
     }
-    diesel::delete(invitations::table.filter(invitations::email.eq(email))).execute(conn)?;
+    diesel::delete(consented).execute(conn)?;
     Ok(pending.len())
+}
+
+/// Makes `user_id` a member with the stored `role` unless they are one already.
+fn join(
+    conn: &mut AnyConnection,
+    organization_id: &str,
+    user_id: &str,
+    role: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let already: i64 = memberships::table
+        .filter(memberships::organization_id.eq(organization_id))
+        .filter(memberships::user_id.eq(user_id))
+        .count()
+        .get_result(conn)?;
+    if already > 0 {
+        return Ok(false);
+    }
+    diesel::insert_into(memberships::table)
+        .values((
+            memberships::organization_id.eq(organization_id),
+            memberships::user_id.eq(user_id),
+            memberships::role.eq(role),
+            memberships::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(true)
+}
+
+/// The invitations waiting for `email`'s answer, newest first.
+pub fn invitations_for(
+    conn: &mut AnyConnection,
+    email: &str,
+) -> QueryResult<Vec<PendingInvitation>> {
+    let rows: Vec<(
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        NaiveDateTime,
+    )> = invitations::table
+        .inner_join(organizations::table)
+        .left_join(users::table.on(invitations::invited_by.eq(users::id.nullable())))
+        .filter(invitations::email.eq(email))
+        .filter(invitations::source.eq(LinkSource::Invitation.as_str()))
+        .order(invitations::created_at.desc())
+        .select((
+            invitations::id,
+            invitations::organization_id,
+            organizations::name,
+            invitations::role,
+            users::email.nullable(),
+            invitations::created_at,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(
+            |(id, organization_id, organization_name, role, invited_by, created_at)| {
+                Some(PendingInvitation {
+                    id,
+                    organization_id,
+                    organization_name,
+                    role: Role::parse(&role)?,
+                    invited_by,
+                    created_at: created_at.and_utc(),
+                })
+            },
+        )
+        .collect())
+}
+
+/// The organization and role of an invitation for `email` that waits for an answer.
+pub fn invitation_for(
+    conn: &mut AnyConnection,
+    invitation_id: &str,
+    email: &str,
+) -> QueryResult<Option<(String, String)>> {
+    invitations::table
+        .find(invitation_id)
+        .filter(invitations::email.eq(email))
+        .filter(invitations::source.eq(LinkSource::Invitation.as_str()))
+        .select((invitations::organization_id, invitations::role))
+        .first(conn)
+        .optional()
+}
+
+/// Accepts an invitation for the verified account `user_id` whose address is `email`: they
+/// join with the invited role (or keep the membership they have). Returns the organization,
+/// or `None` when there is no such invitation for that address.
+pub fn accept_invitation(
+    conn: &mut AnyConnection,
+    invitation_id: &str,
+    user_id: &str,
+    email: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<String>> {
+    let Some((organization_id, role)) = invitation_for(conn, invitation_id, email)? else {
+        return Ok(None);
+    };
+    join(conn, &organization_id, user_id, &role, now)?;
+    diesel::delete(invitations::table.find(invitation_id)).execute(conn)?;
+    Ok(Some(organization_id))
+}
+
+/// Declines an invitation for `email`; returns its organization, or `None` when there is no
+/// such invitation for that address.
+pub fn decline_invitation(
+    conn: &mut AnyConnection,
+    invitation_id: &str,
+    email: &str,
+) -> QueryResult<Option<String>> {
+    let Some((organization_id, _)) = invitation_for(conn, invitation_id, email)? else {
+        return Ok(None);
+    };
+    diesel::delete(invitations::table.find(invitation_id)).execute(conn)?;
+    Ok(Some(organization_id))
 }
 
 /// The role of `user_id` in `organization_id`, if they belong to it.
@@ -174,28 +282,32 @@ pub fn insert_membership(
 /// What [`link_email`] did.
 #[derive(Debug)]
 pub enum LinkOutcome {
-    /// The address belongs to a verified account: it is a member now.
+    /// The address belongs to a verified account and the link needs no consent: it is a
+    /// member now.
     Member {
         /// The account's user id.
         user_id: String,
         /// The account's email as stored.
         email: String,
     },
-    /// Any other address: a pending link (an `invitations` row) with this id, applied once
-    /// the address is verified.
+    /// A pending link (an `invitations` row) with this id: accepted by the person, or
+    /// applied once the address is verified (see [`link_email`]).
     Pending {
         /// The invitation's id.
         invitation_id: String,
     },
-    /// The verified account is a member already: nothing changed.
+    /// The address's account is a member already: nothing changed.
     AlreadyMember,
     /// The address has a pending link already: nothing changed.
     AlreadyPending,
 }
 
-/// Links `email` to `organization_id` with `role`: a verified account becomes a member at
-/// once, any other address gets a pending link marked with `source` (and who asked for it).
-/// Writes no audit entry and sends no mail: the callers decide those.
+/// Links `email` to `organization_id` with `role`, marked with `source` (and who asked for
+/// it). A verified account joins at once when the source needs no consent (staff, legacy);
+/// otherwise, and for any address without a verified account, a pending link (an
+/// `invitations` row) waits: for the person to accept an invitation, or for a staff or
+/// legacy link's address to be verified. Writes no audit entry and sends no mail: the
+/// callers decide those.
 pub fn link_email(
     conn: &mut AnyConnection,
     organization_id: &str,
@@ -205,41 +317,42 @@ pub fn link_email(
     invited_by: &str,
     now: NaiveDateTime,
 ) -> QueryResult<LinkOutcome> {
-    match accounts::find_by_email(conn, email)? {
-        Some(account) if account.is_verified() => {
-            if role_of(conn, organization_id, &account.id)?.is_some() {
-                return Ok(LinkOutcome::AlreadyMember);
-            }
-            insert_membership(conn, organization_id, &account.id, role, now)?;
-            Ok(LinkOutcome::Member {
-                user_id: account.id,
-                email: account.email,
-            })
-        }
-        _ => {
-            let taken: i64 = invitations::table
-                .filter(invitations::organization_id.eq(organization_id))
-                .filter(invitations::email.eq(email.as_str()))
-                .count()
-                .get_result(conn)?;
-            if taken > 0 {
-                return Ok(LinkOutcome::AlreadyPending);
-            }
-            let invitation_id = uuid::Uuid::new_v4().to_string();
-            diesel::insert_into(invitations::table)
-                .values((
-                    invitations::id.eq(&invitation_id),
-                    invitations::organization_id.eq(organization_id),
-                    invitations::email.eq(email.as_str()),
-                    invitations::role.eq(role.as_str()),
-                    invitations::invited_by.eq(invited_by),
-                    invitations::created_at.eq(now),
-                    invitations::source.eq(source.as_str()),
-                ))
-                .execute(conn)?;
-            Ok(LinkOutcome::Pending { invitation_id })
+    let account = accounts::find_by_email(conn, email)?;
+    if let Some(account) = &account {
+        if role_of(conn, organization_id, &account.id)?.is_some() {
+            return Ok(LinkOutcome::AlreadyMember);
         }
     }
+    if let Some(account) = account.filter(|account| account.is_verified()) {
+        if !source.needs_consent() {
+            insert_membership(conn, organization_id, &account.id, role, now)?;
+            return Ok(LinkOutcome::Member {
+                user_id: account.id,
+                email: account.email,
+            });
+        }
+    }
+    let taken: i64 = invitations::table
+        .filter(invitations::organization_id.eq(organization_id))
+        .filter(invitations::email.eq(email.as_str()))
+        .count()
+        .get_result(conn)?;
+    if taken > 0 {
+        return Ok(LinkOutcome::AlreadyPending);
+    }
+    let invitation_id = uuid::Uuid::new_v4().to_string();
+    diesel::insert_into(invitations::table)
+        .values((
+            invitations::id.eq(&invitation_id),
+            invitations::organization_id.eq(organization_id),
+            invitations::email.eq(email.as_str()),
+            invitations::role.eq(role.as_str()),
+            invitations::invited_by.eq(invited_by),
+            invitations::created_at.eq(now),
+            invitations::source.eq(source.as_str()),
+        ))
+        .execute(conn)?;
+    Ok(LinkOutcome::Pending { invitation_id })
 }
 
 /// Why a change of a membership was refused.

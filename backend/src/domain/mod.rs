@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod connect_codes;
 pub mod dashboards;
 pub mod dms_credentials;
+pub mod invitations;
 pub mod legacy_import;
 pub mod mail_allowance;
 pub mod members;

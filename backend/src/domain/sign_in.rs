@@ -60,8 +60,11 @@ pub async fn with_password(
             let Some(user) = user.filter(|_| matches) else {
                 return Ok(Err(AppError::InvalidCredentials));
             };
+            // The same answer as a wrong password: otherwise signing up with an address and
+            // then signing in with the chosen password would tell whether that address
+            // already had a verified account (whose password the sign-up did not change).
             if !user.is_verified() {
-                return Ok(Err(AppError::EmailNotVerified));
+                return Ok(Err(AppError::InvalidCredentials));
             }
             if let Some(cookie) = pending_link {
                 if let Some(provider) =

@@ -160,8 +160,7 @@ pub async fn verify_email(
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in; sets the refresh cookie", body = SessionGrant),
-        (status = 401, description = "invalid_credentials (same for unknown email and wrong password)", body = ApiError),
-        (status = 403, description = "email_not_verified", body = ApiError),
+        (status = 401, description = "invalid_credentials (the same for an unknown email, a wrong password and an address not verified yet)", body = ApiError),
         (status = 422, description = "email_invalid", body = ApiError),
         (status = 429, description = "too_many_requests, with Retry-After", body = ApiError),
     )

@@ -1,10 +1,10 @@
-//! `/api/organizations/{id}/members`: an organization's people. Owners and Admins add people by
-//! email (a verified account joins at once, any other address is invited and joins once it is
-//! verified), change roles and remove people; everyone in the organization sees the list. An
-//! organization always keeps an Owner.
+//! `/api/organizations/{id}/members`: an organization's people. Owners and Admins invite
+//! people by email (they join once they accept, signed in with that address), change roles
+//! and remove people; everyone in the organization sees the list. An organization always
+//! keeps an Owner.
 
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use stratus_shared::api::members::{AddMember, Added, ChangeRole, Member, Members};
+use stratus_shared::api::members::{AddMember, ChangeRole, Invitation, Member, Members};
 use stratus_shared::email::EmailAddress;
 use stratus_shared::ApiError;
 
@@ -44,20 +44,22 @@ pub async fn list_members(
     Ok(HttpResponse::Ok().json(members))
 }
 
-/// Add a person by email: a verified account becomes a member now; any other address is
-/// invited by mail and becomes a member once it is verified.
+/// Invite a person by email. Every address gets the same answer and an invitation by mail
+/// (whether or not it has an account): the person joins once they accept it, signed in with
+/// that address (`POST /api/me/invitations/{id}/accept`).
 #[utoipa::path(
     tag = "organizations",
     security(("access_token" = [])),
     params(("organization_id" = String, Path, description = "The organization's id")),
     request_body = AddMember,
     responses(
-        (status = 201, description = "Added or invited", body = Added),
+        (status = 201, description = "Invited", body = Invitation),
         (status = 401, description = "Not signed in", body = ApiError),
         (status = 403, description = "Members may not add people", body = ApiError),
         (status = 404, description = "No such organization of mine", body = ApiError),
         (status = 409, description = "Already a member or already invited", body = ApiError),
         (status = 422, description = "email_invalid", body = ApiError),
+        (status = 429, description = "too_many_requests: the organization's invitations for today are used up", body = ApiError),
     )
 )]
 #[post("/organizations/{organization_id}/members")]
@@ -67,13 +69,13 @@ pub async fn add_member(
     body: web::Json<AddMember>,
     state: web::Data<AppState>,
     database: web::Data<Database>,
-    hub: web::Data<LiveHub>,
 ) -> Result<HttpResponse, AppError> {
     let organization_id = path.into_inner();
     let email = EmailAddress::parse(&body.email)?;
     let role = body.role;
     let public_url = state.settings.public_url();
-    let (added, mail) = database
+    let limit = members::invitation_limit(state.settings.invitations_per_organization_per_day);
+    let (invitation, mail) = database
         .run_write(move |conn| {
             let caller = authorize(conn, &user.user_id, &organization_id, Action::ManageMembers)?;
             members::add(
@@ -83,15 +85,15 @@ pub async fn add_member(
                 &organization_id,
                 &email,
                 role,
+                limit,
                 &public_url,
             )
         })
         .await?;
-    if let Added::Member { member } = &added {
-        hub.membership_changed(&member.user_id);
+    if let Some(mail) = mail {
+        state.mailer.send_in_background(mail);
     }
-    state.mailer.send_in_background(mail);
-    Ok(HttpResponse::Created().json(added))
+    Ok(HttpResponse::Created().json(invitation))
 }
 
 /// Change a member's role. The last Owner cannot be demoted.

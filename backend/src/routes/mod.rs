@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod collaboration;
 pub mod gateway;
 pub mod health;
+pub mod invitations;
 pub mod live;
 pub mod me;
 pub mod members;
@@ -43,6 +44,9 @@ pub fn api_services(config: &mut OpenApiServiceConfig) {
         .service(me::list_sessions)
         .service(me::revoke_session)
         .service(me::revoke_all_sessions)
+        .service(invitations::list_my_invitations)
+        .service(invitations::accept_invitation)
+        .service(invitations::decline_invitation)
         .service(organizations::list_organizations)
         .service(organizations::create_organization)
         .service(systems::create_system)

@@ -59,7 +59,7 @@ async fn sign_up_verify_and_sign_in_as_a_guest() {
 }
 
 #[tokio::test]
-async fn an_unverified_account_cannot_sign_in() {
+async fn an_unverified_account_cannot_sign_in_and_is_told_apart_from_no_wrong_password() {
     let app = spawn_app().await;
     let email = unique_email("skyline.be");
     app.post_json(
@@ -70,13 +70,14 @@ async fn an_unverified_account_cannot_sign_in() {
     .await;
 
     let response = login(&app, &email, PASSWORD).await;
-    assert_eq!(response.status(), 403);
-    assert_eq!(error_of(response).await.code, ErrorCode::EmailNotVerified);
+    assert_eq!(response.status(), 401);
+    let right_password = error_of(response).await;
+    assert_eq!(right_password.code, ErrorCode::InvalidCredentials);
 
-    // Without the right password it says nothing about verification.
+    // A wrong password answers exactly the same: nothing tells verification apart.
     let response = login(&app, &email, "not the password at all").await;
     assert_eq!(response.status(), 401);
-    assert_eq!(error_of(response).await.code, ErrorCode::InvalidCredentials);
+    assert_eq!(error_of(response).await, right_password);
 }
 
 #[tokio::test]

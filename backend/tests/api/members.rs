@@ -1,13 +1,14 @@
-//! An organization's people: adding by email, pending invitations that apply on verified
-//! sign-up only, role changes, removal, the last-Owner rule, and who may do what.
+//! An organization's people: invitations by email that the person accepts (the same answer
+//! and mail for every address, bounded mail), role changes, removal, the last-Owner rule, and
+//! who may do what.
 
 use serde_json::json;
 use stratus_shared::api::auth::{Account, AccountKind};
-use stratus_shared::api::members::{Added, Member, Members};
+use stratus_shared::api::members::{Invitation, Member, Members, PendingInvitation};
 use stratus_shared::api::organizations::Role;
 use stratus_shared::{ApiError, ErrorCode};
 
-use crate::helpers::{spawn_app, unique_email, TestApp};
+use crate::helpers::{spawn_app, spawn_app_with, unique_email, TestApp};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -16,42 +17,41 @@ async fn members(app: &TestApp, token: &str, organization: &str) -> Members {
         .await
 }
 
+async fn invite(app: &TestApp, token: &str, organization: &str, email: &str) -> reqwest::Response {
+    app.post_json(
+        Some(token),
+        &format!("/api/organizations/{organization}/members"),
+        &json!({ "email": email, "role": "admin" }),
+    )
+    .await
+}
+
+async fn waiting(app: &TestApp, token: &str) -> Vec<PendingInvitation> {
+    app.read_as(token, "/api/me/invitations").await
+}
+
 #[tokio::test]
-async fn an_invitation_applies_on_verified_sign_up_and_not_before() {
+async fn an_invitation_waits_for_its_address_to_be_verified_and_for_the_person_to_accept() {
     let app = spawn_app().await;
-    let (_, owner) = app.create_user("owner@example.com").await;
+    let (_, owner) = app.create_verified_user("owner@example.com").await;
     let organization = app.create_organization(&owner, "Acme").await;
     let newcomer = unique_email("acme.example");
 
-    let response = app
-        .post_json(
-            Some(&owner),
-            &format!("/api/organizations/{organization}/members"),
-            &json!({ "email": newcomer.to_uppercase(), "role": "admin" }),
-        )
-        .await;
+    let response = invite(&app, &owner, &organization, &newcomer.to_uppercase()).await;
     assert_eq!(response.status(), 201);
-    let added: Added = response.json().await.unwrap();
-    assert!(matches!(added, Added::Invited { ref invitation } if invitation.email == newcomer));
-    let invite = app.mailbox.wait_for_message(&newcomer, 1).await.unwrap();
-    assert!(
-        invite.subject.contains("invited to Acme"),
-        "{}",
-        invite.subject
-    );
+    let invitation: Invitation = response.json().await.unwrap();
+    assert_eq!(invitation.email, newcomer);
+    let mail = app.mailbox.wait_for_message(&newcomer, 1).await.unwrap();
+    assert!(mail.subject.contains("invited to Acme"), "{}", mail.subject);
+    assert!(mail.body.contains("accept the invitation"), "{}", mail.body);
 
-    // Signing up alone does not make a member: the address is not proven yet.
+    // Signing up and verifying the address does not make a member: the person decides.
     app.post_json(
         None,
         "/api/auth/signup",
         &json!({ "email": newcomer, "password": PASSWORD }),
     )
     .await;
-    let listed = members(&app, &owner, &organization).await;
-    assert_eq!(listed.members.len(), 1);
-    assert_eq!(listed.invitations.len(), 1);
-
-    // Verifying does.
     let mail = app.mailbox.wait_for_message(&newcomer, 2).await.unwrap();
     let token = mail.link_token("/verify-email").unwrap();
     let verified = app
@@ -63,52 +63,151 @@ async fn an_invitation_applies_on_verified_sign_up_and_not_before() {
         .await;
     assert_eq!(verified.status(), 200);
     let grant: stratus_shared::api::auth::SessionGrant = verified.json().await.unwrap();
-    assert_eq!(grant.account.kind, AccountKind::Member);
-    assert_eq!(grant.account.organizations[0].role, Role::Admin);
+    assert!(grant.account.organizations.is_empty());
+    assert_eq!(members(&app, &owner, &organization).await.members.len(), 1);
+
+    let pending = waiting(&app, &grant.access_token).await;
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].organization_name, "Acme");
+    assert_eq!(pending[0].role, Role::Admin);
+    assert_eq!(pending[0].invited_by.as_deref(), Some("owner@example.com"));
+
+    // Nobody else can answer it, not even a verified account that knows its id.
+    let (_, intruder) = app.create_verified_user("intruder@example.com").await;
+    let accept_path = format!("/api/me/invitations/{}/accept", pending[0].id);
+    let stolen = app
+        .post_json(Some(&intruder), &accept_path, &json!({}))
+        .await;
+    assert_eq!(stolen.status(), 404);
+    assert!(waiting(&app, &intruder).await.is_empty());
+
+    let accepted = app
+        .post_json(Some(&grant.access_token), &accept_path, &json!({}))
+        .await;
+    assert_eq!(accepted.status(), 204);
+    let me: Account = app.read_as(&grant.access_token, "/api/me").await;
+    assert_eq!(me.kind, AccountKind::Member);
+    assert_eq!(me.organizations[0].name, "Acme");
+    assert_eq!(me.organizations[0].role, Role::Admin);
     let listed = members(&app, &owner, &organization).await;
     assert_eq!(listed.members.len(), 2);
     assert!(listed.invitations.is_empty());
-    let me: Account = app
-        .get_as(&grant.access_token, "/api/me")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(me.organizations[0].name, "Acme");
+    let again = app
+        .post_json(Some(&grant.access_token), &accept_path, &json!({}))
+        .await;
+    assert_eq!(again.status(), 404, "an invitation is answered once");
 }
 
 #[tokio::test]
-async fn a_verified_account_joins_at_once_and_twice_is_a_conflict() {
+async fn a_verified_account_and_an_unknown_address_get_the_same_answer_and_mail() {
     let app = spawn_app().await;
-    let (_, owner) = app.create_user("owner@example.com").await;
+    let (_, owner) = app.create_verified_user("owner@example.com").await;
     let organization = app.create_organization(&owner, "Acme").await;
-    let email = unique_email("acme.example");
-    let joiner = app.signed_up(&email, PASSWORD).await;
-    let path = format!("/api/organizations/{organization}/members");
+    let known = unique_email("acme.example");
+    let joiner = app.signed_up(&known, PASSWORD).await;
+    let unknown = unique_email("acme.example");
+    let mails_before = app.mailbox.messages_to(&known).len();
 
-    let response = app
-        .post_json(
-            Some(&owner),
-            &path,
-            &json!({ "email": email, "role": "member" }),
+    let to_known = invite(&app, &owner, &organization, &known).await;
+    let to_unknown = invite(&app, &owner, &organization, &unknown).await;
+    assert_eq!(to_known.status(), to_unknown.status());
+    let (known_body, unknown_body): (serde_json::Value, serde_json::Value) = (
+        to_known.json().await.unwrap(),
+        to_unknown.json().await.unwrap(),
+    );
+    let keys = |body: &serde_json::Value| {
+        let mut keys: Vec<String> = body.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(keys(&known_body), keys(&unknown_body));
+    let known_mail = app
+        .mailbox
+        .wait_for_message(&known, mails_before + 1)
+        .await
+        .unwrap();
+    let unknown_mail = app.mailbox.wait_for_message(&unknown, 1).await.unwrap();
+    assert_eq!(known_mail.subject, unknown_mail.subject);
+    assert_eq!(
+        known_mail.body.replace(&known, ""),
+        unknown_mail.body.replace(&unknown, "")
+    );
+
+    // The verified account is not a member until it accepts; declining leaves it out.
+    let listed = members(&app, &owner, &organization).await;
+    assert_eq!(listed.members.len(), 1);
+    assert_eq!(listed.invitations.len(), 2);
+    assert_eq!(
+        invite(&app, &owner, &organization, &known).await.status(),
+        409,
+        "invited twice"
+    );
+    let pending = waiting(&app, &joiner.grant.access_token).await;
+    let declined = app
+        .delete_as(
+            &joiner.grant.access_token,
+            &format!("/api/me/invitations/{}", pending[0].id),
         )
         .await;
-    assert_eq!(response.status(), 201);
-    let added: Added = response.json().await.unwrap();
-    assert!(matches!(added, Added::Member { ref member } if member.role == Role::Member));
-    let systems = app
-        .get_as(&joiner.grant.access_token, "/api/organizations")
-        .await;
-    assert_eq!(systems.status(), 200);
+    assert_eq!(declined.status(), 204);
+    let me: Account = app.read_as(&joiner.grant.access_token, "/api/me").await;
+    assert!(me.organizations.is_empty());
+    assert_eq!(
+        members(&app, &owner, &organization).await.invitations.len(),
+        1
+    );
+}
 
-    let again = app
-        .post_json(
-            Some(&owner),
-            &path,
-            &json!({ "email": email, "role": "admin" }),
-        )
-        .await;
-    assert_eq!(again.status(), 409);
+#[tokio::test]
+async fn inviting_a_member_again_is_a_conflict() {
+    let app = spawn_app().await;
+    let (_, owner) = app.create_verified_user("owner@example.com").await;
+    let organization = app.create_organization(&owner, "Acme").await;
+    let response = invite(&app, &owner, &organization, "owner@example.com").await;
+    assert_eq!(response.status(), 409);
+    assert_eq!(
+        response.json::<ApiError>().await.unwrap().code,
+        ErrorCode::Conflict
+    );
+}
+
+#[tokio::test]
+async fn invite_and_withdraw_loops_cannot_flood_a_mailbox_or_run_forever() {
+    let app = spawn_app_with(|settings| settings.invitations_per_organization_per_day = 8).await;
+    let (_, owner) = app.create_verified_user("owner@example.com").await;
+    let organization = app.create_organization(&owner, "Acme").await;
+    let victim = unique_email("victim.example");
+    for _ in 0..8 {
+        let response = invite(&app, &owner, &organization, &victim).await;
+        assert_eq!(response.status(), 201);
+        let invitation: Invitation = response.json().await.unwrap();
+        let withdrawn = app
+            .delete_as(
+                &owner,
+                &format!(
+                    "/api/organizations/{organization}/invitations/{}",
+                    invitation.id
+                ),
+            )
+            .await;
+        assert_eq!(withdrawn.status(), 204);
+    }
+    let refused = invite(&app, &owner, &organization, &victim).await;
+    assert_eq!(refused.status(), 429);
+    let wait: i64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(wait > 0 && wait <= 24 * 3600, "{wait}");
+    assert_eq!(
+        refused.json::<ApiError>().await.unwrap().code,
+        ErrorCode::TooManyRequests
+    );
+    // Eight invitations, but the address's hourly allowance of mails holds: five.
+    app.mailbox.wait_for_message(&victim, 5).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(app.mailbox.messages_to(&victim).len(), 5);
 }
 
 #[tokio::test]

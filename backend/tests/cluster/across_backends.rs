@@ -200,7 +200,8 @@ async fn revocations_removals_and_new_members_take_effect_on_every_backend() {
     let system = dms.system_id.clone();
     let [first, second, third] = [0, 1, 2].map(|index| cluster.backends[index].address());
 
-    // A new member on the first backend: their stream on the third follows at once.
+    // Invited on the first backend, accepted on the second: their stream on the third
+    // follows at once.
     let members_view = Viewer::open(&cluster.client, &third, &member, None).await;
     assert_eq!(members_view.state_of(&system), None, "not a member yet");
     let response = cluster
@@ -212,6 +213,22 @@ async fn revocations_removals_and_new_members_take_effect_on_every_backend() {
         )
         .await;
     assert_eq!(response.status(), 201);
+    let invitation: serde_json::Value = response.json().await.expect("JSON");
+    let invitation_id = invitation["id"].as_str().expect("an invitation id");
+    assert_eq!(
+        members_view.state_of(&system),
+        None,
+        "invited, not a member"
+    );
+    let response = cluster
+        .post(
+            &second,
+            Some(&member),
+            &format!("/api/me/invitations/{invitation_id}/accept"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(response.status(), 204);
     members_view
         .wait_for_state(&system, "never_connected")
         .await;

@@ -2,10 +2,34 @@
 
 use gloo_net::http::Request;
 use stratus_shared::api::auth::{Account, ChangePasswordRequest, SessionSummary};
+use stratus_shared::api::members::PendingInvitation;
 use stratus_shared::api::oidc::LinkedIdentity;
 
 use super::http::{delete, expect_empty, get, send, send_json, with_token};
 use super::ApiFailure;
+
+/// The invitations waiting for my answer.
+pub async fn invitations(access_token: &str) -> Result<Vec<PendingInvitation>, ApiFailure> {
+    get("/api/me/invitations", Some(access_token)).await
+}
+
+/// Accepts an invitation: I join its organization.
+pub async fn accept_invitation(access_token: &str, invitation_id: &str) -> Result<(), ApiFailure> {
+    let request = with_token(
+        Request::post(&format!("/api/me/invitations/{invitation_id}/accept")),
+        Some(access_token),
+    );
+    expect_empty(send(request).await?).await
+}
+
+/// Declines an invitation.
+pub async fn decline_invitation(access_token: &str, invitation_id: &str) -> Result<(), ApiFailure> {
+    delete(
+        &format!("/api/me/invitations/{invitation_id}"),
+        access_token,
+    )
+    .await
+}
 
 pub async fn me(access_token: &str) -> Result<Account, ApiFailure> {
     get("/api/me", Some(access_token)).await

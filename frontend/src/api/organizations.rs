@@ -2,7 +2,7 @@
 
 use gloo_net::http::Request;
 use stratus_shared::api::audit::AuditEntry;
-use stratus_shared::api::members::{AddMember, Added, ChangeRole, Member, Members};
+use stratus_shared::api::members::{AddMember, ChangeRole, Invitation, Member, Members};
 use stratus_shared::api::organizations::{
     CreateOrganization, DeleteOrganization, Organization, Role, UpdateOrganization,
 };
@@ -78,13 +78,13 @@ pub async fn members(access_token: &str, organization_id: &str) -> Result<Member
     .await
 }
 
-/// Adds an account at once, or invites an address that has none yet.
+/// Invites an address: the person joins once they accept.
 pub async fn add_member(
     access_token: &str,
     organization_id: &str,
     email: String,
     role: Role,
-) -> Result<Added, ApiFailure> {
+) -> Result<Invitation, ApiFailure> {
     post(
         &format!("/api/organizations/{organization_id}/members"),
         &AddMember { email, role },

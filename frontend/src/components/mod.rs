@@ -5,6 +5,7 @@ pub mod connect_dms;
 pub mod feedback;
 pub mod form;
 pub mod health_status;
+pub mod invitations;
 pub mod layout;
 pub mod local_time;
 pub mod manage_system;

@@ -6,6 +6,7 @@ use stratus_shared::ConnectionState;
 
 use crate::components::app_tiles::AppTiles;
 use crate::components::health_status::HealthStatus;
+use crate::components::invitations::PendingInvitations;
 use crate::components::system_overview::SystemOverview;
 use crate::live::Overview;
 use crate::session::use_session;
@@ -60,6 +61,7 @@ fn SignedInHome() -> impl IntoView {
     });
     view! {
         <div class="page">
+            <PendingInvitations />
             <AppTiles teams_bot=any_connected />
             <SystemOverview overview />
             <HealthStatus />

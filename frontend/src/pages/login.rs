@@ -54,7 +54,9 @@ fn SignInForm() -> impl IntoView {
                     navigate(&next, Default::default());
                 }
                 Err(failure) => {
-                    unverified.set(failure.code() == Some(ErrorCode::EmailNotVerified));
+                    // The server never says whether the address is unverified (that would tell
+                    // who has an account), so every refused sign-in offers a new link.
+                    unverified.set(failure.code() == Some(ErrorCode::InvalidCredentials));
                     errors.show(&failure);
                 }
             }
@@ -96,7 +98,8 @@ fn SignInForm() -> impl IntoView {
     }
 }
 
-/// Offered when the address is not verified yet: mails a new verification link.
+/// Offered after a refused sign-in, in case the address is not verified yet: mails a new
+/// verification link (only an unverified account's owner gets one).
 #[component]
 fn ResendVerification(email: RwSignal<String>, errors: FormErrors) -> impl IntoView {
     let resend = move |_| {
@@ -109,7 +112,7 @@ fn ResendVerification(email: RwSignal<String>, errors: FormErrors) -> impl IntoV
     };
     view! {
         <button type="button" class="button button-quiet" on:click=resend>
-            "Send me a new verification link"
+            "Not verified yet? Send me a new verification link"
         </button>
     }
 }

@@ -15,8 +15,9 @@ pub struct Member {
     pub since: DateTime<Utc>,
 }
 
-/// An email address linked to the organization that has no verified account yet; it becomes
-/// a member when that address is verified.
+/// An email address invited to the organization (or linked by staff) that is not a member
+/// yet: a person invited by an Owner or Admin joins once they accept (signed in with that
+/// address); a staff or legacy link applies once the address is verified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Invitation {
@@ -42,15 +43,18 @@ pub struct AddMember {
     pub role: Role,
 }
 
-/// What adding a person did.
+/// An invitation waiting for the signed-in person's answer (`GET /api/me/invitations`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(tag = "status", rename_all = "snake_case")]
-pub enum Added {
-    /// The address has a verified account: it is a member now.
-    Member { member: Member },
-    /// No verified account yet: invited by mail; the link applies on verified sign-up.
-    Invited { invitation: Invitation },
+pub struct PendingInvitation {
+    pub id: String,
+    pub organization_id: String,
+    pub organization_name: String,
+    /// The role the person gets on accepting.
+    pub role: Role,
+    /// Who invited them (their email), when that account still exists.
+    pub invited_by: Option<String>,
+    pub created_at: DateTime<Utc>,
 }
 
 /// `PATCH /api/organizations/{id}/members/{user_id}`.

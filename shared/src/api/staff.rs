@@ -21,6 +21,13 @@ pub enum LinkSource {
 }
 
 impl LinkSource {
+    /// Whether the person must accept before they join: an organization's own invitation
+    /// waits for their consent, while staff links (made at the person's request) and legacy
+    /// links (people of the old portal) apply as soon as the address is verified.
+    pub fn needs_consent(self) -> bool {
+        matches!(self, LinkSource::Invitation)
+    }
+
     /// The stored form (`invitations.source`).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -405,7 +405,7 @@ async fn identities_need_a_signed_in_user() {
 }
 
 #[tokio::test]
-async fn an_invitation_applies_to_an_account_made_through_a_provider() {
+async fn an_account_made_through_a_provider_can_accept_its_invitation() {
     let app = spawn_app_with_identity_provider().await;
     let (_, owner) = app.create_user("owner@example.com").await;
     let organization = app.create_organization(&owner, "Acme").await;
@@ -422,10 +422,23 @@ async fn an_invitation_applies_to_an_account_made_through_a_provider() {
     let browser = Browser::new();
     assert_eq!(browser.sign_in(&app, &email).await, "/login/complete");
 
+    // The provider proved the address, so the invitation is there to answer; nothing
+    // joined by itself.
     let grant = browser.session(&app).await;
-    assert_eq!(
-        grant.account.kind,
-        stratus_shared::api::auth::AccountKind::Member
-    );
-    assert_eq!(grant.account.organizations[0].name, "Acme");
+    assert!(grant.account.organizations.is_empty());
+    let waiting: Vec<stratus_shared::api::members::PendingInvitation> = app
+        .read_as(&grant.access_token, "/api/me/invitations")
+        .await;
+    assert_eq!(waiting.len(), 1);
+    let accepted = app
+        .post_json(
+            Some(&grant.access_token),
+            &format!("/api/me/invitations/{}/accept", waiting[0].id),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(accepted.status(), 204);
+    let me: stratus_shared::api::auth::Account = app.read_as(&grant.access_token, "/api/me").await;
+    assert_eq!(me.kind, stratus_shared::api::auth::AccountKind::Member);
+    assert_eq!(me.organizations[0].name, "Acme");
 }

@@ -1,9 +1,9 @@
-//! Admin › Users: add people by email (accounts join at once, other addresses are invited),
-//! change roles, remove people, withdraw invitations.
+//! Admin › Users: invite people by email (they join once they accept), change roles, remove
+//! people, withdraw invitations.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use stratus_shared::api::members::{Added, Invitation, Member, Members};
+use stratus_shared::api::members::{Invitation, Member, Members};
 use stratus_shared::api::organizations::Role;
 
 use crate::api;
@@ -33,15 +33,13 @@ pub fn OrganizationUsers(organization_id: String) -> impl IntoView {
     }
 }
 
-/// What an Admin reads after adding someone.
-fn added_notice(added: Added) -> String {
-    match added {
-        Added::Member { member } => format!("{} now belongs to the organization.", member.email),
-        Added::Invited { invitation } => format!(
-            "{} has no verified account yet: an invitation is on its way, and they join once the address is verified.",
-            invitation.email
-        ),
-    }
+/// What an Admin reads after inviting someone: the same for every address, since whether it
+/// has an account is the person's business.
+fn invited_notice(invitation: Invitation) -> String {
+    format!(
+        "An invitation is on its way to {}. They join once they accept it, signed in with that address.",
+        invitation.email
+    )
 }
 
 #[component]
@@ -55,7 +53,7 @@ fn AddUser(organization_id: StoredValue<String>, changes: Changes) -> impl IntoV
         },
         move |added| {
             email.set(String::new());
-            notice(added_notice(added))
+            notice(invited_notice(added))
         },
     );
     let submit = move |event: SubmitEvent| {
@@ -65,13 +63,13 @@ fn AddUser(organization_id: StoredValue<String>, changes: Changes) -> impl IntoV
     };
     view! {
         <form class="inline-form" on:submit=submit>
-            <label for="add-user-email">"Add a user by email"</label>
+            <label for="add-user-email">"Invite a user by email"</label>
             <input id="add-user-email" type="email" bind:value=email required=true />
             <label for="add-user-role" class="visually-hidden">"Role"</label>
             <select id="add-user-role" bind:value=role>
                 {role_options(None)}
             </select>
-            <button type="submit" class="button">"Add"</button>
+            <button type="submit" class="button">"Invite"</button>
         </form>
     }
 }
@@ -147,7 +145,7 @@ fn MemberRow(
     }
 }
 
-/// An address invited but not verified yet: the invitation can be withdrawn.
+/// An address invited that has not accepted yet: the invitation can be withdrawn.
 #[component]
 fn InvitationRow(
     invitation: Invitation,
