@@ -75,6 +75,9 @@ pub struct Settings {
     /// Seconds of silence after which a DMS counts as disconnected (or not responding, when only
     /// its reports stop); 0 means three heartbeat intervals.
     pub heartbeat_timeout_seconds: u64,
+    /// How often one DMS's state may change a minute (as many in a row); a DMS flapping
+    /// faster shows its latest state at this pace. 0: no limit.
+    pub state_changes_per_dms_per_minute: u32,
     /// Base domain under which DMSs are reached remotely (`<dms>-<org>.<domain>`, with the
     /// portal's scheme and port); empty means `remote.localhost`, which browsers resolve to
     /// this machine. In production: a wildcard DNS name and certificate for `*.<domain>`.
@@ -228,6 +231,7 @@ impl Default for Settings {
             trusted_proxies: String::new(),
             heartbeat_interval_seconds: 10,
             heartbeat_timeout_seconds: 0,
+            state_changes_per_dms_per_minute: 12,
             remote_access_domain: String::new(),
             remote_access_max_request_bytes: 64 * 1024 * 1024,
             remote_access_timeout_seconds: 30,

@@ -93,7 +93,13 @@ impl Application {
         if labelled > 0 {
             tracing::info!(count = labelled, "remote-access host names given to DMSs");
         }
-        let live = live::start(&database, settings.heartbeat_timeout(), cluster).await?;
+        let live = live::start(
+            &database,
+            settings.heartbeat_timeout(),
+            live::hub::ChangeLimit::per_minute(settings.state_changes_per_dms_per_minute),
+            cluster,
+        )
+        .await?;
         let server = run(
             listener,
             settings,

@@ -11,7 +11,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use stratus_shared::api::live::SystemStateEvent;
 use stratus_shared::state::{DmsReport, GatewayObservation};
 use stratus_shared::ConnectionState;
-use tokio::sync::{broadcast, mpsc, oneshot, Notify};
+use tokio::sync::{broadcast, mpsc, oneshot, watch, Notify};
 
 use crate::auth::revoked_sessions::RevokedSessions;
 
@@ -19,7 +19,9 @@ use super::bus::{BusMessage, Claim, Envelope};
 use super::events::Unflushed;
 pub use super::events::{KnownSystem, LiveBatch, LiveEvent, StreamStart, SystemView};
 use super::heartbeat::Report;
+use super::membership_watches::MembershipWatches;
 use super::persist::PersistOp;
+pub use super::system::ChangeLimit;
 use super::system::{close, event_of, shown_event_of, Connection, LiveSystem};
 
 /// How many recent events are kept for streams that resume with `Last-Event-ID`.
@@ -79,8 +81,8 @@ pub struct LiveHub {
     unflushed: Arc<Notify>,
     /// See [`LiveHub::version`].
     version: Arc<AtomicU64>,
-    /// Ids of people whose organizations changed: their streams take a fresh snapshot.
-    memberships: broadcast::Sender<String>,
+    /// Per person: their organizations changed, their streams take a fresh snapshot.
+    memberships: Arc<MembershipWatches>,
     persist: mpsc::UnboundedSender<PersistOp>,
     heartbeat_timeout: TimeDelta,
     /// Tells event ids of this process (or, in cluster mode, of this bus stream) from those
@@ -95,6 +97,8 @@ pub struct LiveHub {
     remote_cuts: broadcast::Sender<RemoteCut>,
     /// Sessions ended here or on another backend (see [`LiveHub::sessions_ended`]).
     revoked_sessions: RevokedSessions,
+    /// How often one DMS's state may change (none: as often as it does).
+    change_limit: Option<ChangeLimit>,
 }
 
 /// Remote access that ended: every session on `system_ids`, and the sessions of `people`
@@ -178,7 +182,7 @@ impl LiveHub {
             events,
             unflushed: Arc::new(Notify::new()),
             version: Arc::new(AtomicU64::new(0)),
-            memberships: broadcast::channel(256).0,
+            memberships: Arc::new(MembershipWatches::default()),
             persist,
             heartbeat_timeout,
             epoch: Arc::new(RwLock::new(
@@ -188,7 +192,14 @@ impl LiveHub {
             resyncs: broadcast::channel(16).0,
             remote_cuts: broadcast::channel(1024).0,
             revoked_sessions: RevokedSessions::default(),
+            change_limit: None,
         }
+    }
+
+    /// Holds every DMS to `limit` changes of state (see [`ChangeLimit`]).
+    pub fn with_change_limit(mut self, limit: Option<ChangeLimit>) -> Self {
+        self.change_limit = limit;
+        self
     }
 
     fn lock(&self) -> MutexGuard<'_, HubState> {
@@ -299,7 +310,7 @@ impl LiveHub {
 
     fn membership_changed_here(&self, user_id: &str) {
         self.version.fetch_add(1, Ordering::SeqCst);
-        let _ = self.memberships.send(user_id.to_owned());
+        self.memberships.changed(user_id);
     }
 
     /// A number that grows whenever what a list of DMSs shows may have changed: a state, a
@@ -309,9 +320,10 @@ impl LiveHub {
         self.version.load(Ordering::SeqCst)
     }
 
-    /// Announcements of [`LiveHub::membership_changed`].
-    pub fn membership_changes(&self) -> broadcast::Receiver<String> {
-        self.memberships.subscribe()
+    /// Announcements of [`LiveHub::membership_changed`] for `user_id`: the receiver changes
+    /// (once for any burst) when their organizations may have changed.
+    pub fn membership_changes(&self, user_id: &str) -> watch::Receiver<u64> {
+        self.memberships.watch(user_id)
     }
 
     /// A newly registered DMS (never connected yet).
@@ -544,8 +556,8 @@ impl LiveHub {
         self.publish_all(&mut hub, |_| true, now);
     }
 
-    /// Re-decides every connected DMS: timeouts pass without any frame arriving.
-    /// Sockets silent past the timeout are told to close.
+    /// Re-decides every connected DMS (timeouts pass without any frame arriving) and every
+    /// DMS whose change waits for budget. Sockets silent past the timeout are told to close.
     pub fn tick(&self, now: DateTime<Utc>) {
         let mut hub = self.lock();
         for connection in hub
@@ -555,7 +567,11 @@ impl LiveHub {
         {
             connection.close_if_silent(self.heartbeat_timeout, now);
         }
-        self.publish_all(&mut hub, |system| system.connection.is_some(), now);
+        self.publish_all(
+            &mut hub,
+            |system| system.connection.is_some() || system.change_held,
+            now,
+        );
     }
 
     /// The live view of one DMS.
@@ -690,6 +706,7 @@ impl LiveHub {
             system_id,
             source_healthy,
             self.heartbeat_timeout,
+            self.change_limit,
             now,
             &self.persist,
             None,
@@ -717,6 +734,7 @@ impl LiveHub {
                     id,
                     source_healthy,
                     self.heartbeat_timeout,
+                    self.change_limit,
                     now,
                     &self.persist,
                     Some(&mut last_online_due),

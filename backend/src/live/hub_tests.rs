@@ -199,3 +199,51 @@ fn the_tick_orders_sockets_silent_past_the_timeout_to_close_and_no_others() {
     );
     assert!(busy_close.try_recv().is_err(), "heard from 10 s ago");
 }
+
+#[test]
+fn a_flapping_dms_is_held_to_its_change_budget_and_then_shows_its_latest_state() {
+    let (tx, mut persist) = mpsc::unbounded_channel();
+    let hub = LiveHub::new(vec![], std::time::Duration::from_secs(30), tx, Utc::now())
+        .with_change_limit(ChangeLimit::per_minute(12));
+    let orgs: HashSet<String> = ["org".to_owned()].into();
+    let now = Utc::now();
+    let (_, mut events) = hub.subscribe(&orgs, None);
+    let (connection, _close) = hub.connect("sys", "org", 0, now).unwrap();
+    // Connecting is the first change; then 1,000 flips in one instant, each flushed.
+    let mut published = hub.flush();
+    for flip in 0..1_000 {
+        hub.heartbeat("sys", connection, &heartbeat(flip % 2 == 0), now);
+        published += hub.flush();
+    }
+    assert_eq!(published, 12, "the burst, then nothing");
+    while persist.try_recv().is_ok() {}
+    // The last flip said "not responding": once budget is back, the tick shows that.
+    hub.heartbeat("sys", connection, &heartbeat(false), now);
+    hub.tick(now + TimeDelta::seconds(1));
+    assert_eq!(hub.flush(), 0, "no budget yet");
+    hub.tick(now + TimeDelta::seconds(6));
+    hub.flush();
+    assert_eq!(
+        hub.view("sys").unwrap().state,
+        ConnectionState::DmsNotResponding
+    );
+    let mut last = None;
+    while let Ok(batch) = events.try_recv() {
+        last = batch.last().map(|event| event.event.state);
+    }
+    assert_eq!(last, Some(ConnectionState::DmsNotResponding));
+}
+
+#[test]
+fn unknown_is_never_held_by_the_change_budget() {
+    let (tx, _persist) = mpsc::unbounded_channel();
+    let hub = LiveHub::new(vec![], std::time::Duration::from_secs(30), tx, Utc::now())
+        .with_change_limit(ChangeLimit::per_minute(1));
+    let now = Utc::now();
+    let (connection, _close) = hub.connect("sys", "org", 0, now).unwrap();
+    hub.heartbeat("sys", connection, &heartbeat(true), now);
+    hub.set_source_healthy(false, now);
+    assert_eq!(hub.view("sys").unwrap().state, ConnectionState::Unknown);
+    hub.set_source_healthy(true, now);
+    assert_eq!(hub.view("sys").unwrap().state, ConnectionState::Connected);
+}

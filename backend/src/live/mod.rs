@@ -8,6 +8,7 @@ pub mod gateway_socket;
 pub mod heartbeat;
 pub mod hub;
 pub mod leases;
+pub mod membership_watches;
 pub mod persist;
 mod system;
 
@@ -34,6 +35,7 @@ const HEALTH_CHECK: Duration = Duration::from_secs(5);
 pub async fn start(
     database: &Database,
     heartbeat_timeout: Duration,
+    change_limit: Option<hub::ChangeLimit>,
     cluster: Option<cluster::ClusterSettings>,
 ) -> anyhow::Result<LiveHub> {
     let known = load_known(database).await?;
@@ -44,6 +46,7 @@ pub async fn start(
                 .run(|connection| Ok(leases::forget_every_backend(connection)?))
                 .await?;
             LiveHub::new(known, heartbeat_timeout, persist, crate::db::now())
+                .with_change_limit(change_limit)
         }
         Some(settings) => {
             let backend_id = uuid::Uuid::new_v4().to_string();
@@ -55,7 +58,8 @@ pub async fn start(
                 &backend_id,
                 outgoing,
                 crate::db::now(),
-            );
+            )
+            .with_change_limit(change_limit);
             tracing::info!(backend = %settings.backend_name, %backend_id, nats = %settings.nats_url, "cluster mode");
             cluster::start(hub.clone(), database.clone(), settings, announcements).await?;
             hub

@@ -14,6 +14,52 @@ const LAST_ONLINE_WRITE_INTERVAL: TimeDelta = TimeDelta::seconds(30);
 use super::events::KnownSystem;
 use super::persist::PersistOp;
 
+/// How often a DMS's shown state may change: `burst` changes in a row, then one per
+/// `interval` (a generic cell rate algorithm). A DMS decides its own `dms_responding` and can
+/// flip it with every frame; each change costs a transition row and an event on every
+/// stream of its organization, so a flapping DMS is held to this pace: while it has no
+/// budget left its shown state stays, and the hub's tick shows the state it is in once the
+/// budget allows (the latest one, never a stale one). `unknown` (the cloud's own trouble)
+/// is never held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChangeLimit {
+    pub burst: u32,
+    pub interval: TimeDelta,
+}
+
+impl ChangeLimit {
+    /// `per_minute` changes a minute on average, as many in a row; `None` for 0 (no limit).
+    pub fn per_minute(per_minute: u32) -> Option<Self> {
+        (per_minute > 0).then(|| ChangeLimit {
+            burst: per_minute,
+            interval: TimeDelta::milliseconds(60_000 / i64::from(per_minute)),
+        })
+    }
+}
+
+/// One DMS's spent budget of changes: the time at which it is whole again (GCRA's
+/// "theoretical arrival time").
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct ChangeBudget {
+    whole_at: Option<DateTime<Utc>>,
+}
+
+impl ChangeBudget {
+    /// Spends one change if the budget allows it now.
+    fn spend(&mut self, limit: ChangeLimit, now: DateTime<Utc>) -> bool {
+        let whole_at = self.whole_at.unwrap_or(now).max(now);
+        // Room for `burst` changes at once: refused while more than `burst - 1` intervals
+        // are still owed.
+        let owed_at_most =
+            limit.interval * i32::try_from(limit.burst.saturating_sub(1)).unwrap_or(i32::MAX);
+        if whole_at - now > owed_at_most {
+            return false;
+        }
+        self.whole_at = Some(whole_at + limit.interval);
+        true
+    }
+}
+
 pub(super) struct Connection {
     pub(super) id: u64,
     pub(super) observation: GatewayObservation,
@@ -38,6 +84,10 @@ pub(super) struct LiveSystem {
     pub(super) generation: i32,
     /// The last state handed to the writer, so a return from `unknown` records nothing twice.
     pub(super) recorded_state: ConnectionState,
+    /// Changes spent recently (see [`ChangeLimit`]).
+    pub(super) budget: ChangeBudget,
+    /// A change is waiting for budget: the tick re-decides this DMS even without a socket.
+    pub(super) change_held: bool,
 }
 
 impl LiveSystem {
@@ -55,6 +105,8 @@ impl LiveSystem {
             agent_count: None,
             generation: 0,
             recorded_state: ConnectionState::NeverConnected,
+            budget: ChangeBudget::default(),
+            change_held: false,
         }
     }
 
@@ -78,6 +130,8 @@ impl LiveSystem {
             agent_count: known.agent_count,
             generation: known.token_generation,
             recorded_state: state,
+            budget: ChangeBudget::default(),
+            change_held: false,
         };
         (known.id, live)
     }
@@ -112,6 +166,8 @@ impl LiveSystem {
             agent_count: known.agent_count,
             generation: known.token_generation,
             recorded_state: state,
+            budget: ChangeBudget::default(),
+            change_held: false,
         };
         (known.id, live, transition)
     }
@@ -121,12 +177,15 @@ impl LiveSystem {
     /// Re-decides this DMS: hands what must outlive a restart to the writer and returns its
     /// event when its state changed. A connected DMS whose last-online time is due to be
     /// written is added to `last_online_due` when given (the 1 s tick gathers them into one
-    /// write); without it the time waits for the next tick.
+    /// write); without it the time waits for the next tick. With `limit`, a change beyond
+    /// the DMS's budget is held (see [`ChangeLimit`]).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn decide(
         &mut self,
         system_id: &str,
         source_healthy: bool,
         heartbeat_timeout: TimeDelta,
+        limit: Option<ChangeLimit>,
         now: DateTime<Utc>,
         persist: &mpsc::UnboundedSender<PersistOp>,
         last_online_due: Option<&mut Vec<String>>,
@@ -141,6 +200,7 @@ impl LiveSystem {
             self.last_online_at = Some(now);
         }
         if state == self.state {
+            self.change_held = false;
             if let Some(due) = last_online_due {
                 if state == ConnectionState::Connected
                     && self
@@ -153,6 +213,15 @@ impl LiveSystem {
             }
             return None;
         }
+        let cloud_side =
+            state == ConnectionState::Unknown || self.state == ConnectionState::Unknown;
+        if let Some(limit) = limit.filter(|_| !cloud_side) {
+            if !self.budget.spend(limit, now) {
+                self.change_held = true;
+                return None;
+            }
+        }
+        self.change_held = false;
         self.state = state;
         self.since = now;
         self.last_online_written_at = self.last_online_at;

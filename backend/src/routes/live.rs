@@ -44,7 +44,7 @@ pub async fn live_events(
 ) -> Result<HttpResponse, AppError> {
     let ends_at = instant_of(user.expires_at);
     // Listen before reading the organizations, so no change falls in between.
-    let memberships = hub.membership_changes();
+    let memberships = hub.membership_changes(&user.user_id);
     let ended_sessions = hub.revoked_sessions().subscribe();
     if let Some(session_id) = &user.session_id {
         // Ended between the token check and the subscription just made.
@@ -104,7 +104,7 @@ struct EventStream {
     /// The session of the token that opened the stream: it closes when that session ends.
     session_id: Option<String>,
     ended_sessions: broadcast::Receiver<std::sync::Arc<str>>,
-    memberships: broadcast::Receiver<String>,
+    memberships: tokio::sync::watch::Receiver<u64>,
     /// The hub asks every stream to start over (it lost or regained the ability to tell
     /// states, or rejoined the cluster's bus).
     resyncs: broadcast::Receiver<()>,
@@ -147,15 +147,11 @@ async fn next_frame(mut stream: EventStream) -> Option<(Result<Bytes, Infallible
                 }
                 Err(broadcast::error::RecvError::Closed) => return None,
             },
-            changed = stream.memberships.recv() => {
-                let mine = match changed {
-                    Ok(user_id) => user_id == stream.user_id,
-                    Err(broadcast::error::RecvError::Lagged(_)) => true,
-                    Err(broadcast::error::RecvError::Closed) => return None,
-                };
-                if !mine {
-                    continue;
+            changed = stream.memberships.changed() => {
+                if changed.is_err() {
+                    return None;
                 }
+                stream.memberships.borrow_and_update();
                 // My organizations changed: follow the new set, from a fresh snapshot.
                 match organizations_of_member(&stream.database, stream.user_id.clone()).await {
                     Ok(organizations) => {
