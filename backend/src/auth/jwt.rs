@@ -1,6 +1,6 @@
 //! The signing both token kinds share: HS256 with one key, a fixed issuer and audience, the
 //! algorithm never read from the token (so `alg: none` or an RS/HS confusion cannot get
-//! through), and five seconds of leeway for clocks.
+//! through), `nbf` honoured when present, and five seconds of leeway for clocks.
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::de::DeserializeOwned;
@@ -25,6 +25,9 @@ impl Hs256 {
         validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.leeway = 5;
+        // jsonwebtoken skips `nbf` by default; RFC 7519 says a token must not be accepted
+        // before it, so one minted to start later cannot be used early.
+        validation.validate_nbf = true;
         Self {
             encoding: EncodingKey::from_secret(key.expose()),
             decoding: DecodingKey::from_secret(key.expose()),

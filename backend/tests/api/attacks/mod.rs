@@ -4,3 +4,4 @@
 mod races;
 mod sessions;
 mod throttling;
+mod tokens;
