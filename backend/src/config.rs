@@ -78,6 +78,10 @@ pub struct Settings {
     /// How often one DMS's state may change a minute (as many in a row); a DMS flapping
     /// faster shows its latest state at this pace. 0: no limit.
     pub state_changes_per_dms_per_minute: u32,
+    /// Control frames (heartbeats, link confirmations, pings) one gateway may send a second,
+    /// twice as many in a row; faster ones wait in the socket, so a flooding gateway slows
+    /// itself down instead of the server. Tunnel data is not counted. 0: no limit.
+    pub gateway_frames_per_second: u32,
     /// Base domain under which DMSs are reached remotely (`<dms>-<org>.<domain>`, with the
     /// portal's scheme and port); empty means `remote.localhost`, which browsers resolve to
     /// this machine. In production: a wildcard DNS name and certificate for `*.<domain>`.
@@ -232,6 +236,7 @@ impl Default for Settings {
             heartbeat_interval_seconds: 10,
             heartbeat_timeout_seconds: 0,
             state_changes_per_dms_per_minute: 12,
+            gateway_frames_per_second: 10,
             remote_access_domain: String::new(),
             remote_access_max_request_bytes: 64 * 1024 * 1024,
             remote_access_timeout_seconds: 30,

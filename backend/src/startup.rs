@@ -96,7 +96,14 @@ impl Application {
         let live = live::start(
             &database,
             settings.heartbeat_timeout(),
-            live::hub::ChangeLimit::per_minute(settings.state_changes_per_dms_per_minute),
+            live::Limits {
+                state_changes: live::hub::ChangeLimit::per_minute(
+                    settings.state_changes_per_dms_per_minute,
+                ),
+                gateway_frames: live::hub::FrameLimit::per_second(
+                    settings.gateway_frames_per_second,
+                ),
+            },
             cluster,
         )
         .await?;

@@ -107,9 +107,11 @@ bench_start_server() {
     BENCH_SERVER_DIR=$(mktemp -d "${TMPDIR:-/tmp}/stratus-bench.XXXXXX")
     export STRATUS_DATA_DIR=$BENCH_SERVER_DIR/data
     export STRATUS_BIND=127.0.0.1:$port
-    # The benchmarks flip states as fast as they can to time their delivery: the per-DMS
-    # change limit (a defence against flapping DMSs) would hold them, so it is off here.
+    # The benchmarks flip states and send frames as fast as they can to time the server:
+    # the per-DMS change limit and the per-gateway frame limit (defences against flapping
+    # and flooding DMSs) would hold them, so both are off here.
     export STRATUS_STATE_CHANGES_PER_DMS_PER_MINUTE=${STRATUS_STATE_CHANGES_PER_DMS_PER_MINUTE:-0}
+    export STRATUS_GATEWAY_FRAMES_PER_SECOND=${STRATUS_GATEWAY_FRAMES_PER_SECOND:-0}
     SERVER_URL=http://127.0.0.1:$port
     SERVER_LOG=$BENCH_SERVER_DIR/server.log
     env "$@" "$BENCH_STRATUS" serve >"$SERVER_LOG" 2>&1 &

@@ -12,10 +12,12 @@
 //! cloud opens; from then on a task of its own writes the session's frames, so reading (and
 //! with it every heartbeat) never waits for a write to the gateway.
 
+use std::num::NonZeroU32;
 use std::time::Duration;
 
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use stratus_shared::api::gateway::{
     close_code, LinkAccountFrame, LinkAccountRequest, LinkAccountResult, LinkAccountResultFrame,
 };
@@ -49,6 +51,30 @@ pub fn socket_config() -> WebSocketConfig {
         .max_write_buffer_size(64 * 1024)
         .max_frame_size(Some(MAX_FRAME_BYTES))
         .max_message_size(Some(MAX_FRAME_BYTES))
+}
+
+/// How fast a gateway's socket reads control frames: text frames, pings and pongs (tunnel data
+/// has its own flow control in yamux). A frame beyond the limit is not refused: the socket
+/// stops reading until the limit allows it, so the gateway's sends back up into TCP and a
+/// flood costs the server no more than a well-behaved gateway at this pace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameLimit {
+    quota: Quota,
+}
+
+impl FrameLimit {
+    /// `per_second` frames a second on average, twice as many in a row; `None` for 0.
+    pub fn per_second(per_second: u32) -> Option<Self> {
+        let rate = NonZeroU32::new(per_second)?;
+        let burst = rate.saturating_mul(NonZeroU32::MIN.saturating_add(1));
+        Some(Self {
+            quota: Quota::per_second(rate).allow_burst(burst),
+        })
+    }
+
+    fn limiter(self) -> DefaultDirectRateLimiter {
+        RateLimiter::direct(self.quota)
+    }
 }
 
 /// What one read takes from the socket: a dozen heartbeats (one is about 120 bytes), so a
@@ -107,6 +133,7 @@ pub async fn run<S>(
         database,
         replies,
         link_attempts: Vec::new(),
+        frame_limiter: hub.frame_limit().map(FrameLimit::limiter),
     };
     let (sink, mut frames) = socket.split();
     let mut link = Link::Direct(sink);
@@ -254,6 +281,14 @@ where
     }
 }
 
+/// Whether a read brought a frame the [`FrameLimit`] counts.
+fn is_control_frame(message: &Option<Result<Message, WsError>>) -> bool {
+    matches!(
+        message,
+        Some(Ok(Message::Text(_) | Message::Ping(_) | Message::Pong(_)))
+    )
+}
+
 /// How a socket ends: with a close frame of this code and reason, or none (the peer closed
 /// it, or is gone).
 type Ending = Option<(u16, &'static str)>;
@@ -289,6 +324,8 @@ struct Gateway<'a> {
     replies: mpsc::Sender<String>,
     /// When the last link confirmations arrived, to bound them.
     link_attempts: Vec<Instant>,
+    /// Paces control frames (see [`FrameLimit`]).
+    frame_limiter: Option<DefaultDirectRateLimiter>,
 }
 
 /// Link confirmations a gateway may send a minute: each tries a code, so they are bounded
@@ -321,7 +358,14 @@ impl Gateway<'_> {
             tokio::select! {
                 // Frames first: most wake-ups are frames, and the order costs nothing else.
                 biased;
-                message = frames.next() => match self.receive(message, offers_tunnel) {
+                message = frames.next() => {
+                    if is_control_frame(&message) {
+                        if let Some(limiter) = &self.frame_limiter {
+                            // Waiting here leaves the next frames in the socket: backpressure.
+                            limiter.until_ready().await;
+                        }
+                    }
+                    match self.receive(message, offers_tunnel) {
                     Received::Alive => {}
                     Received::Tunnel(bytes) => {
                         let tunnel = link.tunnel(system_id);
@@ -332,7 +376,8 @@ impl Gateway<'_> {
                     }
                     Received::Link(frame) => self.confirm_link(frame),
                     Received::End(ending) => return ending,
-                },
+                    }
+                }
                 Some(reply) = reply_queue.recv() => {
                     if !link.send_text(reply).await {
                         return None;

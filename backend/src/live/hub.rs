@@ -2,7 +2,7 @@
 //! [`stratus_shared::state::connection_state`], with changes published to subscribers and the
 //! few facts that must outlive a restart handed to the [`persist`](super::persist) writer.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
@@ -16,16 +16,15 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch, Notify};
 use crate::auth::revoked_sessions::RevokedSessions;
 
 use super::bus::{BusMessage, Claim, Envelope};
-use super::events::Unflushed;
 pub use super::events::{KnownSystem, LiveBatch, LiveEvent, StreamStart, SystemView};
+use super::events::{RecentEvents, Unflushed};
+pub use super::gateway_socket::FrameLimit;
 use super::heartbeat::Report;
 use super::membership_watches::MembershipWatches;
 use super::persist::PersistOp;
 pub use super::system::ChangeLimit;
 use super::system::{close, event_of, shown_event_of, Connection, LiveSystem};
 
-/// How many recent events are kept for streams that resume with `Last-Event-ID`.
-const RECENT_EVENTS: usize = 4096;
 /// How many batches a stream may fall behind before it starts over from a snapshot.
 const BATCHES_BEHIND: usize = 1024;
 /// After a flush, the next one waits this long, so a burst becomes a few events per stream
@@ -45,7 +44,7 @@ struct HubState {
     source_healthy: bool,
     next_sequence: u64,
     next_connection: u64,
-    recent: VecDeque<LiveEvent>,
+    recent: RecentEvents,
     unflushed: Unflushed,
     /// Cluster mode: gateways connected here since the last flush, announced with it.
     unflushed_claims: Vec<Claim>,
@@ -99,6 +98,8 @@ pub struct LiveHub {
     revoked_sessions: RevokedSessions,
     /// How often one DMS's state may change (none: as often as it does).
     change_limit: Option<ChangeLimit>,
+    /// How fast one gateway's socket reads control frames (none: as fast as they come).
+    frame_limit: Option<FrameLimit>,
 }
 
 /// Remote access that ended: every session on `system_ids`, and the sessions of `people`
@@ -172,7 +173,7 @@ impl LiveHub {
                 source_healthy: true,
                 next_sequence: 1,
                 next_connection: 1,
-                recent: VecDeque::with_capacity(RECENT_EVENTS),
+                recent: RecentEvents::default(),
                 unflushed: Unflushed::default(),
                 unflushed_claims: Vec::new(),
                 bus_healthy: true,
@@ -193,6 +194,7 @@ impl LiveHub {
             remote_cuts: broadcast::channel(1024).0,
             revoked_sessions: RevokedSessions::default(),
             change_limit: None,
+            frame_limit: None,
         }
     }
 
@@ -200,6 +202,17 @@ impl LiveHub {
     pub fn with_change_limit(mut self, limit: Option<ChangeLimit>) -> Self {
         self.change_limit = limit;
         self
+    }
+
+    /// Holds every gateway socket to `limit` control frames (see [`FrameLimit`]).
+    pub fn with_frame_limit(mut self, limit: Option<FrameLimit>) -> Self {
+        self.frame_limit = limit;
+        self
+    }
+
+    /// How fast a gateway socket reads control frames.
+    pub fn frame_limit(&self) -> Option<FrameLimit> {
+        self.frame_limit
     }
 
     fn lock(&self) -> MutexGuard<'_, HubState> {
@@ -608,26 +621,15 @@ impl LiveHub {
         let receiver = self.events.subscribe();
         let epoch = self.epoch();
         let can_tell = hub.can_tell();
-        let resume_after = last_event_id
+        let replay = last_event_id
             .filter(|_| can_tell)
             .and_then(|id| id.split_once('-'))
             .filter(|(id_epoch, _)| *id_epoch == epoch)
             .and_then(|(_, sequence)| sequence.parse::<u64>().ok())
             .filter(|sequence| *sequence < hub.next_sequence)
-            .filter(|sequence| {
-                hub.recent
-                    .front()
-                    .is_none_or(|oldest| oldest.sequence <= sequence + 1)
-            });
-        let start = match resume_after {
-            Some(after) => StreamStart::Resume(
-                hub.recent
-                    .iter()
-                    .filter(|event| event.sequence > after)
-                    .filter(|event| organizations.contains(&event.event.organization_id))
-                    .cloned()
-                    .collect(),
-            ),
+            .and_then(|after| hub.recent.replay(organizations, after));
+        let start = match replay {
+            Some(missed) => StreamStart::Resume(missed),
             None => {
                 let sequence = hub.next_sequence - 1;
                 let mut events: Vec<SystemStateEvent> = hub
@@ -667,10 +669,7 @@ impl LiveHub {
         for (event, removed) in changes {
             let event = LiveEvent::new(hub.next_sequence, event, removed);
             hub.next_sequence += 1;
-            if hub.recent.len() == RECENT_EVENTS {
-                hub.recent.pop_front();
-            }
-            hub.recent.push_back(event.clone());
+            hub.recent.push(event.clone());
             batch.push(event);
         }
         let count = batch.len();

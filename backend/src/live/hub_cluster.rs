@@ -15,7 +15,7 @@ use stratus_shared::api::gateway::close_code;
 use stratus_shared::api::live::SystemStateEvent;
 use stratus_shared::ConnectionState;
 
-use super::{ClusterSide, HubState, LiveHub, RECENT_EVENTS};
+use super::{ClusterSide, HubState, LiveHub};
 use crate::live::bus::{BusMessage, Claim, Envelope, MAX_SYSTEMS_PER_MESSAGE};
 use crate::live::events::{KnownSystem, LiveEvent};
 use crate::live::persist::PersistOp;
@@ -256,17 +256,15 @@ impl LiveHub {
             return;
         }
         for event in &batch {
-            if hub.recent.len() == RECENT_EVENTS {
-                hub.recent.pop_front();
-            }
-            hub.recent.push_back(event.clone());
+            hub.recent.push(event.clone());
         }
         let _ = self.events.send(batch.into());
     }
 
     /// Every stream starts over from a fresh snapshot; nothing resumes from before now.
     fn start_over(&self, hub: &mut HubState) {
-        hub.recent.clear();
+        let through = hub.next_sequence.saturating_sub(1);
+        hub.recent.clear(through);
         self.version
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let _ = self.resyncs.send(());

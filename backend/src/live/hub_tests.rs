@@ -247,3 +247,88 @@ fn unknown_is_never_held_by_the_change_budget() {
     hub.set_source_healthy(true, now);
     assert_eq!(hub.view("sys").unwrap().state, ConnectionState::Connected);
 }
+
+#[test]
+fn a_flooding_organization_pushes_out_only_its_own_replay() {
+    let (hub, _persist) = hub();
+    let now = Utc::now();
+    let quiet: HashSet<String> = ["quiet".to_owned()].into();
+    let noisy: HashSet<String> = ["noisy".to_owned()].into();
+    let before = hub.last_sequence();
+    let (connection, _close) = hub.connect("calm", "quiet", 0, now).unwrap();
+    hub.flush();
+    // Far more changes than any buffer keeps, from a hundred DMSs of another organization.
+    let noisy_connections: Vec<(String, u64, _)> = (0..100)
+        .map(|n| {
+            let id = format!("noisy-{n}");
+            let (connection, close) = hub.connect(&id, "noisy", 0, now).unwrap();
+            (id, connection, close)
+        })
+        .collect();
+    for flip in 0..400 {
+        for (id, connection, _) in &noisy_connections {
+            hub.heartbeat(id, *connection, &heartbeat(flip % 2 == 0), now);
+        }
+        hub.flush();
+    }
+    assert!(hub.last_sequence() - before > 40_000);
+
+    match hub.subscribe(&quiet, Some(&hub.event_id(before))).0 {
+        StreamStart::Resume(missed) => {
+            let systems: Vec<&str> = missed.iter().map(|e| e.event.system_id.as_str()).collect();
+            assert_eq!(
+                systems,
+                vec!["calm"],
+                "the quiet organization's change is kept"
+            );
+        }
+        StreamStart::Snapshot(..) => panic!("the quiet organization lost its replay"),
+    }
+    assert!(
+        matches!(
+            hub.subscribe(&noisy, Some(&hub.event_id(before))).0,
+            StreamStart::Snapshot(..)
+        ),
+        "the noisy organization gave up its own oldest events"
+    );
+    let recent = hub.subscribe(&noisy, Some(&hub.event_id(hub.last_sequence() - 50)));
+    match recent.0 {
+        StreamStart::Resume(missed) => assert_eq!(missed.len(), 50),
+        StreamStart::Snapshot(..) => panic!("recent events of the noisy organization are kept"),
+    }
+    let _ = connection;
+}
+
+#[test]
+fn recent_events_stay_bounded_across_many_organizations() {
+    let (hub, _persist) = hub();
+    let now = Utc::now();
+    let before = hub.last_sequence();
+    for organization in 0..100 {
+        let org = format!("org-{organization}");
+        let (connection, _close) = hub
+            .connect(&format!("sys-{organization}"), &org, 0, now)
+            .unwrap();
+        for flip in 0..300 {
+            hub.heartbeat(
+                &format!("sys-{organization}"),
+                connection,
+                &heartbeat(flip % 2 == 0),
+                now,
+            );
+            hub.flush();
+        }
+    }
+    assert!(hub.lock().recent.len() <= 16 * 1024);
+    // The last organization's newest events are still there, the first one's oldest are not.
+    let last: HashSet<String> = ["org-99".to_owned()].into();
+    let first: HashSet<String> = ["org-0".to_owned()].into();
+    assert!(matches!(
+        hub.subscribe(&last, Some(&hub.event_id(hub.last_sequence() - 10))).0,
+        StreamStart::Resume(missed) if missed.len() == 10
+    ));
+    assert!(matches!(
+        hub.subscribe(&first, Some(&hub.event_id(before))).0,
+        StreamStart::Snapshot(..)
+    ));
+}

@@ -30,12 +30,21 @@ const TICK: Duration = Duration::from_secs(1);
 /// How often the database's health is checked; a failing database makes every state unknown.
 const HEALTH_CHECK: Duration = Duration::from_secs(5);
 
+/// What the hub holds DMSs and their gateways to.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Limits {
+    /// How often one DMS's state may change.
+    pub state_changes: Option<hub::ChangeLimit>,
+    /// How fast one gateway may send control frames.
+    pub gateway_frames: Option<hub::FrameLimit>,
+}
+
 /// Loads every DMS, builds the hub and starts its writer and timers on the current runtime;
 /// with `cluster`, joins the bus between backends too.
 pub async fn start(
     database: &Database,
     heartbeat_timeout: Duration,
-    change_limit: Option<hub::ChangeLimit>,
+    limits: Limits,
     cluster: Option<cluster::ClusterSettings>,
 ) -> anyhow::Result<LiveHub> {
     let known = load_known(database).await?;
@@ -46,7 +55,8 @@ pub async fn start(
                 .run(|connection| Ok(leases::forget_every_backend(connection)?))
                 .await?;
             LiveHub::new(known, heartbeat_timeout, persist, crate::db::now())
-                .with_change_limit(change_limit)
+                .with_change_limit(limits.state_changes)
+                .with_frame_limit(limits.gateway_frames)
         }
         Some(settings) => {
             let backend_id = uuid::Uuid::new_v4().to_string();
@@ -59,7 +69,8 @@ pub async fn start(
                 outgoing,
                 crate::db::now(),
             )
-            .with_change_limit(change_limit);
+            .with_change_limit(limits.state_changes)
+            .with_frame_limit(limits.gateway_frames);
             tracing::info!(backend = %settings.backend_name, %backend_id, nats = %settings.nats_url, "cluster mode");
             cluster::start(hub.clone(), database.clone(), settings, announcements).await?;
             hub
