@@ -7,6 +7,7 @@ pub mod api;
 pub mod apps;
 pub mod email;
 pub mod error;
+pub mod gateway_frame;
 pub mod password;
 pub mod state;
 pub mod time;
