@@ -1,6 +1,8 @@
-//! Every JSON request body the server reads: the first byte picks the type (`A` + its index
-//! in the table below, modulo its length), the rest is the body. A body that reads serializes
-//! and reads back equal, and the parsers the server runs on its fields hold their promises.
+//! Every JSON request body the server reads: the first byte picks the type (`A` the first arm
+//! of the match below, `B` the next, and so on; any byte picks one, modulo their number), the
+//! rest is the body, as in the seeds (fuzz/corpus/request_bodies/). A body that reads
+//! serializes and reads back equal, and the parsers the server runs on its fields (addresses,
+//! new passwords, names and titles, roles, statuses) hold their promises.
 
 #![no_main]
 
@@ -15,6 +17,7 @@ use stratus_shared::api::{
 use stratus_shared::email::EmailAddress;
 use stratus_shared::gateway_frame::{parse_text_frame, GatewayTextFrame};
 use stratus_shared::password::{NewPassword, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
+use stratus_shared::text::{parse_text, NAME_MAX, SHARED_WITH_MAX, TASK_TITLE_MAX};
 
 /// Reads `json` as the server does (`web::Json` is `serde_json::from_slice`); when it reads,
 /// checks the round trip.
@@ -52,6 +55,16 @@ fn password(raw: &str, email: &str) {
         let chars = raw.chars().count();
         assert!((MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars));
         assert_ne!(raw.trim().to_lowercase(), email.trim().to_lowercase());
+    }
+}
+
+/// A name or title as the server reads it: trimmed, in bounds, and read again unchanged.
+fn text(raw: &str, max: usize) {
+    if let Some(text) = parse_text(raw, max) {
+        assert_eq!(text, text.trim());
+        assert!((1..=max).contains(&text.chars().count()));
+        assert!(!text.chars().any(char::is_control));
+        assert_eq!(parse_text(text, max), Some(text));
     }
 }
 
@@ -119,10 +132,14 @@ fuzz_target!(|data: &[u8]| {
             read::<oidc::LinkIdentityRequest>(json);
         }
         7 => {
-            read::<organizations::CreateOrganization>(json);
+            if let Some(body) = read::<organizations::CreateOrganization>(json) {
+                text(&body.name, NAME_MAX);
+            }
         }
         8 => {
-            read::<organizations::UpdateOrganization>(json);
+            if let Some(body) = read::<organizations::UpdateOrganization>(json) {
+                text(body.name.as_deref().unwrap_or_default(), NAME_MAX);
+            }
         }
         9 => {
             read::<organizations::DeleteOrganization>(json);
@@ -139,7 +156,9 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         12 => {
-            read::<organizations::CreateSystem>(json);
+            if let Some(body) = read::<organizations::CreateSystem>(json) {
+                text(&body.name, NAME_MAX);
+            }
         }
         13 => {
             read::<organizations::SystemSettings>(json);
@@ -151,29 +170,37 @@ fuzz_target!(|data: &[u8]| {
         }
         15 => {
             if let Some(body) = read::<collaboration::CreateProject>(json) {
+                text(&body.name, NAME_MAX);
                 project_status(body.status);
             }
         }
         16 => {
             if let Some(body) = read::<collaboration::UpdateProject>(json) {
+                text(body.name.as_deref().unwrap_or_default(), NAME_MAX);
                 project_status(body.status);
             }
         }
         17 => {
             if let Some(body) = read::<collaboration::CreateTask>(json) {
+                text(&body.title, TASK_TITLE_MAX);
                 task_status(body.status);
             }
         }
         18 => {
             if let Some(body) = read::<collaboration::UpdateTask>(json) {
+                text(body.title.as_deref().unwrap_or_default(), TASK_TITLE_MAX);
                 task_status(body.status);
             }
         }
         19 => {
-            read::<sharing::ShareDashboard>(json);
+            if let Some(body) = read::<sharing::ShareDashboard>(json) {
+                text(&body.name, NAME_MAX);
+                text(&body.shared_with, SHARED_WITH_MAX);
+            }
         }
         20 => {
             if let Some(body) = read::<staff::CreateStaffOrganization>(json) {
+                text(&body.name, NAME_MAX);
                 email(&body.owner_email);
             }
         }
@@ -192,6 +219,7 @@ fuzz_target!(|data: &[u8]| {
         24 => {
             // The socket's reader agrees with the typed frame.
             if let Some(frame) = read::<gateway::LinkAccountFrame>(json) {
+                text(&frame.link_account.dms_user, NAME_MAX);
                 // serde_json skips ignored values without checking their UTF-8; the socket
                 // only hands over valid text.
                 let Ok(text) = std::str::from_utf8(json) else {

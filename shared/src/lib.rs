@@ -10,6 +10,7 @@ pub mod error;
 pub mod gateway_frame;
 pub mod password;
 pub mod state;
+pub mod text;
 pub mod time;
 
 pub use error::{ApiError, ErrorCode};
