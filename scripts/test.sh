@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test of Stratus: formatting, lints, unit tests, API tests on SQLite,
-# the same API tests on PostgreSQL (when TEST_DATABASE_URL names a server), the web app's
-# release build, and the browser tests in headless Chromium. Installs nats-server and nginx
-# for the cluster tests (TEST_NATS_SERVER and TEST_NGINX name them).
+# the fuzz targets (20 s each), the same API tests on PostgreSQL (when TEST_DATABASE_URL names
+# a server), the web app's release build, and the browser tests in headless Chromium. Installs
+# nats-server and nginx for the cluster tests (TEST_NATS_SERVER and TEST_NGINX name them).
 # Installs what is missing first; fast when everything is already there.
 # shellcheck source=scripts/tools.sh
 source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
@@ -18,6 +18,7 @@ ensure_cluster_services
 export TEST_NATS_SERVER="$NATS_SERVER_BIN" TEST_NGINX="$NGINX_BIN"
 ensure_smtp_server
 ensure_oidc_provider
+ensure_cargo_fuzz
 
 say "Formatting (cargo fmt --check)"
 cargo fmt --all --check
@@ -34,6 +35,10 @@ start_smtp_server
 start_oidc_provider
 say "Unit and API tests (SQLite)"
 env -u TEST_DATABASE_URL cargo test --locked --workspace --exclude e2e
+
+# Every fuzz target for a bounded time; `bash scripts/fuzz.sh 600` runs them longer.
+say "Fuzzing (cargo fuzz, 20 s a target)"
+run_fuzz_targets 20
 
 # The browser journeys run the real server on SQLite; the one about a lost database uses
 # TEST_DATABASE_URL (it says so and skips without it).

@@ -15,6 +15,8 @@ TRUNK_VERSION="0.21.14"
 BINARYEN_VERSION="132"
 # The test OpenID provider (a certified implementation) from npm.
 OIDC_PROVIDER_VERSION="9.13.3"
+# cargo-fuzz for the fuzz targets (fuzz/); 0.13.2 builds on this machine's stable rustc.
+CARGO_FUZZ_VERSION="0.13.2"
 
 # Trunk and wasm-bindgen-cli are installed into $STRATUS_TOOLS_DIR/bin, wasm-opt into its
 # node_modules; cargo's own bin folder stays reachable for cargo and rustup.
@@ -136,6 +138,43 @@ ensure_wasm_opt() {
     npm install --prefix "$STRATUS_TOOLS_DIR" --no-audit --no-fund --silent \
       "binaryen@$BINARYEN_VERSION"
   fi
+}
+
+ensure_cargo_fuzz() {
+  if [ "$(cargo fuzz --version 2>/dev/null || true)" != "cargo-fuzz $CARGO_FUZZ_VERSION" ]; then
+    say "Installing cargo-fuzz $CARGO_FUZZ_VERSION from crates.io (a minute or two, once)"
+    install_tool cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked --force
+  fi
+}
+
+# libFuzzer's lines per new input and corpus reload; its periodic and final statistics stay.
+fuzz_log_filter() {
+  grep -v -e '^#[0-9]*[[:space:]]*\(NEW\|REDUCE\) ' -e '# Uses:' -e 'NEW_FUNC\[' -e '^Loaded ' \
+    || true
+}
+
+# Runs every fuzz target for $1 seconds, failing on the first crash (its input is left in
+# fuzz/artifacts/<target>/; `cargo fuzz run <target> <that file>` in fuzz/ replays it).
+# The targets need nightly flags: RUSTC_BOOTSTRAP=1 lets the stable toolchain take them. No
+# sanitizer: the code under test is safe Rust, where ASan finds nothing and slows every run.
+# libFuzzer reads the committed seeds (fuzz/corpus/<target>) but writes the inputs it finds
+# into the first corpus folder it is given: a temporary one, so the repository does not grow.
+run_fuzz_targets() {
+  local seconds="$1" fuzz_dir="$STRATUS_ROOT/fuzz" found target status=0
+  found="$(mktemp -d)"
+  for target in $(cd "$fuzz_dir" && cargo fuzz list); do
+    mkdir -p "$found/$target"
+    echo "fuzzing $target for $seconds s" >&2
+    if ! (cd "$fuzz_dir" && RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none \
+      --target-dir "$fuzz_dir/target" "$target" "$found/$target" "$fuzz_dir/corpus/$target" \
+      -- -max_total_time="$seconds" -max_len=4096 -dict="$fuzz_dir/dict/json.dict" \
+      -print_final_stats=1 2>&1 | fuzz_log_filter >&2); then
+      status=1
+      break
+    fi
+  done
+  rm -rf "$found"
+  return "$status"
 }
 
 # Installs Debian packages, quietly and without questions; the package lists are refreshed

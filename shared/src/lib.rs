@@ -7,8 +7,10 @@ pub mod api;
 pub mod apps;
 pub mod email;
 pub mod error;
+pub mod gateway_frame;
 pub mod password;
 pub mod state;
+pub mod text;
 pub mod time;
 
 pub use error::{ApiError, ErrorCode};

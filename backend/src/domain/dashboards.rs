@@ -15,8 +15,7 @@ use crate::domain::organizations::group_by_organization;
 use crate::domain::text::{parse_text, NAME_MAX};
 use crate::error::AppError;
 
-/// Longest "shared with" text (a list of addresses fits).
-pub const SHARED_WITH_MAX: usize = 500;
+pub use stratus_shared::text::SHARED_WITH_MAX;
 
 /// A shared dashboard as listed: with its DMS's name and its creator's email.
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -1,21 +1,20 @@
-//! Free text read at the edge: names and titles, trimmed and bounded.
+//! Free text read at the edge: names and titles, trimmed and bounded (by
+//! `stratus_shared::text`, which the fuzz targets also call), refused in the API's words.
+
+pub use stratus_shared::text::NAME_MAX;
 
 use crate::error::AppError;
-
-/// Longest name of an organization, a DMS, a project, a dashboard or a DMS user.
-pub const NAME_MAX: usize = 100;
 
 /// Reads free text: trimmed, 1–`max` characters, no control characters. `what` names it in
 /// the refusal ("DMS name", "task title").
 pub fn parse_text(raw: &str, what: &str, max: usize) -> Result<String, AppError> {
-    let text = raw.trim();
-    let length = text.chars().count();
-    if length == 0 || length > max || text.chars().any(char::is_control) {
-        return Err(AppError::InvalidRequest(format!(
-            "The {what} must be 1 to {max} characters, without control characters."
-        )));
-    }
-    Ok(text.to_owned())
+    stratus_shared::text::parse_text(raw, max)
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            AppError::InvalidRequest(format!(
+                "The {what} must be 1 to {max} characters, without control characters."
+            ))
+        })
 }
 
 #[cfg(test)]

@@ -19,8 +19,9 @@ use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use stratus_shared::api::gateway::{
-    close_code, LinkAccountFrame, LinkAccountRequest, LinkAccountResult, LinkAccountResultFrame,
+    close_code, LinkAccountRequest, LinkAccountResult, LinkAccountResultFrame,
 };
+use stratus_shared::gateway_frame::{parse_text_frame, FrameError, GatewayTextFrame};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -425,24 +426,13 @@ impl Gateway<'_> {
         let (system_id, connection_id) = (self.system_id, self.connection_id);
         match message {
             None => Received::End(None),
-            Some(Ok(Message::Text(text))) => match self.heartbeat(text.as_str()) {
-                Ok(()) => Received::Alive,
-                Err(_) if text.as_str().starts_with(r#"{"link_account""#) => {
-                    match serde_json::from_str::<LinkAccountFrame>(text.as_str()) {
-                        Ok(frame) => Received::Link(frame.link_account),
-                        Err(error) => {
-                            tracing::warn!(system_id, %error, "malformed link confirmation: closing the gateway socket");
-                            Received::End(Some((
-                                close_code::MALFORMED,
-                                "malformed link_account frame",
-                            )))
-                        }
-                    }
-                }
-                Err(error) => {
-                    tracing::warn!(system_id, %error, "malformed heartbeat: closing the gateway socket");
-                    Received::End(Some((close_code::MALFORMED, "malformed heartbeat")))
-                }
+            Some(Ok(Message::Text(text))) => match parse_text_frame(text.as_str()) {
+                Ok(GatewayTextFrame::Heartbeat(frame)) => match self.heartbeat(frame) {
+                    Ok(()) => Received::Alive,
+                    Err(error) => refused(system_id, &error),
+                },
+                Ok(GatewayTextFrame::LinkAccount(request)) => Received::Link(request),
+                Err(error) => refused(system_id, &error),
             },
             Some(Ok(Message::Binary(bytes))) if offers_tunnel => Received::Tunnel(bytes),
             Some(Ok(Message::Binary(_))) => {
@@ -564,8 +554,7 @@ impl Gateway<'_> {
 
     /// Reads a heartbeat; hands its report to the hub unless it repeats the last one handed
     /// over less than `refresh` ago.
-    fn heartbeat(&mut self, text: &str) -> Result<(), String> {
-        let frame = HeartbeatFrame::read(text)?;
+    fn heartbeat(&mut self, frame: HeartbeatFrame<'_>) -> Result<(), FrameError> {
         if let Some((report, at)) = &self.forwarded {
             if frame.repeats(report) && at.elapsed() < self.refresh {
                 return Ok(());
@@ -581,6 +570,20 @@ impl Gateway<'_> {
         );
         self.forwarded = Some((report, Instant::now()));
         Ok(())
+    }
+}
+
+/// Closes the socket on a text frame it cannot take.
+fn refused(system_id: &str, error: &FrameError) -> Received {
+    if let FrameError::MalformedLinkAccount(_) = error {
+        tracing::warn!(system_id, %error, "malformed link confirmation: closing the gateway socket");
+        Received::End(Some((
+            close_code::MALFORMED,
+            "malformed link_account frame",
+        )))
+    } else {
+        tracing::warn!(system_id, %error, "malformed heartbeat: closing the gateway socket");
+        Received::End(Some((close_code::MALFORMED, "malformed heartbeat")))
     }
 }
 

@@ -317,6 +317,48 @@ async fn malformed_binary_and_oversized_frames_close_the_socket_without_harm() {
 }
 
 #[tokio::test]
+async fn a_link_confirmation_is_read_by_its_content_not_its_first_bytes() {
+    use futures_util::StreamExt;
+    let app = spawn_app().await;
+    let (_, _, code) = owner_with_dms(&app).await;
+    let credentials = app.connect_dms(&code).await;
+    let mut socket = open_gateway(&app, Some(&credentials.token)).await.unwrap();
+    send_heartbeat(&mut socket, true).await;
+
+    // Leading whitespace and another field order: still a link confirmation, answered.
+    let spaced = concat!(
+        " \n",
+        r#"{ "link_account": {"dms_user":"SKYLINE\\jdoe","code":"AAAA-AAAA","request_id":7} }"#
+    );
+    socket.send(Message::text(spaced)).await.unwrap();
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Text(text))) => {
+                    break serde_json::from_str::<serde_json::Value>(text.as_str()).unwrap()
+                }
+                Some(Ok(_)) => continue,
+                other => panic!("no answer to the link confirmation: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("an answer within 20 s");
+    assert_eq!(answer["link_account_result"]["request_id"], 7);
+    assert_eq!(answer["link_account_result"]["linked"], false);
+
+    // A link confirmation missing a field closes the socket as malformed.
+    socket
+        .send(Message::text(r#" {"link_account":{"request_id":8}}"#))
+        .await
+        .unwrap();
+    assert_eq!(
+        close_code_of(&mut socket).await,
+        Some(close_code::MALFORMED)
+    );
+}
+
+#[tokio::test]
 async fn a_new_connection_of_the_same_dms_replaces_the_old_one() {
     let app = spawn_app().await;
     let (owner, system, code) = owner_with_dms(&app).await;

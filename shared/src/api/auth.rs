@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::api::organizations::Role;
 
 /// `POST /api/auth/signup`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignupRequest {
     pub email: String,
@@ -14,7 +14,7 @@ pub struct SignupRequest {
 }
 
 /// `POST /api/auth/login`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     pub email: String,
@@ -22,14 +22,14 @@ pub struct LoginRequest {
 }
 
 /// Requests that only name an address (resend verification, forgot password).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EmailRequest {
     pub email: String,
 }
 
 /// `POST /api/auth/reset-password`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResetPasswordRequest {
     pub token: String,
@@ -37,7 +37,7 @@ pub struct ResetPasswordRequest {
 }
 
 /// `POST /api/me/password`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangePasswordRequest {
     pub current_password: String,
@@ -111,7 +111,7 @@ pub struct SessionSummary {
 /// `POST /api/auth/verify-email`: the mailed token plus the account's password. Asking for the
 /// password means a link can only finish a sign-up for whoever chose that password, so nobody
 /// can pre-register someone else's address with a password of their own.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VerifyEmailRequest {
     pub token: String,

@@ -32,7 +32,7 @@ pub struct LinkedIdentity {
 
 /// `POST /api/auth/link-identity`: the token from the mailed link (in the browser that signed
 /// in at the provider).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LinkIdentityRequest {
     pub token: String,

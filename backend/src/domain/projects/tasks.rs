@@ -12,8 +12,7 @@ use crate::db::AnyConnection;
 use crate::domain::text::parse_text;
 use crate::error::AppError;
 
-/// Longest task title.
-pub const TASK_TITLE_MAX: usize = 200;
+pub use stratus_shared::text::TASK_TITLE_MAX;
 
 /// A task as stored.
 #[derive(Debug, Clone, Queryable, Selectable)]
