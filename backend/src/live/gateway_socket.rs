@@ -12,12 +12,11 @@
 //! cloud opens; from then on a task of its own writes the session's frames, so reading (and
 //! with it every heartbeat) never waits for a write to the gateway.
 
-use std::num::NonZeroU32;
 use std::time::Duration;
 
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::DefaultDirectRateLimiter;
 use stratus_shared::api::gateway::{
     close_code, LinkAccountRequest, LinkAccountResult, LinkAccountResultFrame,
 };
@@ -31,6 +30,7 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
+use super::frame_limit::FrameLimit;
 use super::heartbeat::{HeartbeatFrame, Report};
 use super::LiveHub;
 use crate::auth::extractor::AuthenticatedDms;
@@ -52,30 +52,6 @@ pub fn socket_config() -> WebSocketConfig {
         .max_write_buffer_size(64 * 1024)
         .max_frame_size(Some(MAX_FRAME_BYTES))
         .max_message_size(Some(MAX_FRAME_BYTES))
-}
-
-/// How fast a gateway's socket reads control frames: text frames, pings and pongs (tunnel data
-/// has its own flow control in yamux). A frame beyond the limit is not refused: the socket
-/// stops reading until the limit allows it, so the gateway's sends back up into TCP and a
-/// flood costs the server no more than a well-behaved gateway at this pace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FrameLimit {
-    quota: Quota,
-}
-
-impl FrameLimit {
-    /// `per_second` frames a second on average, twice as many in a row; `None` for 0.
-    pub fn per_second(per_second: u32) -> Option<Self> {
-        let rate = NonZeroU32::new(per_second)?;
-        let burst = rate.saturating_mul(NonZeroU32::MIN.saturating_add(1));
-        Some(Self {
-            quota: Quota::per_second(rate).allow_burst(burst),
-        })
-    }
-
-    fn limiter(self) -> DefaultDirectRateLimiter {
-        RateLimiter::direct(self.quota)
-    }
 }
 
 /// What one read takes from the socket: a dozen heartbeats (one is about 120 bytes), so a

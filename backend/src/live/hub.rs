@@ -18,7 +18,7 @@ use crate::auth::revoked_sessions::RevokedSessions;
 use super::bus::{BusMessage, Claim, Envelope};
 pub use super::events::{KnownSystem, LiveBatch, LiveEvent, StreamStart, SystemView};
 use super::events::{RecentEvents, Unflushed};
-pub use super::gateway_socket::FrameLimit;
+pub use super::frame_limit::FrameLimit;
 use super::heartbeat::Report;
 use super::membership_watches::MembershipWatches;
 use super::persist::PersistOp;

@@ -4,6 +4,7 @@
 pub mod bus;
 pub mod cluster;
 pub mod events;
+pub mod frame_limit;
 pub mod gateway_socket;
 pub mod heartbeat;
 pub mod hub;
