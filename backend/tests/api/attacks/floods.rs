@@ -40,17 +40,12 @@ async fn agent_count_of(app: &TestApp, token: &str, system: &str) -> u64 {
     detail["system"]["agent_count"].as_u64().unwrap_or(0)
 }
 
-/// The id of the first event (`start`, then what the stream sends) that shows `system`
-/// connected.
-async fn id_once_connected(
-    stream: &mut SseReader,
-    system: &str,
-    start: Option<crate::helpers::SseEvent>,
-) -> String {
-    let mut event = match start {
-        Some(event) => event,
-        None => stream.next().await,
-    };
+/// Opens `token`'s stream and reads it until `system` shows connected; the stream and the id
+/// of the event that showed it (the snapshot's or a later one's).
+async fn stream_once_connected(app: &TestApp, token: &str, system: &str) -> (SseReader, String) {
+    let mut stream = SseReader::open(app, token, None).await;
+    let mut event = stream.next().await;
+    assert_eq!(event.event, "snapshot");
     loop {
         let list = if event.event == "snapshot" {
             &event.data["systems"]
@@ -63,7 +58,7 @@ async fn id_once_connected(
                 .any(|s| s["system_id"] == system && s["state"] == "connected")
         });
         if connected {
-            return event.id;
+            return (stream, event.id);
         }
         event = stream.next().await;
     }
@@ -88,10 +83,7 @@ async fn a_gateway_flooding_frames_is_read_at_its_pace_and_another_tenant_sees_i
         tenant_with_connected_dms(&app, "alice@example.com").await;
     let (mallory, _, mallory_dms, mallory_gateway) =
         tenant_with_connected_dms(&app, "mallory@example.com").await;
-    let mut alice_stream = SseReader::open(&app, &alice, None).await;
-    let snapshot = alice_stream.next().await;
-    assert_eq!(snapshot.event, "snapshot");
-    id_once_connected(&mut alice_stream, &alice_dms, Some(snapshot)).await;
+    let (mut alice_stream, _) = stream_once_connected(&app, &alice, &alice_dms).await;
 
     // Mallory's gateway sends 20,000 frames as fast as the socket takes them, each with a
     // new agent count, for at most three seconds.
@@ -146,10 +138,7 @@ async fn a_flooding_organization_does_not_cost_another_its_replay() {
         tenant_with_connected_dms(&app, "alice@example.com").await;
     let (mallory, organization, _, _mallory_gateway) =
         tenant_with_connected_dms(&app, "mallory@example.com").await;
-    let mut alice_stream = SseReader::open(&app, &alice, None).await;
-    let snapshot = alice_stream.next().await;
-    assert_eq!(snapshot.event, "snapshot");
-    let last_seen = id_once_connected(&mut alice_stream, &alice_dms, Some(snapshot)).await;
+    let (alice_stream, last_seen) = stream_once_connected(&app, &alice, &alice_dms).await;
     drop(alice_stream);
     send_heartbeat(&mut alice_gateway, false).await;
 
