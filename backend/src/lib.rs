@@ -7,6 +7,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod json_body;
 pub mod live;
 pub mod mail;
 pub mod remote;

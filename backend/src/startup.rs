@@ -324,6 +324,7 @@ fn run(
             })
             .service(
                 web::scope("/api")
+                    .wrap(from_fn(routes::refuse_nul_characters))
                     .configure(|config| {
                         routes::api_services(&mut OpenApiServiceConfig::new(config))
                     })

@@ -139,6 +139,20 @@ fn route_modules_never_import_each_other() {
     }
 }
 
+/// serde reads a JSON array as a struct too; `json_body::JsonObject` refuses everything that
+/// is not an object, so no route may read a body through `web::Json` directly.
+#[test]
+fn request_bodies_are_read_as_json_objects() {
+    for (module, source) in modules() {
+        if module.starts_with("routes") {
+            assert!(
+                !source.contains("web::Json<"),
+                "{module} reads a body with web::Json; use json_body::JsonObject"
+            );
+        }
+    }
+}
+
 #[test]
 fn only_the_binary_starts_the_server() {
     for (module, imported) in import_graph() {

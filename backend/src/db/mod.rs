@@ -41,9 +41,7 @@ impl ManageConnection for ConnectionManager {
 
     fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
         let connection = match &self.url {
-            DatabaseUrl::Postgres(url) => {
-                diesel::PgConnection::establish(url).map(AnyConnection::Postgresql)
-            }
+            DatabaseUrl::Postgres(url) => establish_postgres(url).map(AnyConnection::Postgresql),
             DatabaseUrl::Sqlite(path) => {
                 diesel::SqliteConnection::establish(&path.to_string_lossy())
                     .map(AnyConnection::Sqlite)
@@ -74,6 +72,19 @@ impl ManageConnection for ConnectionManager {
         // keep failing after the server is back.
         r2d2::R2D2Connection::is_broken(connection)
     }
+}
+
+/// Opens a PostgreSQL connection, with OpenSSL set up first so it never cleans up at exit.
+///
+/// libpq uses OpenSSL for TLS (`sslmode=prefer` by default) and, when it is the first to start
+/// OpenSSL, OpenSSL registers an `atexit` clean-up that frees its tables while pool and runtime
+/// threads may still be using them: the process then aborts after `main` returns ("double
+/// free or corruption"). `openssl::init` starts OpenSSL with `OPENSSL_INIT_NO_ATEXIT`; it runs
+/// once per process and must come before libpq's first connection, so every PostgreSQL
+/// connection, the tests' administrative ones included, opens through here.
+pub fn establish_postgres(url: &str) -> ConnectionResult<diesel::PgConnection> {
+    openssl::init();
+    diesel::PgConnection::establish(url)
 }
 
 fn ping(connection: &mut AnyConnection) -> QueryResult<()> {

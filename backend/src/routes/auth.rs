@@ -1,6 +1,7 @@
 //! `/api/auth/*`: sign-up, email verification, sign-in, session refresh, sign-out and
 //! password reset. Answers never reveal whether an account exists.
 
+use crate::json_body::JsonObject;
 use actix_web::{post, web, HttpRequest, HttpResponse};
 use stratus_shared::api::auth::{
     EmailRequest, LoginRequest, Notice, ResetPasswordRequest, SessionGrant, SignupRequest,
@@ -46,7 +47,7 @@ pub async fn signup(
     client: Client,
     state: web::Data<AppState>,
     database: web::Data<Database>,
-    body: web::Json<SignupRequest>,
+    body: JsonObject<SignupRequest>,
 ) -> Result<HttpResponse, AppError> {
     let email = EmailAddress::parse(&body.email)?;
     let password = NewPassword::parse(&body.password, email.as_str())?;
@@ -97,7 +98,7 @@ fn mail_accepted(state: &AppState, mail: Option<Mail>, notice: &str) -> HttpResp
 pub async fn resend_verification(
     state: web::Data<AppState>,
     database: web::Data<Database>,
-    body: web::Json<EmailRequest>,
+    body: JsonObject<EmailRequest>,
 ) -> Result<HttpResponse, AppError> {
     let email = EmailAddress::parse(&body.email)?;
     let public_url = state.settings.public_url();
@@ -133,7 +134,7 @@ pub async fn verify_email(
     state: web::Data<AppState>,
     database: web::Data<Database>,
     hub: web::Data<LiveHub>,
-    body: web::Json<VerifyEmailRequest>,
+    body: JsonObject<VerifyEmailRequest>,
 ) -> Result<HttpResponse, AppError> {
     let VerifyEmailRequest { token, password } = body.into_inner();
     let signed_in = sign_in::with_verification_link(
@@ -171,7 +172,7 @@ pub async fn login(
     client: Client,
     state: web::Data<AppState>,
     database: web::Data<Database>,
-    body: web::Json<LoginRequest>,
+    body: JsonObject<LoginRequest>,
 ) -> Result<HttpResponse, AppError> {
     let LoginRequest { email, password } = body.into_inner();
     let email = EmailAddress::parse(&email)?;
@@ -277,7 +278,7 @@ pub async fn logout(
 pub async fn forgot_password(
     state: web::Data<AppState>,
     database: web::Data<Database>,
-    body: web::Json<EmailRequest>,
+    body: JsonObject<EmailRequest>,
 ) -> Result<HttpResponse, AppError> {
     let email = EmailAddress::parse(&body.email)?;
     let public_url = state.settings.public_url();
@@ -305,7 +306,7 @@ pub async fn reset_password(
     state: web::Data<AppState>,
     database: web::Data<Database>,
     hub: web::Data<LiveHub>,
-    body: web::Json<ResetPasswordRequest>,
+    body: JsonObject<ResetPasswordRequest>,
 ) -> Result<HttpResponse, AppError> {
     let ResetPasswordRequest { token, password } = body.into_inner();
     let (user_id, ended) = passwords::reset(

@@ -2,6 +2,7 @@
 //! Owners, Admins and platform staff create, edit and delete them, each change in the audit
 //! log. A project or task of an organization the caller may not see answers 404.
 
+use crate::json_body::JsonObject;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use stratus_shared::api::collaboration::{
     CreateProject, CreateTask, OrganizationProjects, Project, Task, UpdateProject, UpdateTask,
@@ -148,7 +149,7 @@ pub async fn list_projects(
 pub async fn create_project(
     user: CurrentUser,
     path: web::Path<String>,
-    body: web::Json<CreateProject>,
+    body: JsonObject<CreateProject>,
     database: web::Data<Database>,
 ) -> Result<HttpResponse, AppError> {
     let organization_id = path.into_inner();
@@ -183,7 +184,7 @@ pub async fn create_project(
 pub async fn update_project(
     user: CurrentUser,
     path: web::Path<String>,
-    body: web::Json<UpdateProject>,
+    body: JsonObject<UpdateProject>,
     database: web::Data<Database>,
 ) -> Result<HttpResponse, AppError> {
     let project_id = path.into_inner();
@@ -243,7 +244,7 @@ pub async fn delete_project(
 pub async fn create_task(
     user: CurrentUser,
     path: web::Path<String>,
-    body: web::Json<CreateTask>,
+    body: JsonObject<CreateTask>,
     database: web::Data<Database>,
 ) -> Result<HttpResponse, AppError> {
     let project_id = path.into_inner();
@@ -275,7 +276,7 @@ pub async fn create_task(
 pub async fn update_task(
     user: CurrentUser,
     path: web::Path<String>,
-    body: web::Json<UpdateTask>,
+    body: JsonObject<UpdateTask>,
     database: web::Data<Database>,
 ) -> Result<HttpResponse, AppError> {
     let task_id = path.into_inner();

@@ -1,6 +1,7 @@
 //! The DMS gateway's endpoints: trade a connect code for credentials, renew them, and the
 //! heartbeat WebSocket (served by `live::gateway_socket`).
 
+use crate::json_body::JsonObject;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use stratus_shared::api::gateway::{ConnectRequest, DmsCredentials, RefreshRequest};
@@ -59,7 +60,7 @@ fn credentials(state: &AppState, grant: Grant, now: DateTime<Utc>) -> HttpRespon
 )]
 #[post("/gateway/connect")]
 pub async fn exchange_connect_code(
-    body: web::Json<ConnectRequest>,
+    body: JsonObject<ConnectRequest>,
     state: web::Data<AppState>,
     database: web::Data<Database>,
     hub: web::Data<LiveHub>,
@@ -92,7 +93,7 @@ pub async fn exchange_connect_code(
 )]
 #[post("/gateway/refresh")]
 pub async fn refresh_credentials(
-    body: web::Json<RefreshRequest>,
+    body: JsonObject<RefreshRequest>,
     state: web::Data<AppState>,
     database: web::Data<Database>,
     hub: web::Data<LiveHub>,

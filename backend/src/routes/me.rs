@@ -1,5 +1,6 @@
 //! `/api/me/*`: the signed-in account, its password and its sessions.
 
+use crate::json_body::JsonObject;
 use actix_web::{delete, get, post, web, HttpResponse};
 use stratus_shared::api::auth::{Account, ChangePasswordRequest, SessionSummary};
 use stratus_shared::ApiError;
@@ -58,7 +59,7 @@ pub async fn change_password(
     state: web::Data<AppState>,
     database: web::Data<Database>,
     hub: web::Data<LiveHub>,
-    body: web::Json<ChangePasswordRequest>,
+    body: JsonObject<ChangePasswordRequest>,
 ) -> Result<HttpResponse, AppError> {
     let ChangePasswordRequest {
         current_password,

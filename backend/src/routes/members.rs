@@ -3,6 +3,7 @@
 //! and remove people; everyone in the organization sees the list. An organization always
 //! keeps an Owner.
 
+use crate::json_body::JsonObject;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use stratus_shared::api::members::{AddMember, ChangeRole, Invitation, Member, Members};
 use stratus_shared::email::EmailAddress;
@@ -66,7 +67,7 @@ pub async fn list_members(
 pub async fn add_member(
     user: CurrentUser,
     path: web::Path<String>,
-    body: web::Json<AddMember>,
+    body: JsonObject<AddMember>,
     state: web::Data<AppState>,
     database: web::Data<Database>,
 ) -> Result<HttpResponse, AppError> {
@@ -117,7 +118,7 @@ pub async fn add_member(
 pub async fn change_role(
     user: CurrentUser,
     path: web::Path<(String, String)>,
-    body: web::Json<ChangeRole>,
+    body: JsonObject<ChangeRole>,
     database: web::Data<Database>,
 ) -> Result<HttpResponse, AppError> {
     let (organization_id, member_id) = path.into_inner();

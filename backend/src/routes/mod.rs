@@ -196,6 +196,24 @@ pub async fn api_not_found(request: HttpRequest, routes: web::Data<ApiRoutes>) -
     ))
 }
 
+/// Refuses a path or query that carries the NUL character (`%00`), for every API endpoint:
+/// PostgreSQL cannot store NUL in text, so such an id or search would otherwise fail in the
+/// database as a server error. Bodies get the same rule in `json_body`.
+pub async fn refuse_nul_characters(
+    request: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let uri = request.uri();
+    let carries_nul = uri.path().contains("%00") || uri.query().is_some_and(|q| q.contains("%00"));
+    if carries_nul {
+        return Err(crate::error::AppError::InvalidRequest(
+            "The path and query must not contain the NUL character (%00).".into(),
+        )
+        .into());
+    }
+    next.call(request).await
+}
+
 /// Registers the JSON error handlers for the built-in extractors.
 pub fn configure_extractors(config: &mut web::ServiceConfig) {
     use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};

@@ -6,6 +6,7 @@
 //! is set and `/login/complete` restores the session through `POST /api/auth/refresh`; on
 //! failure `/login/error?reason=<code>` says what happened. No token ever goes into a URL.
 
+use crate::json_body::JsonObject;
 use std::sync::Arc;
 
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
@@ -258,7 +259,7 @@ pub async fn link_identity(
     client: Client,
     state: web::Data<AppState>,
     database: web::Data<Database>,
-    body: web::Json<LinkIdentityRequest>,
+    body: JsonObject<LinkIdentityRequest>,
 ) -> Result<HttpResponse, AppError> {
     let cookie = browser::presented_pending_link(&request)
         .filter(|value| !value.is_empty())

@@ -1,6 +1,7 @@
 //! One organization as a whole: its settings (name, remote access), its audit log, and
 //! deleting it. Owners and Admins change settings and read the log; only Owners delete.
 
+use crate::json_body::JsonObject;
 use actix_web::{delete, get, patch, web, HttpResponse};
 use stratus_shared::api::audit::AuditEntry;
 use stratus_shared::api::organizations::{DeleteOrganization, Organization, UpdateOrganization};
@@ -65,7 +66,7 @@ pub async fn get_organization(
 pub async fn update_organization(
     user: CurrentUser,
     path: web::Path<String>,
-    body: web::Json<UpdateOrganization>,
+    body: JsonObject<UpdateOrganization>,
     database: web::Data<Database>,
     hub: web::Data<LiveHub>,
 ) -> Result<HttpResponse, AppError> {
@@ -134,7 +135,7 @@ pub async fn update_organization(
 pub async fn delete_organization(
     user: CurrentUser,
     path: web::Path<String>,
-    body: web::Json<DeleteOrganization>,
+    body: JsonObject<DeleteOrganization>,
     database: web::Data<Database>,
     hub: web::Data<LiveHub>,
 ) -> Result<HttpResponse, AppError> {

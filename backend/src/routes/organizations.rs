@@ -2,6 +2,7 @@
 //! Owner). An organization's settings, audit log and deletion are in
 //! `organization_settings.rs`; its DMSs in `systems.rs`.
 
+use crate::json_body::JsonObject;
 use actix_web::{get, post, web, HttpResponse};
 use stratus_shared::api::organizations::{CreateOrganization, Organization};
 use stratus_shared::ApiError;
@@ -47,7 +48,7 @@ pub async fn list_organizations(
 #[post("/organizations")]
 pub async fn create_organization(
     user: CurrentUser,
-    body: web::Json<CreateOrganization>,
+    body: JsonObject<CreateOrganization>,
     database: web::Data<Database>,
     hub: web::Data<LiveHub>,
 ) -> Result<HttpResponse, AppError> {

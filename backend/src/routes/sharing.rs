@@ -2,6 +2,7 @@
 //! them; Owners and Admins share and stop sharing, each in the audit log. A dashboard or DMS
 //! of an organization the caller does not belong to answers 404.
 
+use crate::json_body::JsonObject;
 use actix_web::{delete, get, post, web, HttpResponse};
 use stratus_shared::api::sharing::{OrganizationSharedDashboards, ShareDashboard, SharedDashboard};
 use stratus_shared::ApiError;
@@ -86,7 +87,7 @@ pub async fn list_shared_dashboards(
 pub async fn share_dashboard(
     user: CurrentUser,
     path: web::Path<String>,
-    body: web::Json<ShareDashboard>,
+    body: JsonObject<ShareDashboard>,
     database: web::Data<Database>,
 ) -> Result<HttpResponse, AppError> {
     let organization_id = path.into_inner();

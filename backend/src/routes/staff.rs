@@ -7,6 +7,7 @@
 
 mod upload;
 
+use crate::json_body::JsonObject;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use stratus_shared::api::audit::AuditEntry;
 use stratus_shared::api::members::{ChangeRole, Member, Members};
@@ -125,7 +126,7 @@ pub async fn staff_list_organizations(
 #[post("/staff/organizations")]
 pub async fn staff_create_organization(
     staff: StaffUser,
-    body: web::Json<CreateStaffOrganization>,
+    body: JsonObject<CreateStaffOrganization>,
     state: web::Data<AppState>,
     database: web::Data<Database>,
     hub: web::Data<LiveHub>,
@@ -185,7 +186,7 @@ pub async fn staff_organization_members(
 #[post("/staff/links")]
 pub async fn staff_create_link(
     staff: StaffUser,
-    body: web::Json<CreateLink>,
+    body: JsonObject<CreateLink>,
     state: web::Data<AppState>,
     database: web::Data<Database>,
     hub: web::Data<LiveHub>,
@@ -227,7 +228,7 @@ pub async fn staff_create_link(
 pub async fn staff_change_role(
     staff: StaffUser,
     path: web::Path<(String, String)>,
-    body: web::Json<ChangeRole>,
+    body: JsonObject<ChangeRole>,
     database: web::Data<Database>,
     hub: web::Data<LiveHub>,
 ) -> Result<HttpResponse, AppError> {

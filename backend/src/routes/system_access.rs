@@ -2,6 +2,7 @@
 //! for that DMS), its settings (remote access), and each person's link to their own user
 //! account on the DMS.
 
+use crate::json_body::JsonObject;
 use actix_web::{delete, get, patch, post, put, web, HttpResponse};
 use stratus_shared::api::organizations::{
     DmsLinkCode, RemoteTicket, SetSystemRole, SystemSettings, SystemUser,
@@ -69,7 +70,7 @@ pub async fn list_system_users(
 pub async fn set_system_role(
     user: CurrentUser,
     path: web::Path<(String, String)>,
-    body: web::Json<SetSystemRole>,
+    body: JsonObject<SetSystemRole>,
     database: web::Data<Database>,
 ) -> Result<HttpResponse, AppError> {
     let (system_id, person_id) = path.into_inner();
@@ -150,7 +151,7 @@ pub async fn clear_system_role(
 pub async fn update_system_settings(
     user: CurrentUser,
     path: web::Path<String>,
-    body: web::Json<SystemSettings>,
+    body: JsonObject<SystemSettings>,
     database: web::Data<Database>,
     hub: web::Data<LiveHub>,
 ) -> Result<HttpResponse, AppError> {

@@ -3,6 +3,7 @@
 //!
 //! A DMS outside the person's organizations answers 404, as if it did not exist.
 
+use crate::json_body::JsonObject;
 use actix_web::http::header::{self, AcceptEncoding, ContentType, Encoding, Header};
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use stratus_shared::api::organizations::{
@@ -39,7 +40,7 @@ use crate::remote::RemoteAccess;
 pub async fn create_system(
     user: CurrentUser,
     path: web::Path<String>,
-    body: web::Json<CreateSystem>,
+    body: JsonObject<CreateSystem>,
     database: web::Data<Database>,
     hub: web::Data<LiveHub>,
 ) -> Result<HttpResponse, AppError> {
@@ -200,7 +201,7 @@ pub async fn system_detail(
 pub async fn rename_system(
     user: CurrentUser,
     path: web::Path<String>,
-    body: web::Json<CreateSystem>,
+    body: JsonObject<CreateSystem>,
     database: web::Data<Database>,
     hub: web::Data<LiveHub>,
 ) -> Result<HttpResponse, AppError> {

@@ -2,6 +2,7 @@
 //! database. Every test states the attack in its name and asserts the defence's effect.
 
 mod floods;
+mod malformed;
 mod races;
 mod sessions;
 mod throttling;

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use diesel::RunQueryDsl;
 use rand::distr::{Alphanumeric, SampleString};
 use stratus_shared::api::health::DatabaseBackend;
 
@@ -29,7 +29,7 @@ impl TestDatabase {
                         .sample_string(&mut rand::rng(), 16)
                         .to_lowercase()
                 );
-                let mut admin = PgConnection::establish(&admin_url)
+                let mut admin = stratus_backend::db::establish_postgres(&admin_url)
                     .expect("TEST_DATABASE_URL must reach a PostgreSQL server");
                 diesel::sql_query(format!("CREATE DATABASE {name}"))
                     .execute(&mut admin)
@@ -67,7 +67,7 @@ impl TestDatabase {
             admin_url, name, ..
         } = self
         {
-            if let Ok(mut admin) = PgConnection::establish(admin_url) {
+            if let Ok(mut admin) = stratus_backend::db::establish_postgres(admin_url) {
                 let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                     .execute(&mut admin);
             }

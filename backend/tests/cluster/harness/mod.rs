@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use diesel::{Connection, ExpressionMethods, PgConnection, QueryDsl, RunQueryDsl};
+use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
 use rand::distr::{Alphanumeric, SampleString};
 use stratus_backend::auth::AccessTokens;
 use stratus_backend::config::DatabaseUrl;
@@ -310,7 +310,7 @@ impl Cluster {
 
     async fn start_serving(engines: &Engines, count: usize, web_app: Option<PathBuf>) -> Self {
         let name = format!("stratus_cluster_{}", random_name(12));
-        let mut admin = PgConnection::establish(&engines.admin_url)
+        let mut admin = stratus_backend::db::establish_postgres(&engines.admin_url)
             .expect("TEST_DATABASE_URL reaches PostgreSQL");
         diesel::sql_query(format!("CREATE DATABASE {name}"))
             .execute(&mut admin)
@@ -789,7 +789,7 @@ impl Drop for Cluster {
             );
         }
         if let ClusterDatabase::Shared { admin_url, name } = &self.database {
-            if let Ok(mut admin) = PgConnection::establish(admin_url) {
+            if let Ok(mut admin) = stratus_backend::db::establish_postgres(admin_url) {
                 let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                     .execute(&mut admin);
             }
