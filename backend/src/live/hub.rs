@@ -22,6 +22,7 @@ pub use super::frame_limit::FrameLimit;
 use super::heartbeat::Report;
 use super::membership_watches::MembershipWatches;
 use super::persist::PersistOp;
+use super::removed_systems::RemovedSystems;
 pub use super::system::ChangeLimit;
 use super::system::{close, event_of, shown_event_of, Connection, LiveSystem};
 
@@ -38,9 +39,9 @@ const BURST: usize = 64;
 
 struct HubState {
     systems: HashMap<String, LiveSystem>,
-    /// DMSs removed while this process runs: a gateway authenticated a moment before the
-    /// removal must not bring them back.
-    removed: HashSet<String>,
+    /// DMSs removed in the last minutes: a gateway authenticated a moment before the removal
+    /// must not bring them back.
+    removed: RemovedSystems,
     source_healthy: bool,
     next_sequence: u64,
     next_connection: u64,
@@ -169,7 +170,7 @@ impl LiveHub {
         Self {
             state: Arc::new(Mutex::new(HubState {
                 systems,
-                removed: HashSet::new(),
+                removed: RemovedSystems::default(),
                 source_healthy: true,
                 next_sequence: 1,
                 next_connection: 1,
@@ -356,7 +357,7 @@ impl LiveHub {
     /// A DMS was removed: close its socket, forget it.
     pub fn remove(&self, system_id: &str) {
         let mut hub = self.lock();
-        hub.removed.insert(system_id.to_owned());
+        hub.removed.insert(system_id, std::time::Instant::now());
         if let Some(mut system) = hub.systems.remove(system_id) {
             close(
                 &mut system.connection,

@@ -236,7 +236,8 @@ impl LiveHub {
             batch.push(LiveEvent::new(sequence, event, false));
         }
         for event in removed {
-            hub.removed.insert(event.system_id.clone());
+            hub.removed
+                .insert(&event.system_id, std::time::Instant::now());
             if let Some(mut system) = hub.systems.remove(&event.system_id) {
                 close(&mut system.connection, close_code::REVOKED);
             }

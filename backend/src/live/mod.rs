@@ -11,6 +11,7 @@ pub mod hub;
 pub mod leases;
 pub mod membership_watches;
 pub mod persist;
+mod removed_systems;
 mod system;
 
 use std::collections::HashMap;
