@@ -344,3 +344,90 @@ async fn malformed_and_unknown_bus_messages_are_dropped_and_change_nothing() {
         assert_eq!(health.status(), 200, "{}", backend.name);
     }
 }
+
+#[tokio::test]
+async fn a_session_ended_on_one_backend_is_refused_at_once_on_every_other() {
+    let Some(engines) = Engines::find("across_backends::session_ended") else {
+        return;
+    };
+    let cluster = Cluster::start(&engines, 3).await;
+    let email = "two.browsers@example.com";
+    let password = "correct horse battery staple";
+    cluster.create_user_with_password(email, password).await;
+    let [first, second, third] = [0, 1, 2].map(|index| cluster.backends[index].address());
+    let sign_in = |base: String| {
+        let cluster = &cluster;
+        async move {
+            let response = cluster
+                .post(
+                    &base,
+                    None,
+                    "/api/auth/login",
+                    json!({ "email": email, "password": password }),
+                )
+                .await;
+            assert_eq!(response.status(), 200, "sign-in on {base}");
+            let grant: serde_json::Value = response.json().await.expect("JSON");
+            grant["access_token"]
+                .as_str()
+                .expect("an access token")
+                .to_owned()
+        }
+    };
+    // Two browsers: the stolen one signed in on the first backend, the owner's on the second.
+    let stolen = sign_in(first.clone()).await;
+    let own = sign_in(second.clone()).await;
+    let stolen_stream = Viewer::open(&cluster.client, &third, &stolen, None).await;
+    let sessions: Vec<serde_json::Value> = cluster
+        .client
+        .get(format!("{second}/api/me/sessions"))
+        .bearer_auth(&own)
+        .send()
+        .await
+        .expect("the cluster answers")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(sessions.len(), 2);
+    let stolen_session = sessions
+        .iter()
+        .find(|session| session["current"] == false)
+        .and_then(|session| session["id"].as_str())
+        .expect("the other session");
+
+    let response = cluster
+        .client
+        .delete(format!("{second}/api/me/sessions/{stolen_session}"))
+        .bearer_auth(&own)
+        .send()
+        .await
+        .expect("the cluster answers");
+    assert_eq!(response.status(), 204);
+
+    // The stolen access token has up to 15 minutes left; every backend refuses it anyway.
+    for base in [&first, &second, &third] {
+        eventually(5, "the ended session is refused everywhere", || async {
+            let status = cluster
+                .client
+                .get(format!("{base}/api/me"))
+                .bearer_auth(&stolen)
+                .send()
+                .await
+                .map(|response| response.status().as_u16());
+            matches!(status, Ok(401))
+        })
+        .await;
+    }
+    eventually(5, "the ended session's stream closes", || async {
+        stolen_stream.ended()
+    })
+    .await;
+    let still_in = cluster
+        .client
+        .get(format!("{third}/api/me"))
+        .bearer_auth(&own)
+        .send()
+        .await
+        .expect("the cluster answers");
+    assert_eq!(still_in.status(), 200, "the other session goes on");
+}
