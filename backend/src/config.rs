@@ -82,6 +82,9 @@ pub struct Settings {
     /// twice as many in a row; faster ones wait in the socket, so a flooding gateway slows
     /// itself down instead of the server. Tunnel data is not counted. 0: no limit.
     pub gateway_frames_per_second: u32,
+    /// Sessions (signed-in browsers) one account keeps; signing in beyond ends the least
+    /// recently used. 0: no limit.
+    pub sessions_per_account: u32,
     /// Base domain under which DMSs are reached remotely (`<dms>-<org>.<domain>`, with the
     /// portal's scheme and port); empty means `remote.localhost`, which browsers resolve to
     /// this machine. In production: a wildcard DNS name and certificate for `*.<domain>`.
@@ -237,6 +240,7 @@ impl Default for Settings {
             heartbeat_timeout_seconds: 0,
             state_changes_per_dms_per_minute: 12,
             gateway_frames_per_second: 10,
+            sessions_per_account: 20,
             remote_access_domain: String::new(),
             remote_access_max_request_bytes: 64 * 1024 * 1024,
             remote_access_timeout_seconds: 30,

@@ -23,6 +23,9 @@ pub struct IssuedRefresh {
     pub session_id: String,
     pub refresh_token: String,
     pub session_expires_at: NaiveDateTime,
+    /// Sessions of the account ended to make room for this one (see [`start`]): whoever
+    /// signed the account in must announce them as ended, so their tokens stop at once.
+    pub displaced: Vec<String>,
 }
 
 /// What came of presenting a refresh token.
@@ -37,11 +40,15 @@ pub enum Refresh {
     Invalid,
 }
 
-/// Starts a session for `user_id` and returns its first refresh token.
+/// Starts a session for `user_id` and returns its first refresh token. An account keeps at
+/// most `max_sessions` (0: no limit): beyond, the least recently used sessions end, so a
+/// script signing in in a loop cannot fill the table, and a person with many browsers loses
+/// the one they forgot.
 pub fn start(
     conn: &mut AnyConnection,
     user_id: &str,
     user_agent: Option<&str>,
+    max_sessions: u32,
     now: NaiveDateTime,
 ) -> QueryResult<IssuedRefresh> {
     let session_id = uuid::Uuid::new_v4().to_string();
@@ -60,13 +67,47 @@ pub fn start(
             ))
             .execute(conn)?;
         let refresh_token = insert_refresh_token(conn, &session_id, now)?;
+        let displaced = end_beyond(conn, user_id, &session_id, max_sessions, now)?;
         Ok(IssuedRefresh {
             user_id: user_id.to_owned(),
             session_id: session_id.clone(),
             refresh_token,
             session_expires_at: expires_at,
+            displaced,
         })
     })
+}
+
+/// Ends the account's active sessions beyond the `max_sessions` most recently used, `keep`
+/// (the one just started) counted first; returns the ids ended.
+fn end_beyond(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    keep: &str,
+    max_sessions: u32,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<String>> {
+    if max_sessions == 0 {
+        return Ok(Vec::new());
+    }
+    // Never more than the limit plus the sessions started in parallel: the limit holds.
+    let others: Vec<String> = sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::id.ne(keep))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .order((sessions::last_used_at.desc(), sessions::created_at.desc()))
+        .select(sessions::id)
+        .load(conn)?;
+    let kept_others = max_sessions as usize - 1;
+    let ended: Vec<String> = others.into_iter().skip(kept_others).collect();
+    if !ended.is_empty() {
+        diesel::update(sessions::table.filter(sessions::id.eq_any(&ended)))
+            .set(sessions::revoked_at.eq(now))
+            .execute(conn)?;
+        tracing::info!(%user_id, ended = ended.len(), "sessions beyond the account's limit ended");
+    }
+    Ok(ended)
 }
 
 fn insert_refresh_token(
@@ -137,6 +178,7 @@ pub fn rotate(
         session_id,
         refresh_token,
         session_expires_at,
+        displaced: Vec::new(),
     }))
 }
 

@@ -34,6 +34,7 @@ pub fn sign_in(
     identity: &ProviderIdentity,
     user_agent: Option<&str>,
     public_url: &str,
+    max_sessions: u32,
     now: NaiveDateTime,
 ) -> QueryResult<Outcome> {
     let (provider_id, subject, address) = (
@@ -69,7 +70,7 @@ pub fn sign_in(
             }
         },
     };
-    sessions::start(conn, &user_id, user_agent, now).map(Outcome::SignedIn)
+    sessions::start(conn, &user_id, user_agent, max_sessions, now).map(Outcome::SignedIn)
 }
 
 /// Remembers the identity for the owner of the account with its address, who must prove
@@ -110,6 +111,7 @@ pub fn link_by_mail(
     cookie: &str,
     mail_token: &str,
     client: &Client,
+    max_sessions: u32,
     now: NaiveDateTime,
 ) -> Result<Option<SignedIn>, AppError> {
     let Some(user_id) = identities::complete_pending_link_by_mail(conn, cookie, mail_token, now)?
@@ -117,5 +119,11 @@ pub fn link_by_mail(
         return Ok(None);
     };
     let user = accounts::find_by_id(conn, &user_id)?.ok_or(AppError::SessionExpired)?;
-    Ok(Some(sign_in::start(conn, &user, client, now)?))
+    Ok(Some(sign_in::start(
+        conn,
+        &user,
+        client,
+        max_sessions,
+        now,
+    )?))
 }

@@ -17,6 +17,7 @@ use crate::auth::email_tokens::{self, Purpose};
 use crate::auth::identities;
 use crate::auth::password::Passwords;
 use crate::auth::sessions::{self, IssuedRefresh, Refresh};
+use crate::config::Settings;
 use crate::db::{self, AnyConnection, Database};
 use crate::domain::accounts::{self, User};
 use crate::domain::memberships;
@@ -31,18 +32,35 @@ pub struct SignedIn {
     pub account: Account,
 }
 
+/// What a sign-in is bounded by: password guesses, and the sessions the account keeps.
+#[derive(Debug, Clone, Copy)]
+pub struct SignInLimits {
+    pub guesses: GuessLimits,
+    /// See [`sessions::start`].
+    pub max_sessions: u32,
+}
+
+impl SignInLimits {
+    pub fn from_settings(settings: &Settings) -> Self {
+        Self {
+            guesses: GuessLimits::from_settings(settings),
+            max_sessions: settings.sessions_per_account,
+        }
+    }
+}
+
 /// Signs in with email and password (`POST /api/auth/login`). A provider identity waiting in
 /// this browser (`pending_link`, for this account) is linked on the way.
 pub async fn with_password(
     database: &Database,
     passwords: &Passwords,
-    limits: GuessLimits,
+    limits: SignInLimits,
     email: EmailAddress,
     password: String,
     client: Client,
     pending_link: Option<String>,
 ) -> Result<SignedIn, AppError> {
-    let guess = Guess::new(limits, email.as_str(), &client.address);
+    let guess = Guess::new(limits.guesses, email.as_str(), &client.address);
     let (guess, user) = database
         .run_write(move |conn| {
             let guess = guess.take(conn, db::now().naive_utc())?;
@@ -73,7 +91,7 @@ pub async fn with_password(
                     tracing::info!(user_id = %user.id, %provider, "identity linked after password sign-in");
                 }
             }
-            Ok(Ok(start(conn, &user, &client, now)?))
+            Ok(Ok(start(conn, &user, &client, limits.max_sessions, now)?))
         })
         .await?
 }
@@ -83,7 +101,7 @@ pub async fn with_password(
 pub async fn with_verification_link(
     database: &Database,
     passwords: &Passwords,
-    limits: GuessLimits,
+    limits: SignInLimits,
     token: String,
     password: String,
     client: Client,
@@ -97,7 +115,7 @@ pub async fn with_verification_link(
                 None => None,
             }
             .ok_or(AppError::LinkInvalid)?;
-            let guess = Guess::new(limits, &user.email, &address).take(conn, now)?;
+            let guess = Guess::new(limits.guesses, &user.email, &address).take(conn, now)?;
             Ok((guess, user))
         })
         .await?;
@@ -114,7 +132,7 @@ pub async fn with_verification_link(
                 return Ok(Err(AppError::LinkInvalid));
             }
             memberships::address_verified(conn, &user, now)?;
-            Ok(Ok(start(conn, &user, &client, now)?))
+            Ok(Ok(start(conn, &user, &client, limits.max_sessions, now)?))
         })
         .await?
 }
@@ -153,9 +171,16 @@ pub fn start(
     conn: &mut AnyConnection,
     user: &User,
     client: &Client,
+    max_sessions: u32,
     now: NaiveDateTime,
 ) -> QueryResult<SignedIn> {
-    let session = sessions::start(conn, &user.id, client.user_agent.as_deref(), now)?;
+    let session = sessions::start(
+        conn,
+        &user.id,
+        client.user_agent.as_deref(),
+        max_sessions,
+        now,
+    )?;
     let account = accounts::view(conn, user)?;
     Ok(SignedIn { session, account })
 }
@@ -224,7 +249,10 @@ mod tests {
         with_password(
             &setup.database,
             &setup.passwords,
-            setup.limits,
+            SignInLimits {
+                guesses: setup.limits,
+                max_sessions: 20,
+            },
             EmailAddress::parse(email).unwrap(),
             password.into(),
             setup.client.clone(),
@@ -273,7 +301,10 @@ mod tests {
         let work = with_verification_link(
             &setup.database,
             &setup.passwords,
-            setup.limits,
+            SignInLimits {
+                guesses: setup.limits,
+                max_sessions: 20,
+            },
             token,
             PASSWORD.into(),
             setup.client.clone(),

@@ -1,7 +1,6 @@
 //! `/api/auth/*`: sign-up, email verification, sign-in, session refresh, sign-out and
 //! password reset. Answers never reveal whether an account exists.
 
-use crate::json_body::JsonObject;
 use actix_web::{post, web, HttpRequest, HttpResponse};
 use stratus_shared::api::auth::{
     EmailRequest, LoginRequest, Notice, ResetPasswordRequest, SessionGrant, SignupRequest,
@@ -14,9 +13,10 @@ use stratus_shared::ApiError;
 use crate::auth::browser::{self, Client};
 use crate::auth::sessions;
 use crate::db::{self, Database};
-use crate::domain::sign_in::{self, Continued, GuessLimits};
+use crate::domain::sign_in::{self, Continued, GuessLimits, SignInLimits};
 use crate::domain::{passwords, sign_up};
 use crate::error::AppError;
+use crate::json_body::JsonObject;
 use crate::live::LiveHub;
 use crate::mail::Mail;
 use crate::state::AppState;
@@ -140,7 +140,7 @@ pub async fn verify_email(
     let signed_in = sign_in::with_verification_link(
         &database,
         &state.passwords,
-        GuessLimits::from_settings(&state.settings),
+        SignInLimits::from_settings(&state.settings),
         token,
         password,
         client,
@@ -148,6 +148,7 @@ pub async fn verify_email(
     .await?;
     // Invitations may have made the person a member: open streams pick that up.
     hub.membership_changed(&signed_in.session.user_id);
+    hub.sessions_ended(signed_in.session.displaced.clone());
     Ok(browser::session_granted(
         &state,
         &signed_in.session,
@@ -172,6 +173,7 @@ pub async fn login(
     client: Client,
     state: web::Data<AppState>,
     database: web::Data<Database>,
+    hub: web::Data<LiveHub>,
     body: JsonObject<LoginRequest>,
 ) -> Result<HttpResponse, AppError> {
     let LoginRequest { email, password } = body.into_inner();
@@ -182,13 +184,14 @@ pub async fn login(
     let signed_in = sign_in::with_password(
         &database,
         &state.passwords,
-        GuessLimits::from_settings(&state.settings),
+        SignInLimits::from_settings(&state.settings),
         email,
         password,
         client,
         pending_link,
     )
     .await?;
+    hub.sessions_ended(signed_in.session.displaced.clone());
     let mut response = browser::session_granted(&state, &signed_in.session, signed_in.account);
     if has_pending_link {
         browser::remove_pending_link(&mut response)?;

@@ -2,7 +2,6 @@
 //! Owners, Admins and platform staff create, edit and delete them, each change in the audit
 //! log. A project or task of an organization the caller may not see answers 404.
 
-use crate::json_body::JsonObject;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use stratus_shared::api::collaboration::{
     CreateProject, CreateTask, OrganizationProjects, Project, Task, UpdateProject, UpdateTask,
@@ -17,6 +16,7 @@ use crate::domain::accounts;
 use crate::domain::projects::tasks::{self, NewTask, TaskChange, TaskInProject};
 use crate::domain::projects::{self, Editor, NewProject, ProjectChange, ProjectRecord};
 use crate::error::AppError;
+use crate::json_body::JsonObject;
 
 /// A project the caller may manage (Owners, Admins, staff), else 404 as if it did not exist
 /// (or 403 for a member whose role does not allow it).

@@ -1,7 +1,6 @@
 //! The DMS gateway's endpoints: trade a connect code for credentials, renew them, and the
 //! heartbeat WebSocket (served by `live::gateway_socket`).
 
-use crate::json_body::JsonObject;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use stratus_shared::api::gateway::{ConnectRequest, DmsCredentials, RefreshRequest};
@@ -10,6 +9,7 @@ use crate::auth::{one_time, AuthenticatedDms};
 use crate::db::Database;
 use crate::domain::dms_credentials::{self, Grant, Renewal};
 use crate::error::AppError;
+use crate::json_body::JsonObject;
 use crate::live::LiveHub;
 use crate::state::AppState;
 

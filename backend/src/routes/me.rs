@@ -1,6 +1,5 @@
 //! `/api/me/*`: the signed-in account, its password and its sessions.
 
-use crate::json_body::JsonObject;
 use actix_web::{delete, get, post, web, HttpResponse};
 use stratus_shared::api::auth::{Account, ChangePasswordRequest, SessionSummary};
 use stratus_shared::ApiError;
@@ -12,6 +11,7 @@ use crate::db::{self, Database};
 use crate::domain::password_guesses::GuessLimits;
 use crate::domain::{accounts, passwords};
 use crate::error::AppError;
+use crate::json_body::JsonObject;
 use crate::live::LiveHub;
 use crate::state::AppState;
 

@@ -3,7 +3,6 @@
 //! and remove people; everyone in the organization sees the list. An organization always
 //! keeps an Owner.
 
-use crate::json_body::JsonObject;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use stratus_shared::api::members::{AddMember, ChangeRole, Invitation, Member, Members};
 use stratus_shared::email::EmailAddress;
@@ -15,6 +14,7 @@ use crate::auth::CurrentUser;
 use crate::db::Database;
 use crate::domain::{members, memberships, remote_access};
 use crate::error::AppError;
+use crate::json_body::JsonObject;
 use crate::live::{LiveHub, RemoteCut};
 use crate::state::AppState;
 

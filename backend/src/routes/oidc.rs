@@ -6,7 +6,6 @@
 //! is set and `/login/complete` restores the session through `POST /api/auth/refresh`; on
 //! failure `/login/error?reason=<code>` says what happened. No token ever goes into a URL.
 
-use crate::json_body::JsonObject;
 use std::sync::Arc;
 
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
@@ -25,6 +24,8 @@ use crate::auth::{one_time, CurrentUser};
 use crate::db::{self, Database};
 use crate::domain::provider_sign_in::{self, Outcome};
 use crate::error::AppError;
+use crate::json_body::JsonObject;
+use crate::live::LiveHub;
 use crate::state::AppState;
 
 /// The identity providers people can sign in with (only those configured with credentials).
@@ -101,12 +102,14 @@ pub struct CallbackQuery {
     responses((status = 303, description = "To /login/complete (refresh cookie set), /login/link, or /login/error?reason=<code>"))
 )]
 #[get("/auth/oidc/{provider}/callback")]
+#[allow(clippy::too_many_arguments)] // actix extractors, one per argument
 pub async fn callback(
     request: HttpRequest,
     client: Client,
     state: web::Data<AppState>,
     database: web::Data<Database>,
     providers: web::Data<IdentityProviders>,
+    hub: web::Data<LiveHub>,
     path: web::Path<String>,
     query: web::Query<CallbackQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -127,6 +130,7 @@ pub async fn callback(
         }
     };
     let public_url = state.settings.public_url();
+    let max_sessions = state.settings.sessions_per_account;
     let outcome = database
         .run_write(move |conn| {
             let now = db::now().naive_utc();
@@ -137,10 +141,14 @@ pub async fn callback(
                 &identity,
                 user_agent,
                 &public_url,
+                max_sessions,
                 now,
             )?)
         })
         .await?;
+    if let Outcome::SignedIn(session) = &outcome {
+        hub.sessions_ended(session.displaced.clone());
+    }
     let mut response = outcome_answer(&state, outcome, &provider_id);
     let _ = response.add_removal_cookie(&browser::login_cookie(&state, String::new()));
     Ok(response)
@@ -259,19 +267,22 @@ pub async fn link_identity(
     client: Client,
     state: web::Data<AppState>,
     database: web::Data<Database>,
+    hub: web::Data<LiveHub>,
     body: JsonObject<LinkIdentityRequest>,
 ) -> Result<HttpResponse, AppError> {
     let cookie = browser::presented_pending_link(&request)
         .filter(|value| !value.is_empty())
         .ok_or(AppError::LinkInvalid)?;
     let token = body.into_inner().token;
+    let max_sessions = state.settings.sessions_per_account;
     let signed_in = database
         .run_write(move |conn| {
             let now = db::now().naive_utc();
-            provider_sign_in::link_by_mail(conn, &cookie, &token, &client, now)
+            provider_sign_in::link_by_mail(conn, &cookie, &token, &client, max_sessions, now)
         })
         .await?
         .ok_or(AppError::LinkInvalid)?;
+    hub.sessions_ended(signed_in.session.displaced.clone());
     let mut response = browser::session_granted(&state, &signed_in.session, signed_in.account);
     browser::remove_pending_link(&mut response)?;
     Ok(response)

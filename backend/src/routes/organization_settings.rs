@@ -1,7 +1,6 @@
 //! One organization as a whole: its settings (name, remote access), its audit log, and
 //! deleting it. Owners and Admins change settings and read the log; only Owners delete.
 
-use crate::json_body::JsonObject;
 use actix_web::{delete, get, patch, web, HttpResponse};
 use stratus_shared::api::audit::AuditEntry;
 use stratus_shared::api::organizations::{DeleteOrganization, Organization, UpdateOrganization};
@@ -16,6 +15,7 @@ use crate::domain::organizations::{self, SettingsChange};
 use crate::domain::remote_access;
 use crate::domain::text::{parse_text, NAME_MAX};
 use crate::error::AppError;
+use crate::json_body::JsonObject;
 use crate::live::{LiveHub, RemoteCut};
 
 /// How many audit entries the organization's log shows.

@@ -2,7 +2,6 @@
 //! Owner). An organization's settings, audit log and deletion are in
 //! `organization_settings.rs`; its DMSs in `systems.rs`.
 
-use crate::json_body::JsonObject;
 use actix_web::{get, post, web, HttpResponse};
 use stratus_shared::api::organizations::{CreateOrganization, Organization};
 use stratus_shared::ApiError;
@@ -12,6 +11,7 @@ use crate::db::Database;
 use crate::domain::organizations;
 use crate::domain::text::{parse_text, NAME_MAX};
 use crate::error::AppError;
+use crate::json_body::JsonObject;
 use crate::live::LiveHub;
 
 /// The organizations I belong to, with my role in each.

@@ -2,7 +2,6 @@
 //! them; Owners and Admins share and stop sharing, each in the audit log. A dashboard or DMS
 //! of an organization the caller does not belong to answers 404.
 
-use crate::json_body::JsonObject;
 use actix_web::{delete, get, post, web, HttpResponse};
 use stratus_shared::api::sharing::{OrganizationSharedDashboards, ShareDashboard, SharedDashboard};
 use stratus_shared::ApiError;
@@ -13,6 +12,7 @@ use crate::auth::CurrentUser;
 use crate::db::Database;
 use crate::domain::dashboards::{self, NewShare};
 use crate::error::AppError;
+use crate::json_body::JsonObject;
 
 /// The shared dashboards of all my organizations, grouped by organization (by name).
 #[utoipa::path(

@@ -7,7 +7,6 @@
 
 mod upload;
 
-use crate::json_body::JsonObject;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use stratus_shared::api::audit::AuditEntry;
 use stratus_shared::api::members::{ChangeRole, Member, Members};
@@ -23,6 +22,7 @@ use crate::db::Database;
 use crate::domain::text::{parse_text, NAME_MAX};
 use crate::domain::{audit, legacy_import, remote_access, staff_links, staff_search};
 use crate::error::AppError;
+use crate::json_body::JsonObject;
 use crate::live::{LiveHub, RemoteCut};
 use crate::mail::templates;
 use crate::state::AppState;

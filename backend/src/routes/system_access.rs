@@ -2,7 +2,6 @@
 //! for that DMS), its settings (remote access), and each person's link to their own user
 //! account on the DMS.
 
-use crate::json_body::JsonObject;
 use actix_web::{delete, get, patch, post, put, web, HttpResponse};
 use stratus_shared::api::organizations::{
     DmsLinkCode, RemoteTicket, SetSystemRole, SystemSettings, SystemUser,
@@ -16,6 +15,7 @@ use crate::db::Database;
 use crate::domain::remote_access;
 use crate::domain::system_access;
 use crate::error::AppError;
+use crate::json_body::JsonObject;
 use crate::live::{LiveHub, RemoteCut};
 use crate::remote::{self, RemoteAccess};
 

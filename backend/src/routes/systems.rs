@@ -3,7 +3,6 @@
 //!
 //! A DMS outside the person's organizations answers 404, as if it did not exist.
 
-use crate::json_body::JsonObject;
 use actix_web::http::header::{self, AcceptEncoding, ContentType, Encoding, Header};
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use stratus_shared::api::organizations::{
@@ -19,6 +18,7 @@ use crate::domain::system_list::SystemListCache;
 use crate::domain::text::{parse_text, NAME_MAX};
 use crate::domain::{connect_codes, systems};
 use crate::error::AppError;
+use crate::json_body::JsonObject;
 use crate::live::{LiveHub, RemoteCut};
 use crate::remote::RemoteAccess;
 

@@ -173,3 +173,35 @@ async fn ended_sessions_stay_void_after_a_restart() {
     let app = restart(app).await;
     assert_eq!(me_status(&app, &signed_in.grant.access_token).await, 401);
 }
+
+#[tokio::test]
+async fn signing_in_in_a_loop_keeps_the_account_at_its_session_limit_and_ends_the_oldest() {
+    let app = crate::helpers::spawn_app_with(|settings| settings.sessions_per_account = 3).await;
+    let email = unique_email("skyline.be");
+    let first = app.signed_up(&email, PASSWORD).await;
+    let mut first_stream = SseReader::open(&app, &first.grant.access_token, None).await;
+    assert_eq!(first_stream.next().await.event, "snapshot");
+    let mut later = Vec::new();
+    for _ in 0..4 {
+        later.push(sign_in(&app, &email, PASSWORD).await);
+    }
+
+    let newest = later.last().expect("signed in");
+    let sessions: Vec<SessionSummary> = app
+        .read_as(&newest.grant.access_token, "/api/me/sessions")
+        .await;
+    assert_eq!(sessions.len(), 3, "five sign-ins, three sessions kept");
+    // The two least recently used ended as any revoked session does: tokens, refresh
+    // cookies and streams.
+    for ended in [&first, &later[0]] {
+        assert_eq!(me_status(&app, &ended.grant.access_token).await, 401);
+        let refreshed = app
+            .post_with_refresh_cookie("/api/auth/refresh", &ended.refresh_token)
+            .await;
+        assert_eq!(refreshed.status(), 401);
+    }
+    first_stream.ended().await;
+    for kept in &later[1..] {
+        assert_eq!(me_status(&app, &kept.grant.access_token).await, 200);
+    }
+}
