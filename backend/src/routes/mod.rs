@@ -203,8 +203,10 @@ pub async fn refuse_nul_characters(
     request: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
-    let uri = request.uri();
-    let carries_nul = uri.path().contains("%00") || uri.query().is_some_and(|q| q.contains("%00"));
+    let carries_nul = request
+        .uri()
+        .path_and_query()
+        .is_some_and(|target| target.as_str().contains("%00"));
     if carries_nul {
         return Err(crate::error::AppError::InvalidRequest(
             "The path and query must not contain the NUL character (%00).".into(),

@@ -65,6 +65,25 @@ fn fill(template: &str, caller: &Caller, other: &str, everywhere: bool) -> Strin
     path
 }
 
+/// Sends `body` as it is, labelled `content_type`, to `path` as the caller.
+async fn send_raw(
+    app: &TestApp,
+    caller: &Caller,
+    method: Method,
+    path: &str,
+    content_type: &str,
+    body: impl Into<reqwest::Body>,
+) -> reqwest::Response {
+    app.client
+        .request(method, format!("{}{path}", app.address))
+        .bearer_auth(&caller.token)
+        .header("Content-Type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("the server answers")
+}
+
 fn has_json_body(operation: &Value) -> bool {
     operation["requestBody"]["content"]["application/json"].is_object()
 }
@@ -123,15 +142,15 @@ async fn every_json_body_that_is_not_an_object_is_refused_with_invalid_request()
         }
         let path = fill(&template, &caller, &uuid::Uuid::new_v4().to_string(), false);
         for body in ["[]", r#"["x", "y"]"#, r#""text""#, "null", "7", "true"] {
-            let response = app
-                .client
-                .request(method.clone(), format!("{}{path}", app.address))
-                .bearer_auth(&caller.token)
-                .header("Content-Type", "application/json")
-                .body(body)
-                .send()
-                .await
-                .unwrap();
+            let response = send_raw(
+                &app,
+                &caller,
+                method.clone(),
+                &path,
+                "application/json",
+                body,
+            )
+            .await;
             let what = format!("{method} {template} with {body}");
             match refusal(response, &operation, &[400], &what).await {
                 Ok(Some(ErrorCode::InvalidRequest)) => {}
@@ -181,15 +200,15 @@ async fn every_json_body_refuses_broken_json_a_wrong_type_and_an_oversized_body(
         }
         let path = fill(&template, &caller, &uuid::Uuid::new_v4().to_string(), false);
         for (content_type, body, allowed) in &cases {
-            let response = app
-                .client
-                .request(method.clone(), format!("{}{path}", app.address))
-                .bearer_auth(&caller.token)
-                .header("Content-Type", *content_type)
-                .body(body.clone())
-                .send()
-                .await
-                .unwrap();
+            let response = send_raw(
+                &app,
+                &caller,
+                method.clone(),
+                &path,
+                content_type,
+                body.clone(),
+            )
+            .await;
             let what = format!(
                 "{method} {template} with {content_type} {:.40}",
                 String::from_utf8_lossy(body)
@@ -286,15 +305,15 @@ async fn a_rename_sent_as_an_array_is_refused_and_changes_nothing() {
     let caller = caller(&app).await;
     let path = format!("/api/organizations/{}", caller.organization_id);
 
-    let response = app
-        .client
-        .patch(format!("{}{path}", app.address))
-        .bearer_auth(&caller.token)
-        .header("Content-Type", "application/json")
-        .body(r#"["Renamed by position"]"#)
-        .send()
-        .await
-        .unwrap();
+    let response = send_raw(
+        &app,
+        &caller,
+        Method::PATCH,
+        &path,
+        "application/json",
+        r#"["Renamed by position"]"#,
+    )
+    .await;
 
     assert_eq!(response.status(), 400);
     let error: ApiError = response.json().await.unwrap();
