@@ -28,8 +28,10 @@ cargo clippy --locked --workspace --all-targets --quiet -- -D warnings
 cargo clippy --locked -p frontend --target wasm32-unknown-unknown --quiet -- -D warnings
 
 build_web_app_when_changed
-say "Building the server binary for the browser tests"
-cargo build --locked --quiet -p stratus-backend --bin stratus
+# One build for every later stage: the server binary (target/debug/stratus, which the browser
+# and cluster tests run) and every test executable, all with the workspace's feature set.
+say "Building the server and every test"
+cargo test --locked --workspace --no-run --quiet
 
 start_smtp_server
 start_oidc_provider
@@ -43,15 +45,16 @@ run_fuzz_targets 20
 # The browser journeys run the real server on SQLite; the one about a lost database uses
 # TEST_DATABASE_URL (it says so and skips without it).
 say "Browser tests (headless Chromium)"
-cargo test --locked -p e2e
+# shellcheck disable=SC2046 # one test name a word
+run_workspace_tests $(integration_tests_of e2e)
 
 if [ -n "${TEST_DATABASE_URL:-}" ]; then
   say "API tests on PostgreSQL (TEST_DATABASE_URL)"
-  cargo test --locked -p stratus-backend --test api
+  run_workspace_tests api
   # One at a time: each starts its own nats-server, nginx and three backends (one its own
   # PostgreSQL too), and some kill them under load.
   say "Cluster tests (three backends, NATS, nginx; TEST_DATABASE_URL)"
-  cargo test --locked -p stratus-backend --test cluster -- --test-threads=1
+  run_workspace_tests cluster -- --test-threads=1
 else
   cat >&2 <<'WARN'
 

@@ -337,6 +337,51 @@ build_server_and_web_app() {
   forget_background_pid "$server_build"
 }
 
+# Runs the integration-test executables named (e.g. `api`) that `cargo test --locked --workspace
+# --no-run` built, each from its package's folder as cargo would, with the arguments after
+# `--`. Running the built executables keeps every stage on the workspace's one feature set:
+# `cargo test -p <package> --test <name>` resolves features for that selection alone and
+# rebuilds most dependencies (about five minutes a stage on this machine kind).
+run_workspace_tests() {
+  local names=() executables name dir executable
+  while [ "$#" -gt 0 ] && [ "$1" != -- ]; do
+    names+=("$1")
+    shift
+  done
+  [ "${1:-}" = -- ] && shift
+  executables="$(cargo test --locked --workspace --no-run --quiet --message-format=json |
+    python3 -c '
+import json, os, sys
+for line in sys.stdin:
+    message = json.loads(line)
+    if message.get("reason") == "compiler-artifact" and message.get("executable") \
+            and message["target"]["kind"] == ["test"]:
+        print(message["target"]["name"], os.path.dirname(message["manifest_path"]),
+              message["executable"])
+')"
+  for name in "${names[@]}"; do
+    read -r _ dir executable < <(grep "^$name " <<<"$executables") || {
+      echo "no integration test named $name in the workspace" >&2
+      return 1
+    }
+    echo "     Running $name ($executable)" >&2
+    (cd "$dir" && "$executable" "$@")
+  done
+}
+
+# The names of a package's integration tests (its tests/*.rs and tests/*/main.rs).
+integration_tests_of() {
+  local path
+  for path in "$STRATUS_ROOT/$1"/tests/*.rs "$STRATUS_ROOT/$1"/tests/*/main.rs; do
+    [ -e "$path" ] || continue
+    case "$path" in
+      */main.rs) path="${path%/main.rs}" ;;
+      *) path="${path%.rs}" ;;
+    esac
+    echo "${path##*/}"
+  done
+}
+
 # Drops a process that has ended from BACKGROUND_PIDS, so on_exit never signals its reused id.
 forget_background_pid() {
   local pid kept=()

@@ -85,6 +85,15 @@ pub struct Settings {
     /// Sessions (signed-in browsers) one account keeps; signing in beyond ends the least
     /// recently used. 0: no limit.
     pub sessions_per_account: u32,
+    /// Organizations one account may belong to through its own creations and accepted
+    /// invitations (staff links are not counted). 0: no limit.
+    pub organizations_per_account: u32,
+    /// DMSs one organization may register. 0: no limit.
+    pub systems_per_organization: u32,
+    /// Collaboration projects one organization may have. 0: no limit.
+    pub projects_per_organization: u32,
+    /// Tasks one project may have. 0: no limit.
+    pub tasks_per_project: u32,
     /// Base domain under which DMSs are reached remotely (`<dms>-<org>.<domain>`, with the
     /// portal's scheme and port); empty means `remote.localhost`, which browsers resolve to
     /// this machine. In production: a wildcard DNS name and certificate for `*.<domain>`.
@@ -241,6 +250,10 @@ impl Default for Settings {
             state_changes_per_dms_per_minute: 12,
             gateway_frames_per_second: 10,
             sessions_per_account: 20,
+            organizations_per_account: 50,
+            systems_per_organization: 2000,
+            projects_per_organization: 500,
+            tasks_per_project: 1000,
             remote_access_domain: String::new(),
             remote_access_max_request_bytes: 64 * 1024 * 1024,
             remote_access_timeout_seconds: 30,

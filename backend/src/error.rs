@@ -65,6 +65,9 @@ pub enum AppError {
     /// Unlinking would leave the account without a way in.
     #[error("last sign-in method")]
     LastSignInMethod,
+    /// A quota is full (see `domain::quotas`); the message names it and the way out.
+    #[error("limit reached: {0}")]
+    LimitReached(String),
     /// Rate limited; try again after this many seconds.
     #[error("too many requests")]
     TooManyRequests { retry_after_seconds: i64 },
@@ -91,6 +94,9 @@ impl AppError {
             ),
             AppError::Forbidden(message) => ApiError::new(ErrorCode::Forbidden, message.clone()),
             AppError::Conflict(message) => ApiError::new(ErrorCode::Conflict, message.clone()),
+            AppError::LimitReached(message) => {
+                ApiError::new(ErrorCode::LimitReached, message.clone())
+            }
             AppError::InvalidConnectCode => ApiError::new(
                 ErrorCode::InvalidConnectCode,
                 "This connect code is unknown, already used or expired. Ask an Owner of the \
@@ -217,9 +223,10 @@ impl ResponseError for AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::LastOwner | AppError::RemoteAccessForcedOff | AppError::RemoteAccessOff => {
-                StatusCode::CONFLICT
-            }
+            AppError::LastOwner
+            | AppError::LimitReached(_)
+            | AppError::RemoteAccessForcedOff
+            | AppError::RemoteAccessOff => StatusCode::CONFLICT,
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::InvalidCredentials | AppError::SessionExpired => StatusCode::UNAUTHORIZED,
             AppError::CurrentPasswordWrong => StatusCode::FORBIDDEN,

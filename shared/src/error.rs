@@ -47,6 +47,9 @@ pub enum ErrorCode {
     InvalidDmsCredentials,
     /// The change would leave the organization without an Owner.
     LastOwner,
+    /// A quota is full (organizations of an account, DMSs or projects of an organization,
+    /// tasks of a project): remove something first or ask the operator to raise it.
+    LimitReached,
     /// Unlinking this identity would leave the account with no way to sign in.
     LastSignInMethod,
     /// Remote access cannot be switched on for a DMS whose organization has it off.
@@ -87,6 +90,7 @@ impl ErrorCode {
             ErrorCode::InvalidConnectCode => "invalid_connect_code",
             ErrorCode::InvalidDmsCredentials => "invalid_dms_credentials",
             ErrorCode::LastOwner => "last_owner",
+            ErrorCode::LimitReached => "limit_reached",
             ErrorCode::LastSignInMethod => "last_sign_in_method",
             ErrorCode::RemoteAccessForcedOff => "remote_access_forced_off",
             ErrorCode::RemoteAccessOff => "remote_access_off",
@@ -156,6 +160,7 @@ mod tests {
             ErrorCode::InvalidConnectCode,
             ErrorCode::InvalidDmsCredentials,
             ErrorCode::LastOwner,
+            ErrorCode::LimitReached,
             ErrorCode::LastSignInMethod,
             ErrorCode::RemoteAccessForcedOff,
             ErrorCode::RemoteAccessOff,

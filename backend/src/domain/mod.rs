@@ -22,6 +22,7 @@ pub mod password_guesses;
 pub mod passwords;
 pub mod projects;
 pub mod provider_sign_in;
+pub mod quotas;
 pub mod remote_access;
 pub mod sign_in;
 pub mod sign_up;

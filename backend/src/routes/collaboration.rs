@@ -15,8 +15,10 @@ use crate::db::{AnyConnection, Database};
 use crate::domain::accounts;
 use crate::domain::projects::tasks::{self, NewTask, TaskChange, TaskInProject};
 use crate::domain::projects::{self, Editor, NewProject, ProjectChange, ProjectRecord};
+use crate::domain::quotas::{Counted, Quotas};
 use crate::error::AppError;
 use crate::json_body::JsonObject;
+use crate::state::AppState;
 
 /// A project the caller may manage (Owners, Admins, staff), else 404 as if it did not exist
 /// (or 403 for a member whose role does not allow it).
@@ -143,6 +145,7 @@ pub async fn list_projects(
         (status = 401, description = "Not signed in", body = ApiError),
         (status = 403, description = "Members may not manage projects", body = ApiError),
         (status = 404, description = "Not one of my organizations (and I am not staff)", body = ApiError),
+        (status = 409, description = "The organization has as many projects as the portal allows", body = ApiError),
     )
 )]
 #[post("/organizations/{organization_id}/projects")]
@@ -151,13 +154,16 @@ pub async fn create_project(
     path: web::Path<String>,
     body: JsonObject<CreateProject>,
     database: web::Data<Database>,
+    state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let organization_id = path.into_inner();
     let new = NewProject::parse(body.into_inner())?;
+    let quotas = Quotas::from_settings(&state.settings);
     let project = database
         .run_write(move |connection| {
             let action = Action::ManageProjects;
             let access = authorize_or_staff(connection, &user.user_id, &organization_id, action)?;
+            quotas.ensure_room(connection, Counted::ProjectsOf(&organization_id))?;
             let editor = Editor::new(&user.user_id, access);
             Ok(projects::create(connection, editor, &organization_id, new)?)
         })
@@ -238,6 +244,7 @@ pub async fn delete_project(
         (status = 401, description = "Not signed in", body = ApiError),
         (status = 403, description = "Members may not manage projects", body = ApiError),
         (status = 404, description = "No such project in my organizations", body = ApiError),
+        (status = 409, description = "The project has as many tasks as the portal allows", body = ApiError),
     )
 )]
 #[post("/projects/{project_id}/tasks")]
@@ -246,12 +253,15 @@ pub async fn create_task(
     path: web::Path<String>,
     body: JsonObject<CreateTask>,
     database: web::Data<Database>,
+    state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let project_id = path.into_inner();
     let new = NewTask::parse(body.into_inner())?;
+    let quotas = Quotas::from_settings(&state.settings);
     let task = database
         .run_write(move |connection| {
             let (project, editor) = authorize_project(connection, &user.user_id, &project_id)?;
+            quotas.ensure_room(connection, Counted::TasksOf(&project.id))?;
             Ok(tasks::add(connection, editor, project, new)?)
         })
         .await?;

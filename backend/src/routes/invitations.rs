@@ -9,8 +9,10 @@ use stratus_shared::ApiError;
 use crate::auth::CurrentUser;
 use crate::db::Database;
 use crate::domain::invitations;
+use crate::domain::quotas::{Counted, Quotas};
 use crate::error::AppError;
 use crate::live::LiveHub;
+use crate::state::AppState;
 
 /// The invitations waiting for my answer (for my verified address), newest first.
 #[utoipa::path(
@@ -42,6 +44,7 @@ pub async fn list_my_invitations(
         (status = 401, description = "Not signed in", body = ApiError),
         (status = 403, description = "My address is not verified", body = ApiError),
         (status = 404, description = "No such invitation for my address", body = ApiError),
+        (status = 409, description = "I belong to as many organizations as the portal allows", body = ApiError),
     )
 )]
 #[post("/me/invitations/{invitation_id}/accept")]
@@ -50,11 +53,16 @@ pub async fn accept_invitation(
     path: web::Path<String>,
     database: web::Data<Database>,
     hub: web::Data<LiveHub>,
+    state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let invitation_id = path.into_inner();
     let joining = user.user_id.clone();
+    let quotas = Quotas::from_settings(&state.settings);
     database
-        .run_write(move |conn| invitations::accept(conn, &user.user_id, &invitation_id))
+        .run_write(move |conn| {
+            quotas.ensure_room(conn, Counted::OrganizationsOf(&user.user_id))?;
+            invitations::accept(conn, &user.user_id, &invitation_id)
+        })
         .await?;
     hub.membership_changed(&joining);
     Ok(HttpResponse::NoContent().finish())

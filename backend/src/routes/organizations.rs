@@ -9,10 +9,12 @@ use stratus_shared::ApiError;
 use crate::auth::CurrentUser;
 use crate::db::Database;
 use crate::domain::organizations;
+use crate::domain::quotas::{Counted, Quotas};
 use crate::domain::text::{parse_text, NAME_MAX};
 use crate::error::AppError;
 use crate::json_body::JsonObject;
 use crate::live::LiveHub;
+use crate::state::AppState;
 
 /// The organizations I belong to, with my role in each.
 #[utoipa::path(
@@ -43,6 +45,7 @@ pub async fn list_organizations(
         (status = 201, description = "Created; I am its Owner", body = Organization),
         (status = 400, description = "Invalid name", body = ApiError),
         (status = 401, description = "Not signed in", body = ApiError),
+        (status = 409, description = "I belong to as many organizations as the portal allows", body = ApiError),
     )
 )]
 #[post("/organizations")]
@@ -51,11 +54,14 @@ pub async fn create_organization(
     body: JsonObject<CreateOrganization>,
     database: web::Data<Database>,
     hub: web::Data<LiveHub>,
+    state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let name = parse_text(&body.name, "organization name", NAME_MAX)?;
+    let quotas = Quotas::from_settings(&state.settings);
     let user_id = user.user_id.clone();
     let organization = database
         .run_write(move |connection| {
+            quotas.ensure_room(connection, Counted::OrganizationsOf(&user.user_id))?;
             organizations::create_owned_by(connection, &user.user_id, &name)
         })
         .await?;

@@ -14,6 +14,7 @@ use crate::auth::access::{authorize, authorize_system};
 use crate::auth::permissions::Action;
 use crate::auth::CurrentUser;
 use crate::db::Database;
+use crate::domain::quotas::{Counted, Quotas};
 use crate::domain::system_list::SystemListCache;
 use crate::domain::text::{parse_text, NAME_MAX};
 use crate::domain::{connect_codes, systems};
@@ -21,6 +22,7 @@ use crate::error::AppError;
 use crate::json_body::JsonObject;
 use crate::live::{LiveHub, RemoteCut};
 use crate::remote::RemoteAccess;
+use crate::state::AppState;
 
 /// Registers a DMS in one of my organizations and returns its first connect code (shown once).
 #[utoipa::path(
@@ -33,7 +35,7 @@ use crate::remote::RemoteAccess;
         (status = 400, description = "Invalid name", body = ApiError),
         (status = 401, description = "Not signed in", body = ApiError),
         (status = 404, description = "Not one of my organizations", body = ApiError),
-        (status = 409, description = "A DMS of that name exists in the organization", body = ApiError),
+        (status = 409, description = "A DMS of that name exists in the organization, or it has as many DMSs as the portal allows", body = ApiError),
     )
 )]
 #[post("/organizations/{organization_id}/systems")]
@@ -43,9 +45,11 @@ pub async fn create_system(
     body: JsonObject<CreateSystem>,
     database: web::Data<Database>,
     hub: web::Data<LiveHub>,
+    state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let organization_id = path.into_inner();
     let name = parse_text(&body.name, "DMS name", NAME_MAX)?;
+    let quotas = Quotas::from_settings(&state.settings);
     let created = database
         .run_write(move |connection| {
             authorize(
@@ -54,6 +58,7 @@ pub async fn create_system(
                 &organization_id,
                 Action::RegisterSystem,
             )?;
+            quotas.ensure_room(connection, Counted::SystemsOf(&organization_id))?;
             systems::register(connection, &user.user_id, &organization_id, &name)
         })
         .await?;

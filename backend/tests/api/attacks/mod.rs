@@ -3,6 +3,7 @@
 
 mod floods;
 mod malformed;
+mod quotas;
 mod races;
 mod sessions;
 mod throttling;
