@@ -3,10 +3,12 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use stratus_shared::api::audit::AuditEntry;
+use stratus_shared::api::audit::{AuditEntry, AuditPage, AuditPageQuery};
+use stratus_shared::api::audit::{AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX};
 
 use crate::db::schema::{audit_log, users};
 use crate::db::AnyConnection;
+use crate::error::AppError;
 
 /// Who did something.
 #[derive(Debug, Clone)]
@@ -94,11 +96,80 @@ pub fn list(
     scope: Scope<'_>,
     limit: i64,
 ) -> QueryResult<Vec<AuditEntry>> {
-    let mut query = audit_log::table.into_boxed();
-    query = match scope {
+    entries(conn, scope, None, limit)
+}
+
+/// One page of `scope`, newest first: at most `query.limit` entries older than the entry
+/// `query.before` (keyset paging on `(at, id)`, so entries written meanwhile neither repeat
+/// nor go missing). A limit out of range, or a `before` not in `scope`, is refused.
+pub fn page(
+    conn: &mut AnyConnection,
+    scope: Scope<'_>,
+    query: &AuditPageQuery,
+) -> Result<AuditPage, AppError> {
+    let limit = query.limit.unwrap_or(AUDIT_PAGE_DEFAULT);
+    if !(1..=AUDIT_PAGE_MAX).contains(&limit) {
+        return Err(AppError::InvalidRequest(format!(
+            "limit must be between 1 and {AUDIT_PAGE_MAX}."
+        )));
+    }
+    let before = match &query.before {
+        None => None,
+        Some(id) => Some(position(conn, scope, id)?.ok_or_else(|| {
+            AppError::InvalidRequest("before names no entry of this audit log.".into())
+        })?),
+    };
+    let page_size = usize::try_from(limit).unwrap_or(usize::MAX);
+    // One more than the page, to know whether another page follows.
+    let mut entries = entries(conn, scope, before, i64::from(limit) + 1)?;
+    let next_before = if entries.len() > page_size {
+        entries.truncate(page_size);
+        entries.last().map(|entry| entry.id.clone())
+    } else {
+        None
+    };
+    Ok(AuditPage {
+        entries,
+        next_before,
+    })
+}
+
+/// Where the entry `id` of `scope` stands in the order, if it is one of `scope`'s.
+fn position(
+    conn: &mut AnyConnection,
+    scope: Scope<'_>,
+    id: &str,
+) -> QueryResult<Option<(NaiveDateTime, String)>> {
+    scoped(scope)
+        .filter(audit_log::id.eq(id))
+        .select((audit_log::at, audit_log::id))
+        .first(conn)
+        .optional()
+}
+
+fn scoped(scope: Scope<'_>) -> audit_log::BoxedQuery<'_, crate::db::MultiBackend> {
+    let query = audit_log::table.into_boxed();
+    match scope {
         Scope::Organization(id) => query.filter(audit_log::organization_id.eq(id)),
         Scope::Staff => query.filter(audit_log::by_staff.eq(1)),
-    };
+    }
+}
+
+/// Up to `limit` entries of `scope` older than `before`, newest first.
+fn entries(
+    conn: &mut AnyConnection,
+    scope: Scope<'_>,
+    before: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<AuditEntry>> {
+    let mut query = scoped(scope);
+    if let Some((at, id)) = before {
+        query = query.filter(
+            audit_log::at
+                .lt(at)
+                .or(audit_log::at.eq(at).and(audit_log::id.lt(id))),
+        );
+    }
     type Row = (
         String,
         NaiveDateTime,

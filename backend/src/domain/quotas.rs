@@ -10,7 +10,9 @@
 use diesel::prelude::*;
 
 use crate::config::Settings;
-use crate::db::schema::{memberships, organizations, project_tasks, projects, systems, users};
+use crate::db::schema::{
+    memberships, organizations, project_tasks, projects, shared_dashboards, systems, users,
+};
 use crate::db::{self, AnyConnection};
 use crate::error::AppError;
 
@@ -26,6 +28,8 @@ pub struct Quotas {
     pub projects_per_organization: u32,
     /// Tasks of one project (`STRATUS_TASKS_PER_PROJECT`).
     pub tasks_per_project: u32,
+    /// Shared dashboards of one organization (`STRATUS_DASHBOARDS_PER_ORGANIZATION`).
+    pub dashboards_per_organization: u32,
 }
 
 /// What a quota counts, with the id of the row it counts for.
@@ -39,6 +43,8 @@ pub enum Counted<'a> {
     ProjectsOf(&'a str),
     /// The tasks of a project.
     TasksOf(&'a str),
+    /// The shared dashboards of an organization.
+    DashboardsOf(&'a str),
 }
 
 impl Quotas {
@@ -49,6 +55,7 @@ impl Quotas {
             systems_per_organization: settings.systems_per_organization,
             projects_per_organization: settings.projects_per_organization,
             tasks_per_project: settings.tasks_per_project,
+            dashboards_per_organization: settings.dashboards_per_organization,
         }
     }
 
@@ -59,6 +66,7 @@ impl Quotas {
             Counted::SystemsOf(_) => self.systems_per_organization,
             Counted::ProjectsOf(_) => self.projects_per_organization,
             Counted::TasksOf(_) => self.tasks_per_project,
+            Counted::DashboardsOf(_) => self.dashboards_per_organization,
         }
     }
 
@@ -94,6 +102,11 @@ fn refusal(counted: Counted<'_>, limit: u32) -> String {
         Counted::SystemsOf(_) => ("This organization has", "DMSs", "Remove one first"),
         Counted::ProjectsOf(_) => ("This organization has", "projects", "Delete one first"),
         Counted::TasksOf(_) => ("This project has", "tasks", "Delete one first"),
+        Counted::DashboardsOf(_) => (
+            "This organization shares",
+            "dashboards",
+            "Stop sharing one first",
+        ),
     };
     format!(
         "{holder} {limit} {things}, the most this portal allows. {remedy}, or ask the \
@@ -114,14 +127,14 @@ fn lock_parent(connection: &mut AnyConnection, counted: Counted<'_>) -> QueryRes
             .for_update()
             .first::<String>(pg)
             .optional()?,
-        Counted::SystemsOf(organization_id) | Counted::ProjectsOf(organization_id) => {
-            organizations::table
-                .find(organization_id)
-                .select(organizations::id)
-                .for_update()
-                .first::<String>(pg)
-                .optional()?
-        }
+        Counted::SystemsOf(organization_id)
+        | Counted::ProjectsOf(organization_id)
+        | Counted::DashboardsOf(organization_id) => organizations::table
+            .find(organization_id)
+            .select(organizations::id)
+            .for_update()
+            .first::<String>(pg)
+            .optional()?,
         Counted::TasksOf(project_id) => projects::table
             .find(project_id)
             .select(projects::id)
@@ -148,6 +161,10 @@ fn count(connection: &mut AnyConnection, counted: Counted<'_>) -> QueryResult<i6
             .get_result(connection),
         Counted::TasksOf(project_id) => project_tasks::table
             .filter(project_tasks::project_id.eq(project_id))
+            .count()
+            .get_result(connection),
+        Counted::DashboardsOf(organization_id) => shared_dashboards::table
+            .filter(shared_dashboards::organization_id.eq(organization_id))
             .count()
             .get_result(connection),
     }
@@ -178,10 +195,12 @@ mod tests {
             systems_per_organization: 2,
             projects_per_organization: 3,
             tasks_per_project: 0,
+            dashboards_per_organization: 4,
         };
         assert_eq!(quotas.limit(Counted::OrganizationsOf("u")), 1);
         assert_eq!(quotas.limit(Counted::SystemsOf("o")), 2);
         assert_eq!(quotas.limit(Counted::ProjectsOf("o")), 3);
         assert_eq!(quotas.limit(Counted::TasksOf("p")), 0);
+        assert_eq!(quotas.limit(Counted::DashboardsOf("o")), 4);
     }
 }

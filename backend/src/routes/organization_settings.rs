@@ -2,7 +2,7 @@
 //! deleting it. Owners and Admins change settings and read the log; only Owners delete.
 
 use actix_web::{delete, get, patch, web, HttpResponse};
-use stratus_shared::api::audit::AuditEntry;
+use stratus_shared::api::audit::{AuditPage, AuditPageQuery};
 use stratus_shared::api::organizations::{DeleteOrganization, Organization, UpdateOrganization};
 use stratus_shared::ApiError;
 
@@ -17,9 +17,6 @@ use crate::domain::text::{parse_text, NAME_MAX};
 use crate::error::AppError;
 use crate::json_body::JsonObject;
 use crate::live::{LiveHub, RemoteCut};
-
-/// How many audit entries the organization's log shows.
-const AUDIT_LOG_ENTRIES: i64 = 200;
 
 /// One of my organizations, with my role and its settings.
 #[utoipa::path(
@@ -165,13 +162,17 @@ pub async fn delete_organization(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The organization's audit log, newest first (Owners and Admins).
+/// The organization's audit log, newest first, a page at a time (Owners and Admins).
 #[utoipa::path(
     tag = "organizations",
     security(("access_token" = [])),
-    params(("organization_id" = String, Path, description = "The organization's id")),
+    params(
+        ("organization_id" = String, Path, description = "The organization's id"),
+        AuditPageQuery,
+    ),
     responses(
-        (status = 200, description = "The latest entries, newest first", body = [AuditEntry]),
+        (status = 200, description = "A page of entries, newest first", body = AuditPage),
+        (status = 400, description = "limit out of range, or before names no entry of this log", body = ApiError),
         (status = 401, description = "Not signed in", body = ApiError),
         (status = 403, description = "Members may not read the audit log", body = ApiError),
         (status = 404, description = "No such organization of mine", body = ApiError),
@@ -181,10 +182,12 @@ pub async fn delete_organization(
 pub async fn organization_audit_log(
     user: CurrentUser,
     path: web::Path<String>,
+    query: web::Query<AuditPageQuery>,
     database: web::Data<Database>,
 ) -> Result<HttpResponse, AppError> {
     let organization_id = path.into_inner();
-    let entries = database
+    let query = query.into_inner();
+    let page = database
         .run_app(move |connection| {
             authorize(
                 connection,
@@ -192,12 +195,12 @@ pub async fn organization_audit_log(
                 &organization_id,
                 Action::ViewAuditLog,
             )?;
-            Ok(audit::list(
+            audit::page(
                 connection,
                 audit::Scope::Organization(&organization_id),
-                AUDIT_LOG_ENTRIES,
-            )?)
+                &query,
+            )
         })
         .await?;
-    Ok(HttpResponse::Ok().json(entries))
+    Ok(HttpResponse::Ok().json(page))
 }

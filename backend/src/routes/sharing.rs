@@ -11,8 +11,10 @@ use crate::auth::permissions::Action;
 use crate::auth::CurrentUser;
 use crate::db::Database;
 use crate::domain::dashboards::{self, NewShare};
+use crate::domain::quotas::{Counted, Quotas};
 use crate::error::AppError;
 use crate::json_body::JsonObject;
+use crate::state::AppState;
 
 /// The shared dashboards of all my organizations, grouped by organization (by name).
 #[utoipa::path(
@@ -81,6 +83,7 @@ pub async fn list_shared_dashboards(
         (status = 401, description = "Not signed in", body = ApiError),
         (status = 403, description = "Members may not share dashboards", body = ApiError),
         (status = 404, description = "Not one of my organizations, or the DMS is not one of its DMSs", body = ApiError),
+        (status = 409, description = "The organization shares as many dashboards as the portal allows", body = ApiError),
     )
 )]
 #[post("/organizations/{organization_id}/shared-dashboards")]
@@ -89,13 +92,16 @@ pub async fn share_dashboard(
     path: web::Path<String>,
     body: JsonObject<ShareDashboard>,
     database: web::Data<Database>,
+    state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let organization_id = path.into_inner();
     let share = NewShare::parse(body.into_inner())?;
+    let quotas = Quotas::from_settings(&state.settings);
     let dashboard = database
         .run_write(move |connection| {
             let action = Action::ManageSharedDashboards;
             let access = authorize_or_staff(connection, &user.user_id, &organization_id, action)?;
+            quotas.ensure_room(connection, Counted::DashboardsOf(&organization_id))?;
             dashboards::share(connection, &user.user_id, access, &organization_id, share)
         })
         .await?;

@@ -8,7 +8,7 @@
 mod upload;
 
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use stratus_shared::api::audit::AuditEntry;
+use stratus_shared::api::audit::{AuditPage, AuditPageQuery};
 use stratus_shared::api::members::{ChangeRole, Member, Members};
 use stratus_shared::api::staff::{
     AccountSearchResult, CreateLink, CreateStaffOrganization, CreatedStaffOrganization,
@@ -28,10 +28,6 @@ use crate::mail::templates;
 use crate::state::AppState;
 use upload::read_limited;
 
-/// Audit entries listed when the request names no limit, and the most it may ask for.
-const AUDIT_DEFAULT: i64 = 100;
-const AUDIT_MAX: i64 = 1_000;
-
 /// `?q=`: a case-insensitive piece of an email address or an organization's name or slug.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -39,14 +35,6 @@ pub struct SearchQuery {
     /// Empty (or absent) lists the first ones alphabetically.
     #[serde(default)]
     q: String,
-}
-
-/// `?limit=` of the audit log.
-#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct AuditQuery {
-    /// How many entries, newest first (default 100, at most 1,000).
-    limit: Option<i64>,
 }
 
 /// Tells the linked person: a member's open overviews change now, and a mail says what
@@ -358,9 +346,10 @@ pub async fn staff_legacy_import(
 #[utoipa::path(
     tag = "staff",
     security(("access_token" = [])),
-    params(AuditQuery),
+    params(AuditPageQuery),
     responses(
-        (status = 200, description = "Staff actions, newest first", body = [AuditEntry]),
+        (status = 200, description = "A page of staff actions, newest first", body = AuditPage),
+        (status = 400, description = "limit out of range, or before names no entry of this log", body = ApiError),
         (status = 401, description = "Not signed in", body = ApiError),
         (status = 403, description = "Not platform staff", body = ApiError),
     )
@@ -368,12 +357,12 @@ pub async fn staff_legacy_import(
 #[get("/staff/audit")]
 pub async fn staff_audit_log(
     _staff: StaffUser,
-    query: web::Query<AuditQuery>,
+    query: web::Query<AuditPageQuery>,
     database: web::Data<Database>,
 ) -> Result<HttpResponse, AppError> {
-    let limit = query.limit.unwrap_or(AUDIT_DEFAULT).clamp(1, AUDIT_MAX);
-    let entries = database
-        .run_app(move |conn| Ok(audit::list(conn, audit::Scope::Staff, limit)?))
+    let query = query.into_inner();
+    let page = database
+        .run_app(move |conn| audit::page(conn, audit::Scope::Staff, &query))
         .await?;
-    Ok(HttpResponse::Ok().json(entries))
+    Ok(HttpResponse::Ok().json(page))
 }

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod attacks;
+mod audit_log;
 mod auth;
 mod catalog;
 mod collaboration;

@@ -3,7 +3,7 @@
 //! organizations created with a first Owner, the legacy CSV import, and the staff audit log.
 
 use serde_json::json;
-use stratus_shared::api::audit::AuditEntry;
+use stratus_shared::api::audit::{AuditEntry, AuditPage};
 use stratus_shared::api::auth::SessionGrant;
 use stratus_shared::api::members::{Member, Members};
 use stratus_shared::api::organizations::{Role, SystemDetail};
@@ -54,7 +54,8 @@ pub(crate) async fn link(
 }
 
 pub(crate) async fn audit_log(app: &TestApp, token: &str) -> Vec<AuditEntry> {
-    app.read_as(token, "/api/staff/audit").await
+    let page: AuditPage = app.read_as(token, "/api/staff/audit").await;
+    page.entries
 }
 
 /// Signs up without verifying; returns the verification token from the mail (the mail at

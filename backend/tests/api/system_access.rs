@@ -3,7 +3,7 @@
 
 use reqwest::Method;
 use serde_json::json;
-use stratus_shared::api::audit::AuditEntry;
+use stratus_shared::api::audit::{AuditEntry, AuditPage};
 use stratus_shared::api::organizations::{Organization, Role, SystemDetail, SystemUser};
 use stratus_shared::{ApiError, ErrorCode};
 
@@ -516,7 +516,9 @@ async fn changes_are_in_the_organization_audit_log_for_owners_and_admins() {
     assert_eq!(app.get_as(&acme.member, &path).await.status(), 403);
     let response = app.get_as(&acme.owner, &path).await;
     assert_eq!(response.status(), 200);
-    let entries: Vec<AuditEntry> = response.json().await.unwrap();
+    let page: AuditPage = response.json().await.unwrap();
+    assert_eq!(page.next_before, None, "one page holds them all");
+    let entries: Vec<AuditEntry> = page.entries;
     let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions[0], "system.renamed", "newest first: {actions:?}");
     assert_eq!(actions[1], "member.invited");

@@ -17,6 +17,14 @@ pub fn with_token(builder: RequestBuilder, access_token: Option<&str>) -> Reques
     }
 }
 
+/// `path` asking for the page after the entry `before`, or for the first page.
+pub fn page_path(path: &str, before: Option<&str>) -> String {
+    match before {
+        Some(before) => format!("{path}?before={}", js_sys::encode_uri_component(before)),
+        None => path.to_owned(),
+    }
+}
+
 /// Reads a success body as `T`, or the error body.
 pub async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiFailure> {
     let status = response.status();

@@ -1,7 +1,7 @@
 //! Organizations and their people: `/api/organizations/...`.
 
 use gloo_net::http::Request;
-use stratus_shared::api::audit::AuditEntry;
+use stratus_shared::api::audit::AuditPage;
 use stratus_shared::api::members::{AddMember, ChangeRole, Invitation, Member, Members};
 use stratus_shared::api::organizations::{
     CreateOrganization, DeleteOrganization, Organization, Role, UpdateOrganization,
@@ -59,15 +59,15 @@ pub async fn delete(
     expect_empty(send_json(request, &DeleteOrganization { confirm_name }).await?).await
 }
 
+/// A page of the organization's audit log, newest first: the first page, or the one after
+/// the entry `before` (the previous page's `next_before`).
 pub async fn audit_log(
     access_token: &str,
     organization_id: &str,
-) -> Result<Vec<AuditEntry>, ApiFailure> {
-    http::get(
-        &format!("/api/organizations/{organization_id}/audit-log"),
-        Some(access_token),
-    )
-    .await
+    before: Option<&str>,
+) -> Result<AuditPage, ApiFailure> {
+    let path = format!("/api/organizations/{organization_id}/audit-log");
+    http::get(&http::page_path(&path, before), Some(access_token)).await
 }
 
 pub async fn members(access_token: &str, organization_id: &str) -> Result<Members, ApiFailure> {

@@ -1,7 +1,7 @@
 //! The staff console: `/api/staff/...` (platform staff only).
 
 use gloo_net::http::Request;
-use stratus_shared::api::audit::AuditEntry;
+use stratus_shared::api::audit::AuditPage;
 use stratus_shared::api::members::{ChangeRole, Member};
 use stratus_shared::api::organizations::Role;
 use stratus_shared::api::staff::{
@@ -98,7 +98,11 @@ pub async fn legacy_import(access_token: &str, csv: String) -> Result<ImportRepo
     read(send_text(request, "text/csv; charset=utf-8", csv).await?).await
 }
 
-/// The log of staff actions, newest first.
-pub async fn audit_log(access_token: &str) -> Result<Vec<AuditEntry>, ApiFailure> {
-    get("/api/staff/audit", Some(access_token)).await
+/// A page of the log of staff actions, newest first: the first, or the one after `before`.
+pub async fn audit_log(access_token: &str, before: Option<&str>) -> Result<AuditPage, ApiFailure> {
+    get(
+        &super::http::page_path("/api/staff/audit", before),
+        Some(access_token),
+    )
+    .await
 }

@@ -1,6 +1,7 @@
 //! Widgets used by several pages.
 
 pub mod app_tiles;
+pub mod audit_table;
 pub mod connect_dms;
 pub mod feedback;
 pub mod form;

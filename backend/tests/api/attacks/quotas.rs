@@ -121,10 +121,11 @@ async fn an_organization_cannot_register_dmss_past_its_quota_and_others_are_unaf
 }
 
 #[tokio::test]
-async fn projects_and_tasks_stop_at_their_quotas() {
+async fn projects_tasks_and_shared_dashboards_stop_at_their_quotas() {
     let app = spawn_app_with(|settings| {
         settings.projects_per_organization = 1;
         settings.tasks_per_project = 2;
+        settings.dashboards_per_organization = 1;
     })
     .await;
     let (_, owner) = app.create_verified_user("owner@example.com").await;
@@ -144,6 +145,21 @@ async fn projects_and_tasks_stop_at_their_quotas() {
     }
     let third = create_task(&app, &owner, &project, "Three").await;
     assert_limit_reached(third, "a third task").await;
+
+    let (system, _) = app.create_system(&owner, &organization, "DMS").await;
+    let share = |name: &'static str| {
+        let (app, owner, organization, system) = (&app, &owner, &organization, &system);
+        async move {
+            app.post_json(
+                Some(owner),
+                &format!("/api/organizations/{organization}/shared-dashboards"),
+                &json!({ "name": name, "system_id": system, "shared_with": "Operations" }),
+            )
+            .await
+        }
+    };
+    assert_eq!(share("Alarms").await.status(), 201);
+    assert_limit_reached(share("Trends").await, "a second shared dashboard").await;
 }
 
 /// The count and the creation share one transaction behind the parent row's lock, so a burst
