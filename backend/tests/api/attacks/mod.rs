@@ -2,6 +2,7 @@
 //! database. Every test states the attack in its name and asserts the defence's effect.
 
 mod floods;
+mod foreign;
 mod malformed;
 mod quotas;
 mod races;
