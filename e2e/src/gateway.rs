@@ -56,10 +56,19 @@ impl Gateway {
 
     /// Sends a heartbeat saying whether the DMS responds.
     pub async fn heartbeat(&mut self, dms_responding: bool) -> Result<(), String> {
+        self.heartbeat_as(dms_responding, "10.5.2").await
+    }
+
+    /// Sends a heartbeat that reports `dms_version` as the DMS's version.
+    pub async fn heartbeat_as(
+        &mut self,
+        dms_responding: bool,
+        dms_version: &str,
+    ) -> Result<(), String> {
         let socket = self.socket.as_mut().ok_or("the socket is not open")?;
         let heartbeat = Heartbeat {
             dms_responding,
-            dms_version: "10.5.2".into(),
+            dms_version: dms_version.into(),
             agent_count: 3,
             timestamp: chrono::Utc::now(),
         };

@@ -2,7 +2,8 @@
 
 use crate::Server;
 
-async fn post(
+/// POSTs `body` to `path` as `token`'s owner; the JSON answer (`null` for 204), or why not.
+pub async fn post(
     server: &Server,
     token: &str,
     path: &str,
