@@ -401,12 +401,12 @@ fn check_change(
     Ok(current)
 }
 
-/// Serialises changes to one organization's memberships until the transaction ends, so two
-/// Owners leaving at once cannot both see the other still there. On PostgreSQL that takes the
+/// Serialises changes under one organization (its memberships, what its quotas count) until
+/// the transaction ends, so two Owners leaving at once cannot both see the other still there,
+/// nor two registrations both see the last free slot. On PostgreSQL that takes the
 /// organization's row lock (`FOR UPDATE`; read committed lets each later statement see what
-/// the other committed); on SQLite the write transaction already holds the database's one
-/// write lock.
-fn lock_organization(conn: &mut AnyConnection, organization_id: &str) -> QueryResult<()> {
+/// the other committed); on SQLite the database's one write lock ([`db::begin_write`]).
+pub fn lock_organization(conn: &mut AnyConnection, organization_id: &str) -> QueryResult<()> {
     match conn {
         AnyConnection::Postgresql(pg) => {
             organizations::table

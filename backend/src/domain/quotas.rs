@@ -10,10 +10,9 @@
 use diesel::prelude::*;
 
 use crate::config::Settings;
-use crate::db::schema::{
-    memberships, organizations, project_tasks, projects, shared_dashboards, systems, users,
-};
+use crate::db::schema::{self, project_tasks, projects, shared_dashboards, systems, users};
 use crate::db::{self, AnyConnection};
+use crate::domain::memberships;
 use crate::error::AppError;
 
 /// The configured quotas; 0 means no limit.
@@ -116,39 +115,39 @@ fn refusal(counted: Counted<'_>, limit: u32) -> String {
 
 /// Serialises creations under one parent until the transaction ends (see the module's doc).
 fn lock_parent(connection: &mut AnyConnection, counted: Counted<'_>) -> QueryResult<()> {
-    let pg = match connection {
-        AnyConnection::Postgresql(pg) => pg,
-        AnyConnection::Sqlite(_) => return db::begin_write(connection),
-    };
     match counted {
-        Counted::OrganizationsOf(user_id) => users::table
-            .find(user_id)
-            .select(users::id)
-            .for_update()
-            .first::<String>(pg)
-            .optional()?,
         Counted::SystemsOf(organization_id)
         | Counted::ProjectsOf(organization_id)
-        | Counted::DashboardsOf(organization_id) => organizations::table
-            .find(organization_id)
-            .select(organizations::id)
-            .for_update()
-            .first::<String>(pg)
-            .optional()?,
-        Counted::TasksOf(project_id) => projects::table
-            .find(project_id)
-            .select(projects::id)
-            .for_update()
-            .first::<String>(pg)
-            .optional()?,
-    };
-    Ok(())
+        | Counted::DashboardsOf(organization_id) => {
+            memberships::lock_organization(connection, organization_id)
+        }
+        Counted::OrganizationsOf(user_id) => match connection {
+            AnyConnection::Postgresql(pg) => users::table
+                .find(user_id)
+                .select(users::id)
+                .for_update()
+                .first::<String>(pg)
+                .optional()
+                .map(drop),
+            AnyConnection::Sqlite(_) => db::begin_write(connection),
+        },
+        Counted::TasksOf(project_id) => match connection {
+            AnyConnection::Postgresql(pg) => projects::table
+                .find(project_id)
+                .select(projects::id)
+                .for_update()
+                .first::<String>(pg)
+                .optional()
+                .map(drop),
+            AnyConnection::Sqlite(_) => db::begin_write(connection),
+        },
+    }
 }
 
 fn count(connection: &mut AnyConnection, counted: Counted<'_>) -> QueryResult<i64> {
     match counted {
-        Counted::OrganizationsOf(user_id) => memberships::table
-            .filter(memberships::user_id.eq(user_id))
+        Counted::OrganizationsOf(user_id) => schema::memberships::table
+            .filter(schema::memberships::user_id.eq(user_id))
             .count()
             .get_result(connection),
         Counted::SystemsOf(organization_id) => systems::table
