@@ -96,6 +96,9 @@ pub struct Settings {
     pub tasks_per_project: u32,
     /// Dashboards one organization may share. 0: no limit.
     pub dashboards_per_organization: u32,
+    /// Invitations an organization's Owners and Admins may have waiting for an answer at
+    /// once. 0: no limit.
+    pub pending_invitations_per_organization: u32,
     /// Base domain under which DMSs are reached remotely (`<dms>-<org>.<domain>`, with the
     /// portal's scheme and port); empty means `remote.localhost`, which browsers resolve to
     /// this machine. In production: a wildcard DNS name and certificate for `*.<domain>`.
@@ -257,6 +260,7 @@ impl Default for Settings {
             projects_per_organization: 500,
             tasks_per_project: 1000,
             dashboards_per_organization: 500,
+            pending_invitations_per_organization: 500,
             remote_access_domain: String::new(),
             remote_access_max_request_bytes: 64 * 1024 * 1024,
             remote_access_timeout_seconds: 30,

@@ -5,7 +5,10 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use stratus_shared::api::members::{Invitation, Member, Members, PendingInvitation};
+use stratus_shared::api::members::{
+    Invitation, Member, Members, MembersQuery, PendingInvitation, MEMBERS_PAGE_DEFAULT,
+    MEMBERS_PAGE_MAX,
+};
 use stratus_shared::api::organizations::Role;
 use stratus_shared::api::staff::LinkSource;
 use stratus_shared::email::EmailAddress;
@@ -481,12 +484,43 @@ pub fn member(
     }))
 }
 
-/// The organization's members and pending invitations.
-pub fn people(conn: &mut AnyConnection, organization_id: &str) -> QueryResult<Members> {
-    let rows: Vec<(String, String, String, NaiveDateTime)> = memberships::table
+/// One page of the organization's members, by email: at most `query.limit` after the member
+/// `query.after` (keyset paging on the address, which is unique, so a person joining meanwhile
+/// is neither shown twice nor skipped), and on the first page every pending invitation (the
+/// invitation quota bounds them). A limit out of range, or an `after` who is not a member, is
+/// refused.
+pub fn people(
+    conn: &mut AnyConnection,
+    organization_id: &str,
+    query: &MembersQuery,
+) -> Result<Members, AppError> {
+    let limit = query.limit.unwrap_or(MEMBERS_PAGE_DEFAULT);
+    if !(1..=MEMBERS_PAGE_MAX).contains(&limit) {
+        return Err(AppError::InvalidRequest(format!(
+            "limit must be between 1 and {MEMBERS_PAGE_MAX}."
+        )));
+    }
+    let after = match &query.after {
+        None => None,
+        Some(user_id) => Some(
+            member(conn, organization_id, user_id)?
+                .ok_or_else(|| {
+                    AppError::InvalidRequest("after names no member of this organization.".into())
+                })?
+                .email,
+        ),
+    };
+    let mut page = memberships::table
         .inner_join(users::table)
         .filter(memberships::organization_id.eq(organization_id))
+        .into_boxed();
+    if let Some(email) = &after {
+        page = page.filter(users::email.gt(email));
+    }
+    let rows: Vec<(String, String, String, NaiveDateTime)> = page
         .order(users::email.asc())
+        // One more than the page, to know whether another page follows.
+        .limit(i64::from(limit) + 1)
         .select((
             users::id,
             users::email,
@@ -494,7 +528,7 @@ pub fn people(conn: &mut AnyConnection, organization_id: &str) -> QueryResult<Me
             memberships::created_at,
         ))
         .load(conn)?;
-    let members = rows
+    let mut members: Vec<Member> = rows
         .into_iter()
         .filter_map(|(user_id, email, role, since)| {
             Some(Member {
@@ -505,6 +539,30 @@ pub fn people(conn: &mut AnyConnection, organization_id: &str) -> QueryResult<Me
             })
         })
         .collect();
+    let page_size = usize::try_from(limit).unwrap_or(usize::MAX);
+    let next_after = if members.len() > page_size {
+        members.truncate(page_size);
+        members.last().map(|member| member.user_id.clone())
+    } else {
+        None
+    };
+    let invitations = if after.is_none() {
+        pending_invitations(conn, organization_id)?
+    } else {
+        Vec::new()
+    };
+    Ok(Members {
+        members,
+        invitations,
+        next_after,
+    })
+}
+
+/// Every invitation and pending link of the organization, by address.
+fn pending_invitations(
+    conn: &mut AnyConnection,
+    organization_id: &str,
+) -> QueryResult<Vec<Invitation>> {
     let pending: Vec<(String, String, String, NaiveDateTime)> = invitations::table
         .filter(invitations::organization_id.eq(organization_id))
         .order(invitations::email.asc())
@@ -515,7 +573,7 @@ pub fn people(conn: &mut AnyConnection, organization_id: &str) -> QueryResult<Me
             invitations::created_at,
         ))
         .load(conn)?;
-    let invitations = pending
+    Ok(pending
         .into_iter()
         .filter_map(|(id, email, role, created_at)| {
             Some(Invitation {
@@ -525,9 +583,5 @@ pub fn people(conn: &mut AnyConnection, organization_id: &str) -> QueryResult<Me
                 created_at: created_at.and_utc(),
             })
         })
-        .collect();
-    Ok(Members {
-        members,
-        invitations,
-    })
+        .collect())
 }

@@ -10,7 +10,9 @@
 use diesel::prelude::*;
 
 use crate::config::Settings;
-use crate::db::schema::{self, project_tasks, projects, shared_dashboards, systems, users};
+use crate::db::schema::{
+    self, invitations, project_tasks, projects, shared_dashboards, systems, users,
+};
 use crate::db::{self, AnyConnection};
 use crate::domain::memberships;
 use crate::error::AppError;
@@ -29,6 +31,9 @@ pub struct Quotas {
     pub tasks_per_project: u32,
     /// Shared dashboards of one organization (`STRATUS_DASHBOARDS_PER_ORGANIZATION`).
     pub dashboards_per_organization: u32,
+    /// Invitations of one organization waiting for an answer
+    /// (`STRATUS_PENDING_INVITATIONS_PER_ORGANIZATION`).
+    pub pending_invitations_per_organization: u32,
 }
 
 /// What a quota counts, with the id of the row it counts for.
@@ -44,6 +49,8 @@ pub enum Counted<'a> {
     TasksOf(&'a str),
     /// The shared dashboards of an organization.
     DashboardsOf(&'a str),
+    /// The pending invitations and links of an organization.
+    InvitationsOf(&'a str),
 }
 
 impl Quotas {
@@ -55,6 +62,7 @@ impl Quotas {
             projects_per_organization: settings.projects_per_organization,
             tasks_per_project: settings.tasks_per_project,
             dashboards_per_organization: settings.dashboards_per_organization,
+            pending_invitations_per_organization: settings.pending_invitations_per_organization,
         }
     }
 
@@ -66,6 +74,7 @@ impl Quotas {
             Counted::ProjectsOf(_) => self.projects_per_organization,
             Counted::TasksOf(_) => self.tasks_per_project,
             Counted::DashboardsOf(_) => self.dashboards_per_organization,
+            Counted::InvitationsOf(_) => self.pending_invitations_per_organization,
         }
     }
 
@@ -106,6 +115,11 @@ fn refusal(counted: Counted<'_>, limit: u32) -> String {
             "dashboards",
             "Stop sharing one first",
         ),
+        Counted::InvitationsOf(_) => (
+            "This organization has",
+            "invitations waiting for an answer",
+            "Withdraw one first",
+        ),
     };
     format!(
         "{holder} {limit} {things}, the most this portal allows. {remedy}, or ask the \
@@ -118,7 +132,8 @@ fn lock_parent(connection: &mut AnyConnection, counted: Counted<'_>) -> QueryRes
     match counted {
         Counted::SystemsOf(organization_id)
         | Counted::ProjectsOf(organization_id)
-        | Counted::DashboardsOf(organization_id) => {
+        | Counted::DashboardsOf(organization_id)
+        | Counted::InvitationsOf(organization_id) => {
             memberships::lock_organization(connection, organization_id)
         }
         Counted::OrganizationsOf(user_id) => match connection {
@@ -166,6 +181,10 @@ fn count(connection: &mut AnyConnection, counted: Counted<'_>) -> QueryResult<i6
             .filter(shared_dashboards::organization_id.eq(organization_id))
             .count()
             .get_result(connection),
+        Counted::InvitationsOf(organization_id) => invitations::table
+            .filter(invitations::organization_id.eq(organization_id))
+            .count()
+            .get_result(connection),
     }
 }
 
@@ -195,11 +214,13 @@ mod tests {
             projects_per_organization: 3,
             tasks_per_project: 0,
             dashboards_per_organization: 4,
+            pending_invitations_per_organization: 5,
         };
         assert_eq!(quotas.limit(Counted::OrganizationsOf("u")), 1);
         assert_eq!(quotas.limit(Counted::SystemsOf("o")), 2);
         assert_eq!(quotas.limit(Counted::ProjectsOf("o")), 3);
         assert_eq!(quotas.limit(Counted::TasksOf("p")), 0);
         assert_eq!(quotas.limit(Counted::DashboardsOf("o")), 4);
+        assert_eq!(quotas.limit(Counted::InvitationsOf("o")), 5);
     }
 }

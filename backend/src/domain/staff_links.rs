@@ -5,7 +5,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use stratus_shared::api::members::{Member, Members};
+use stratus_shared::api::members::{Member, Members, MembersQuery};
 use stratus_shared::api::organizations::Role;
 use stratus_shared::api::staff::{
     CreatedStaffOrganization, LinkSource, Linked, OrganizationLink, PendingLink, StaffOrganization,
@@ -185,10 +185,14 @@ pub fn create_organization(
     })
 }
 
-/// An organization's members and pending links, or 404.
-pub fn people(conn: &mut AnyConnection, organization_id: &str) -> Result<Members, AppError> {
+/// A page of an organization's members, with its pending links on the first page, or 404.
+pub fn people(
+    conn: &mut AnyConnection,
+    organization_id: &str,
+    query: &MembersQuery,
+) -> Result<Members, AppError> {
     find_organization(conn, organization_id)?;
-    Ok(membership_rules::people(conn, organization_id)?)
+    membership_rules::people(conn, organization_id, query)
 }
 
 /// Links `email` to `organization_id` with `role`: a verified account becomes a member at

@@ -4,7 +4,9 @@
 //! keeps an Owner.
 
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use stratus_shared::api::members::{AddMember, ChangeRole, Invitation, Member, Members};
+use stratus_shared::api::members::{
+    AddMember, ChangeRole, Invitation, Member, Members, MembersQuery,
+};
 use stratus_shared::email::EmailAddress;
 use stratus_shared::ApiError;
 
@@ -12,19 +14,25 @@ use crate::auth::access::authorize;
 use crate::auth::permissions::Action;
 use crate::auth::CurrentUser;
 use crate::db::Database;
+use crate::domain::quotas::{Counted, Quotas};
 use crate::domain::{members, memberships, remote_access};
 use crate::error::AppError;
 use crate::json_body::JsonObject;
 use crate::live::{LiveHub, RemoteCut};
 use crate::state::AppState;
 
-/// The organization's members and pending invitations.
+/// A page of the organization's members, by email, and (on the first page) its pending
+/// invitations.
 #[utoipa::path(
     tag = "organizations",
     security(("access_token" = [])),
-    params(("organization_id" = String, Path, description = "The organization's id")),
+    params(
+        ("organization_id" = String, Path, description = "The organization's id"),
+        MembersQuery,
+    ),
     responses(
         (status = 200, description = "Members and invitations", body = Members),
+        (status = 400, description = "limit out of range, or after names no member", body = ApiError),
         (status = 401, description = "Not signed in", body = ApiError),
         (status = 404, description = "No such organization of mine", body = ApiError),
     )
@@ -33,13 +41,15 @@ use crate::state::AppState;
 pub async fn list_members(
     user: CurrentUser,
     path: web::Path<String>,
+    query: web::Query<MembersQuery>,
     database: web::Data<Database>,
 ) -> Result<HttpResponse, AppError> {
     let organization_id = path.into_inner();
+    let query = query.into_inner();
     let members = database
         .run_app(move |conn| {
             authorize(conn, &user.user_id, &organization_id, Action::ViewMembers)?;
-            Ok(memberships::people(conn, &organization_id)?)
+            memberships::people(conn, &organization_id, &query)
         })
         .await?;
     Ok(HttpResponse::Ok().json(members))
@@ -58,7 +68,7 @@ pub async fn list_members(
         (status = 401, description = "Not signed in", body = ApiError),
         (status = 403, description = "Members may not add people", body = ApiError),
         (status = 404, description = "No such organization of mine", body = ApiError),
-        (status = 409, description = "Already a member or already invited", body = ApiError),
+        (status = 409, description = "Already a member or already invited; limit_reached: the organization's pending invitations are at their quota", body = ApiError),
         (status = 422, description = "email_invalid", body = ApiError),
         (status = 429, description = "too_many_requests: the organization's invitations for today are used up", body = ApiError),
     )
@@ -76,9 +86,11 @@ pub async fn add_member(
     let role = body.role;
     let public_url = state.settings.public_url();
     let limit = members::invitation_limit(state.settings.invitations_per_organization_per_day);
+    let quotas = Quotas::from_settings(&state.settings);
     let (invitation, mail) = database
         .run_write(move |conn| {
             let caller = authorize(conn, &user.user_id, &organization_id, Action::ManageMembers)?;
+            quotas.ensure_room(conn, Counted::InvitationsOf(&organization_id))?;
             members::add(
                 conn,
                 &user.user_id,

@@ -9,7 +9,7 @@ mod upload;
 
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use stratus_shared::api::audit::{AuditPage, AuditPageQuery};
-use stratus_shared::api::members::{ChangeRole, Member, Members};
+use stratus_shared::api::members::{ChangeRole, Member, Members, MembersQuery};
 use stratus_shared::api::staff::{
     AccountSearchResult, CreateLink, CreateStaffOrganization, CreatedStaffOrganization,
     ImportReport, Linked, OrganizationSearchResult, IMPORT_MAX_BYTES,
@@ -134,9 +134,13 @@ pub async fn staff_create_organization(
 #[utoipa::path(
     tag = "staff",
     security(("access_token" = [])),
-    params(("organization_id" = String, Path, description = "The organization's id")),
+    params(
+        ("organization_id" = String, Path, description = "The organization's id"),
+        MembersQuery,
+    ),
     responses(
-        (status = 200, description = "Members and pending links", body = Members),
+        (status = 200, description = "A page of members, and the pending links on the first", body = Members),
+        (status = 400, description = "limit out of range, or after names no member", body = ApiError),
         (status = 401, description = "Not signed in", body = ApiError),
         (status = 403, description = "Not platform staff", body = ApiError),
         (status = 404, description = "No such organization", body = ApiError),
@@ -146,11 +150,13 @@ pub async fn staff_create_organization(
 pub async fn staff_organization_members(
     _staff: StaffUser,
     path: web::Path<String>,
+    query: web::Query<MembersQuery>,
     database: web::Data<Database>,
 ) -> Result<HttpResponse, AppError> {
     let organization_id = path.into_inner();
+    let query = query.into_inner();
     let members = database
-        .run_app(move |conn| staff_links::people(conn, &organization_id))
+        .run_app(move |conn| staff_links::people(conn, &organization_id, &query))
         .await?;
     Ok(HttpResponse::Ok().json(members))
 }

@@ -354,3 +354,120 @@ async fn staff_is_given_outside_the_api_and_shows_on_the_account() {
             .is_err()
     );
 }
+
+/// Reads the members list a page of `limit` at a time, as the web app does.
+async fn every_page(app: &TestApp, token: &str, path: &str, limit: u32) -> Vec<Members> {
+    let mut pages = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let query = match &after {
+            Some(after) => format!("{path}?limit={limit}&after={after}"),
+            None => format!("{path}?limit={limit}"),
+        };
+        let page: Members = app.read_as(token, &query).await;
+        after = page.next_after.clone();
+        pages.push(page);
+        if after.is_none() || pages.len() > 20 {
+            return pages;
+        }
+    }
+}
+
+#[tokio::test]
+async fn members_are_read_in_pages_by_email_and_someone_joining_meanwhile_is_not_lost() {
+    let app = spawn_app().await;
+    let (_, owner) = app.create_verified_user("a-owner@example.com").await;
+    let organization = app.create_organization(&owner, "Crowd").await;
+    for n in 1..=6 {
+        let (id, _) = app.create_verified_user(&format!("m{n}@example.com")).await;
+        app.add_member(&organization, &id, "member").await;
+    }
+    assert_eq!(
+        invite(&app, &owner, &organization, "waiting@example.com")
+            .await
+            .status(),
+        201
+    );
+    let path = format!("/api/organizations/{organization}/members");
+    let whole = members(&app, &owner, &organization).await;
+    assert_eq!(whole.members.len(), 7);
+    assert_eq!(whole.next_after, None, "the default page holds them all");
+
+    let pages = every_page(&app, &owner, &path, 3).await;
+    let sizes: Vec<usize> = pages.iter().map(|page| page.members.len()).collect();
+    assert_eq!(sizes, [3, 3, 1]);
+    let paged: Vec<Member> = pages.iter().flat_map(|page| page.members.clone()).collect();
+    assert_eq!(
+        paged, whole.members,
+        "the pages, joined, are the whole list in order"
+    );
+    assert_eq!(
+        pages[0].invitations.len(),
+        1,
+        "invitations come with the first page"
+    );
+    assert!(pages[1..].iter().all(|page| page.invitations.is_empty()));
+
+    // Someone joining between two pages, sorting after the cursor, is on a later page.
+    let first: Members = app.read_as(&owner, &format!("{path}?limit=2")).await;
+    let cursor = first.next_after.clone().expect("a second page");
+    let (late, _) = app.create_verified_user("m9-late@example.com").await;
+    app.add_member(&organization, &late, "member").await;
+    let mut rest: Vec<Member> = Vec::new();
+    let mut after = Some(cursor);
+    while let Some(from) = after {
+        let page: Members = app
+            .read_as(&owner, &format!("{path}?limit=2&after={from}"))
+            .await;
+        rest.extend(page.members);
+        after = page.next_after;
+    }
+    let seen: Vec<&str> = first
+        .members
+        .iter()
+        .chain(&rest)
+        .map(|member| member.email.as_str())
+        .collect();
+    assert_eq!(seen.len(), 8, "{seen:?}");
+    assert!(seen.contains(&"m9-late@example.com"));
+    let mut sorted = seen.clone();
+    sorted.sort_unstable();
+    assert_eq!(seen, sorted, "no one twice, in order");
+
+    // Platform staff page the same list.
+    let (_, staff) = app.create_staff("staff@example.com").await;
+    let staff_pages = every_page(
+        &app,
+        &staff,
+        &format!("/api/staff/organizations/{organization}/members"),
+        5,
+    )
+    .await;
+    let staff_sizes: Vec<usize> = staff_pages.iter().map(|page| page.members.len()).collect();
+    assert_eq!(staff_sizes, [5, 3]);
+}
+
+#[tokio::test]
+async fn a_bad_members_query_is_refused_with_400() {
+    let app = spawn_app().await;
+    let (_, owner) = app.create_verified_user("owner@example.com").await;
+    let organization = app.create_organization(&owner, "Acme").await;
+    let other = app.create_organization(&owner, "Other").await;
+    let (stranger, _) = app.create_verified_user("stranger@example.com").await;
+    app.add_member(&other, &stranger, "member").await;
+    let path = format!("/api/organizations/{organization}/members");
+    for query in [
+        "limit=0".to_owned(),
+        "limit=501".to_owned(),
+        "limit=-1".to_owned(),
+        "limit=many".to_owned(),
+        "after=no-such-user".to_owned(),
+        // A member of another organization is no cursor here.
+        format!("after={stranger}"),
+    ] {
+        let response = app.get_as(&owner, &format!("{path}?{query}")).await;
+        assert_eq!(response.status(), 400, "{query}");
+        let error: ApiError = response.json().await.expect("an ApiError body");
+        assert!(!error.message.is_empty(), "{query}");
+    }
+}

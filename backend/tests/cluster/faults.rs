@@ -454,3 +454,164 @@ async fn organization_of(cluster: &Cluster, system: &str) -> String {
         })
         .await
 }
+
+/// What one writer got acknowledged (2xx) before its backend died, and what it tried.
+#[derive(Debug, Default)]
+struct Acknowledged {
+    attempted: usize,
+    ids: Vec<String>,
+}
+
+/// Sends `request(n)` for n = 0, 1, … to `base` until a request fails to get an answer (the
+/// backend is dead), keeping the id `acknowledged` reads from each 2xx answer.
+async fn write_until_dead<B, A>(
+    client: reqwest::Client,
+    base: String,
+    token: Option<String>,
+    path: String,
+    body: B,
+    acknowledged: A,
+) -> Acknowledged
+where
+    B: Fn(usize) -> serde_json::Value,
+    A: Fn(&serde_json::Value) -> Option<String>,
+{
+    let mut written = Acknowledged::default();
+    loop {
+        let mut request = client
+            .post(format!("{base}{path}"))
+            .json(&body(written.attempted))
+            .timeout(Duration::from_secs(10));
+        if let Some(token) = &token {
+            request = request.bearer_auth(token);
+        }
+        written.attempted += 1;
+        let Ok(response) = request.send().await else {
+            return written;
+        };
+        if !response.status().is_success() {
+            continue;
+        }
+        let Ok(answer) = response.json::<serde_json::Value>().await else {
+            return written;
+        };
+        if let Some(id) = acknowledged(&answer) {
+            written.ids.push(id);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_backend_killed_mid_write_loses_no_acknowledged_session_or_audit_entry() {
+    let Some(engines) = Engines::find("faults::a_backend_killed_mid_write") else {
+        return;
+    };
+    let mut cluster = Cluster::start(&engines, 2).await;
+    let load = Load::start(&cluster, 40).await;
+    let watching = viewers(&cluster, &load.owner, None).await;
+    for viewer in &watching {
+        viewer.wait_for_all(&load.systems, "connected", 60).await;
+    }
+    let organization = organization_of(&cluster, &load.systems[0]).await;
+    let email = "writer@example.com";
+    let password = "correct horse battery staple";
+    let (writer, _) = cluster.create_user_with_password(email, password).await;
+
+    // Two writers straight at the victim (not through nginx, which would retry elsewhere):
+    // one signs in again and again, one creates projects (each with its audit entry).
+    let victim = cluster.backends[0].address();
+    let sign_ins = tokio::spawn(write_until_dead(
+        cluster.client.clone(),
+        victim.clone(),
+        None,
+        "/api/auth/login".to_owned(),
+        move |_| serde_json::json!({ "email": email, "password": password }),
+        |grant| grant["access_token"].as_str().map(str::to_owned),
+    ));
+    let projects = tokio::spawn(write_until_dead(
+        cluster.client.clone(),
+        victim,
+        Some(load.owner.clone()),
+        format!("/api/organizations/{organization}/projects"),
+        |n| serde_json::json!({ "name": format!("Written before the crash {n}") }),
+        |project| project["id"].as_str().map(str::to_owned),
+    ));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    cluster.kill_backend(0);
+    let sign_ins = sign_ins.await.expect("the sign-in writer");
+    let projects = projects.await.expect("the project writer");
+    println!(
+        "acknowledged before kill -9: {} of {} sign-ins, {} of {} projects",
+        sign_ins.ids.len(),
+        sign_ins.attempted,
+        projects.ids.len(),
+        projects.attempted
+    );
+    assert!(
+        sign_ins.ids.len() >= 3 && projects.ids.len() >= 3,
+        "the writers got going before the kill: {sign_ins:?} {projects:?}"
+    );
+
+    // Every acknowledged sign-in is a session of the writer's (signing in past the session
+    // limit revokes the oldest, which stays a row); at most the attempted ones are.
+    let user = writer.clone();
+    let sessions: i64 = cluster
+        .query("count the writer's sessions", move |connection| {
+            use stratus_backend::db::schema::sessions;
+            Ok(sessions::table
+                .filter(sessions::user_id.eq(&user))
+                .count()
+                .get_result(connection)?)
+        })
+        .await;
+    let sessions = usize::try_from(sessions).expect("a count");
+    assert!(
+        (sign_ins.ids.len()..=sign_ins.attempted).contains(&sessions),
+        "{sessions} sessions for {} acknowledged and {} attempted sign-ins",
+        sign_ins.ids.len(),
+        sign_ins.attempted
+    );
+
+    // Every acknowledged project exists, each with its audit entry.
+    let acknowledged = projects.ids.clone();
+    let (stored, audited): (i64, i64) = cluster
+        .query(
+            "count the projects and their audit entries",
+            move |connection| {
+                use stratus_backend::db::schema::{audit_log, projects};
+                let stored = projects::table
+                    .filter(projects::id.eq_any(&acknowledged))
+                    .count()
+                    .get_result(connection)?;
+                let audited = audit_log::table
+                    .filter(audit_log::organization_id.eq(&organization))
+                    .filter(audit_log::action.eq("project.created"))
+                    .count()
+                    .get_result(connection)?;
+                Ok((stored, audited))
+            },
+        )
+        .await;
+    assert_eq!(
+        usize::try_from(stored).expect("a count"),
+        projects.ids.len(),
+        "every acknowledged project survived the kill"
+    );
+    let audited = usize::try_from(audited).expect("a count");
+    assert!(
+        (projects.ids.len()..=projects.attempted).contains(&audited),
+        "{audited} audit entries for {} acknowledged and {} attempted projects",
+        projects.ids.len(),
+        projects.attempted
+    );
+
+    // The survivor still serves the viewers' organization: the gateways of the dead backend
+    // come back through nginx.
+    let survivor = watching
+        .iter()
+        .find(|viewer| viewer.backend != cluster.backends[0].name)
+        .expect("a viewer on the survivor");
+    survivor
+        .wait_for_all(&load.systems, "connected", 4 * LEASE_SECONDS + 30)
+        .await;
+}

@@ -70,12 +70,19 @@ pub async fn audit_log(
     http::get(&http::page_path(&path, before), Some(access_token)).await
 }
 
-pub async fn members(access_token: &str, organization_id: &str) -> Result<Members, ApiFailure> {
-    http::get(
-        &format!("/api/organizations/{organization_id}/members"),
-        Some(access_token),
-    )
-    .await
+/// A page of the organization's members (with its invitations on the first page): the
+/// first, or the one after the member `after` (the previous page's `next_after`).
+pub async fn members(
+    access_token: &str,
+    organization_id: &str,
+    after: Option<&str>,
+) -> Result<Members, ApiFailure> {
+    let path = format!("/api/organizations/{organization_id}/members");
+    let path = match after {
+        Some(after) => format!("{path}?after={}", js_sys::encode_uri_component(after)),
+        None => path,
+    };
+    http::get(&path, Some(access_token)).await
 }
 
 /// Invites an address: the person joins once they accept.

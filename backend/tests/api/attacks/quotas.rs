@@ -190,3 +190,39 @@ async fn parallel_registrations_cannot_pass_the_quota_together() {
     let listed: Vec<serde_json::Value> = app.read_as(&owner, "/api/systems").await;
     assert_eq!(listed.len(), 3);
 }
+
+#[tokio::test]
+async fn pending_invitations_stop_at_their_quota_and_withdrawing_one_makes_room() {
+    let app = spawn_app_with(|settings| settings.pending_invitations_per_organization = 2).await;
+    let (_, owner) = app.create_verified_user("inviter@example.com").await;
+    let organization = app.create_organization(&owner, "Inviting").await;
+    let path = format!("/api/organizations/{organization}/members");
+    let invite = |email: &'static str| {
+        let (app, owner, path) = (&app, &owner, &path);
+        async move {
+            app.post_json(
+                Some(owner),
+                path,
+                &json!({ "email": email, "role": "member" }),
+            )
+            .await
+        }
+    };
+    assert_eq!(invite("one@example.com").await.status(), 201);
+    let second = invite("two@example.com").await;
+    assert_eq!(second.status(), 201);
+    let second: serde_json::Value = second.json().await.unwrap();
+    assert_limit_reached(invite("three@example.com").await, "a third invitation").await;
+
+    let withdrawn = app
+        .delete_as(
+            &owner,
+            &format!(
+                "/api/organizations/{organization}/invitations/{}",
+                second["id"].as_str().unwrap()
+            ),
+        )
+        .await;
+    assert_eq!(withdrawn.status(), 204);
+    assert_eq!(invite("three@example.com").await.status(), 201);
+}

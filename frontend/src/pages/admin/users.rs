@@ -8,7 +8,7 @@ use stratus_shared::api::organizations::Role;
 
 use crate::api;
 use crate::changes::Changes;
-use crate::components::feedback::{loaded, notice, Loading, StatusLine};
+use crate::components::feedback::{failed, loaded, notice, Loading, Outcome, StatusLine};
 use crate::components::role_options::role_options;
 use crate::session::use_session;
 
@@ -20,7 +20,9 @@ pub fn OrganizationUsers(organization_id: String) -> impl IntoView {
     let changes = Changes::new();
     let members = LocalResource::new(move || {
         changes.version.track();
-        async move { api::organizations::members(&session.token()?, &organization_id.get_value()).await }
+        async move {
+            api::organizations::members(&session.token()?, &organization_id.get_value(), None).await
+        }
     });
     view! {
         <AddUser organization_id changes />
@@ -74,23 +76,54 @@ fn AddUser(organization_id: StoredValue<String>, changes: Changes) -> impl IntoV
     }
 }
 
+/// The first page of people as loaded; "Show more people" appends the next page until the
+/// list's end. Any change reloads from the first page.
 #[component]
 fn UserTable(
     members: Members,
     organization_id: StoredValue<String>,
     changes: Changes,
 ) -> impl IntoView {
+    let session = use_session();
+    let people = RwSignal::new(members.members);
+    let next_after = RwSignal::new(members.next_after);
+    let loading = RwSignal::new(false);
+    let outcome = RwSignal::new(Outcome::None);
+    let show_more = move |_| {
+        let Some(after) = next_after.get_untracked() else {
+            return;
+        };
+        let Ok(token) = session.token() else {
+            return;
+        };
+        loading.set(true);
+        leptos::task::spawn_local(async move {
+            let page =
+                api::organizations::members(&token, &organization_id.get_value(), Some(&after))
+                    .await;
+            // `try_`: the table may be gone (a change reloaded it) by the time this answers.
+            match page {
+                Ok(page) => {
+                    people.try_update(|shown| shown.extend(page.members));
+                    next_after.try_set(page.next_after);
+                    outcome.try_set(None);
+                }
+                Err(failure) => {
+                    outcome.try_set(failed(&failure));
+                }
+            }
+            loading.try_set(false);
+        });
+    };
     view! {
         <table class="users">
             <thead>
                 <tr><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr>
             </thead>
             <tbody>
-                {members
-                    .members
-                    .into_iter()
-                    .map(|member| view! { <MemberRow member organization_id changes /> })
-                    .collect_view()}
+                <For each=move || people.get() key=|member| member.user_id.clone() let:member>
+                    <MemberRow member organization_id changes />
+                </For>
                 {members
                     .invitations
                     .into_iter()
@@ -98,6 +131,18 @@ fn UserTable(
                     .collect_view()}
             </tbody>
         </table>
+        <Show when=move || next_after.with(Option::is_some)>
+            <button
+                type="button"
+                class="secondary"
+                data-testid="members-more"
+                disabled=move || loading.get()
+                on:click=show_more
+            >
+                "Show more people"
+            </button>
+        </Show>
+        <StatusLine message=outcome test_id="members-message" />
     }
 }
 
