@@ -115,7 +115,7 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
         .service(utoipa_actix_web::scope("/api").configure(api_services))
         .split_for_parts();
     let mut document = document;
-    utoipa::Modify::modify(&openapi::UnreadableBodies, &mut document);
+    utoipa::Modify::modify(&openapi::UnreadableRequests, &mut document);
     document
 }
 

@@ -57,12 +57,14 @@ impl utoipa::Modify for SecuritySchemes {
     }
 }
 
-/// Every endpoint that reads a JSON body answers 400 `invalid_request` when the body cannot be
-/// read (the extractors' shared error handler); documented here once for all of them. Applied
-/// to the finished document, once the handlers' paths are in it.
-pub struct UnreadableBodies;
+/// Every endpoint answers 400 `invalid_request` when its path or query holds the NUL character
+/// (refused before any handler, since PostgreSQL cannot store it), and every endpoint that
+/// reads a JSON body also when the body cannot be read (the extractors' shared error handler);
+/// documented here once for all of them. Applied to the finished document, once the handlers'
+/// paths are in it.
+pub struct UnreadableRequests;
 
-impl utoipa::Modify for UnreadableBodies {
+impl utoipa::Modify for UnreadableRequests {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
         for item in openapi.paths.paths.values_mut() {
@@ -74,9 +76,12 @@ impl utoipa::Modify for UnreadableBodies {
                 &mut item.patch,
             ];
             for operation in operations.into_iter().flatten() {
-                if operation.request_body.is_none() {
-                    continue;
-                }
+                let description = if operation.request_body.is_some() {
+                    "invalid_request: the body is missing, not JSON, or lacks a field, or the \
+                     path or query holds the NUL character"
+                } else {
+                    "invalid_request: the path or query holds the NUL character"
+                };
                 operation
                     .responses
                     .responses
@@ -84,9 +89,7 @@ impl utoipa::Modify for UnreadableBodies {
                     .or_insert_with(|| {
                         RefOr::T(
                             ResponseBuilder::new()
-                                .description(
-                                    "invalid_request: the body is missing, not JSON, or lacks a field",
-                                )
+                                .description(description)
                                 .content(
                                     "application/json",
                                     ContentBuilder::new()
