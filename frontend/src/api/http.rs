@@ -17,10 +17,11 @@ pub fn with_token(builder: RequestBuilder, access_token: Option<&str>) -> Reques
     }
 }
 
-/// `path` asking for the page after the entry `before`, or for the first page.
-pub fn page_path(path: &str, before: Option<&str>) -> String {
-    match before {
-        Some(before) => format!("{path}?before={}", js_sys::encode_uri_component(before)),
+/// `path` asking for the page that follows `cursor` (sent as the query parameter `name`, e.g.
+/// an audit log's `before`), or for the first page.
+pub fn page_path(path: &str, name: &str, cursor: Option<&str>) -> String {
+    match cursor {
+        Some(cursor) => format!("{path}?{name}={}", js_sys::encode_uri_component(cursor)),
         None => path.to_owned(),
     }
 }

@@ -67,7 +67,11 @@ pub async fn audit_log(
     before: Option<&str>,
 ) -> Result<AuditPage, ApiFailure> {
     let path = format!("/api/organizations/{organization_id}/audit-log");
-    http::get(&http::page_path(&path, before), Some(access_token)).await
+    http::get(
+        &http::page_path(&path, "before", before),
+        Some(access_token),
+    )
+    .await
 }
 
 /// A page of the organization's members (with its invitations on the first page): the
@@ -78,11 +82,7 @@ pub async fn members(
     after: Option<&str>,
 ) -> Result<Members, ApiFailure> {
     let path = format!("/api/organizations/{organization_id}/members");
-    let path = match after {
-        Some(after) => format!("{path}?after={}", js_sys::encode_uri_component(after)),
-        None => path,
-    };
-    http::get(&path, Some(access_token)).await
+    http::get(&http::page_path(&path, "after", after), Some(access_token)).await
 }
 
 /// Invites an address: the person joins once they accept.

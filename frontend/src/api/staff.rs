@@ -101,7 +101,7 @@ pub async fn legacy_import(access_token: &str, csv: String) -> Result<ImportRepo
 /// A page of the log of staff actions, newest first: the first, or the one after `before`.
 pub async fn audit_log(access_token: &str, before: Option<&str>) -> Result<AuditPage, ApiFailure> {
     get(
-        &super::http::page_path("/api/staff/audit", before),
+        &super::http::page_path("/api/staff/audit", "before", before),
         Some(access_token),
     )
     .await
